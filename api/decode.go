@@ -1,0 +1,147 @@
+package api
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"io"
+	"mime"
+	"net/http"
+	"slices"
+	"sort"
+
+	"github.com/rosterhq/roster"
+)
+
+// object is a decoded JSON request body whose fields are read one by one, so
+// that each wrong type, null or unknown field is reported under its name.
+type object struct {
+	fields map[string]json.RawMessage
+	errs   []roster.FieldError
+}
+
+// decodeObject reads the request body as one JSON object. The body size is
+// limited by the bodyLimit middleware. EINVALID for an empty body, malformed
+// JSON or anything but an object; ETOOLARGE past the limit.
+func decodeObject(r *http.Request) (*object, error) {
+	if ct := r.Header.Get("Content-Type"); ct != "" {
+		mt, _, err := mime.ParseMediaType(ct)
+		if err != nil || (mt != "application/json" && mt != "application/merge-patch+json") {
+			return nil, &roster.Error{Code: roster.EINVALID, Message: "the body must be sent as Content-Type: application/json",
+				Fields: []roster.FieldError{{Field: "Content-Type", Message: "must be application/json"}}}
+		}
+	}
+	raw, err := io.ReadAll(r.Body)
+	var tooLarge *http.MaxBytesError
+	if errors.As(err, &tooLarge) {
+		return nil, roster.Errorf(roster.ETOOLARGE, "the request body is larger than %d bytes", tooLarge.Limit)
+	} else if err != nil {
+		return nil, roster.Errorf(roster.EINVALID, "the request body could not be read")
+	}
+	body := func(msg string) error {
+		return roster.Invalid(roster.FieldError{Field: "body", Message: msg})
+	}
+	raw = bytes.TrimSpace(raw)
+	if len(raw) == 0 {
+		return nil, body("is required: send a JSON object")
+	}
+	if raw[0] != '{' {
+		return nil, body("must be a JSON object")
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	var fields map[string]json.RawMessage
+	if err := dec.Decode(&fields); err != nil {
+		return nil, body("is not valid JSON: " + jsonProblem(err))
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, body("must hold one JSON object and nothing after it")
+	}
+	return &object{fields: fields}, nil
+}
+
+// jsonProblem describes a JSON syntax error without echoing the input.
+func jsonProblem(err error) string {
+	var syntax *json.SyntaxError
+	if errors.As(err, &syntax) {
+		return syntax.Error()
+	}
+	if errors.Is(err, io.ErrUnexpectedEOF) {
+		return "unexpected end of input"
+	}
+	return "malformed"
+}
+
+func (o *object) fail(field, msg string) {
+	o.errs = append(o.errs, roster.FieldError{Field: field, Message: msg})
+}
+
+// has reports whether the body has the field, null or not.
+func (o *object) has(name string) bool {
+	_, ok := o.fields[name]
+	return ok
+}
+
+// isNull reports whether the field is present and null.
+func (o *object) isNull(name string) bool {
+	raw, ok := o.fields[name]
+	return ok && string(raw) == "null"
+}
+
+// string returns the field as a string, nil when absent. A null or a value
+// of another type is a field error.
+func (o *object) string(name string) *string {
+	raw, ok := o.fields[name]
+	if !ok {
+		return nil
+	}
+	var v string
+	if string(raw) == "null" {
+		o.fail(name, "must not be null")
+		return nil
+	}
+	if err := json.Unmarshal(raw, &v); err != nil {
+		o.fail(name, "must be a string")
+		return nil
+	}
+	return &v
+}
+
+// bool returns the field as a boolean, nil when absent.
+func (o *object) bool(name string) *bool {
+	raw, ok := o.fields[name]
+	if !ok {
+		return nil
+	}
+	var v bool
+	if string(raw) == "null" {
+		o.fail(name, "must not be null")
+		return nil
+	}
+	if err := json.Unmarshal(raw, &v); err != nil {
+		o.fail(name, "must be true or false")
+		return nil
+	}
+	return &v
+}
+
+// only reports every field not in allowed as unknown.
+func (o *object) only(allowed ...string) {
+	var unknown []string
+	for name := range o.fields {
+		if !slices.Contains(allowed, name) {
+			unknown = append(unknown, name)
+		}
+	}
+	sort.Strings(unknown)
+	for _, name := range unknown {
+		o.fail(name, "is not a known field")
+	}
+}
+
+// err returns the collected field errors as one EINVALID error, or nil.
+func (o *object) err() error {
+	if len(o.errs) == 0 {
+		return nil
+	}
+	return roster.Invalid(o.errs...)
+}

@@ -1,0 +1,78 @@
+// Package api is Roster's REST adapter: a chi router whose handlers decode
+// requests, call the root package's services and encode problem+json errors.
+package api
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+
+	"github.com/go-chi/chi/v5"
+
+	"github.com/rosterhq/roster"
+)
+
+// Authenticator turns a bearer credential into the caller.
+type Authenticator interface {
+	Authenticate(ctx context.Context, credential string) (*roster.Principal, error)
+}
+
+// Server holds what the REST handlers need. Fill every field, then serve
+// Handler().
+type Server struct {
+	Users   roster.UserService
+	Audit   roster.AuditService
+	Auth    Authenticator
+	Ready   func(ctx context.Context) error // reports whether the database answers
+	OpenAPI []byte                          // the contract, served at /openapi.yaml
+	Log     *slog.Logger
+
+	// MaxBodyBytes limits request bodies; larger ones get 413.
+	MaxBodyBytes int64
+}
+
+// DefaultMaxBodyBytes is the request body limit when none is configured.
+const DefaultMaxBodyBytes = 1 << 20
+
+// Handler returns the routing tree.
+func (s *Server) Handler() http.Handler {
+	r := chi.NewRouter()
+	r.Use(s.requestID, s.logRequests, s.recoverPanics, s.limitBody)
+	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
+		s.Error(w, r, roster.Errorf(roster.ENOTFOUND, "no such endpoint"))
+	})
+	r.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) {
+		writeProblem(w, problem{Type: "about:blank", Title: "Method Not Allowed", Status: http.StatusMethodNotAllowed,
+			Detail: "the endpoint does not support " + r.Method, Instance: r.URL.Path, Code: "method_not_allowed",
+			RequestID: roster.RequestIDFromContext(r.Context())})
+	})
+
+	r.Get("/healthz", s.healthz)
+	r.Get("/readyz", s.readyz)
+	r.Get("/openapi.yaml", s.openapi)
+
+	r.Route("/api/v1", func(r chi.Router) {
+		r.Use(s.authenticate)
+		r.Route("/users", func(r chi.Router) {
+			r.With(s.require(roster.PermUsersRead)).Get("/", s.listUsers)
+			r.With(s.require(roster.PermUsersWrite)).Post("/", s.createUser)
+			r.Route("/{id}", func(r chi.Router) {
+				r.With(s.require(roster.PermUsersRead)).Get("/", s.getUser)
+				r.With(s.require(roster.PermUsersWrite)).Patch("/", s.updateUser)
+				r.With(s.require(roster.PermUsersWrite)).Delete("/", s.deleteUser)
+			})
+		})
+		r.With(s.require(roster.PermAuditRead)).Get("/audit-events", s.listAuditEvents)
+	})
+	return r
+}
+
+// actor returns who is making the request, for the audit trail.
+func actor(r *http.Request) roster.Actor {
+	return roster.ActorOf(roster.PrincipalFromContext(r.Context()), roster.RequestIDFromContext(r.Context()))
+}
+
+// tenantID returns the caller's tenant, taken from the credential.
+func tenantID(r *http.Request) string {
+	return roster.PrincipalFromContext(r.Context()).TenantID
+}

@@ -1,0 +1,222 @@
+package api
+
+import (
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+
+	"github.com/rosterhq/roster"
+)
+
+// userResponse is a user as the REST API shows it: no tenant, no secrets.
+type userResponse struct {
+	ID          string     `json:"id"`
+	Email       string     `json:"email"`
+	UserName    string     `json:"user_name"`
+	GivenName   string     `json:"given_name"`
+	FamilyName  string     `json:"family_name"`
+	DisplayName string     `json:"display_name"`
+	ExternalID  *string    `json:"external_id"`
+	Role        string     `json:"role"`
+	Active      bool       `json:"active"`
+	CreatedAt   time.Time  `json:"created_at"`
+	UpdatedAt   time.Time  `json:"updated_at"`
+	LastLoginAt *time.Time `json:"last_login_at"`
+}
+
+func newUserResponse(u *roster.User) userResponse {
+	resp := userResponse{
+		ID: u.ID, Email: u.Email, UserName: u.UserName, GivenName: u.GivenName, FamilyName: u.FamilyName,
+		DisplayName: u.DisplayName, ExternalID: u.ExternalID, Role: u.Role, Active: u.Active,
+		CreatedAt: u.CreatedAt.UTC(), UpdatedAt: u.UpdatedAt.UTC(),
+	}
+	if u.LastLoginAt != nil {
+		t := u.LastLoginAt.UTC()
+		resp.LastLoginAt = &t
+	}
+	return resp
+}
+
+type userListResponse struct {
+	Items      []userResponse `json:"items"`
+	NextCursor *string        `json:"next_cursor"`
+}
+
+// userFields are the fields a client may write; id, timestamps and the
+// tenant are the server's.
+var userFields = []string{"email", "user_name", "given_name", "family_name", "display_name", "external_id", "role", "active"}
+
+// listUsers serves GET /users: q, role, active, sort, limit and cursor.
+func (s *Server) listUsers(w http.ResponseWriter, r *http.Request) {
+	query := r.URL.Query()
+	f := roster.UserFilter{
+		Query:  query.Get("q"),
+		Role:   query.Get("role"),
+		Sort:   query.Get("sort"),
+		Cursor: query.Get("cursor"),
+	}
+	var fields []roster.FieldError
+	if v := query.Get("active"); v != "" {
+		active, err := strconv.ParseBool(v)
+		if err != nil || (v != "true" && v != "false") {
+			fields = append(fields, roster.FieldError{Field: "active", Message: "must be true or false"})
+		}
+		f.Active = &active
+	}
+	var err error
+	if f.Limit, err = parseLimit(query.Get("limit")); err != nil {
+		fields = append(fields, roster.ErrorFields(err)...)
+	}
+	if len(fields) > 0 {
+		s.Error(w, r, roster.Invalid(fields...))
+		return
+	}
+	page, err := s.Users.FindUsers(r.Context(), tenantID(r), f)
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	resp := userListResponse{Items: make([]userResponse, len(page.Items))}
+	for i, u := range page.Items {
+		resp.Items[i] = newUserResponse(u)
+	}
+	if page.NextCursor != "" {
+		resp.NextCursor = &page.NextCursor
+	}
+	writeJSON(w, http.StatusOK, resp)
+}
+
+// createUser serves POST /users.
+func (s *Server) createUser(w http.ResponseWriter, r *http.Request) {
+	body, err := decodeObject(r)
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	body.only(userFields...)
+	u := &roster.User{Role: roster.RoleViewer, Active: true}
+	userUpdate(body).Apply(u)
+	if err := body.err(); err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	created, err := s.Users.CreateUser(r.Context(), tenantID(r), actor(r), u)
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	w.Header().Set("Location", "/api/v1/users/"+created.ID)
+	w.Header().Set("ETag", etag(created.Version))
+	writeJSON(w, http.StatusCreated, newUserResponse(created))
+}
+
+// userUpdate reads the writable user fields of body. external_id and
+// display_name may be null to clear them.
+func userUpdate(body *object) roster.UserUpdate {
+	var upd roster.UserUpdate
+	upd.Email = body.string("email")
+	upd.UserName = body.string("user_name")
+	upd.GivenName = body.string("given_name")
+	upd.FamilyName = body.string("family_name")
+	if body.isNull("display_name") {
+		empty := ""
+		upd.DisplayName = &empty
+	} else {
+		upd.DisplayName = body.string("display_name")
+	}
+	if body.isNull("external_id") {
+		upd.ClearExternalID = true
+	} else {
+		upd.ExternalID = body.string("external_id")
+	}
+	upd.Role = body.string("role")
+	upd.Active = body.bool("active")
+	return upd
+}
+
+// getUser serves GET /users/{id}.
+func (s *Server) getUser(w http.ResponseWriter, r *http.Request) {
+	u, err := s.Users.FindUserByID(r.Context(), tenantID(r), chi.URLParam(r, "id"))
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	w.Header().Set("ETag", etag(u.Version))
+	writeJSON(w, http.StatusOK, newUserResponse(u))
+}
+
+// updateUser serves PATCH /users/{id}: only the fields sent change, and
+// If-Match with a stale ETag is refused with 412.
+func (s *Server) updateUser(w http.ResponseWriter, r *http.Request) {
+	ifVersion, err := parseIfMatch(r.Header.Get("If-Match"))
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	body, err := decodeObject(r)
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	body.only(userFields...)
+	upd := userUpdate(body)
+	if err := body.err(); err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	u, err := s.Users.UpdateUser(r.Context(), tenantID(r), actor(r), chi.URLParam(r, "id"), ifVersion,
+		func(u *roster.User) error {
+			upd.Apply(u)
+			return nil
+		})
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	w.Header().Set("ETag", etag(u.Version))
+	writeJSON(w, http.StatusOK, newUserResponse(u))
+}
+
+// deleteUser serves DELETE /users/{id}.
+func (s *Server) deleteUser(w http.ResponseWriter, r *http.Request) {
+	if err := s.Users.DeleteUser(r.Context(), tenantID(r), actor(r), chi.URLParam(r, "id")); err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// parseLimit reads a page size; "" means the default.
+func parseLimit(v string) (int, error) {
+	if v == "" {
+		return 0, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 || n > roster.MaxPageSize {
+		return 0, roster.Invalid(roster.FieldError{Field: "limit", Message: fmt.Sprintf("must be an integer between 1 and %d", roster.MaxPageSize)})
+	}
+	return n, nil
+}
+
+// etag is the entity tag of a resource version.
+func etag(version int64) string {
+	return `"` + strconv.FormatInt(version, 10) + `"`
+}
+
+// parseIfMatch returns the version an If-Match header asks for, 0 when the
+// header is absent or "*".
+func parseIfMatch(h string) (int64, error) {
+	h = strings.TrimPrefix(strings.TrimSpace(h), "W/")
+	if h == "" || h == "*" {
+		return 0, nil
+	}
+	v, err := strconv.ParseInt(strings.Trim(h, `"`), 10, 64)
+	if err != nil || v < 1 {
+		return 0, roster.Invalid(roster.FieldError{Field: "If-Match", Message: "must be an ETag of this resource"})
+	}
+	return v, nil
+}

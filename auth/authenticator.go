@@ -1,0 +1,151 @@
+package auth
+
+import (
+	"context"
+	"crypto/subtle"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/rosterhq/roster"
+)
+
+// Authenticator turns a bearer credential into the caller's Principal.
+type Authenticator struct {
+	tokens roster.TokenService
+	jwt    *JWTVerifier // nil when no JWT issuer is configured
+	log    *slog.Logger
+	now    func() time.Time
+
+	mu    sync.Mutex
+	cache map[string]cachedToken // by token hash
+}
+
+// cachedToken is a verified API token, kept briefly so that a busy script
+// costs one token lookup per cacheTTL instead of one per request.
+type cachedToken struct {
+	token     *roster.APIToken
+	checkedAt time.Time
+	touchedAt time.Time
+}
+
+const (
+	// cacheTTL bounds how long a revoked token or a deactivated user's
+	// token keeps working on a replica that has it cached.
+	cacheTTL      = 5 * time.Second
+	cacheMax      = 10_000
+	touchInterval = time.Minute // last_used_at is written at most this often
+)
+
+// NewAuthenticator returns an Authenticator for API tokens in tokens and,
+// when jwt is not nil, JWTs it verifies.
+func NewAuthenticator(tokens roster.TokenService, jwt *JWTVerifier, log *slog.Logger) *Authenticator {
+	return &Authenticator{
+		tokens: tokens,
+		jwt:    jwt,
+		log:    log,
+		now:    time.Now,
+		cache:  map[string]cachedToken{},
+	}
+}
+
+// Authenticate verifies credential, the part of the Authorization header
+// after "Bearer ". EUNAUTHORIZED for a missing, malformed, unknown, expired
+// or revoked credential; EUNAVAILABLE when it cannot be checked right now.
+func (a *Authenticator) Authenticate(ctx context.Context, credential string) (*roster.Principal, error) {
+	switch {
+	case credential == "":
+		return nil, roster.Errorf(roster.EUNAUTHORIZED, "a bearer token is required")
+	case looksLikeAPIToken(credential):
+		return a.authenticateAPIToken(ctx, credential)
+	case strings.Count(credential, ".") == 2 && a.jwt != nil:
+		return a.jwt.Verify(ctx, credential)
+	}
+	return nil, roster.Errorf(roster.EUNAUTHORIZED, "invalid token")
+}
+
+func (a *Authenticator) authenticateAPIToken(ctx context.Context, secret string) (*roster.Principal, error) {
+	hash := HashAPIToken(secret)
+	now := a.now()
+	t, err := a.lookup(ctx, hash, now)
+	if err != nil {
+		return nil, err
+	}
+	// The lookup matched on the hash already; comparing again in constant
+	// time keeps a cached entry from being matched by anything else.
+	if subtle.ConstantTimeCompare(t.Hash, hash) != 1 {
+		return nil, roster.Errorf(roster.EUNAUTHORIZED, "invalid token")
+	}
+	switch {
+	case t.RevokedAt != nil:
+		return nil, roster.Errorf(roster.EUNAUTHORIZED, "token revoked")
+	case t.ExpiresAt != nil && !now.Before(*t.ExpiresAt):
+		return nil, roster.Errorf(roster.EUNAUTHORIZED, "token expired")
+	case !t.UserActive:
+		return nil, roster.Errorf(roster.EUNAUTHORIZED, "the token's user is deactivated")
+	}
+	p := &roster.Principal{
+		Kind:     roster.PrincipalAPIToken,
+		TenantID: t.TenantID,
+		Subject:  t.ID,
+		TokenID:  t.ID,
+		Roles:    []string{t.Role},
+		Scopes:   t.Scopes,
+	}
+	if t.UserID != nil {
+		p.UserID = *t.UserID
+	}
+	return p, nil
+}
+
+// lookup returns the token with this hash from the cache or the store.
+func (a *Authenticator) lookup(ctx context.Context, hash []byte, now time.Time) (*roster.APIToken, error) {
+	key := string(hash)
+	a.mu.Lock()
+	c, ok := a.cache[key]
+	a.mu.Unlock()
+	if ok && now.Sub(c.checkedAt) < cacheTTL {
+		a.maybeTouch(key, c, now)
+		return c.token, nil
+	}
+	t, err := a.tokens.FindTokenByHash(ctx, hash)
+	if roster.ErrorCode(err) == roster.ENOTFOUND {
+		return nil, roster.Errorf(roster.EUNAUTHORIZED, "invalid token")
+	} else if err != nil {
+		return nil, err
+	}
+	c = cachedToken{token: t, checkedAt: now}
+	if t.LastUsedAt != nil {
+		c.touchedAt = *t.LastUsedAt
+	}
+	a.mu.Lock()
+	if len(a.cache) >= cacheMax {
+		clear(a.cache)
+	}
+	a.cache[key] = c
+	a.mu.Unlock()
+	a.maybeTouch(key, c, now)
+	return t, nil
+}
+
+// maybeTouch records last_used_at in the background at most once a minute
+// per token, so that authentication never waits on a write.
+func (a *Authenticator) maybeTouch(key string, c cachedToken, now time.Time) {
+	if now.Sub(c.touchedAt) < touchInterval {
+		return
+	}
+	a.mu.Lock()
+	if cur, ok := a.cache[key]; ok {
+		cur.touchedAt = now
+		a.cache[key] = cur
+	}
+	a.mu.Unlock()
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := a.tokens.TouchToken(ctx, c.token.TenantID, c.token.ID, now.UTC()); err != nil {
+			a.log.Warn("record token use", "token_id", c.token.ID, "err", err)
+		}
+	}()
+}

@@ -1,0 +1,188 @@
+// Command bench measures Roster's user directory reads against a large
+// tenant and compares GET-by-id throughput with pgbench's select-only rate
+// on the same PostgreSQL.
+//
+//	go run ./bench                       # 1,000,000 users, 10 s per scenario
+//	go run ./bench -duration 30s -explain -out docs/benchmarks.md
+//
+// Setup is automatic and idempotent: the roster_bench database, the "bench"
+// tenant, the seeded users and the pgbench database are made only when
+// missing. The service is built from this module, started on a free
+// loopback port and stopped with SIGTERM at the end.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// options are the command line flags.
+type options struct {
+	users       int
+	duration    time.Duration
+	warmup      time.Duration
+	concurrency int
+	maxRequests int
+	deepPages   int
+	idSample    int
+	queries     []string
+	explain     bool
+	out         string
+	dbName      string
+	pgbenchDB   string
+	pgbenchBin  string
+	fresh       bool
+	skipPgbench bool
+}
+
+func parseFlags(args []string) (options, error) {
+	var o options
+	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
+	fs.IntVar(&o.users, "users", 1_000_000, "users in the bench tenant (seeded up to this count when fewer)")
+	fs.DurationVar(&o.duration, "duration", 10*time.Second, "measured time per scenario, and pgbench's -T")
+	fs.DurationVar(&o.warmup, "warmup", 2*time.Second, "unmeasured warm-up before each scenario")
+	fs.IntVar(&o.concurrency, "concurrency", 8, "concurrent clients (HTTP workers and pgbench -c)")
+	fs.IntVar(&o.maxRequests, "max-requests", 2_000_000, "upper bound on requests per scenario")
+	fs.IntVar(&o.deepPages, "deep-pages", 1000, "how many pages deep the cursor walk goes")
+	fs.IntVar(&o.idSample, "ids", 5000, "how many random existing ids GET /users/{id} picks from")
+	queries := fs.String("q", "ander,olga.tanaka,zzyzx", "comma-separated q search terms, one scenario each")
+	fs.BoolVar(&o.explain, "explain", false, "print EXPLAIN (ANALYZE, BUFFERS) of each scenario's SQL")
+	fs.StringVar(&o.out, "out", "", "write the report as markdown to this file (text after the end-of-report marker is kept)")
+	fs.StringVar(&o.dbName, "db", "roster_bench", "Roster's database on the server")
+	fs.StringVar(&o.pgbenchDB, "pgbench-db", "roster_pgbench", "pgbench's database on the server (pgbench -i -s 10 when missing)")
+	fs.StringVar(&o.pgbenchBin, "pgbench", "", "pgbench binary (default: from PATH, else /usr/lib/postgresql/*/bin)")
+	fs.BoolVar(&o.fresh, "fresh", false, "drop and recreate Roster's bench database first, so that the seed time is measured")
+	fs.BoolVar(&o.skipPgbench, "skip-pgbench", false, "do not run pgbench")
+	fs.Usage = func() {
+		fmt.Fprintln(fs.Output(), "usage: go run ./bench [flags]\n\nEnvironment: DATABASE_URL names the PostgreSQL server (default postgres://postgres@127.0.0.1:5432);\nits database part is ignored: the bench uses databases of its own there.\n\nFlags:")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return o, err
+	}
+	for _, q := range strings.Split(*queries, ",") {
+		if q = strings.TrimSpace(q); q != "" {
+			o.queries = append(o.queries, q)
+		}
+	}
+	switch {
+	case o.users < 1:
+		return o, fmt.Errorf("-users must be at least 1")
+	case o.duration <= 0:
+		return o, fmt.Errorf("-duration must be positive")
+	case o.concurrency < 1:
+		return o, fmt.Errorf("-concurrency must be at least 1")
+	case o.deepPages < 1:
+		return o, fmt.Errorf("-deep-pages must be at least 1")
+	case o.idSample < 1:
+		return o, fmt.Errorf("-ids must be at least 1")
+	case o.maxRequests < 1:
+		return o, fmt.Errorf("-max-requests must be at least 1")
+	}
+	return o, nil
+}
+
+func main() {
+	o, err := parseFlags(os.Args[1:])
+	if err != nil {
+		if err == flag.ErrHelp {
+			return
+		}
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(2)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, o); err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(1)
+	}
+}
+
+// run sets up, measures every scenario, runs pgbench and reports.
+func run(ctx context.Context, o options) (err error) {
+	started := time.Now()
+	env, err := setup(ctx, o)
+	if err != nil {
+		return err
+	}
+	defer env.close()
+
+	srv, err := startServer(ctx, env.binary, env.benchURL)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if stopErr := srv.stop(); stopErr != nil && err == nil {
+			err = stopErr
+		}
+	}()
+	logf("roster serve is ready on %s (log: %s)", srv.baseURL, srv.logPath)
+
+	token, err := env.createToken(ctx)
+	if err != nil {
+		return err
+	}
+	client := newClient(srv.baseURL, token, o.concurrency)
+
+	scenarios, err := buildScenarios(ctx, env, client, o)
+	if err != nil {
+		return err
+	}
+	var results []result
+	for _, sc := range scenarios {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		logf("scenario %s: %s", sc.name, sc.path(0))
+		res := measure(ctx, client, sc, o)
+		logf("  %s", res.summary())
+		results = append(results, res)
+	}
+
+	var pgb *pgbenchResult
+	if !o.skipPgbench {
+		if pgb, err = runPgbench(ctx, env, o); err != nil {
+			return err
+		}
+		logf("pgbench -S: %.0f tps", pgb.tps)
+	}
+
+	var explains []explainResult
+	if o.explain {
+		if explains, err = explainScenarios(ctx, env, scenarios); err != nil {
+			return err
+		}
+	}
+
+	rep := &report{
+		opts:     o,
+		env:      env,
+		started:  started,
+		results:  results,
+		pgbench:  pgb,
+		explains: explains,
+		scenarios: scenarios,
+	}
+	text := rep.markdown()
+	fmt.Println()
+	fmt.Print(text)
+	if o.out != "" {
+		if err := writeReport(o.out, text); err != nil {
+			return err
+		}
+		logf("wrote %s", o.out)
+	}
+	return nil
+}
+
+// logf prints a progress line on stderr.
+func logf(format string, args ...any) {
+	fmt.Fprintf(os.Stderr, "%s %s\n", time.Now().Format("15:04:05"), fmt.Sprintf(format, args...))
+}

@@ -1,0 +1,49 @@
+package main
+
+import (
+	"fmt"
+	"strconv"
+)
+
+// Config is the service's settings, read from the environment.
+type Config struct {
+	Addr         string // ROSTER_ADDR, default ":8080"
+	DatabaseURL  string // DATABASE_URL; empty means find or start a local PostgreSQL
+	JWKSURL      string // ROSTER_JWKS_URL
+	JWTIssuer    string // ROSTER_JWT_ISSUER
+	JWTAudience  string // ROSTER_JWT_AUDIENCE
+	LogFormat    string // ROSTER_LOG_FORMAT: json (default) or text
+	MaxBodyBytes int64  // ROSTER_MAX_BODY_BYTES
+}
+
+// ConfigFromEnv reads the settings; getenv is os.Getenv outside tests.
+func ConfigFromEnv(getenv func(string) string) (Config, error) {
+	c := Config{
+		Addr:        getenv("ROSTER_ADDR"),
+		DatabaseURL: getenv("DATABASE_URL"),
+		JWKSURL:     getenv("ROSTER_JWKS_URL"),
+		JWTIssuer:   getenv("ROSTER_JWT_ISSUER"),
+		JWTAudience: getenv("ROSTER_JWT_AUDIENCE"),
+		LogFormat:   getenv("ROSTER_LOG_FORMAT"),
+	}
+	if c.Addr == "" {
+		c.Addr = ":8080"
+	}
+	if c.LogFormat == "" {
+		c.LogFormat = "json"
+	}
+	if c.LogFormat != "json" && c.LogFormat != "text" {
+		return c, fmt.Errorf("ROSTER_LOG_FORMAT must be json or text, not %q", c.LogFormat)
+	}
+	if v := getenv("ROSTER_MAX_BODY_BYTES"); v != "" {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n < 1024 {
+			return c, fmt.Errorf("ROSTER_MAX_BODY_BYTES must be a number of bytes of at least 1024, not %q", v)
+		}
+		c.MaxBodyBytes = n
+	}
+	if c.JWKSURL != "" && (c.JWTIssuer == "" || c.JWTAudience == "") {
+		return c, fmt.Errorf("ROSTER_JWKS_URL needs ROSTER_JWT_ISSUER and ROSTER_JWT_AUDIENCE")
+	}
+	return c, nil
+}

@@ -1,0 +1,152 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/rosterhq/roster"
+	"github.com/rosterhq/roster/api"
+	"github.com/rosterhq/roster/auth"
+	"github.com/rosterhq/roster/store"
+)
+
+// Main is the running service: its database, its verifiers and its HTTP
+// server, wired by hand.
+type Main struct {
+	Config Config
+	Log    *slog.Logger
+
+	DB       *store.DB
+	DSN      string
+	jwt      *auth.JWTVerifier
+	server   *http.Server
+	listener net.Listener
+	done     chan error
+}
+
+// NewMain returns a Main for cfg that logs to w.
+func NewMain(cfg Config, w io.Writer) *Main {
+	var h slog.Handler = slog.NewJSONHandler(w, nil)
+	if cfg.LogFormat == "text" {
+		h = slog.NewTextHandler(w, nil)
+	}
+	return &Main{Config: cfg, Log: slog.New(h)}
+}
+
+// Open connects to the database, applies migrations and starts serving.
+func (m *Main) Open(ctx context.Context) error {
+	var err error
+	if m.DB, m.DSN, err = openDatabase(ctx, m.Config.DatabaseURL, m.Log); err != nil {
+		return err
+	}
+	if m.Config.JWKSURL != "" {
+		m.jwt, err = auth.NewJWTVerifier(ctx, auth.JWTConfig{
+			JWKSURL: m.Config.JWKSURL, Issuer: m.Config.JWTIssuer, Audience: m.Config.JWTAudience,
+		})
+		if err != nil {
+			return fmt.Errorf("JWT verifier: %w", err)
+		}
+	}
+	srv := &api.Server{
+		Users:        store.NewUserService(m.DB),
+		Audit:        store.NewAuditService(m.DB),
+		Auth:         auth.NewAuthenticator(store.NewTokenService(m.DB), m.jwt, m.Log),
+		Ready:        m.DB.Ping,
+		OpenAPI:      roster.OpenAPI,
+		Log:          m.Log,
+		MaxBodyBytes: m.Config.MaxBodyBytes,
+	}
+	if m.listener, err = net.Listen("tcp", m.Config.Addr); err != nil {
+		return fmt.Errorf("listen on %s: %w", m.Config.Addr, err)
+	}
+	m.server = &http.Server{
+		Handler:           srv.Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(m.Log.Handler(), slog.LevelWarn),
+	}
+	m.done = make(chan error, 1)
+	go func() { m.done <- m.server.Serve(m.listener) }()
+	m.Log.Info("roster is listening", "addr", m.listener.Addr().String(), "version", version)
+	return nil
+}
+
+// URL is the base URL the service answers on.
+func (m *Main) URL() string {
+	addr := m.listener.Addr().(*net.TCPAddr)
+	host := addr.IP.String()
+	if addr.IP.IsUnspecified() {
+		host = "localhost"
+	}
+	return fmt.Sprintf("http://%s", net.JoinHostPort(host, fmt.Sprint(addr.Port)))
+}
+
+// Close stops accepting connections, lets in-flight requests finish (up to
+// 30 seconds), and closes the database.
+func (m *Main) Close() error {
+	var errs []error
+	if m.server != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		errs = append(errs, m.server.Shutdown(ctx))
+		if err := <-m.done; !errors.Is(err, http.ErrServerClosed) {
+			errs = append(errs, err)
+		}
+	}
+	if m.jwt != nil {
+		errs = append(errs, m.jwt.Close())
+	}
+	if m.DB != nil {
+		errs = append(errs, m.DB.Close())
+	}
+	return errors.Join(errs...)
+}
+
+// runServe runs the service until ctx is cancelled (SIGTERM or Ctrl-C).
+func runServe(ctx context.Context, cfg Config, stderr io.Writer) error {
+	m := NewMain(cfg, stderr)
+	if err := m.Open(ctx); err != nil {
+		m.Close()
+		return err
+	}
+	if err := printFirstSteps(ctx, m); err != nil {
+		m.Log.Warn("could not check for tenants", "err", err)
+	}
+	select {
+	case <-ctx.Done():
+		m.Log.Info("shutting down: finishing in-flight requests")
+	case err := <-m.done:
+		m.done <- err
+	}
+	return m.Close()
+}
+
+// printFirstSteps tells a newcomer how to get a first admin token when the
+// database has no tenant yet.
+func printFirstSteps(ctx context.Context, m *Main) error {
+	has, err := store.NewTenantService(m.DB).HasTenants(ctx)
+	if err != nil || has {
+		return err
+	}
+	self := "roster"
+	if strings.Contains(os.Args[0], "go-build") {
+		self = "go run ./cmd/roster"
+	}
+	env := ""
+	if m.Config.DatabaseURL == "" {
+		env = "DATABASE_URL='" + m.DSN + "' "
+	}
+	m.Log.Info("no tenant yet: create one and its first admin token with\n  " + env + self +
+		" tenant create --name 'Acme' --admin-email admin@example.com --json")
+	return nil
+}

@@ -1,0 +1,96 @@
+package roster
+
+import (
+	"slices"
+	"time"
+)
+
+// Permission names one thing a caller may do. Each endpoint declares the
+// permission it needs.
+type Permission string
+
+const (
+	PermUsersRead     Permission = "users:read"
+	PermUsersWrite    Permission = "users:write"
+	PermAuditRead     Permission = "audit:read"
+	PermTokensWrite   Permission = "tokens:write"
+	PermSCIMProvision Permission = "scim:provision"
+)
+
+// Built-in roles.
+const (
+	RoleAdmin     = "admin"
+	RoleDeveloper = "developer"
+	RoleViewer    = "viewer"
+)
+
+// rolePermissions is the one table of what each built-in role may do: viewers
+// and developers read, only admins write.
+var rolePermissions = map[string][]Permission{
+	RoleAdmin:     {PermUsersRead, PermUsersWrite, PermAuditRead, PermTokensWrite, PermSCIMProvision},
+	RoleDeveloper: {PermUsersRead},
+	RoleViewer:    {PermUsersRead},
+}
+
+// IsPermission reports whether p is a permission some role grants.
+func IsPermission(p Permission) bool {
+	for _, perms := range rolePermissions {
+		if slices.Contains(perms, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// IsRole reports whether role is a known role.
+func IsRole(role string) bool {
+	_, ok := rolePermissions[role]
+	return ok
+}
+
+// Roles returns the known role names, sorted.
+func Roles() []string {
+	names := make([]string, 0, len(rolePermissions))
+	for name := range rolePermissions {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	return names
+}
+
+// Principal kinds.
+const (
+	PrincipalUser     = "user"      // a person, signed in with a JWT
+	PrincipalAPIToken = "api_token" // a script or SCIM client with an opaque token
+)
+
+// Principal is the authenticated caller of a request. Its tenant comes from
+// the credential, never from the request.
+type Principal struct {
+	Kind     string
+	TenantID string
+	Subject  string   // JWT "sub", or the API token's id
+	UserID   string   // the Roster user behind the credential, when there is one
+	TokenID  string   // the API token's id, for api_token principals
+	Roles    []string // role names; unknown names grant nothing
+	Scopes   []string // when non-empty, narrows what the roles grant
+	AMR      []string // RFC 8176 authentication methods, for JWTs
+	AuthTime time.Time
+}
+
+// Can reports whether the principal holds perm: one of its roles grants it
+// and, when the credential carries scopes, the scopes include it.
+func (p *Principal) Can(perm Permission) bool {
+	if p == nil {
+		return false
+	}
+	if len(p.Scopes) > 0 && !slices.Contains(p.Scopes, string(perm)) {
+		return false
+	}
+	for _, r := range p.Roles {
+		if slices.Contains(rolePermissions[r], perm) {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,89 @@
+// Package store implements Roster's services on PostgreSQL with sqlx. Every
+// read and write of tenant data goes through it, and every query is scoped by
+// the tenant id its caller passes.
+package store
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jmoiron/sqlx"
+	_ "github.com/lib/pq" // the PostgreSQL driver
+
+	"github.com/rosterhq/roster/migrations"
+)
+
+// DB is a connection pool with the clock every service reads the time from.
+type DB struct {
+	db *sqlx.DB
+
+	// Now returns the current time; tests replace it. Read once per
+	// transaction so every row a change writes carries the same instant.
+	Now func() time.Time
+}
+
+// Open connects to the database at dsn and checks that it answers.
+func Open(ctx context.Context, dsn string) (*DB, error) {
+	db, err := sqlx.Open("postgres", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("open database: %w", err)
+	}
+	db.SetMaxOpenConns(32)
+	db.SetMaxIdleConns(32)
+	db.SetConnMaxIdleTime(5 * time.Minute)
+	if err := db.PingContext(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("ping database: %w", translate(err))
+	}
+	return &DB{db: db, Now: func() time.Time { return time.Now().UTC() }}, nil
+}
+
+// Migrate applies pending migrations; it is safe to run from several
+// processes at once.
+func (db *DB) Migrate(ctx context.Context) error {
+	return migrations.Up(ctx, db.db.DB)
+}
+
+// Ping reports whether the database answers; EUNAVAILABLE when it does not.
+func (db *DB) Ping(ctx context.Context) error {
+	return translate(db.db.PingContext(ctx))
+}
+
+// Close closes the pool.
+func (db *DB) Close() error {
+	return db.db.Close()
+}
+
+// now returns the clock's time at the database's microsecond precision, so
+// what a method returns equals what a later read returns.
+func (db *DB) now() time.Time {
+	return db.Now().UTC().Truncate(time.Microsecond)
+}
+
+// inTx runs fn in a transaction, committing when fn returns nil.
+func (db *DB) inTx(ctx context.Context, fn func(tx *sqlx.Tx) error) error {
+	tx, err := db.db.BeginTxx(ctx, nil)
+	if err != nil {
+		return translate(err)
+	}
+	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
+	if err := fn(tx); err != nil {
+		return translate(err)
+	}
+	return translate(tx.Commit())
+}
+
+// newID returns a UUIDv7: time-ordered, so new rows land at the end of the
+// primary key index instead of all over it.
+func newID() string {
+	return uuid.Must(uuid.NewV7()).String()
+}
+
+// isUUID reports whether s is a UUID; ids that are not cannot exist, and
+// PostgreSQL would refuse them as uuid parameters.
+func isUUID(s string) bool {
+	_, err := uuid.Parse(s)
+	return err == nil && len(s) == 36
+}

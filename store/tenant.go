@@ -1,0 +1,87 @@
+package store
+
+import (
+	"context"
+
+	"github.com/jmoiron/sqlx"
+
+	"github.com/rosterhq/roster"
+)
+
+var _ roster.TenantService = (*TenantService)(nil)
+
+// TenantService is the PostgreSQL implementation of roster.TenantService.
+type TenantService struct {
+	db *DB
+}
+
+// NewTenantService returns a TenantService on db.
+func NewTenantService(db *DB) *TenantService {
+	return &TenantService{db: db}
+}
+
+// CreateTenant stores a tenant with its first admin and tokens in one
+// transaction. EINVALID, ECONFLICT.
+func (s *TenantService) CreateTenant(ctx context.Context, b *roster.Bootstrap) error {
+	t := b.Tenant
+	if t.Slug == "" {
+		t.Slug = roster.Slugify(t.Name)
+	}
+	if t.Plan == "" {
+		t.Plan = "free"
+	}
+	if len(t.Settings) == 0 {
+		t.Settings = []byte("{}")
+	}
+	if err := t.Validate(); err != nil {
+		return err
+	}
+	return s.db.inTx(ctx, func(tx *sqlx.Tx) error {
+		now := s.db.now()
+		t.ID, t.CreatedAt, t.UpdatedAt = newID(), now, now
+		if _, err := tx.ExecContext(ctx, `
+			INSERT INTO tenants (id, slug, name, plan, settings, created_at, updated_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+			t.ID, t.Slug, t.Name, t.Plan, []byte(t.Settings), now, now); err != nil {
+			return err
+		}
+		by := roster.Actor{Type: roster.ActorSystem, ID: "cli"}
+		if err := insertAudit(ctx, tx, now, t.ID, by, roster.ActionTenantCreated, "tenant", t.ID,
+			map[string]any{"name": t.Name, "slug": t.Slug}); err != nil {
+			return err
+		}
+		admin, err := createUser(ctx, tx, now, t.ID, by, b.Admin)
+		if err != nil {
+			return err
+		}
+		b.Admin = admin
+		for _, tok := range []*roster.APIToken{b.AdminToken, b.SCIMToken} {
+			tok.UserID = &admin.ID
+			if err := createToken(ctx, tx, now, t.ID, by, tok); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// FindTenantByID returns a tenant. ENOTFOUND.
+func (s *TenantService) FindTenantByID(ctx context.Context, id string) (*roster.Tenant, error) {
+	if !isUUID(id) {
+		return nil, roster.Errorf(roster.ENOTFOUND, "tenant not found")
+	}
+	var t roster.Tenant
+	err := sqlx.GetContext(ctx, s.db.db, &t, `
+		SELECT id, slug, name, plan, settings, created_at, updated_at FROM tenants WHERE id = $1`, id)
+	if err != nil {
+		return nil, notFound(translate(err), "tenant")
+	}
+	return &t, nil
+}
+
+// HasTenants reports whether any tenant exists.
+func (s *TenantService) HasTenants(ctx context.Context) (bool, error) {
+	var has bool
+	err := sqlx.GetContext(ctx, s.db.db, &has, `SELECT EXISTS (SELECT 1 FROM tenants)`)
+	return has, translate(err)
+}

@@ -1,0 +1,86 @@
+package store
+
+import (
+	"context"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+
+	"github.com/rosterhq/roster"
+)
+
+var _ roster.TokenService = (*TokenService)(nil)
+
+// TokenService is the PostgreSQL implementation of roster.TokenService.
+type TokenService struct {
+	db *DB
+}
+
+// NewTokenService returns a TokenService on db.
+func NewTokenService(db *DB) *TokenService {
+	return &TokenService{db: db}
+}
+
+// CreateToken stores t with its audit event. EINVALID, ENOTFOUND when the
+// token's user is not in the tenant.
+func (s *TokenService) CreateToken(ctx context.Context, tenantID string, by roster.Actor, t *roster.APIToken) error {
+	return s.db.inTx(ctx, func(tx *sqlx.Tx) error {
+		return createToken(ctx, tx, s.db.now(), tenantID, by, t)
+	})
+}
+
+func createToken(ctx context.Context, tx sqlx.ExtContext, now time.Time, tenantID string, by roster.Actor, t *roster.APIToken) error {
+	if err := t.Validate(); err != nil {
+		return err
+	}
+	if t.UserID != nil {
+		var exists bool
+		err := sqlx.GetContext(ctx, tx, &exists,
+			`SELECT EXISTS (SELECT 1 FROM users WHERE tenant_id = $1 AND id = $2)`, tenantID, *t.UserID)
+		if err != nil {
+			return translate(err)
+		}
+		if !exists {
+			return roster.Errorf(roster.ENOTFOUND, "user not found")
+		}
+	}
+	t.ID, t.TenantID, t.CreatedAt = newID(), tenantID, now
+	if t.Scopes == nil {
+		t.Scopes = []string{}
+	}
+	_, err := sqlx.NamedExecContext(ctx, tx, `
+		INSERT INTO api_tokens (tenant_id, id, name, prefix, token_hash, role, scopes, user_id, created_at, expires_at)
+		VALUES (:tenant_id, :id, :name, :prefix, :token_hash, :role, :scopes, :user_id, :created_at, :expires_at)`, t)
+	if err != nil {
+		return translate(err)
+	}
+	return insertAudit(ctx, tx, now, tenantID, by, roster.ActionTokenCreated, "api_token", t.ID,
+		map[string]any{"name": t.Name, "role": t.Role, "scopes": t.Scopes, "prefix": t.Prefix})
+}
+
+// tokenGetByHash finds a token before its tenant is known, with whether the
+// user it acts for is still there and active.
+const tokenGetByHash = `
+	SELECT t.tenant_id, t.id, t.name, t.prefix, t.token_hash, t.role, t.scopes, t.user_id,
+	       t.created_at, t.expires_at, t.last_used_at, t.revoked_at,
+	       (t.user_id IS NULL OR coalesce(u.active, false)) AS user_active
+	FROM api_tokens t
+	LEFT JOIN users u ON u.tenant_id = t.tenant_id AND u.id = t.user_id
+	WHERE t.token_hash = $1`
+
+// FindTokenByHash returns the token with this hash. ENOTFOUND.
+func (s *TokenService) FindTokenByHash(ctx context.Context, hash []byte) (*roster.APIToken, error) {
+	var t roster.APIToken
+	if err := sqlx.GetContext(ctx, s.db.db, &t, tokenGetByHash, hash); err != nil {
+		return nil, notFound(translate(err), "token")
+	}
+	return &t, nil
+}
+
+// TouchToken records the token's last use.
+func (s *TokenService) TouchToken(ctx context.Context, tenantID, id string, at time.Time) error {
+	_, err := s.db.db.ExecContext(ctx,
+		`UPDATE api_tokens SET last_used_at = $3 WHERE tenant_id = $1 AND id = $2 AND (last_used_at IS NULL OR last_used_at < $3)`,
+		tenantID, id, at)
+	return translate(err)
+}

@@ -1,0 +1,215 @@
+package store
+
+import (
+	"context"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+
+	"github.com/rosterhq/roster"
+)
+
+var _ roster.UserService = (*UserService)(nil)
+
+// UserService is the PostgreSQL implementation of roster.UserService.
+type UserService struct {
+	db *DB
+}
+
+// NewUserService returns a UserService on db.
+func NewUserService(db *DB) *UserService {
+	return &UserService{db: db}
+}
+
+const userColumns = `id, tenant_id, user_name, email, given_name, family_name, display_name,
+	external_id, role, active, created_at, updated_at, last_login_at, version`
+
+const userGetByID = `SELECT ` + userColumns + ` FROM users WHERE tenant_id = $1 AND id = $2`
+
+const userInsert = `INSERT INTO users (` + userColumns + `)
+	VALUES (:id, :tenant_id, :user_name, :email, :given_name, :family_name, :display_name,
+	        :external_id, :role, :active, :created_at, :updated_at, :last_login_at, :version)`
+
+const userUpdate = `UPDATE users SET user_name = :user_name, email = :email, given_name = :given_name,
+	family_name = :family_name, display_name = :display_name, external_id = :external_id,
+	role = :role, active = :active, updated_at = :updated_at, version = :version
+	WHERE tenant_id = :tenant_id AND id = :id`
+
+// CreateUser validates and stores a new user. EINVALID, ECONFLICT.
+func (s *UserService) CreateUser(ctx context.Context, tenantID string, by roster.Actor, u *roster.User) (*roster.User, error) {
+	var created *roster.User
+	err := s.db.inTx(ctx, func(tx *sqlx.Tx) error {
+		var err error
+		created, err = createUser(ctx, tx, s.db.now(), tenantID, by, u)
+		return err
+	})
+	return created, err
+}
+
+// createUser inserts a user and its audit event on tx.
+func createUser(ctx context.Context, tx sqlx.ExtContext, now time.Time, tenantID string, by roster.Actor, in *roster.User) (*roster.User, error) {
+	u := *in
+	u.Normalize()
+	if err := u.Validate(); err != nil {
+		return nil, err
+	}
+	u.ID, u.TenantID, u.CreatedAt, u.UpdatedAt, u.Version = newID(), tenantID, now, now, 1
+	if _, err := sqlx.NamedExecContext(ctx, tx, userInsert, &u); err != nil {
+		return nil, translate(err)
+	}
+	err := insertAudit(ctx, tx, now, tenantID, by, roster.ActionUserCreated, "user", u.ID,
+		map[string]any{"email": u.Email, "user_name": u.UserName, "role": u.Role, "active": u.Active})
+	return &u, err
+}
+
+// FindUserByID returns one user of the tenant. ENOTFOUND.
+func (s *UserService) FindUserByID(ctx context.Context, tenantID, id string) (*roster.User, error) {
+	if !isUUID(id) {
+		return nil, roster.Errorf(roster.ENOTFOUND, "user not found")
+	}
+	var u roster.User
+	if err := sqlx.GetContext(ctx, s.db.db, &u, userGetByID, tenantID, id); err != nil {
+		return nil, notFound(translate(err), "user")
+	}
+	return &u, nil
+}
+
+// UpdateUser applies change to the locked row and writes the result with its
+// audit event in one transaction. ENOTFOUND, EINVALID, ECONFLICT, EPRECONDITION.
+func (s *UserService) UpdateUser(ctx context.Context, tenantID string, by roster.Actor, id string, ifVersion int64, change func(*roster.User) error) (*roster.User, error) {
+	if !isUUID(id) {
+		return nil, roster.Errorf(roster.ENOTFOUND, "user not found")
+	}
+	var updated *roster.User
+	err := s.db.inTx(ctx, func(tx *sqlx.Tx) error {
+		now := s.db.now()
+		var before roster.User
+		if err := sqlx.GetContext(ctx, tx, &before, userGetByID+` FOR UPDATE`, tenantID, id); err != nil {
+			return notFound(translate(err), "user")
+		}
+		if ifVersion != 0 && ifVersion != before.Version {
+			return roster.Errorf(roster.EPRECONDITION, "the user has changed since version %d", ifVersion)
+		}
+		after := before
+		if err := change(&after); err != nil {
+			return err
+		}
+		// What identifies a row and its history is not the caller's to change.
+		after.ID, after.TenantID, after.CreatedAt, after.LastLoginAt, after.Version =
+			before.ID, before.TenantID, before.CreatedAt, before.LastLoginAt, before.Version
+		after.Normalize()
+		if err := after.Validate(); err != nil {
+			return err
+		}
+		changes := userChanges(&before, &after)
+		if len(changes) == 0 {
+			updated = &before
+			return nil
+		}
+		if err := guardAdminLoss(ctx, tx, tenantID, by, &before, after.Active && after.Role == roster.RoleAdmin); err != nil {
+			return err
+		}
+		after.UpdatedAt, after.Version = now, before.Version+1
+		if _, err := sqlx.NamedExecContext(ctx, tx, userUpdate, &after); err != nil {
+			return translate(err)
+		}
+		action := roster.ActionUserUpdated
+		if before.Active && !after.Active {
+			action = roster.ActionUserDeactivated
+		} else if !before.Active && after.Active {
+			action = roster.ActionUserActivated
+		}
+		updated = &after
+		return insertAudit(ctx, tx, now, tenantID, by, action, "user", id, map[string]any{"changes": changes})
+	})
+	return updated, err
+}
+
+// DeleteUser removes a user and the API tokens that act for them. ENOTFOUND,
+// ECONFLICT for the last active admin or oneself.
+func (s *UserService) DeleteUser(ctx context.Context, tenantID string, by roster.Actor, id string) error {
+	if !isUUID(id) {
+		return roster.Errorf(roster.ENOTFOUND, "user not found")
+	}
+	return s.db.inTx(ctx, func(tx *sqlx.Tx) error {
+		var u roster.User
+		if err := sqlx.GetContext(ctx, tx, &u, userGetByID+` FOR UPDATE`, tenantID, id); err != nil {
+			return notFound(translate(err), "user")
+		}
+		if err := guardAdminLoss(ctx, tx, tenantID, by, &u, false); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM api_tokens WHERE tenant_id = $1 AND user_id = $2`, tenantID, id); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM users WHERE tenant_id = $1 AND id = $2`, tenantID, id); err != nil {
+			return err
+		}
+		return insertAudit(ctx, tx, s.db.now(), tenantID, by, roster.ActionUserDeleted, "user", id,
+			map[string]any{"email": u.Email, "user_name": u.UserName, "role": u.Role})
+	})
+}
+
+// guardAdminLoss refuses a change that takes an active admin's rights away
+// (deactivation, demotion, deletion) from oneself or from the tenant's last
+// active admin. The tenant row is locked so two admins demoting each other at
+// once cannot both succeed.
+func guardAdminLoss(ctx context.Context, tx sqlx.ExtContext, tenantID string, by roster.Actor, u *roster.User, staysAdmin bool) error {
+	if !u.Active || u.Role != roster.RoleAdmin || staysAdmin {
+		return nil
+	}
+	if by.UserID == u.ID {
+		return roster.Errorf(roster.ECONFLICT, "you cannot deactivate, demote or delete yourself")
+	}
+	// Lock first, count after, in two statements: in READ COMMITTED each
+	// statement sees what committed before it began, so the count must
+	// start after the lock is held to see a concurrent demotion.
+	if _, err := tx.ExecContext(ctx, `SELECT 1 FROM tenants WHERE id = $1 FOR UPDATE`, tenantID); err != nil {
+		return translate(err)
+	}
+	var others bool
+	err := sqlx.GetContext(ctx, tx, &others, `
+		SELECT EXISTS (SELECT 1 FROM users WHERE tenant_id = $1 AND role = 'admin' AND active AND id <> $2)`,
+		tenantID, u.ID)
+	if err != nil {
+		return translate(err)
+	}
+	if !others {
+		return roster.Errorf(roster.ECONFLICT, "the tenant's last active admin cannot be deactivated, demoted or deleted")
+	}
+	return nil
+}
+
+// userChanges lists the fields that differ, as {"field": {"from", "to"}}.
+func userChanges(before, after *roster.User) map[string]map[string]any {
+	changes := map[string]map[string]any{}
+	diff := func(field string, from, to any) {
+		if from != to {
+			changes[field] = map[string]any{"from": from, "to": to}
+		}
+	}
+	diff("user_name", before.UserName, after.UserName)
+	diff("email", before.Email, after.Email)
+	diff("given_name", before.GivenName, after.GivenName)
+	diff("family_name", before.FamilyName, after.FamilyName)
+	diff("display_name", before.DisplayName, after.DisplayName)
+	diff("external_id", deref(before.ExternalID), deref(after.ExternalID))
+	diff("role", before.Role, after.Role)
+	diff("active", before.Active, after.Active)
+	return changes
+}
+
+func deref(s *string) any {
+	if s == nil {
+		return nil
+	}
+	return *s
+}
+
+// notFound names the missing resource in an ENOTFOUND error.
+func notFound(err error, what string) error {
+	if roster.ErrorCode(err) == roster.ENOTFOUND {
+		return roster.Errorf(roster.ENOTFOUND, "%s not found", what)
+	}
+	return err
+}

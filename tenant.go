@@ -1,0 +1,80 @@
+package roster
+
+import (
+	"context"
+	"encoding/json"
+	"regexp"
+	"strings"
+	"time"
+)
+
+// Tenant is an organisation: the boundary of every other resource.
+type Tenant struct {
+	ID        string          `db:"id"`
+	Slug      string          `db:"slug"`
+	Name      string          `db:"name"`
+	Plan      string          `db:"plan"`
+	Settings  json.RawMessage `db:"settings"`
+	CreatedAt time.Time       `db:"created_at"`
+	UpdatedAt time.Time       `db:"updated_at"`
+}
+
+var slugPattern = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$`)
+
+// Slugify turns a tenant name into a URL-safe slug.
+func Slugify(name string) string {
+	var b strings.Builder
+	dash := false
+	for _, r := range strings.ToLower(name) {
+		switch {
+		case r >= 'a' && r <= 'z', r >= '0' && r <= '9':
+			b.WriteRune(r)
+			dash = false
+		case !dash && b.Len() > 0:
+			b.WriteByte('-')
+			dash = true
+		}
+	}
+	s := strings.TrimRight(b.String(), "-")
+	if len(s) > 63 {
+		s = strings.TrimRight(s[:63], "-")
+	}
+	return s
+}
+
+// Validate checks a tenant's name and slug.
+func (t *Tenant) Validate() error {
+	var fields []FieldError
+	if strings.TrimSpace(t.Name) == "" {
+		fields = append(fields, FieldError{Field: "name", Message: "is required"})
+	} else if msg := textProblem(t.Name, MaxNameLength); msg != "" {
+		fields = append(fields, FieldError{Field: "name", Message: msg})
+	}
+	if !slugPattern.MatchString(t.Slug) {
+		fields = append(fields, FieldError{Field: "slug", Message: "must be 1-63 lowercase letters, digits or dashes"})
+	}
+	if len(fields) > 0 {
+		return Invalid(fields...)
+	}
+	return nil
+}
+
+// Bootstrap is what a new tenant starts with: its first administrator and
+// two API tokens, one for scripts and one for a SCIM client.
+type Bootstrap struct {
+	Tenant     *Tenant
+	Admin      *User
+	AdminToken *APIToken
+	SCIMToken  *APIToken
+}
+
+// TenantService creates and reads tenants.
+type TenantService interface {
+	// CreateTenant stores the tenant, its first admin and its tokens in one
+	// transaction (the tokens' hashes must be set). EINVALID, ECONFLICT when
+	// the slug is taken.
+	CreateTenant(ctx context.Context, b *Bootstrap) error
+
+	// FindTenantByID returns a tenant. ENOTFOUND.
+	FindTenantByID(ctx context.Context, id string) (*Tenant, error)
+}

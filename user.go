@@ -1,0 +1,239 @@
+package roster
+
+import (
+	"context"
+	"net/mail"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+)
+
+// User is a person in a tenant's directory.
+type User struct {
+	ID          string     `db:"id"`
+	TenantID    string     `db:"tenant_id"`
+	UserName    string     `db:"user_name"`
+	Email       string     `db:"email"`
+	GivenName   string     `db:"given_name"`
+	FamilyName  string     `db:"family_name"`
+	DisplayName string     `db:"display_name"`
+	ExternalID  *string    `db:"external_id"`
+	Role        string     `db:"role"`
+	Active      bool       `db:"active"`
+	CreatedAt   time.Time  `db:"created_at"`
+	UpdatedAt   time.Time  `db:"updated_at"`
+	LastLoginAt *time.Time `db:"last_login_at"`
+	Version     int64      `db:"version"`
+}
+
+// Limits on user fields.
+const (
+	MaxEmailLength = 254 // RFC 5321 path limit
+	MaxNameLength  = 255
+)
+
+// Normalize trims surrounding whitespace, turns an empty external id into
+// none, and lets the user name default to the email.
+func (u *User) Normalize() {
+	u.UserName = strings.TrimSpace(u.UserName)
+	u.Email = strings.TrimSpace(u.Email)
+	u.GivenName = strings.TrimSpace(u.GivenName)
+	u.FamilyName = strings.TrimSpace(u.FamilyName)
+	u.DisplayName = strings.TrimSpace(u.DisplayName)
+	if u.ExternalID != nil && strings.TrimSpace(*u.ExternalID) == "" {
+		u.ExternalID = nil
+	}
+	if u.UserName == "" {
+		u.UserName = u.Email
+	}
+}
+
+// Validate checks every rule a stored user must satisfy, whoever writes it
+// (REST, SCIM or the CLI), and names each field at fault.
+func (u *User) Validate() error {
+	var fields []FieldError
+	add := func(field, msg string) { fields = append(fields, FieldError{Field: field, Message: msg}) }
+
+	if msg := emailProblem(u.Email); msg != "" {
+		add("email", msg)
+	}
+	if u.UserName == "" {
+		add("user_name", "is required")
+	} else if msg := textProblem(u.UserName, MaxNameLength); msg != "" {
+		add("user_name", msg)
+	}
+	for _, f := range []struct{ name, value string }{
+		{"given_name", u.GivenName},
+		{"family_name", u.FamilyName},
+		{"display_name", u.DisplayName},
+	} {
+		if msg := textProblem(f.value, MaxNameLength); msg != "" {
+			add(f.name, msg)
+		}
+	}
+	if u.ExternalID != nil {
+		if msg := textProblem(*u.ExternalID, MaxNameLength); msg != "" {
+			add("external_id", msg)
+		}
+	}
+	if !IsRole(u.Role) {
+		add("role", "must be one of "+strings.Join(Roles(), ", "))
+	}
+	if len(fields) > 0 {
+		return Invalid(fields...)
+	}
+	return nil
+}
+
+// emailProblem says what is wrong with an email address, or "".
+func emailProblem(email string) string {
+	switch {
+	case email == "":
+		return "is required"
+	case len(email) > MaxEmailLength:
+		return "must be at most 254 characters"
+	}
+	if msg := textProblem(email, MaxEmailLength); msg != "" {
+		return msg
+	}
+	addr, err := mail.ParseAddress(email)
+	if err != nil || addr.Address != email || addr.Name != "" {
+		return "must be a valid email address"
+	}
+	at := strings.LastIndexByte(email, '@')
+	if domain := email[at+1:]; !strings.Contains(domain, ".") || strings.HasPrefix(domain, "[") {
+		return "must be a valid email address"
+	}
+	return ""
+}
+
+// textProblem says what is wrong with a free-text value, or "". Control
+// characters (NUL above all, which PostgreSQL cannot store) are refused.
+func textProblem(s string, max int) string {
+	if !utf8.ValidString(s) {
+		return "must be valid UTF-8"
+	}
+	if utf8.RuneCountInString(s) > max {
+		return "is too long"
+	}
+	for _, r := range s {
+		if unicode.IsControl(r) {
+			return "must not contain control characters"
+		}
+	}
+	return ""
+}
+
+// UserUpdate is a partial change to a user: nil fields are left alone.
+// ClearExternalID removes the external id.
+type UserUpdate struct {
+	UserName        *string
+	Email           *string
+	GivenName       *string
+	FamilyName      *string
+	DisplayName     *string
+	ExternalID      *string
+	ClearExternalID bool
+	Role            *string
+	Active          *bool
+}
+
+// Apply writes the given fields onto u.
+func (upd UserUpdate) Apply(u *User) {
+	set := func(dst *string, src *string) {
+		if src != nil {
+			*dst = *src
+		}
+	}
+	set(&u.UserName, upd.UserName)
+	set(&u.Email, upd.Email)
+	set(&u.GivenName, upd.GivenName)
+	set(&u.FamilyName, upd.FamilyName)
+	set(&u.DisplayName, upd.DisplayName)
+	if upd.ClearExternalID {
+		u.ExternalID = nil
+	} else if upd.ExternalID != nil {
+		v := *upd.ExternalID
+		u.ExternalID = &v
+	}
+	if upd.Role != nil {
+		u.Role = *upd.Role
+	}
+	if upd.Active != nil {
+		u.Active = *upd.Active
+	}
+}
+
+// User list sort orders; a leading "-" means descending.
+const (
+	SortCreatedAt   = "created_at"
+	SortEmail       = "email"
+	SortName        = "name" // family name, then given name
+	SortLastLoginAt = "last_login_at"
+)
+
+// Page sizes of lists.
+const (
+	DefaultPageSize = 50
+	MaxPageSize     = 200
+)
+
+// UserFilter selects and orders a page of users. Zero values mean "any".
+type UserFilter struct {
+	Query  string // substring of email, user name, given or family name
+	Role   string
+	Active *bool
+	Sort   string // one of the Sort* names, optionally prefixed with "-"
+	Limit  int    // 1..MaxPageSize; 0 means DefaultPageSize
+	Cursor string // opaque, from a previous page's NextCursor
+}
+
+// UserPage is one page of users and the cursor of the next, "" at the end.
+type UserPage struct {
+	Items      []*User
+	NextCursor string
+}
+
+// Actor is who makes a change; it is written to the audit trail.
+type Actor struct {
+	Type      string // a Principal kind, or "system" for the CLI
+	ID        string // user id, token id or a system name
+	UserID    string // the Roster user acting, when there is one
+	RequestID string
+}
+
+// ActorSystem is the actor of changes made from the command line.
+const ActorSystem = "system"
+
+// ActorOf returns the actor for changes made by p in the request requestID.
+func ActorOf(p *Principal, requestID string) Actor {
+	id := p.Subject
+	if p.Kind == PrincipalAPIToken {
+		id = p.TokenID
+	}
+	return Actor{Type: p.Kind, ID: id, UserID: p.UserID, RequestID: requestID}
+}
+
+// UserService reads and changes a tenant's users. Every method is scoped to
+// tenantID; a user of another tenant is ENOTFOUND.
+type UserService interface {
+	// CreateUser validates and stores a new user. EINVALID, ECONFLICT when
+	// the email or user name is taken in the tenant.
+	CreateUser(ctx context.Context, tenantID string, by Actor, u *User) (*User, error)
+
+	// FindUserByID returns one user. ENOTFOUND.
+	FindUserByID(ctx context.Context, tenantID, id string) (*User, error)
+
+	// FindUsers returns a page of users. EINVALID for a bad filter or cursor.
+	FindUsers(ctx context.Context, tenantID string, f UserFilter) (*UserPage, error)
+
+	// UpdateUser reads the user with its row locked, applies change, checks
+	// the result and writes it, all in one transaction. ENOTFOUND, EINVALID,
+	// ECONFLICT (taken email or user name; last active admin), EPRECONDITION
+	// when ifVersion is non-zero and stale.
+	UpdateUser(ctx context.Context, tenantID string, by Actor, id string, ifVersion int64, change func(*User) error) (*User, error)
+
+	// DeleteUser removes a user. ENOTFOUND, ECONFLICT for the last active admin.
+	DeleteUser(ctx context.Context, tenantID string, by Actor, id string) error
+}
