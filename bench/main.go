@@ -107,7 +107,7 @@ func main() {
 
 // run sets up, measures every scenario, runs pgbench and reports.
 func run(ctx context.Context, o options) (err error) {
-	started := time.Now()
+	started, loadStart := time.Now(), loadAvg()
 	env, err := setup(ctx, o)
 	if err != nil {
 		return err
@@ -135,13 +135,14 @@ func run(ctx context.Context, o options) (err error) {
 	if err != nil {
 		return err
 	}
+	probe := &cpuProbe{db: env.db, dbName: o.dbName, serverPID: srv.cmd.Process.Pid}
 	var results []result
 	for _, sc := range scenarios {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		logf("scenario %s: %s", sc.name, sc.path(0))
-		res := measure(ctx, client, sc, o)
+		logf("scenario %s: %s", sc.name, sc.request)
+		res := measure(ctx, client, sc, o, probe)
 		logf("  %s", res.summary())
 		results = append(results, res)
 	}
@@ -162,12 +163,13 @@ func run(ctx context.Context, o options) (err error) {
 	}
 
 	rep := &report{
-		opts:     o,
-		env:      env,
-		started:  started,
-		results:  results,
-		pgbench:  pgb,
-		explains: explains,
+		opts:      o,
+		env:       env,
+		started:   started,
+		loadStart: loadStart,
+		results:   results,
+		pgbench:   pgb,
+		explains:  explains,
 		scenarios: scenarios,
 	}
 	text := rep.markdown()

@@ -1,0 +1,165 @@
+package api_test
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/lestrrat-go/jwx/v3/jwt"
+
+	"github.com/rosterhq/roster"
+	"github.com/rosterhq/roster/store"
+)
+
+func TestCredentialsAreRequired(t *testing.T) {
+	e := newTestEnv(t)
+	expired := e.token(e.A.ID, roster.RoleAdmin, func(tok *roster.APIToken) {
+		past := time.Now().Add(-time.Hour)
+		tok.ExpiresAt = &past
+	})
+	for _, tc := range []struct {
+		name   string
+		header string
+	}{
+		{"no header", ""},
+		{"empty bearer", "Bearer "},
+		{"basic scheme", "Basic YWRtaW46YWRtaW4="},
+		{"unknown API token", "Bearer rst_" + strings.Repeat("A", 40)},
+		{"truncated API token", "Bearer " + e.A.Admin[:20]},
+		{"expired API token", "Bearer " + expired},
+		{"garbage", "Bearer not-a-token"},
+		{"malformed JWT", "Bearer a.b.c"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			req := request{Method: "GET", Path: "/api/v1/users"}
+			if tc.header != "" {
+				req.Header = map[string]string{"Authorization": tc.header}
+			}
+			r := e.do(req)
+			wantProblem(t, r, http.StatusUnauthorized, "")
+			if !strings.HasPrefix(r.Header.Get("WWW-Authenticate"), "Bearer") {
+				t.Errorf("WWW-Authenticate %q", r.Header.Get("WWW-Authenticate"))
+			}
+		})
+	}
+}
+
+func TestPermissionsFollowRoles(t *testing.T) {
+	e := newTestEnv(t)
+	target := "/api/v1/users/" + e.A.AdminID
+	newUser := map[string]any{"email": "new@example.com"}
+	for _, tc := range []struct {
+		role, token string
+		read, write bool
+		audit       bool
+	}{
+		{"admin", e.A.Admin, true, true, true},
+		{"developer", e.A.Developer, true, false, false},
+		{"viewer", e.A.Viewer, true, false, false},
+		{"scim-scoped admin", e.A.SCIM, false, false, false},
+	} {
+		t.Run(tc.role, func(t *testing.T) {
+			check := func(r response, allowed bool, okStatus int) {
+				t.Helper()
+				if allowed && r.Status != okStatus {
+					t.Fatalf("allowed call: %d %s", r.Status, r.Body)
+				}
+				if !allowed {
+					wantProblem(t, r, http.StatusForbidden, "")
+				}
+			}
+			check(e.do(request{Method: "GET", Path: "/api/v1/users", Token: tc.token}), tc.read, 200)
+			check(e.do(request{Method: "GET", Path: target, Token: tc.token}), tc.read, 200)
+			check(e.do(request{Method: "GET", Path: "/api/v1/audit-events", Token: tc.token}), tc.audit, 200)
+			if !tc.write {
+				check(e.do(request{Method: "POST", Path: "/api/v1/users", Token: tc.token, Body: newUser}), false, 0)
+				check(e.do(request{Method: "PATCH", Path: target, Token: tc.token, Body: map[string]any{"given_name": "X"}}), false, 0)
+				check(e.do(request{Method: "DELETE", Path: target, Token: tc.token}), false, 0)
+			}
+		})
+	}
+}
+
+func TestAnotherTenantsUserIsNotFound(t *testing.T) {
+	e := newTestEnv(t)
+	created := e.do(request{Method: "POST", Path: "/api/v1/users", Token: e.A.Admin, Body: map[string]any{"email": "secret@example.com"}})
+	id := created.Object(t)["id"].(string)
+	bAdmin := e.B.Admin
+	bJWT := e.jwt(e.B.ID, []string{"admin"}, nil)
+	for _, token := range []string{bAdmin, bJWT} {
+		for _, method := range []string{"GET", "PATCH", "DELETE"} {
+			var body any
+			if method == "PATCH" {
+				body = map[string]any{"given_name": "Mallory"}
+			}
+			wantProblem(t, e.do(request{Method: method, Path: "/api/v1/users/" + id, Token: token, Body: body}), http.StatusNotFound, "")
+		}
+		list := e.do(request{Method: "GET", Path: "/api/v1/users?q=secret", Token: token})
+		if strings.Contains(string(list.Body), id) {
+			t.Fatalf("tenant B lists tenant A's user: %s", list.Body)
+		}
+		audit := e.do(request{Method: "GET", Path: "/api/v1/audit-events?target_id=" + id, Token: token})
+		if audit.Status != 200 || strings.Contains(string(audit.Body), id) {
+			t.Fatalf("tenant B sees tenant A's audit trail: %d %s", audit.Status, audit.Body)
+		}
+	}
+	// Tenant A's user is untouched.
+	got := e.do(request{Method: "GET", Path: "/api/v1/users/" + id, Token: e.A.Admin})
+	if got.Status != 200 || got.Object(t)["given_name"] != "" {
+		t.Fatalf("tenant A's user after tenant B's attempts: %d %s", got.Status, got.Body)
+	}
+}
+
+func TestJWTs(t *testing.T) {
+	e := newTestEnv(t)
+	ok := e.jwt(e.A.ID, []string{"admin"}, nil)
+	if r := e.do(request{Method: "POST", Path: "/api/v1/users", Token: ok, Body: map[string]any{"email": "jwt@example.com"}}); r.Status != 201 {
+		t.Fatalf("admin JWT create: %d %s", r.Status, r.Body)
+	}
+	viewer := e.jwt(e.A.ID, []string{"viewer"}, nil)
+	if r := e.do(request{Method: "GET", Path: "/api/v1/users", Token: viewer}); r.Status != 200 {
+		t.Fatalf("viewer JWT list: %d %s", r.Status, r.Body)
+	}
+	wantProblem(t, e.do(request{Method: "POST", Path: "/api/v1/users", Token: viewer, Body: map[string]any{"email": "v@example.com"}}), 403, "")
+
+	for name, mutate := range map[string]func(b *jwt.Builder){
+		"expired":       func(b *jwt.Builder) { b.Expiration(time.Now().Add(-time.Hour)) },
+		"wrong issuer":  func(b *jwt.Builder) { b.Issuer("https://evil.example") },
+		"wrong aud":     func(b *jwt.Builder) { b.Audience([]string{"someone-else"}) },
+		"no tenant":     func(b *jwt.Builder) { b.Claim("tid", "") },
+		"tenant not id": func(b *jwt.Builder) { b.Claim("tid", "acme") },
+	} {
+		t.Run(name, func(t *testing.T) {
+			wantProblem(t, e.do(request{Method: "GET", Path: "/api/v1/users", Token: e.jwt(e.A.ID, []string{"admin"}, mutate)}), 401, "")
+		})
+	}
+	t.Run("tampered", func(t *testing.T) {
+		parts := strings.Split(ok, ".")
+		forged := parts[0] + "." + parts[1] + "x." + parts[2]
+		wantProblem(t, e.do(request{Method: "GET", Path: "/api/v1/users", Token: forged}), 401, "")
+	})
+	t.Run("alg none", func(t *testing.T) {
+		parts := strings.Split(ok, ".")
+		none := "eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0." + parts[1] + "."
+		wantProblem(t, e.do(request{Method: "GET", Path: "/api/v1/users", Token: none}), 401, "")
+	})
+}
+
+func TestDeactivatedUsersTokensStopWorking(t *testing.T) {
+	e := newTestEnv(t)
+	ctx := context.Background()
+	users := store.NewUserService(e.DB)
+	u, err := users.CreateUser(ctx, e.A.ID, roster.Actor{Type: "system", ID: "test"},
+		&roster.User{Email: "script-owner@example.com", Role: roster.RoleViewer, Active: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	token := e.token(e.A.ID, roster.RoleViewer, func(tok *roster.APIToken) { tok.UserID = &u.ID })
+	patch := e.do(request{Method: "PATCH", Path: "/api/v1/users/" + u.ID, Token: e.A.Admin, Body: map[string]any{"active": false}})
+	if patch.Status != 200 {
+		t.Fatalf("deactivate: %d %s", patch.Status, patch.Body)
+	}
+	wantProblem(t, e.do(request{Method: "GET", Path: "/api/v1/users", Token: token}), 401, "")
+}

@@ -1,0 +1,186 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+)
+
+// pageSize is the limit every list scenario asks for (the API's default).
+const pageSize = 50
+
+// scenario is one kind of request the bench repeats.
+type scenario struct {
+	name    string
+	request string                  // as shown in the report
+	path    func(*rand.Rand) string // the path and query of one request
+	list    *listFilter             // the list request's parameters; nil for GET by id
+	ids     []string                // GET by id: the ids it picks from
+	note    string                  // what the reader should know about it
+	matches int                     // rows the filter matches; -1 when it is not a filter
+}
+
+// listFilter is a GET /api/v1/users request's parameters.
+type listFilter struct {
+	q, role, sort, cursor string
+	active                *bool
+	limit                 int
+}
+
+func (f listFilter) values() url.Values {
+	v := url.Values{}
+	v.Set("limit", fmt.Sprint(f.limit))
+	if f.q != "" {
+		v.Set("q", f.q)
+	}
+	if f.role != "" {
+		v.Set("role", f.role)
+	}
+	if f.active != nil {
+		v.Set("active", fmt.Sprint(*f.active))
+	}
+	if f.sort != "" {
+		v.Set("sort", f.sort)
+	}
+	if f.cursor != "" {
+		v.Set("cursor", f.cursor)
+	}
+	return v
+}
+
+// listPath is the request for f, with its parameters in a stable order.
+func listPath(f listFilter) string {
+	return "/api/v1/users?" + f.values().Encode()
+}
+
+// shown is the request as the report shows it: a cursor is abbreviated.
+func shown(f listFilter) string {
+	if f.cursor != "" {
+		g := f
+		g.cursor = "CURSOR"
+		return "GET " + strings.Replace(listPath(g), "CURSOR", "…", 1)
+	}
+	return "GET " + listPath(f)
+}
+
+func listScenario(name string, f listFilter, note string) *scenario {
+	p := listPath(f)
+	return &scenario{name: name, request: shown(f), list: &f, note: note, matches: -1,
+		path: func(*rand.Rand) string { return p }}
+}
+
+type listPage struct {
+	Items []struct {
+		ID string `json:"id"`
+	} `json:"items"`
+	NextCursor *string `json:"next_cursor"`
+}
+
+// fetchPage requests one list page and decodes it.
+func fetchPage(ctx context.Context, c *apiClient, path string) (*listPage, error) {
+	status, body, err := c.get(ctx, path, true)
+	if err != nil {
+		return nil, err
+	}
+	if status != http.StatusOK {
+		return nil, fmt.Errorf("GET %s: HTTP %d: %.300s", path, status, body)
+	}
+	var page listPage
+	if err := json.Unmarshal(body, &page); err != nil {
+		return nil, fmt.Errorf("GET %s: %w", path, err)
+	}
+	return &page, nil
+}
+
+// buildScenarios makes the scenarios, walks the cursor to the deep page,
+// samples ids, and checks each scenario answers once before it is measured.
+func buildScenarios(ctx context.Context, env *benchEnv, c *apiClient, o options) ([]*scenario, error) {
+	yes := true
+	var out []*scenario
+
+	out = append(out, listScenario("first page", listFilter{limit: pageSize}, "the default order, created_at ascending"))
+
+	deep, err := walkToDeepPage(ctx, c, o.deepPages)
+	if err != nil {
+		return nil, err
+	}
+	out = append(out, deep)
+
+	for _, q := range o.queries {
+		out = append(out, listScenario("q="+q, listFilter{q: q, limit: pageSize}, "substring search over email, user name, given and family name"))
+	}
+	out = append(out, listScenario("role=admin&active=true", listFilter{role: "admin", active: &yes, limit: pageSize}, "the common administrator filter"))
+	out = append(out, listScenario("sort=email", listFilter{sort: "email", limit: pageSize}, "first page in email order"))
+
+	ids, err := env.sampleIDs(ctx, o.idSample)
+	if err != nil {
+		return nil, err
+	}
+	out = append(out, &scenario{
+		name:    "GET by id",
+		request: "GET /api/v1/users/{id}",
+		ids:     ids,
+		note:    fmt.Sprintf("a random id of %d sampled from the tenant per request", len(ids)),
+		matches: -1,
+		path:    func(r *rand.Rand) string { return "/api/v1/users/" + ids[r.IntN(len(ids))] },
+	})
+
+	for _, sc := range out {
+		if sc.list == nil {
+			status, body, err := c.get(ctx, sc.path(rand.New(rand.NewPCG(1, 2))), true)
+			if err != nil {
+				return nil, err
+			}
+			if status != http.StatusOK {
+				return nil, fmt.Errorf("%s: HTTP %d: %.300s", sc.request, status, body)
+			}
+			continue
+		}
+		page, err := fetchPage(ctx, c, sc.path(nil))
+		if err != nil {
+			return nil, err
+		}
+		if len(page.Items) == 0 && sc.list.q == "" {
+			return nil, fmt.Errorf("%s answered no users", sc.request)
+		}
+		if sc.list.q != "" || sc.list.role != "" {
+			if sc.matches, err = countMatches(ctx, env, *sc.list); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return out, nil
+}
+
+// walkToDeepPage follows next_cursor from the first page, one request at a
+// time, and returns the scenario that requests the page it reached.
+func walkToDeepPage(ctx context.Context, c *apiClient, pages int) (*scenario, error) {
+	f := listFilter{limit: pageSize}
+	start := time.Now()
+	walked := 0
+	for walked < pages {
+		page, err := fetchPage(ctx, c, listPath(f))
+		if err != nil {
+			return nil, err
+		}
+		if page.NextCursor == nil {
+			break
+		}
+		f.cursor = *page.NextCursor
+		walked++
+	}
+	took := time.Since(start)
+	if walked == 0 {
+		return nil, fmt.Errorf("the first page has no next_cursor: too few users for a deep page")
+	}
+	logf("walked %d pages by cursor in %s (%s a page, one at a time)", walked, took.Round(time.Millisecond), ms(took/time.Duration(walked)))
+	name := fmt.Sprintf("deep page (page %d)", walked+1)
+	note := fmt.Sprintf("rows %d–%d, reached by walking %d pages with next_cursor (%s a page, one request at a time)",
+		walked*pageSize+1, (walked+1)*pageSize, walked, ms(took/time.Duration(walked)))
+	return listScenario(name, f, note), nil
+}
