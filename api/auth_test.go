@@ -10,6 +10,7 @@ import (
 	"github.com/lestrrat-go/jwx/v3/jwt"
 
 	"github.com/rosterhq/roster"
+	"github.com/rosterhq/roster/auth"
 	"github.com/rosterhq/roster/store"
 )
 
@@ -135,6 +136,19 @@ func TestJWTs(t *testing.T) {
 			wantProblem(t, e.do(request{Method: "GET", Path: "/api/v1/users", Token: e.jwt(e.A.ID, []string{"admin"}, mutate)}), 401, "")
 		})
 	}
+	t.Run("OIDC scopes narrow nothing", func(t *testing.T) {
+		tok := e.jwt(e.A.ID, []string{"admin"}, func(b *jwt.Builder) { b.Claim("scp", []string{"openid", "profile"}) })
+		if r := e.do(request{Method: "GET", Path: "/api/v1/audit-events", Token: tok}); r.Status != 200 {
+			t.Fatalf("admin JWT with OIDC scopes: %d %s", r.Status, r.Body)
+		}
+	})
+	t.Run("Roster scopes narrow the roles", func(t *testing.T) {
+		tok := e.jwt(e.A.ID, []string{"admin"}, func(b *jwt.Builder) { b.Claim("scope", "openid users:read") })
+		if r := e.do(request{Method: "GET", Path: "/api/v1/users", Token: tok}); r.Status != 200 {
+			t.Fatalf("read with users:read scope: %d %s", r.Status, r.Body)
+		}
+		wantProblem(t, e.do(request{Method: "GET", Path: "/api/v1/audit-events", Token: tok}), 403, "")
+	})
 	t.Run("tampered", func(t *testing.T) {
 		parts := strings.Split(ok, ".")
 		forged := parts[0] + "." + parts[1] + "x." + parts[2]
@@ -162,4 +176,27 @@ func TestDeactivatedUsersTokensStopWorking(t *testing.T) {
 		t.Fatalf("deactivate: %d %s", patch.Status, patch.Body)
 	}
 	wantProblem(t, e.do(request{Method: "GET", Path: "/api/v1/users", Token: token}), 401, "")
+}
+
+func TestAPITokenUseIsRecorded(t *testing.T) {
+	e := newTestEnv(t)
+	token := e.token(e.A.ID, roster.RoleViewer, nil)
+	if r := e.do(request{Method: "GET", Path: "/api/v1/users", Token: token}); r.Status != 200 {
+		t.Fatalf("list: %d", r.Status)
+	}
+	tok, err := store.NewTokenService(e.DB).FindTokenByHash(context.Background(), auth.HashAPIToken(token))
+	if err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for tok.LastUsedAt == nil && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+		tok, _ = store.NewTokenService(e.DB).FindTokenByHash(context.Background(), auth.HashAPIToken(token))
+	}
+	if tok.LastUsedAt == nil || time.Since(*tok.LastUsedAt) > time.Minute {
+		t.Fatalf("last_used_at = %v after use", tok.LastUsedAt)
+	}
+	if string(tok.Hash) == token || strings.Contains(string(tok.Hash), token[4:]) {
+		t.Fatal("the token is stored in the clear")
+	}
 }

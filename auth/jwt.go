@@ -413,8 +413,19 @@ func principalOf(tok jwt.Token) (*roster.Principal, error) {
 	if p.Roles, err = claimStrings(tok, "roles", false); err != nil {
 		return nil, unauthorized("invalid roles claim")
 	}
-	if p.Scopes, err = claimStrings(tok, "scope", true); err != nil {
-		return nil, unauthorized("invalid scope claim")
+	// Okta and Entra put scopes in "scp"; RFC 8693 names it "scope".
+	// Scopes that are not Roster permissions (openid, profile...) are the
+	// IdP's business and narrow nothing here.
+	for _, name := range []string{"scope", "scp"} {
+		scopes, err := claimStrings(tok, name, true)
+		if err != nil {
+			return nil, unauthorized("invalid " + name + " claim")
+		}
+		for _, s := range scopes {
+			if roster.IsPermission(roster.Permission(s)) {
+				p.Scopes = append(p.Scopes, s)
+			}
+		}
 	}
 	if p.AMR, err = claimStrings(tok, "amr", false); err != nil {
 		return nil, unauthorized("invalid amr claim")

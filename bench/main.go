@@ -17,6 +17,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"regexp"
 	"strings"
 	"syscall"
 	"time"
@@ -39,6 +40,7 @@ type options struct {
 	pgbenchBin  string
 	fresh       bool
 	skipPgbench bool
+	run         *regexp.Regexp
 }
 
 func parseFlags(args []string) (options, error) {
@@ -59,12 +61,17 @@ func parseFlags(args []string) (options, error) {
 	fs.StringVar(&o.pgbenchBin, "pgbench", "", "pgbench binary (default: from PATH, else /usr/lib/postgresql/*/bin)")
 	fs.BoolVar(&o.fresh, "fresh", false, "drop and recreate Roster's bench database first, so that the seed time is measured")
 	fs.BoolVar(&o.skipPgbench, "skip-pgbench", false, "do not run pgbench")
+	runPattern := fs.String("run", "", "measure only the scenarios whose name matches this regular expression")
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), "usage: go run ./bench [flags]\n\nEnvironment: DATABASE_URL names the PostgreSQL server (default postgres://postgres@127.0.0.1:5432);\nits database part is ignored: the bench uses databases of its own there.\n\nFlags:")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
 		return o, err
+	}
+	var err error
+	if o.run, err = regexp.Compile(*runPattern); err != nil {
+		return o, fmt.Errorf("-run: %w", err)
 	}
 	for _, q := range strings.Split(*queries, ",") {
 		if q = strings.TrimSpace(q); q != "" {
@@ -131,9 +138,15 @@ func run(ctx context.Context, o options) (err error) {
 	}
 	client := newClient(srv.baseURL, token, o.concurrency)
 
-	scenarios, err := buildScenarios(ctx, env, client, o)
+	all, err := buildScenarios(ctx, env, client, o)
 	if err != nil {
 		return err
+	}
+	var scenarios []*scenario
+	for _, sc := range all {
+		if o.run.MatchString(sc.name) {
+			scenarios = append(scenarios, sc)
+		}
 	}
 	probe := &cpuProbe{db: env.db, dbName: o.dbName, serverPID: srv.cmd.Process.Pid}
 	var results []result

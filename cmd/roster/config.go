@@ -12,7 +12,7 @@ type Config struct {
 	JWKSURL      string // ROSTER_JWKS_URL
 	JWTIssuer    string // ROSTER_JWT_ISSUER
 	JWTAudience  string // ROSTER_JWT_AUDIENCE
-	LogFormat    string // ROSTER_LOG_FORMAT: json (default) or text
+	LogFormat    string // ROSTER_LOG_FORMAT: json or text; default text on a terminal, else json
 	MaxBodyBytes int64  // ROSTER_MAX_BODY_BYTES
 }
 
@@ -29,10 +29,7 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 	if c.Addr == "" {
 		c.Addr = ":8080"
 	}
-	if c.LogFormat == "" {
-		c.LogFormat = "json"
-	}
-	if c.LogFormat != "json" && c.LogFormat != "text" {
+	if c.LogFormat != "" && c.LogFormat != "json" && c.LogFormat != "text" {
 		return c, fmt.Errorf("ROSTER_LOG_FORMAT must be json or text, not %q", c.LogFormat)
 	}
 	if v := getenv("ROSTER_MAX_BODY_BYTES"); v != "" {

@@ -32,10 +32,11 @@ type Main struct {
 	done     chan error
 }
 
-// NewMain returns a Main for cfg that logs to w.
+// NewMain returns a Main for cfg that logs to w: JSON for machines, text
+// for a person at a terminal, unless ROSTER_LOG_FORMAT says otherwise.
 func NewMain(cfg Config, w io.Writer) *Main {
 	var h slog.Handler = slog.NewJSONHandler(w, nil)
-	if cfg.LogFormat == "text" {
+	if cfg.LogFormat == "text" || (cfg.LogFormat == "" && isTerminal(w)) {
 		h = slog.NewTextHandler(w, nil)
 	}
 	return &Main{Config: cfg, Log: slog.New(h)}
@@ -146,7 +147,17 @@ func printFirstSteps(ctx context.Context, m *Main) error {
 	if m.Config.DatabaseURL == "" {
 		env = "DATABASE_URL='" + m.DSN + "' "
 	}
-	m.Log.Info("no tenant yet: create one and its first admin token with\n  " + env + self +
-		" tenant create --name 'Acme' --admin-email admin@example.com --json")
+	m.Log.Info("no tenant yet: create one and its first admin token with the command below",
+		"command", env+self+" tenant create --name 'Acme' --admin-email admin@example.com --json")
 	return nil
+}
+
+// isTerminal reports whether w is a character device, such as a terminal.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
 }
