@@ -3,25 +3,23 @@ package roster
 import (
 	"context"
 	"time"
-
-	"github.com/lib/pq"
 )
 
 // APIToken is an opaque bearer credential for scripts and SCIM clients. Only
 // a hash of the secret is stored; the secret is shown once, at creation.
 type APIToken struct {
-	ID         string         `db:"id"`
-	TenantID   string         `db:"tenant_id"`
-	Name       string         `db:"name"`
-	Prefix     string         `db:"prefix"` // the first characters, to recognise a token in a list
-	Hash       []byte         `db:"token_hash"`
-	Role       string         `db:"role"`
-	Scopes     pq.StringArray `db:"scopes"`
-	UserID     *string        `db:"user_id"` // the user it acts for; deactivating them stops it
-	CreatedAt  time.Time      `db:"created_at"`
-	ExpiresAt  *time.Time     `db:"expires_at"`
-	LastUsedAt *time.Time     `db:"last_used_at"`
-	RevokedAt  *time.Time     `db:"revoked_at"`
+	ID         string     `db:"id"`
+	TenantID   string     `db:"tenant_id"`
+	Name       string     `db:"name"`
+	Prefix     string     `db:"prefix"` // the first characters, to recognise a token in a list
+	Hash       []byte     `db:"token_hash"`
+	Role       string     `db:"role"`
+	Scopes     []string   `db:"-"`
+	UserID     *string    `db:"user_id"` // the user it acts for; deactivating them stops it
+	CreatedAt  time.Time  `db:"created_at"`
+	ExpiresAt  *time.Time `db:"expires_at"`
+	LastUsedAt *time.Time `db:"last_used_at"`
+	RevokedAt  *time.Time `db:"revoked_at"`
 
 	// UserActive is false when the token's user is gone or deactivated.
 	UserActive bool `db:"user_active"`

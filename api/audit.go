@@ -3,14 +3,13 @@ package api
 import (
 	"encoding/json"
 	"net/http"
-	"time"
 
 	"github.com/rosterhq/roster"
 )
 
 type auditEventResponse struct {
 	ID         string          `json:"id"`
-	OccurredAt time.Time       `json:"occurred_at"`
+	OccurredAt string          `json:"occurred_at"`
 	ActorType  string          `json:"actor_type"`
 	ActorID    string          `json:"actor_id"`
 	Action     string          `json:"action"`
@@ -48,7 +47,7 @@ func (s *Server) listAuditEvents(w http.ResponseWriter, r *http.Request) {
 	resp := auditListResponse{Items: make([]auditEventResponse, len(page.Items))}
 	for i, e := range page.Items {
 		resp.Items[i] = auditEventResponse{
-			ID: e.ID, OccurredAt: e.OccurredAt.UTC(), ActorType: e.ActorType, ActorID: e.ActorID,
+			ID: e.ID, OccurredAt: timestamp(e.OccurredAt), ActorType: e.ActorType, ActorID: e.ActorID,
 			Action: e.Action, TargetType: e.TargetType, TargetID: e.TargetID, RequestID: e.RequestID,
 			Details: e.Details,
 		}

@@ -610,7 +610,7 @@ func TestContractTransportCatchesViolations(t *testing.T) {
 			wantErr: "tenant_id"},
 		{name: "request with an unknown field", method: "POST", path: "/api/v1/users",
 			reqBody: `{"email":"ada@example.com","shoe_size":9}`,
-			status: 400, contentType: problemType, body: problem(400, "invalid"),
+			status:  400, contentType: problemType, body: problem(400, "invalid"),
 			wantErr: "request:"},
 		{name: "request with an unknown field, on purpose", method: "POST", path: "/api/v1/users",
 			reqBody: `{"email":"ada@example.com","shoe_size":9}`, invalid: true,

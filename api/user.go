@@ -14,28 +14,28 @@ import (
 
 // userResponse is a user as the REST API shows it: no tenant, no secrets.
 type userResponse struct {
-	ID          string     `json:"id"`
-	Email       string     `json:"email"`
-	UserName    string     `json:"user_name"`
-	GivenName   string     `json:"given_name"`
-	FamilyName  string     `json:"family_name"`
-	DisplayName string     `json:"display_name"`
-	ExternalID  *string    `json:"external_id"`
-	Role        string     `json:"role"`
-	Active      bool       `json:"active"`
-	CreatedAt   time.Time  `json:"created_at"`
-	UpdatedAt   time.Time  `json:"updated_at"`
-	LastLoginAt *time.Time `json:"last_login_at"`
+	ID          string  `json:"id"`
+	Email       string  `json:"email"`
+	UserName    string  `json:"user_name"`
+	GivenName   string  `json:"given_name"`
+	FamilyName  string  `json:"family_name"`
+	DisplayName string  `json:"display_name"`
+	ExternalID  *string `json:"external_id"`
+	Role        string  `json:"role"`
+	Active      bool    `json:"active"`
+	CreatedAt   string  `json:"created_at"`
+	UpdatedAt   string  `json:"updated_at"`
+	LastLoginAt *string `json:"last_login_at"`
 }
 
 func newUserResponse(u *roster.User) userResponse {
 	resp := userResponse{
 		ID: u.ID, Email: u.Email, UserName: u.UserName, GivenName: u.GivenName, FamilyName: u.FamilyName,
 		DisplayName: u.DisplayName, ExternalID: u.ExternalID, Role: u.Role, Active: u.Active,
-		CreatedAt: u.CreatedAt.UTC(), UpdatedAt: u.UpdatedAt.UTC(),
+		CreatedAt: timestamp(u.CreatedAt), UpdatedAt: timestamp(u.UpdatedAt),
 	}
 	if u.LastLoginAt != nil {
-		t := u.LastLoginAt.UTC()
+		t := timestamp(*u.LastLoginAt)
 		resp.LastLoginAt = &t
 	}
 	return resp
@@ -200,6 +200,12 @@ func parseLimit(v string) (int, error) {
 		return 0, roster.Invalid(roster.FieldError{Field: "limit", Message: fmt.Sprintf("must be an integer between 1 and %d", roster.MaxPageSize)})
 	}
 	return n, nil
+}
+
+// timestamp formats t as RFC 3339 in UTC. Formatting to a string up front
+// is a third of the cost of encoding a time.Time in a long list.
+func timestamp(t time.Time) string {
+	return t.UTC().Format(time.RFC3339Nano)
 }
 
 // etag is the entity tag of a resource version.

@@ -5,7 +5,9 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -18,6 +20,8 @@ import (
 // DB is a connection pool with the clock every service reads the time from.
 type DB struct {
 	db *sqlx.DB
+
+	stmts sync.Map // query text -> *sql.Stmt, for the hottest reads
 
 	// Now returns the current time; tests replace it. Read once per
 	// transaction so every row a change writes carries the same instant.
@@ -51,8 +55,12 @@ func (db *DB) Ping(ctx context.Context) error {
 	return translate(db.db.PingContext(ctx))
 }
 
-// Close closes the pool.
+// Close closes the pool and its prepared statements.
 func (db *DB) Close() error {
+	db.stmts.Range(func(_, s any) bool {
+		s.(*sql.Stmt).Close()
+		return true
+	})
 	return db.db.Close()
 }
 
@@ -73,6 +81,25 @@ func (db *DB) inTx(ctx context.Context, fn func(tx *sqlx.Tx) error) error {
 		return translate(err)
 	}
 	return translate(tx.Commit())
+}
+
+// prepared returns a prepared statement for query, preparing it on first
+// use. database/sql prepares it again on each pooled connection as needed, so
+// a hot read is one round trip with no parse or plan. Only queries whose
+// best plan does not depend on their parameters belong here.
+func (db *DB) prepared(ctx context.Context, query string) (*sql.Stmt, error) {
+	if s, ok := db.stmts.Load(query); ok {
+		return s.(*sql.Stmt), nil
+	}
+	s, err := db.db.PrepareContext(ctx, query)
+	if err != nil {
+		return nil, translate(err)
+	}
+	if prev, loaded := db.stmts.LoadOrStore(query, s); loaded {
+		s.Close()
+		return prev.(*sql.Stmt), nil
+	}
+	return s, nil
 }
 
 // newID returns a UUIDv7: time-ordered, so new rows land at the end of the

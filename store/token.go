@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
 
 	"github.com/rosterhq/roster"
 )
@@ -48,9 +49,10 @@ func createToken(ctx context.Context, tx sqlx.ExtContext, now time.Time, tenantI
 	if t.Scopes == nil {
 		t.Scopes = []string{}
 	}
-	_, err := sqlx.NamedExecContext(ctx, tx, `
+	_, err := tx.ExecContext(ctx, `
 		INSERT INTO api_tokens (tenant_id, id, name, prefix, token_hash, role, scopes, user_id, created_at, expires_at)
-		VALUES (:tenant_id, :id, :name, :prefix, :token_hash, :role, :scopes, :user_id, :created_at, :expires_at)`, t)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+		t.TenantID, t.ID, t.Name, t.Prefix, t.Hash, t.Role, pq.Array(t.Scopes), t.UserID, t.CreatedAt, t.ExpiresAt)
 	if err != nil {
 		return translate(err)
 	}
@@ -70,8 +72,14 @@ const tokenGetByHash = `
 
 // FindTokenByHash returns the token with this hash. ENOTFOUND.
 func (s *TokenService) FindTokenByHash(ctx context.Context, hash []byte) (*roster.APIToken, error) {
+	stmt, err := s.db.prepared(ctx, tokenGetByHash)
+	if err != nil {
+		return nil, err
+	}
 	var t roster.APIToken
-	if err := sqlx.GetContext(ctx, s.db.db, &t, tokenGetByHash, hash); err != nil {
+	err = stmt.QueryRowContext(ctx, hash).Scan(&t.TenantID, &t.ID, &t.Name, &t.Prefix, &t.Hash, &t.Role,
+		pq.Array(&t.Scopes), &t.UserID, &t.CreatedAt, &t.ExpiresAt, &t.LastUsedAt, &t.RevokedAt, &t.UserActive)
+	if err != nil {
 		return nil, notFound(translate(err), "token")
 	}
 	return &t, nil
