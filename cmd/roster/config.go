@@ -14,6 +14,7 @@ type Config struct {
 	JWTAudience  string // ROSTER_JWT_AUDIENCE
 	LogFormat    string // ROSTER_LOG_FORMAT: json or text; default text on a terminal, else json
 	MaxBodyBytes int64  // ROSTER_MAX_BODY_BYTES
+	DebugAddr    string // ROSTER_DEBUG_ADDR: serve net/http/pprof there (keep it on localhost)
 }
 
 // ConfigFromEnv reads the settings; getenv is os.Getenv outside tests.
@@ -25,6 +26,7 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 		JWTIssuer:   getenv("ROSTER_JWT_ISSUER"),
 		JWTAudience: getenv("ROSTER_JWT_AUDIENCE"),
 		LogFormat:   getenv("ROSTER_LOG_FORMAT"),
+		DebugAddr:   getenv("ROSTER_DEBUG_ADDR"),
 	}
 	if c.Addr == "" {
 		c.Addr = ":8080"

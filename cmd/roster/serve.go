@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"os"
 	"strings"
 	"time"
@@ -28,6 +29,7 @@ type Main struct {
 	DSN      string
 	jwt      *auth.JWTVerifier
 	server   *http.Server
+	debug    *http.Server
 	listener net.Listener
 	done     chan error
 }
@@ -76,9 +78,30 @@ func (m *Main) Open(ctx context.Context) error {
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(m.Log.Handler(), slog.LevelWarn),
 	}
+	if m.Config.DebugAddr != "" {
+		if err := m.serveDebug(); err != nil {
+			return err
+		}
+	}
 	m.done = make(chan error, 1)
 	go func() { m.done <- m.server.Serve(m.listener) }()
 	m.Log.Info("roster is listening", "addr", m.listener.Addr().String(), "version", version)
+	return nil
+}
+
+// serveDebug serves the profiler on its own listener, away from the API.
+func (m *Main) serveDebug() error {
+	ln, err := net.Listen("tcp", m.Config.DebugAddr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", m.Config.DebugAddr, err)
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	m.debug = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	go m.debug.Serve(ln) //nolint:errcheck // ends with ErrServerClosed at Close
+	m.Log.Info("profiler is listening", "addr", ln.Addr().String())
 	return nil
 }
 
@@ -103,6 +126,9 @@ func (m *Main) Close() error {
 		if err := <-m.done; !errors.Is(err, http.ErrServerClosed) {
 			errs = append(errs, err)
 		}
+	}
+	if m.debug != nil {
+		errs = append(errs, m.debug.Close())
 	}
 	if m.jwt != nil {
 		errs = append(errs, m.jwt.Close())
