@@ -102,10 +102,31 @@ func emailProblem(email string) string {
 		return "must be a valid email address"
 	}
 	at := strings.LastIndexByte(email, '@')
-	if domain := email[at+1:]; !strings.Contains(domain, ".") || strings.HasPrefix(domain, "[") {
+	if len(email[:at]) > 64 || !validDomain(email[at+1:]) {
 		return "must be a valid email address"
 	}
 	return ""
+}
+
+// validDomain reports whether s is a host name with at least two labels,
+// each of letters (of any script), digits and inner hyphens: what mail can
+// be delivered to, and what JSON Schema's idn-email accepts.
+func validDomain(s string) bool {
+	labels := strings.Split(s, ".")
+	if len(labels) < 2 {
+		return false
+	}
+	for _, l := range labels {
+		if l == "" || len(l) > 63 || strings.HasPrefix(l, "-") || strings.HasSuffix(l, "-") {
+			return false
+		}
+		for _, r := range l {
+			if r != '-' && !unicode.IsLetter(r) && !unicode.IsDigit(r) {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // textProblem says what is wrong with a free-text value, or "". Control

@@ -28,6 +28,10 @@ type auditListResponse struct {
 // limit and cursor; newest first.
 func (s *Server) listAuditEvents(w http.ResponseWriter, r *http.Request) {
 	query := r.URL.Query()
+	if err := onlyParams(query, "action", "target_id", "actor_id", "limit", "cursor"); err != nil {
+		s.Error(w, r, err)
+		return
+	}
 	f := roster.AuditFilter{
 		Action:   query.Get("action"),
 		TargetID: query.Get("target_id"),

@@ -47,6 +47,29 @@ func TestCredentialsAreRequired(t *testing.T) {
 	}
 }
 
+func TestEveryEndpointNeedsACredential(t *testing.T) {
+	e := newTestEnv(t)
+	for _, op := range allOperations(e) {
+		op.Token = ""
+		r := e.do(op)
+		wantProblem(t, r, http.StatusUnauthorized, "")
+	}
+}
+
+// allOperations is one request for each operation under /api/v1, valid
+// apart from its credential, which is tenant A's admin token.
+func allOperations(e *testEnv) []request {
+	user := "/api/v1/users/" + e.A.AdminID
+	return []request{
+		{Method: "GET", Path: "/api/v1/users"},
+		{Method: "POST", Path: "/api/v1/users", Body: map[string]any{"email": "op@example.com"}},
+		{Method: "GET", Path: user},
+		{Method: "PATCH", Path: user, Body: map[string]any{"given_name": "Op"}},
+		{Method: "DELETE", Path: "/api/v1/users/" + e.A.AdminID},
+		{Method: "GET", Path: "/api/v1/audit-events"},
+	}
+}
+
 func TestPermissionsFollowRoles(t *testing.T) {
 	e := newTestEnv(t)
 	target := "/api/v1/users/" + e.A.AdminID

@@ -3,6 +3,8 @@ package api
 import (
 	"fmt"
 	"net/http"
+	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -53,6 +55,10 @@ var userFields = []string{"email", "user_name", "given_name", "family_name", "di
 // listUsers serves GET /users: q, role, active, sort, limit and cursor.
 func (s *Server) listUsers(w http.ResponseWriter, r *http.Request) {
 	query := r.URL.Query()
+	if err := onlyParams(query, "q", "role", "active", "sort", "limit", "cursor"); err != nil {
+		s.Error(w, r, err)
+		return
+	}
 	f := roster.UserFilter{
 		Query:  query.Get("q"),
 		Role:   query.Get("role"),
@@ -188,6 +194,22 @@ func (s *Server) deleteUser(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)
+}
+
+// onlyParams refuses query parameters the endpoint does not know: a filter
+// silently ignored would answer a different question than the one asked.
+func onlyParams(query url.Values, known ...string) error {
+	var fields []roster.FieldError
+	for name := range query {
+		if !slices.Contains(known, name) {
+			fields = append(fields, roster.FieldError{Field: name, Message: "is not a known query parameter"})
+		}
+	}
+	if len(fields) > 0 {
+		slices.SortFunc(fields, func(a, b roster.FieldError) int { return strings.Compare(a.Field, b.Field) })
+		return roster.Invalid(fields...)
+	}
+	return nil
 }
 
 // parseLimit reads a page size; "" means the default.

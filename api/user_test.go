@@ -82,9 +82,14 @@ func TestUserConflicts(t *testing.T) {
 	if r := e.do(request{Method: "POST", Path: "/api/v1/users", Token: e.B.Admin, Body: body}); r.Status != http.StatusCreated {
 		t.Fatalf("create in tenant B: %d %s", r.Status, r.Body)
 	}
+	// Internationalised addresses are addresses (RFC 6531).
+	if r := e.do(request{Method: "POST", Path: "/api/v1/users", Token: e.A.Admin, Body: map[string]any{"email": "josé@exämple.com"}}); r.Status != http.StatusCreated {
+		t.Fatalf("create with an internationalised email: %d %s", r.Status, r.Body)
+	}
 	// The last active admin stays.
 	wantProblem(t, e.do(request{Method: "PATCH", Path: "/api/v1/users/" + e.A.AdminID, Token: e.A.Admin,
 		Body: map[string]any{"role": "viewer"}}), http.StatusConflict, "")
+	wantProblem(t, e.do(request{Method: "DELETE", Path: "/api/v1/users/" + e.A.AdminID, Token: e.A.Admin}), http.StatusConflict, "")
 }
 
 func TestUserListPagesAndFilters(t *testing.T) {
@@ -163,6 +168,7 @@ func TestBadInputIsAClear4xx(t *testing.T) {
 		{"form content type", "POST", users, `{"email": "a@example.com"}`, "application/x-www-form-urlencoded", 400, "Content-Type"},
 		{"body over the limit", "POST", users, `{"email": "a@example.com", "given_name": "` + strings.Repeat("x", 2<<20) + `"}`, "", 413, ""},
 		{"patch wrong type", "PATCH", user, `{"active": 1}`, "", 400, "active"},
+		{"patch over the limit", "PATCH", user, `{"given_name": "` + strings.Repeat("x", 2<<20) + `"}`, "", 413, ""},
 		{"patch bad If-Match", "PATCH", user, `{}`, "", 400, "If-Match"},
 		{"limit not a number", "GET", users + "?limit=ten", nil, "", 400, "limit"},
 		{"limit zero", "GET", users + "?limit=0", nil, "", 400, "limit"},
@@ -172,6 +178,8 @@ func TestBadInputIsAClear4xx(t *testing.T) {
 		{"active maybe", "GET", users + "?active=maybe", nil, "", 400, "active"},
 		{"active one", "GET", users + "?active=1", nil, "", 400, "active"},
 		{"role unknown", "GET", users + "?role=root", nil, "", 400, "role"},
+		{"unknown filter", "GET", users + "?mfa=disabled", nil, "", 400, "mfa"},
+		{"unknown audit filter", "GET", "/api/v1/audit-events?user=x", nil, "", 400, "user"},
 		{"audit limit", "GET", "/api/v1/audit-events?limit=-5", nil, "", 400, "limit"},
 		{"audit cursor", "GET", "/api/v1/audit-events?cursor=abc", nil, "", 400, "cursor"},
 		{"user id not a uuid", "GET", users + "/not-a-uuid", nil, "", 404, ""},
