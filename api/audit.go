@@ -19,9 +19,12 @@ type auditEventResponse struct {
 	Details    json.RawMessage `json:"details"`
 }
 
-type auditListResponse struct {
-	Items      []auditEventResponse `json:"items"`
-	NextCursor *string              `json:"next_cursor"`
+func newAuditEventResponse(e *roster.AuditEvent) auditEventResponse {
+	return auditEventResponse{
+		ID: e.ID, OccurredAt: timestamp(e.OccurredAt), ActorType: e.ActorType, ActorID: e.ActorID,
+		Action: e.Action, TargetType: e.TargetType, TargetID: e.TargetID, RequestID: e.RequestID,
+		Details: e.Details,
+	}
 }
 
 // listAuditEvents serves GET /audit-events: action, target_id, actor_id,
@@ -48,16 +51,5 @@ func (s *Server) listAuditEvents(w http.ResponseWriter, r *http.Request) {
 		s.Error(w, r, err)
 		return
 	}
-	resp := auditListResponse{Items: make([]auditEventResponse, len(page.Items))}
-	for i, e := range page.Items {
-		resp.Items[i] = auditEventResponse{
-			ID: e.ID, OccurredAt: timestamp(e.OccurredAt), ActorType: e.ActorType, ActorID: e.ActorID,
-			Action: e.Action, TargetType: e.TargetType, TargetID: e.TargetID, RequestID: e.RequestID,
-			Details: e.Details,
-		}
-	}
-	if page.NextCursor != "" {
-		resp.NextCursor = &page.NextCursor
-	}
-	writeJSON(w, http.StatusOK, resp)
+	writeJSON(w, http.StatusOK, newListResponse(page.Items, page.NextCursor, newAuditEventResponse))
 }

@@ -43,9 +43,22 @@ func newUserResponse(u *roster.User) userResponse {
 	return resp
 }
 
-type userListResponse struct {
-	Items      []userResponse `json:"items"`
-	NextCursor *string        `json:"next_cursor"`
+// listResponse is one page of any list: its items and the cursor of the
+// next page, null on the last.
+type listResponse[T any] struct {
+	Items      []T     `json:"items"`
+	NextCursor *string `json:"next_cursor"`
+}
+
+func newListResponse[S, T any](items []S, nextCursor string, convert func(S) T) listResponse[T] {
+	resp := listResponse[T]{Items: make([]T, len(items))}
+	for i, item := range items {
+		resp.Items[i] = convert(item)
+	}
+	if nextCursor != "" {
+		resp.NextCursor = &nextCursor
+	}
+	return resp
 }
 
 // userFields are the fields a client may write; id, timestamps and the
@@ -86,14 +99,7 @@ func (s *Server) listUsers(w http.ResponseWriter, r *http.Request) {
 		s.Error(w, r, err)
 		return
 	}
-	resp := userListResponse{Items: make([]userResponse, len(page.Items))}
-	for i, u := range page.Items {
-		resp.Items[i] = newUserResponse(u)
-	}
-	if page.NextCursor != "" {
-		resp.NextCursor = &page.NextCursor
-	}
-	writeJSON(w, http.StatusOK, resp)
+	writeJSON(w, http.StatusOK, newListResponse(page.Items, page.NextCursor, newUserResponse))
 }
 
 // createUser serves POST /users.
