@@ -2,6 +2,7 @@ package roster
 
 import (
 	"context"
+	"encoding/json"
 	"net/mail"
 	"strings"
 	"time"
@@ -25,12 +26,19 @@ type User struct {
 	UpdatedAt   time.Time  `db:"updated_at"`
 	LastLoginAt *time.Time `db:"last_login_at"`
 	Version     int64      `db:"version"`
+
+	// Attributes holds what identity providers send beyond Roster's own
+	// fields (SCIM emails, phone numbers, title, the enterprise extension...),
+	// as a JSON object kept for them as sent.
+	Attributes json.RawMessage `db:"attributes"`
 }
 
 // Limits on user fields.
 const (
 	MaxEmailLength = 254 // RFC 5321 path limit
 	MaxNameLength  = 255
+
+	MaxAttributesBytes = 64 << 10
 )
 
 // Normalize trims surrounding whitespace, turns an empty external id into
@@ -46,6 +54,9 @@ func (u *User) Normalize() {
 	}
 	if u.UserName == "" {
 		u.UserName = u.Email
+	}
+	if len(u.Attributes) == 0 || string(u.Attributes) == "null" {
+		u.Attributes = json.RawMessage("{}")
 	}
 }
 
@@ -79,6 +90,11 @@ func (u *User) Validate() error {
 	}
 	if !IsRole(u.Role) {
 		add("role", "must be one of "+strings.Join(Roles(), ", "))
+	}
+	if len(u.Attributes) > MaxAttributesBytes {
+		add("attributes", "are too large")
+	} else if !json.Valid(u.Attributes) || u.Attributes[0] != '{' {
+		add("attributes", "must be a JSON object")
 	}
 	if len(fields) > 0 {
 		return Invalid(fields...)
@@ -254,6 +270,10 @@ type UserService interface {
 	// ECONFLICT (taken email or user name; last active admin), EPRECONDITION
 	// when ifVersion is non-zero and stale.
 	UpdateUser(ctx context.Context, tenantID string, by Actor, id string, ifVersion int64, change func(*User) error) (*User, error)
+
+	// QueryUsers returns a window of users matching q, and how many match
+	// in all. EINVALID for a condition the store cannot evaluate.
+	QueryUsers(ctx context.Context, tenantID string, q UserQuery) ([]*User, int, error)
 
 	// DeleteUser removes a user. ENOTFOUND, ECONFLICT for the last active admin.
 	DeleteUser(ctx context.Context, tenantID string, by Actor, id string) error

@@ -25,6 +25,7 @@ type Server struct {
 	Auth    Authenticator
 	Ready   func(ctx context.Context) error // reports whether the database answers
 	OpenAPI []byte                          // the contract, served at /openapi.yaml
+	SCIM    http.Handler                    // the SCIM 2.0 tree, mounted at /scim/v2 when set
 	Log     *slog.Logger
 
 	// MaxBodyBytes limits request bodies; larger ones get 413.
@@ -37,7 +38,7 @@ const DefaultMaxBodyBytes = 1 << 20
 // Handler returns the routing tree.
 func (s *Server) Handler() http.Handler {
 	r := chi.NewRouter()
-	r.Use(s.requestID, s.logRequests, s.recoverPanics, s.limitBody)
+	r.Use(s.requestID, s.logRequests, s.recoverPanics)
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
 		s.Error(w, r, roster.Errorf(roster.ENOTFOUND, "no such endpoint"))
 	})
@@ -50,9 +51,12 @@ func (s *Server) Handler() http.Handler {
 	r.Get("/healthz", s.healthz)
 	r.Get("/readyz", s.readyz)
 	r.Get("/openapi.yaml", s.openapi)
+	if s.SCIM != nil {
+		r.Mount("/scim/v2", s.SCIM)
+	}
 
 	r.Route("/api/v1", func(r chi.Router) {
-		r.Use(s.authenticate)
+		r.Use(s.limitBody, s.authenticate)
 		r.Route("/users", func(r chi.Router) {
 			r.With(s.require(roster.PermUsersRead)).Get("/", s.listUsers)
 			r.With(s.require(roster.PermUsersWrite)).Post("/", s.createUser)

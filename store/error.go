@@ -18,9 +18,10 @@ import (
 // uniqueFields names the request field behind each unique index, so a
 // conflict can say which value is taken.
 var uniqueFields = map[string]string{
-	"users_email_key":     "email",
-	"users_user_name_key": "user_name",
-	"tenants_slug_key":    "slug",
+	"users_email_key":         "email",
+	"users_user_name_key":     "user_name",
+	"tenants_slug_key":        "slug",
+	"groups_display_name_key": "displayName",
 }
 
 // translate turns database errors into Roster errors, once, here: a unique

@@ -1,7 +1,10 @@
 package store
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
+	"reflect"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -22,13 +25,13 @@ func NewUserService(db *DB) *UserService {
 }
 
 const userColumns = `id, tenant_id, user_name, email, given_name, family_name, display_name,
-	external_id, role, active, created_at, updated_at, last_login_at, version`
+	external_id, role, active, created_at, updated_at, last_login_at, version, attributes`
 
 // userFields returns pointers to u's fields in userColumns order, for Scan:
 // explicit scanning costs a fraction of reflection on every listed row.
 func userFields(u *roster.User) []any {
 	return []any{&u.ID, &u.TenantID, &u.UserName, &u.Email, &u.GivenName, &u.FamilyName, &u.DisplayName,
-		&u.ExternalID, &u.Role, &u.Active, &u.CreatedAt, &u.UpdatedAt, &u.LastLoginAt, &u.Version}
+		&u.ExternalID, &u.Role, &u.Active, &u.CreatedAt, &u.UpdatedAt, &u.LastLoginAt, &u.Version, &u.Attributes}
 }
 
 // getUser reads one user on q, locking its row when forUpdate.
@@ -49,13 +52,12 @@ func getUser(ctx context.Context, q sqlx.QueryerContext, tenantID, id string, fo
 const UserGetByIDSQL = `SELECT ` + userColumns + ` FROM users WHERE tenant_id = $1 AND id = $2`
 
 const userInsert = `INSERT INTO users (` + userColumns + `)
-	VALUES (:id, :tenant_id, :user_name, :email, :given_name, :family_name, :display_name,
-	        :external_id, :role, :active, :created_at, :updated_at, :last_login_at, :version)`
+	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`
 
-const userUpdate = `UPDATE users SET user_name = :user_name, email = :email, given_name = :given_name,
-	family_name = :family_name, display_name = :display_name, external_id = :external_id,
-	role = :role, active = :active, updated_at = :updated_at, version = :version
-	WHERE tenant_id = :tenant_id AND id = :id`
+const userUpdate = `UPDATE users SET user_name = $3, email = $4, given_name = $5, family_name = $6,
+	display_name = $7, external_id = $8, role = $9, active = $10, updated_at = $11, version = $12,
+	attributes = $13
+	WHERE tenant_id = $1 AND id = $2`
 
 // CreateUser validates and stores a new user. EINVALID, ECONFLICT.
 func (s *UserService) CreateUser(ctx context.Context, tenantID string, by roster.Actor, u *roster.User) (*roster.User, error) {
@@ -76,10 +78,13 @@ func createUser(ctx context.Context, tx sqlx.ExtContext, now time.Time, tenantID
 		return nil, err
 	}
 	u.ID, u.TenantID, u.CreatedAt, u.UpdatedAt, u.Version = newID(), tenantID, now, now, 1
-	if _, err := sqlx.NamedExecContext(ctx, tx, userInsert, &u); err != nil {
+	_, err := tx.ExecContext(ctx, userInsert, u.ID, u.TenantID, u.UserName, u.Email, u.GivenName, u.FamilyName,
+		u.DisplayName, u.ExternalID, u.Role, u.Active, u.CreatedAt, u.UpdatedAt, u.LastLoginAt, u.Version,
+		string(u.Attributes))
+	if err != nil {
 		return nil, translate(err)
 	}
-	err := insertAudit(ctx, tx, now, tenantID, by, roster.ActionUserCreated, "user", u.ID,
+	err = insertAudit(ctx, tx, now, tenantID, by, roster.ActionUserCreated, "user", u.ID,
 		map[string]any{"email": u.Email, "user_name": u.UserName, "role": u.Role, "active": u.Active})
 	return &u, err
 }
@@ -136,7 +141,10 @@ func (s *UserService) UpdateUser(ctx context.Context, tenantID string, by roster
 			return err
 		}
 		after.UpdatedAt, after.Version = now, before.Version+1
-		if _, err := sqlx.NamedExecContext(ctx, tx, userUpdate, &after); err != nil {
+		_, err = tx.ExecContext(ctx, userUpdate, tenantID, id, after.UserName, after.Email, after.GivenName,
+			after.FamilyName, after.DisplayName, after.ExternalID, after.Role, after.Active, after.UpdatedAt,
+			after.Version, string(after.Attributes))
+		if err != nil {
 			return translate(err)
 		}
 		action := roster.ActionUserUpdated
@@ -222,7 +230,20 @@ func userChanges(before, after *roster.User) map[string]map[string]any {
 	diff("external_id", deref(before.ExternalID), deref(after.ExternalID))
 	diff("role", before.Role, after.Role)
 	diff("active", before.Active, after.Active)
+	if !sameJSON(before.Attributes, after.Attributes) {
+		changes["attributes"] = map[string]any{"from": before.Attributes, "to": after.Attributes}
+	}
 	return changes
+}
+
+// sameJSON reports whether two JSON documents hold the same value, whatever
+// their key order and spacing (jsonb gives both back its own way).
+func sameJSON(a, b json.RawMessage) bool {
+	var va, vb any
+	if json.Unmarshal(a, &va) != nil || json.Unmarshal(b, &vb) != nil {
+		return bytes.Equal(a, b)
+	}
+	return reflect.DeepEqual(va, vb)
 }
 
 func deref(s *string) any {

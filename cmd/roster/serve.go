@@ -16,6 +16,7 @@ import (
 	"github.com/rosterhq/roster"
 	"github.com/rosterhq/roster/api"
 	"github.com/rosterhq/roster/auth"
+	"github.com/rosterhq/roster/scim"
 	"github.com/rosterhq/roster/store"
 )
 
@@ -58,10 +59,22 @@ func (m *Main) Open(ctx context.Context) error {
 			return fmt.Errorf("JWT verifier: %w", err)
 		}
 	}
+	authenticator := auth.NewAuthenticator(store.NewTokenService(m.DB), m.jwt, m.Log)
+	users := store.NewUserService(m.DB)
+	scimHandler, err := (&scim.Server{
+		Users:  users,
+		Groups: store.NewGroupService(m.DB),
+		Auth:   authenticator,
+		Log:    m.Log,
+	}).Handler()
+	if err != nil {
+		return fmt.Errorf("SCIM server: %w", err)
+	}
 	srv := &api.Server{
-		Users:        store.NewUserService(m.DB),
+		Users:        users,
 		Audit:        store.NewAuditService(m.DB),
-		Auth:         auth.NewAuthenticator(store.NewTokenService(m.DB), m.jwt, m.Log),
+		Auth:         authenticator,
+		SCIM:         scimHandler,
 		Ready:        m.DB.Ping,
 		OpenAPI:      roster.OpenAPI,
 		Log:          m.Log,
