@@ -30,6 +30,7 @@ const (
 	ActionUserActivated   = "user.activated"
 	ActionUserDeleted     = "user.deleted"
 	ActionTokenCreated    = "token.created"
+	ActionTokenRevoked    = "token.revoked"
 )
 
 // AuditFilter selects a page of audit events, newest first.

@@ -78,13 +78,19 @@ type Principal struct {
 	AuthTime time.Time
 }
 
+// scopeOnly are permissions a role grants only to credentials that carry
+// them as an explicit scope: an admin's everyday token cannot provision
+// over SCIM, only a token made for it can.
+var scopeOnly = []Permission{PermSCIMProvision}
+
 // Can reports whether the principal holds perm: one of its roles grants it
-// and, when the credential carries scopes, the scopes include it.
+// and, when the credential carries scopes (or perm is scope-only), the
+// scopes include it.
 func (p *Principal) Can(perm Permission) bool {
 	if p == nil {
 		return false
 	}
-	if len(p.Scopes) > 0 && !slices.Contains(p.Scopes, string(perm)) {
+	if (len(p.Scopes) > 0 || slices.Contains(scopeOnly, perm)) && !slices.Contains(p.Scopes, string(perm)) {
 		return false
 	}
 	for _, r := range p.Roles {

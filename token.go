@@ -57,6 +57,13 @@ type TokenService interface {
 	// ENOTFOUND.
 	FindTokenByHash(ctx context.Context, hash []byte) (*APIToken, error)
 
+	// FindTokens lists the tenant's tokens that are not revoked and carry
+	// scope, oldest first.
+	FindTokens(ctx context.Context, tenantID string, scope Permission) ([]*APIToken, error)
+
+	// RevokeToken stops a token that carries scope for good. ENOTFOUND.
+	RevokeToken(ctx context.Context, tenantID string, by Actor, id string, scope Permission) error
+
 	// TouchToken records that the token was used at t.
 	TouchToken(ctx context.Context, tenantID, id string, t time.Time) error
 }

@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"mime"
 	"net/http"
 	"slices"
 	"sort"
+	"strings"
 
 	"github.com/rosterhq/roster"
 )
@@ -26,7 +28,7 @@ type object struct {
 func decodeObject(r *http.Request) (*object, error) {
 	if ct := r.Header.Get("Content-Type"); ct != "" {
 		mt, _, err := mime.ParseMediaType(ct)
-		if err != nil || (mt != "application/json" && mt != "application/merge-patch+json") {
+		if err != nil || (mt != "application/json" && !strings.HasSuffix(mt, "+json")) {
 			return nil, &roster.Error{Code: roster.EINVALID, Message: "the body must be sent as Content-Type: application/json",
 				Fields: []roster.FieldError{{Field: "Content-Type", Message: "must be application/json"}}}
 		}
@@ -119,6 +121,20 @@ func (o *object) bool(name string) *bool {
 	}
 	if err := json.Unmarshal(raw, &v); err != nil {
 		o.fail(name, "must be true or false")
+		return nil
+	}
+	return &v
+}
+
+// integer returns the field as an integer in [lo, hi], nil when absent.
+func (o *object) integer(name string, lo, hi int) *int {
+	raw, ok := o.fields[name]
+	if !ok {
+		return nil
+	}
+	var v int
+	if err := json.Unmarshal(raw, &v); err != nil || v < lo || v > hi {
+		o.fail(name, fmt.Sprintf("must be an integer from %d to %d", lo, hi))
 		return nil
 	}
 	return &v

@@ -107,6 +107,7 @@ func newTestEnvWithDSN(t *testing.T, dsn string) *testEnv {
 	srv := &api.Server{
 		Users:   store.NewUserService(db),
 		Audit:   store.NewAuditService(db),
+		Tokens:  store.NewTokenService(db),
 		Auth:    auth.NewAuthenticator(store.NewTokenService(db), verifier, log),
 		Ready:   db.Ping,
 		OpenAPI: roster.OpenAPI,

@@ -12,9 +12,11 @@ import (
 	"github.com/rosterhq/roster"
 )
 
-// Authenticator turns a bearer credential into the caller.
+// Authenticator turns a bearer credential into the caller, and forgets
+// what it knows of a token when the token is revoked.
 type Authenticator interface {
 	Authenticate(ctx context.Context, credential string) (*roster.Principal, error)
+	Forget(tokenID string)
 }
 
 // Server holds what the REST handlers need. Fill every field, then serve
@@ -22,6 +24,7 @@ type Authenticator interface {
 type Server struct {
 	Users   roster.UserService
 	Audit   roster.AuditService
+	Tokens  roster.TokenService
 	Auth    Authenticator
 	Ready   func(ctx context.Context) error // reports whether the database answers
 	OpenAPI []byte                          // the contract, served at /openapi.yaml
@@ -67,6 +70,12 @@ func (s *Server) Handler() http.Handler {
 			})
 		})
 		r.With(s.require(roster.PermAuditRead)).Get("/audit-events", s.listAuditEvents)
+		r.Route("/scim-tokens", func(r chi.Router) {
+			r.Use(s.require(roster.PermTokensWrite))
+			r.Get("/", s.listSCIMTokens)
+			r.Post("/", s.createSCIMToken)
+			r.Delete("/{id}", s.revokeSCIMToken)
+		})
 	})
 	return r
 }

@@ -99,6 +99,18 @@ func (a *Authenticator) authenticateAPIToken(ctx context.Context, secret string)
 	return p, nil
 }
 
+// Forget drops a token from the cache, so that its revocation takes effect
+// here at once; other replicas see it within cacheTTL.
+func (a *Authenticator) Forget(tokenID string) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for key, c := range a.cache {
+		if c.token.ID == tokenID {
+			delete(a.cache, key)
+		}
+	}
+}
+
 // lookup returns the token with this hash from the cache or the store.
 func (a *Authenticator) lookup(ctx context.Context, hash []byte, now time.Time) (*roster.APIToken, error) {
 	key := string(hash)

@@ -55,8 +55,10 @@ func (s *TenantService) CreateTenant(ctx context.Context, b *roster.Bootstrap) e
 			return err
 		}
 		b.Admin = admin
+		// The admin token acts for the admin and stops with them; the SCIM
+		// token belongs to the tenant, so provisioning survives the admin.
+		b.AdminToken.UserID = &admin.ID
 		for _, tok := range []*roster.APIToken{b.AdminToken, b.SCIMToken} {
-			tok.UserID = &admin.ID
 			if err := createToken(ctx, tx, now, t.ID, by, tok); err != nil {
 				return err
 			}

@@ -85,6 +85,48 @@ func (s *TokenService) FindTokenByHash(ctx context.Context, hash []byte) (*roste
 	return &t, nil
 }
 
+// FindTokens lists the tenant's live tokens that carry scope.
+func (s *TokenService) FindTokens(ctx context.Context, tenantID string, scope roster.Permission) ([]*roster.APIToken, error) {
+	rows, err := s.db.db.QueryContext(ctx, `
+		SELECT tenant_id, id, name, prefix, role, scopes, user_id, created_at, expires_at, last_used_at
+		FROM api_tokens
+		WHERE tenant_id = $1 AND revoked_at IS NULL AND $2 = ANY(scopes)
+		ORDER BY created_at, id`, tenantID, string(scope))
+	if err != nil {
+		return nil, translate(err)
+	}
+	defer rows.Close()
+	tokens := []*roster.APIToken{}
+	for rows.Next() {
+		var t roster.APIToken
+		if err := rows.Scan(&t.TenantID, &t.ID, &t.Name, &t.Prefix, &t.Role, pq.Array(&t.Scopes), &t.UserID,
+			&t.CreatedAt, &t.ExpiresAt, &t.LastUsedAt); err != nil {
+			return nil, translate(err)
+		}
+		tokens = append(tokens, &t)
+	}
+	return tokens, translate(rows.Err())
+}
+
+// RevokeToken marks a token that carries scope revoked, with its audit event. ENOTFOUND.
+func (s *TokenService) RevokeToken(ctx context.Context, tenantID string, by roster.Actor, id string, scope roster.Permission) error {
+	if !isUUID(id) {
+		return roster.Errorf(roster.ENOTFOUND, "token not found")
+	}
+	return s.db.inTx(ctx, func(tx *sqlx.Tx) error {
+		now := s.db.now()
+		var name string
+		err := tx.QueryRowContext(ctx, `
+			UPDATE api_tokens SET revoked_at = $3
+			WHERE tenant_id = $1 AND id = $2 AND revoked_at IS NULL AND $4 = ANY(scopes)
+			RETURNING name`, tenantID, id, now, string(scope)).Scan(&name)
+		if err != nil {
+			return notFound(translate(err), "token")
+		}
+		return insertAudit(ctx, tx, now, tenantID, by, roster.ActionTokenRevoked, "api_token", id, map[string]any{"name": name})
+	})
+}
+
 // TouchToken records the token's last use.
 func (s *TokenService) TouchToken(ctx context.Context, tenantID, id string, at time.Time) error {
 	_, err := s.db.db.ExecContext(ctx,

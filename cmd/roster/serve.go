@@ -73,6 +73,7 @@ func (m *Main) Open(ctx context.Context) error {
 	srv := &api.Server{
 		Users:        users,
 		Audit:        store.NewAuditService(m.DB),
+		Tokens:       store.NewTokenService(m.DB),
 		Auth:         authenticator,
 		SCIM:         scimHandler,
 		Ready:        m.DB.Ping,
