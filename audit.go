@@ -24,6 +24,7 @@ type AuditEvent struct {
 // Audit actions.
 const (
 	ActionTenantCreated   = "tenant.created"
+	ActionTenantUpdated   = "tenant.updated"
 	ActionUserCreated     = "user.created"
 	ActionUserUpdated     = "user.updated"
 	ActionUserDeactivated = "user.deactivated"

@@ -42,6 +42,18 @@ func IsPermission(p Permission) bool {
 	return false
 }
 
+// HighestRole returns the most powerful of roles (admin, then developer,
+// then viewer), or viewer when there is none: the role a user gets from the
+// groups mapped to roles.
+func HighestRole(roles []string) string {
+	for _, r := range []string{RoleAdmin, RoleDeveloper} {
+		if slices.Contains(roles, r) {
+			return r
+		}
+	}
+	return RoleViewer
+}
+
 // IsRole reports whether role is a known role.
 func IsRole(role string) bool {
 	_, ok := rolePermissions[role]

@@ -77,4 +77,14 @@ type TenantService interface {
 
 	// FindTenantByID returns a tenant. ENOTFOUND.
 	FindTenantByID(ctx context.Context, id string) (*Tenant, error)
+
+	// GroupRoles returns the tenant's mapping from group display names to
+	// roles: an identity provider manages roles by pushing groups.
+	GroupRoles(ctx context.Context, tenantID string) (map[string]string, error)
+
+	// SetGroupRoles replaces the mapping and brings every member of a
+	// mapped group (before or after) to the role the mapping now gives them,
+	// in one transaction. EINVALID for an unknown role, ECONFLICT when that
+	// would demote the last active admin.
+	SetGroupRoles(ctx context.Context, tenantID string, by Actor, mapping map[string]string) error
 }

@@ -108,6 +108,7 @@ func newTestEnvWithDSN(t *testing.T, dsn string) *testEnv {
 		Users:   store.NewUserService(db),
 		Audit:   store.NewAuditService(db),
 		Tokens:  store.NewTokenService(db),
+		Tenants: store.NewTenantService(db),
 		Auth:    auth.NewAuthenticator(store.NewTokenService(db), verifier, log),
 		Ready:   db.Ping,
 		OpenAPI: roster.OpenAPI,

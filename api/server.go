@@ -25,6 +25,7 @@ type Server struct {
 	Users   roster.UserService
 	Audit   roster.AuditService
 	Tokens  roster.TokenService
+	Tenants roster.TenantService
 	Auth    Authenticator
 	Ready   func(ctx context.Context) error // reports whether the database answers
 	OpenAPI []byte                          // the contract, served at /openapi.yaml
@@ -70,6 +71,10 @@ func (s *Server) Handler() http.Handler {
 			})
 		})
 		r.With(s.require(roster.PermAuditRead)).Get("/audit-events", s.listAuditEvents)
+		r.Route("/scim-group-roles", func(r chi.Router) {
+			r.With(s.require(roster.PermUsersRead)).Get("/", s.getGroupRoles)
+			r.With(s.require(roster.PermUsersWrite)).Put("/", s.putGroupRoles)
+		})
 		r.Route("/scim-tokens", func(r chi.Router) {
 			r.Use(s.require(roster.PermTokensWrite))
 			r.Get("/", s.listSCIMTokens)

@@ -146,3 +146,39 @@ func TestSCIMDiscovery(t *testing.T) {
 		}
 	}
 }
+
+func TestGroupPushSetsRoles(t *testing.T) {
+	e := newSCIMEnv(t)
+	tok := e.A.SCIM
+	e.call("PUT", "/api/v1/scim-group-roles", e.A.Admin, map[string]any{"mappings": map[string]string{
+		"Roster Admins": "admin", "Engineering": "developer",
+	}}).must(t, 200)
+	u := str(e.call("POST", "/scim/v2/Users", tok, oktaUser("dev@example.com")).must(t, 201).Body, "id")
+	role := func() any {
+		return e.call("GET", "/api/v1/users/"+u, e.A.Admin, nil).must(t, 200).Body["role"]
+	}
+	eng := str(e.call("POST", "/scim/v2/Groups", tok, map[string]any{
+		"schemas": []string{"urn:ietf:params:scim:schemas:core:2.0:Group"}, "displayName": "engineering",
+		"members": []any{map[string]any{"value": u}},
+	}).must(t, 201).Body, "id")
+	if got := role(); got != "developer" {
+		t.Fatalf("member of Engineering is %v", got)
+	}
+	admins := str(e.call("POST", "/scim/v2/Groups", tok, map[string]any{
+		"schemas": []string{"urn:ietf:params:scim:schemas:core:2.0:Group"}, "displayName": "Roster Admins",
+	}).must(t, 201).Body, "id")
+	e.call("PATCH", "/scim/v2/Groups/"+admins, tok, map[string]any{"schemas": []string{patchOp},
+		"Operations": []any{map[string]any{"op": "add", "path": "members", "value": []any{map[string]any{"value": u}}}}}).must(t, 204)
+	if got := role(); got != "admin" {
+		t.Fatalf("member of Roster Admins is %v", got)
+	}
+	e.call("DELETE", "/scim/v2/Groups/"+admins, tok, nil).must(t, 204)
+	if got := role(); got != "developer" {
+		t.Fatalf("after the admin group went: %v", got)
+	}
+	e.call("PATCH", "/scim/v2/Groups/"+eng, tok, map[string]any{"schemas": []string{patchOp},
+		"Operations": []any{map[string]any{"op": "replace", "path": "displayName", "value": "Unmapped"}}}).must(t, 204)
+	if got := role(); got != "viewer" {
+		t.Fatalf("after the group was renamed out of the mapping: %v", got)
+	}
+}

@@ -56,7 +56,8 @@ func newSCIMEnv(t *testing.T) *scimEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := &api.Server{Users: users, Audit: store.NewAuditService(db), Tokens: store.NewTokenService(db), Auth: authn, Ready: db.Ping,
+	srv := &api.Server{Users: users, Audit: store.NewAuditService(db), Tokens: store.NewTokenService(db),
+		Tenants: store.NewTenantService(db), Auth: authn, Ready: db.Ping,
 		OpenAPI: roster.OpenAPI, SCIM: scimHandler, Log: log}
 	ts := httptest.NewServer(srv.Handler())
 	t.Cleanup(ts.Close)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -64,9 +65,12 @@ func (s *GroupService) CreateGroup(ctx context.Context, tenantID string, by rost
 		if err != nil {
 			return err
 		}
-		return insertAudit(ctx, tx, now, tenantID, by, actionGroupCreated, "group", g.ID, map[string]any{
+		if err := insertAudit(ctx, tx, now, tenantID, by, actionGroupCreated, "group", g.ID, map[string]any{
 			"display_name": g.DisplayName, "members_added": len(added), "members": capped(added),
-		})
+		}); err != nil {
+			return err
+		}
+		return syncGroupRoles(ctx, tx, now, tenantID, by, added, nil)
 	})
 	if err != nil {
 		return nil, err
@@ -234,7 +238,15 @@ func (s *GroupService) UpdateGroup(ctx context.Context, tenantID string, by rost
 		if len(removed) > 0 {
 			details["removed"] = capped(removed)
 		}
-		return insertAudit(ctx, tx, now, tenantID, by, actionGroupUpdated, "group", id, details)
+		if err := insertAudit(ctx, tx, now, tenantID, by, actionGroupUpdated, "group", id, details); err != nil {
+			return err
+		}
+		affected := append(added, removed...)
+		var renamedFrom []string
+		if renamed {
+			renamedFrom = []string{before.DisplayName, after.DisplayName}
+		}
+		return syncGroupRoles(ctx, tx, now, tenantID, by, affected, &groupRename{id: id, names: renamedFrom})
 	})
 	return updated, err
 }
@@ -246,11 +258,20 @@ func (s *GroupService) DeleteGroup(ctx context.Context, tenantID string, by rost
 		if err != nil {
 			return err
 		}
+		var members []string
+		if err := sqlx.SelectContext(ctx, tx, &members, `
+			DELETE FROM group_members WHERE tenant_id = $1 AND group_id = $2 RETURNING user_id`, tenantID, id); err != nil {
+			return translate(err)
+		}
 		if _, err := tx.ExecContext(ctx, `DELETE FROM groups WHERE tenant_id = $1 AND id = $2`, tenantID, id); err != nil {
 			return err
 		}
-		return insertAudit(ctx, tx, s.db.now(), tenantID, by, actionGroupDeleted, "group", id,
-			map[string]any{"display_name": g.DisplayName})
+		now := s.db.now()
+		if err := insertAudit(ctx, tx, now, tenantID, by, actionGroupDeleted, "group", id,
+			map[string]any{"display_name": g.DisplayName, "members_removed": len(members)}); err != nil {
+			return err
+		}
+		return syncGroupRoles(ctx, tx, now, tenantID, by, members, nil)
 	})
 }
 
@@ -329,6 +350,40 @@ func validUUIDs(ids []string) []string {
 		}
 	}
 	return out
+}
+
+// groupRename is a group whose display name changed, from names[0] to
+// names[1]: when either is mapped to a role, every member is affected.
+type groupRename struct {
+	id    string
+	names []string
+}
+
+// syncGroupRoles re-derives the roles of the users a membership change
+// touched, when the tenant maps groups to roles.
+func syncGroupRoles(ctx context.Context, tx *sqlx.Tx, now time.Time, tenantID string, by roster.Actor, userIDs []string, rename *groupRename) error {
+	mapping, err := groupRoles(ctx, tx, tenantID, false)
+	if err != nil || len(mapping) == 0 {
+		return err
+	}
+	if rename != nil && len(rename.names) == 2 && (isMapped(mapping, rename.names[0]) || isMapped(mapping, rename.names[1])) {
+		var members []string
+		if err := sqlx.SelectContext(ctx, tx, &members, `
+			SELECT user_id FROM group_members WHERE tenant_id = $1 AND group_id = $2`, tenantID, rename.id); err != nil {
+			return translate(err)
+		}
+		userIDs = append(userIDs, members...)
+	}
+	return syncRoles(ctx, tx, now, tenantID, by, userIDs, mapping)
+}
+
+func isMapped(mapping map[string]string, name string) bool {
+	for k := range mapping {
+		if strings.EqualFold(k, name) {
+			return true
+		}
+	}
+	return false
 }
 
 func capped(ids []string) []string {

@@ -113,50 +113,56 @@ func (s *UserService) UpdateUser(ctx context.Context, tenantID string, by roster
 	}
 	var updated *roster.User
 	err := s.db.inTx(ctx, func(tx *sqlx.Tx) error {
-		now := s.db.now()
-		before, err := getUser(ctx, tx, tenantID, id, true)
-		if err != nil {
-			return err
-		}
-		if ifVersion != 0 && ifVersion != before.Version {
-			return roster.Errorf(roster.EPRECONDITION, "the user has changed since version %d", ifVersion)
-		}
-		after := *before
-		if err := change(&after); err != nil {
-			return err
-		}
-		// What identifies a row and its history is not the caller's to change.
-		after.ID, after.TenantID, after.CreatedAt, after.LastLoginAt, after.Version =
-			before.ID, before.TenantID, before.CreatedAt, before.LastLoginAt, before.Version
-		after.Normalize()
-		if err := after.Validate(); err != nil {
-			return err
-		}
-		changes := userChanges(before, &after)
-		if len(changes) == 0 {
-			updated = before
-			return nil
-		}
-		if err := guardAdminLoss(ctx, tx, tenantID, by, before, after.Active && after.Role == roster.RoleAdmin); err != nil {
-			return err
-		}
-		after.UpdatedAt, after.Version = now, before.Version+1
-		_, err = tx.ExecContext(ctx, userUpdate, tenantID, id, after.UserName, after.Email, after.GivenName,
-			after.FamilyName, after.DisplayName, after.ExternalID, after.Role, after.Active, after.UpdatedAt,
-			after.Version, string(after.Attributes))
-		if err != nil {
-			return translate(err)
-		}
-		action := roster.ActionUserUpdated
-		if before.Active && !after.Active {
-			action = roster.ActionUserDeactivated
-		} else if !before.Active && after.Active {
-			action = roster.ActionUserActivated
-		}
-		updated = &after
-		return insertAudit(ctx, tx, now, tenantID, by, action, "user", id, map[string]any{"changes": changes})
+		var err error
+		updated, err = updateUser(ctx, tx, s.db.now(), tenantID, by, id, ifVersion, change)
+		return err
 	})
 	return updated, err
+}
+
+// updateUser is UpdateUser on a transaction, for every change to a user
+// (a group push changing roles too), so that the guards and the audit
+// trail cannot be bypassed.
+func updateUser(ctx context.Context, tx *sqlx.Tx, now time.Time, tenantID string, by roster.Actor, id string, ifVersion int64, change func(*roster.User) error) (*roster.User, error) {
+	before, err := getUser(ctx, tx, tenantID, id, true)
+	if err != nil {
+		return nil, err
+	}
+	if ifVersion != 0 && ifVersion != before.Version {
+		return nil, roster.Errorf(roster.EPRECONDITION, "the user has changed since version %d", ifVersion)
+	}
+	after := *before
+	if err := change(&after); err != nil {
+		return nil, err
+	}
+	// What identifies a row and its history is not the caller's to change.
+	after.ID, after.TenantID, after.CreatedAt, after.LastLoginAt, after.Version =
+		before.ID, before.TenantID, before.CreatedAt, before.LastLoginAt, before.Version
+	after.Normalize()
+	if err := after.Validate(); err != nil {
+		return nil, err
+	}
+	changes := userChanges(before, &after)
+	if len(changes) == 0 {
+		return before, nil
+	}
+	if err := guardAdminLoss(ctx, tx, tenantID, by, before, after.Active && after.Role == roster.RoleAdmin); err != nil {
+		return nil, err
+	}
+	after.UpdatedAt, after.Version = now, before.Version+1
+	_, err = tx.ExecContext(ctx, userUpdate, tenantID, id, after.UserName, after.Email, after.GivenName,
+		after.FamilyName, after.DisplayName, after.ExternalID, after.Role, after.Active, after.UpdatedAt,
+		after.Version, string(after.Attributes))
+	if err != nil {
+		return nil, translate(err)
+	}
+	action := roster.ActionUserUpdated
+	if before.Active && !after.Active {
+		action = roster.ActionUserDeactivated
+	} else if !before.Active && after.Active {
+		action = roster.ActionUserActivated
+	}
+	return &after, insertAudit(ctx, tx, now, tenantID, by, action, "user", id, map[string]any{"changes": changes})
 }
 
 // DeleteUser removes a user and the API tokens that act for them. ENOTFOUND,

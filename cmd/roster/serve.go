@@ -74,6 +74,7 @@ func (m *Main) Open(ctx context.Context) error {
 		Users:        users,
 		Audit:        store.NewAuditService(m.DB),
 		Tokens:       store.NewTokenService(m.DB),
+		Tenants:      store.NewTenantService(m.DB),
 		Auth:         authenticator,
 		SCIM:         scimHandler,
 		Ready:        m.DB.Ping,
