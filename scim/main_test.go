@@ -42,7 +42,7 @@ type tenant struct {
 	SCIM, Admin string // token secrets
 }
 
-func newSCIMEnv(t *testing.T) *scimEnv {
+func newSCIMEnv(t *testing.T, options ...func(*scim.Server)) *scimEnv {
 	t.Helper()
 	db, err := store.Open(context.Background(), testDSN)
 	if err != nil {
@@ -52,7 +52,11 @@ func newSCIMEnv(t *testing.T) *scimEnv {
 	log := slog.New(slog.NewJSONHandler(io.Discard, nil))
 	authn := auth.NewAuthenticator(store.NewTokenService(db), nil, log)
 	users := store.NewUserService(db)
-	scimHandler, err := (&scim.Server{Users: users, Groups: store.NewGroupService(db), Auth: authn, Log: log}).Handler()
+	scimServer := &scim.Server{Users: users, Groups: store.NewGroupService(db), Auth: authn, Log: log}
+	for _, option := range options {
+		option(scimServer)
+	}
+	scimHandler, err := scimServer.Handler()
 	if err != nil {
 		t.Fatal(err)
 	}

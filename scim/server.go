@@ -8,6 +8,7 @@ package scim
 import (
 	"context"
 	"log/slog"
+	"math"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -19,6 +20,7 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"github.com/rosterhq/roster"
+	"github.com/rosterhq/roster/internal/ratelimit"
 )
 
 // Authenticator turns a bearer credential into the caller.
@@ -37,6 +39,10 @@ type Server struct {
 	// BaseURL is the public URL of the SCIM root (https://host/scim/v2),
 	// for meta.location and Location; nil takes it from each request.
 	BaseURL *url.URL
+
+	// Limiter throttles each credential; over its rate a client gets 429
+	// with Retry-After. Nil means no limit.
+	Limiter *ratelimit.Limiter
 }
 
 // Limits advertised in /ServiceProviderConfig.
@@ -117,6 +123,13 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 		if !p.Can(roster.PermSCIMProvision) {
 			writeError(w, http.StatusForbidden, "", "this token may not provision over SCIM")
 			return
+		}
+		if s.Limiter != nil {
+			if ok, wait := s.Limiter.Allow(p.TenantID + "/" + p.Subject); !ok {
+				w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(wait.Seconds()))))
+				writeError(w, http.StatusTooManyRequests, "", "too many requests: retry after the Retry-After seconds")
+				return
+			}
 		}
 		next.ServeHTTP(w, r.WithContext(roster.NewContextWithPrincipal(r.Context(), p)))
 	})

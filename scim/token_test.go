@@ -3,6 +3,9 @@ package scim_test
 import (
 	"strings"
 	"testing"
+
+	"github.com/rosterhq/roster/internal/ratelimit"
+	"github.com/rosterhq/roster/scim"
 )
 
 func TestSCIMTokensAreManagedOverREST(t *testing.T) {
@@ -45,4 +48,18 @@ func TestSCIMTokensAreManagedOverREST(t *testing.T) {
 	if r := e.call("POST", "/api/v1/scim-tokens", e.A.Admin, map[string]any{"name": "x", "expires_in_days": 0}); r.Status != 400 {
 		t.Fatalf("zero lifetime: %d %s", r.Status, r.Raw)
 	}
+}
+
+func TestSCIMThrottling(t *testing.T) {
+	e := newSCIMEnv(t, func(s *scim.Server) { s.Limiter = ratelimit.New(1, 3) })
+	for range 3 {
+		e.call("GET", "/scim/v2/ServiceProviderConfig", e.A.SCIM, nil).must(t, 200)
+	}
+	r := e.call("GET", "/scim/v2/Users", e.A.SCIM, nil)
+	wantSCIMError(t, r, 429, "")
+	if r.Header.Get("Retry-After") != "1" {
+		t.Fatalf("Retry-After %q", r.Header.Get("Retry-After"))
+	}
+	// Each credential has a bucket of its own.
+	e.call("GET", "/scim/v2/Users", e.B.SCIM, nil).must(t, 200)
 }

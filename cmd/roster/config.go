@@ -7,14 +7,15 @@ import (
 
 // Config is the service's settings, read from the environment.
 type Config struct {
-	Addr         string // ROSTER_ADDR, default ":8080"
-	DatabaseURL  string // DATABASE_URL; empty means find or start a local PostgreSQL
-	JWKSURL      string // ROSTER_JWKS_URL
-	JWTIssuer    string // ROSTER_JWT_ISSUER
-	JWTAudience  string // ROSTER_JWT_AUDIENCE
-	LogFormat    string // ROSTER_LOG_FORMAT: json or text; default text on a terminal, else json
-	MaxBodyBytes int64  // ROSTER_MAX_BODY_BYTES
-	DebugAddr    string // ROSTER_DEBUG_ADDR: serve net/http/pprof there (keep it on localhost)
+	Addr         string  // ROSTER_ADDR, default ":8080"
+	DatabaseURL  string  // DATABASE_URL; empty means find or start a local PostgreSQL
+	JWKSURL      string  // ROSTER_JWKS_URL
+	JWTIssuer    string  // ROSTER_JWT_ISSUER
+	JWTAudience  string  // ROSTER_JWT_AUDIENCE
+	LogFormat    string  // ROSTER_LOG_FORMAT: json or text; default text on a terminal, else json
+	MaxBodyBytes int64   // ROSTER_MAX_BODY_BYTES
+	DebugAddr    string  // ROSTER_DEBUG_ADDR: serve net/http/pprof there (keep it on localhost)
+	SCIMRate     float64 // ROSTER_SCIM_RATE_LIMIT: SCIM requests a second per token, default 2000
 }
 
 // ConfigFromEnv reads the settings; getenv is os.Getenv outside tests.
@@ -40,6 +41,14 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 			return c, fmt.Errorf("ROSTER_MAX_BODY_BYTES must be a number of bytes of at least 1024, not %q", v)
 		}
 		c.MaxBodyBytes = n
+	}
+	c.SCIMRate = 2000
+	if v := getenv("ROSTER_SCIM_RATE_LIMIT"); v != "" {
+		n, err := strconv.ParseFloat(v, 64)
+		if err != nil || n <= 0 {
+			return c, fmt.Errorf("ROSTER_SCIM_RATE_LIMIT must be a positive number of requests a second, not %q", v)
+		}
+		c.SCIMRate = n
 	}
 	if c.JWKSURL != "" && (c.JWTIssuer == "" || c.JWTAudience == "") {
 		return c, fmt.Errorf("ROSTER_JWKS_URL needs ROSTER_JWT_ISSUER and ROSTER_JWT_AUDIENCE")

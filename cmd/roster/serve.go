@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"net"
 	"net/http"
 	"net/http/pprof"
@@ -16,6 +17,7 @@ import (
 	"github.com/rosterhq/roster"
 	"github.com/rosterhq/roster/api"
 	"github.com/rosterhq/roster/auth"
+	"github.com/rosterhq/roster/internal/ratelimit"
 	"github.com/rosterhq/roster/scim"
 	"github.com/rosterhq/roster/store"
 )
@@ -62,10 +64,11 @@ func (m *Main) Open(ctx context.Context) error {
 	authenticator := auth.NewAuthenticator(store.NewTokenService(m.DB), m.jwt, m.Log)
 	users := store.NewUserService(m.DB)
 	scimHandler, err := (&scim.Server{
-		Users:  users,
-		Groups: store.NewGroupService(m.DB),
-		Auth:   authenticator,
-		Log:    m.Log,
+		Users:   users,
+		Groups:  store.NewGroupService(m.DB),
+		Auth:    authenticator,
+		Log:     m.Log,
+		Limiter: ratelimit.New(m.Config.SCIMRate, int(math.Ceil(m.Config.SCIMRate))),
 	}).Handler()
 	if err != nil {
 		return fmt.Errorf("SCIM server: %w", err)
