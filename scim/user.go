@@ -2,7 +2,9 @@ package scim
 
 import (
 	"encoding/json"
+	"maps"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/elimity-com/scim"
@@ -174,12 +176,47 @@ func docToUser(doc map[string]any, u *roster.User) error {
 	if u.Email == "" && strings.Contains(u.UserName, "@") {
 		u.Email = u.UserName // Roster keeps an email for every user; an email-shaped userName is one
 	}
+	canonicalize(rest, userFilterSchema.core)
+	if key := canonicalKey(rest, enterpriseSchemaURN); key != enterpriseSchemaURN {
+		rest[enterpriseSchemaURN] = rest[key]
+		delete(rest, key)
+	}
+	if ext, ok := rest[enterpriseSchemaURN].(map[string]any); ok {
+		canonicalize(ext, userFilterSchema.extension)
+	}
 	raw, err := json.Marshal(rest)
 	if err != nil {
 		return errors.ScimErrorInvalidValue
 	}
 	u.Attributes = raw
 	return nil
+}
+
+// canonicalize renames the keys of attributes to RFC 7643's spelling
+// (attribute names are case-insensitive), so that a filter, which looks a
+// stored attribute up by that spelling, finds it however the client wrote it.
+func canonicalize(doc map[string]any, def attrDef) {
+	for _, k := range slices.Collect(maps.Keys(doc)) {
+		d := def.find(k)
+		if d == nil {
+			continue
+		}
+		v := doc[k]
+		if d.name != k {
+			delete(doc, k)
+			doc[d.name] = v
+		}
+		switch v := v.(type) {
+		case map[string]any:
+			canonicalize(v, *d)
+		case []any:
+			for _, e := range v {
+				if m, ok := e.(map[string]any); ok {
+					canonicalize(m, *d)
+				}
+			}
+		}
+	}
 }
 
 // primaryEmail picks the user's one email from SCIM emails: the primary,

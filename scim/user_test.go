@@ -193,6 +193,9 @@ func TestSCIMUserFilters(t *testing.T) {
 	for _, login := range []string{"alan@bletchley.example", "joan@bletchley.example", "tommy@dollis.example"} {
 		body := oktaUser(login)
 		body["externalId"] = "ext-" + strings.Split(login, "@")[0]
+		if login == "alan@bletchley.example" {
+			body["UserType"] = "Employee"
+		}
 		e.call("POST", "/scim/v2/Users", tok, body).must(t, 201)
 	}
 	for _, tc := range []struct {
@@ -212,6 +215,7 @@ func TestSCIMUserFilters(t *testing.T) {
 		{`meta.created lt "2000-01-01T00:00:00Z"`, 0},
 		{`locale eq "en-GB"`, 3},
 		{`title pr`, 0},
+		{`userType eq "Employee"`, 1}, // sent as "UserType" by one client
 	} {
 		r := e.call("GET", filterPath("Users", tc.filter), tok, nil).must(t, 200)
 		if r.Body["totalResults"] != tc.want {
