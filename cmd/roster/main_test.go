@@ -9,6 +9,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -139,6 +140,18 @@ func TestServeEndToEnd(t *testing.T) {
 	}
 	if status, _ := get("/api/v1/users/"+b.AdminUserID, b.SCIMToken); status != 403 {
 		t.Fatalf("the SCIM token reads the REST API: %d", status)
+	}
+	if status, body := get("/scim/v2/Users?filter="+url.QueryEscape(`userName eq "admin@endtoend.example"`), b.SCIMToken); status != 200 ||
+		!strings.Contains(string(body), `"totalResults":1`) {
+		t.Fatalf("the SCIM token on /scim/v2: %d %s", status, body)
+	}
+	var scimTok struct{ Token string }
+	out = roster(t, "token", "create", "--tenant", b.TenantID, "--role", "admin", "--scopes", "scim:provision", "--name", "okta", "--json")
+	if err := json.Unmarshal(out, &scimTok); err != nil {
+		t.Fatal(err)
+	}
+	if status, body := get("/scim/v2/ServiceProviderConfig", scimTok.Token); status != 200 {
+		t.Fatalf("a SCIM token made with the CLI: %d %s", status, body)
 	}
 
 	// SIGTERM while a request is in flight: the request still completes.
