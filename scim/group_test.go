@@ -37,7 +37,15 @@ func TestSCIMGroups(t *testing.T) {
 	wantSCIMError(t, e.call("POST", "/scim/v2/Groups", tok, map[string]any{
 		"schemas": []string{"urn:ietf:params:scim:schemas:core:2.0:Group"}, "displayName": "OFFICERS"}), 409, "uniqueness")
 
-	r := e.call("GET", filterPath("Groups", `displayName eq "officers"`)+"&excludedAttributes=members", tok, nil).must(t, 200)
+	r := e.call("GET", filterPath("Groups", `externalId eq "grp-1"`), tok, nil).must(t, 200)
+	if r.Body["totalResults"] != float64(1) {
+		t.Fatalf("group by externalId: %s", r.Raw)
+	}
+	r = e.call("GET", filterPath("Groups", `externalId eq "GRP-1"`), tok, nil).must(t, 200)
+	if r.Body["totalResults"] != float64(0) {
+		t.Fatalf("group externalId is case-exact: %s", r.Raw)
+	}
+	r = e.call("GET", filterPath("Groups", `displayName eq "officers"`)+"&excludedAttributes=members", tok, nil).must(t, 200)
 	if r.Body["totalResults"] != float64(1) || strings.Contains(string(r.Raw), `"members"`) {
 		t.Fatalf("group by displayName without members: %s", r.Raw)
 	}

@@ -170,6 +170,10 @@ func TestEntraUserLifecycle(t *testing.T) {
 	if m, _ := enterprise(r)["manager"].(map[string]any); m["value"] != managerID {
 		t.Fatalf("manager as a string: %s", r.Raw)
 	}
+	r = patch(map[string]any{"op": "Replace", "path": "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager", "value": map[string]any{"value": managerID}}).must(t, 200)
+	if m, _ := enterprise(r)["manager"].(map[string]any); m["value"] != managerID {
+		t.Fatalf("manager as {value}: %s", r.Raw)
+	}
 	r = patch(map[string]any{"op": "Replace", "path": "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager", "value": ""}).must(t, 200)
 	if strings.Contains(string(r.Raw), managerID) {
 		t.Fatalf("manager not removed: %s", r.Raw)
@@ -215,6 +219,11 @@ func TestSCIMUserFilters(t *testing.T) {
 		{`meta.created lt "2000-01-01T00:00:00Z"`, 0},
 		{`locale eq "en-GB"`, 3},
 		{`title pr`, 0},
+		{`locale pr`, 3},
+		{`userName gt "joan@bletchley.example"`, 1},
+		{`userName ge "joan@bletchley.example"`, 2},
+		{`userName lt "b"`, 2}, // alan and the tenant's admin
+		{`userName le "alan@bletchley.example"`, 2},
 		{`userType eq "Employee"`, 1}, // sent as "UserType" by one client
 	} {
 		r := e.call("GET", filterPath("Users", tc.filter), tok, nil).must(t, 200)
@@ -283,4 +292,27 @@ func TestSCIMNeedsTheSCIMPermissionAndStaysInItsTenant(t *testing.T) {
 func enterprise(r reply) map[string]any {
 	m, _ := r.Body["urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"].(map[string]any)
 	return m
+}
+
+func TestSCIMAttributeProjection(t *testing.T) {
+	e := newSCIMEnv(t)
+	created := e.call("POST", "/scim/v2/Users?attributes=userName", e.A.SCIM, oktaUser("projected@example.com")).must(t, 201)
+	id := str(created.Body, "id")
+	for _, key := range []string{"id", "schemas", "meta", "userName"} {
+		if created.Body[key] == nil {
+			t.Fatalf("attributes=userName dropped %s: %s", key, created.Raw)
+		}
+	}
+	if created.Body["name"] != nil || created.Body["emails"] != nil {
+		t.Fatalf("attributes=userName kept more: %s", created.Raw)
+	}
+	r := e.call("GET", "/scim/v2/Users/"+id+"?excludedAttributes=emails,name.familyName", e.A.SCIM, nil).must(t, 200)
+	if r.Body["emails"] != nil || str(r.Body, "name.familyName") != "" || str(r.Body, "name.givenName") != "Ada" {
+		t.Fatalf("excludedAttributes: %s", r.Raw)
+	}
+	list := e.call("GET", filterPath("Users", `userName eq "projected@example.com"`)+"&attributes=name.givenName", e.A.SCIM, nil).must(t, 200)
+	item := list.Body["Resources"].([]any)[0].(map[string]any)
+	if item["userName"] != nil || str(item, "name.givenName") != "Ada" {
+		t.Fatalf("list projection: %s", list.Raw)
+	}
 }
