@@ -3,6 +3,7 @@ package roster
 import (
 	"errors"
 	"fmt"
+	"time"
 )
 
 // Error codes. Each transport maps them to its own statuses in one table:
@@ -17,6 +18,7 @@ const (
 	EUNAVAILABLE  = "unavailable"  // the database is unreachable; retry later
 	ETOOLARGE     = "too_large"    // the request body is over the limit
 	EPRECONDITION = "precondition" // an If-Match version is stale
+	ETOOMANY      = "too_many"     // rate limited; retry after RetryAfter
 )
 
 // FieldError names one invalid field of a request and why it is invalid.
@@ -31,6 +33,9 @@ type Error struct {
 	Code    string
 	Message string
 	Fields  []FieldError
+
+	// RetryAfter, for ETOOMANY and EUNAVAILABLE, is when to try again.
+	RetryAfter time.Duration
 }
 
 func (e *Error) Error() string {
@@ -73,6 +78,15 @@ func ErrorMessage(err error) string {
 		return e.Message
 	}
 	return "internal error"
+}
+
+// ErrorRetryAfter returns how long err asks the caller to wait, or 0.
+func ErrorRetryAfter(err error) time.Duration {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.RetryAfter
+	}
+	return 0
 }
 
 // ErrorFields returns the field errors of err's *Error, if any.

@@ -27,6 +27,10 @@ type User struct {
 	LastLoginAt *time.Time `db:"last_login_at"`
 	Version     int64      `db:"version"`
 
+	// InitialPasswordHash, when set on a user being created, becomes their
+	// password (an argon2id PHC string). It is never read back.
+	InitialPasswordHash string `db:"-"`
+
 	// Attributes holds what identity providers send beyond Roster's own
 	// fields (SCIM emails, phone numbers, title, the enterprise extension...),
 	// as a JSON object kept for them as sent.

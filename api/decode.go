@@ -108,6 +108,20 @@ func (o *object) string(name string) *string {
 	return &v
 }
 
+// required returns a string field that must be present and non-empty.
+func (o *object) required(name string) string {
+	v := o.string(name)
+	if v == nil && !o.has(name) {
+		o.fail(name, "is required")
+	} else if v != nil && *v == "" {
+		o.fail(name, "must not be empty")
+	}
+	if v == nil {
+		return ""
+	}
+	return *v
+}
+
 // bool returns the field as a boolean, nil when absent.
 func (o *object) bool(name string) *bool {
 	raw, ok := o.fields[name]

@@ -2,7 +2,9 @@ package api
 
 import (
 	"encoding/json"
+	"math"
 	"net/http"
+	"strconv"
 
 	"github.com/rosterhq/roster"
 )
@@ -17,6 +19,7 @@ var statuses = map[string]int{
 	roster.EPRECONDITION: http.StatusPreconditionFailed,
 	roster.ETOOLARGE:     http.StatusRequestEntityTooLarge,
 	roster.EUNAVAILABLE:  http.StatusServiceUnavailable,
+	roster.ETOOMANY:      http.StatusTooManyRequests,
 	roster.EINTERNAL:     http.StatusInternalServerError,
 }
 
@@ -48,6 +51,8 @@ func (s *Server) Error(w http.ResponseWriter, r *http.Request, err error) {
 	case code == roster.EUNAVAILABLE:
 		s.Log.WarnContext(r.Context(), "database unavailable", "request_id", requestID, "err", err)
 		w.Header().Set("Retry-After", "1")
+	case code == roster.ETOOMANY:
+		w.Header().Set("Retry-After", strconv.Itoa(max(1, int(math.Ceil(roster.ErrorRetryAfter(err).Seconds())))))
 	case code == roster.EUNAUTHORIZED:
 		w.Header().Set("WWW-Authenticate", `Bearer realm="roster"`)
 		if r.Header.Get("Authorization") != "" {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/rsa"
+	"encoding/base64"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -54,8 +55,9 @@ func isFiltered() bool {
 }
 
 const (
-	testIssuer   = "https://idp.example.test"
-	testAudience = "roster-api"
+	testPublicURL = "http://roster.test"
+	testIssuer    = "https://idp.example.test"
+	testAudience  = "roster-api"
 )
 
 // testEnv is a real Roster REST server on the package's test database, with
@@ -70,6 +72,7 @@ type testEnv struct {
 	A, B tenantCreds
 
 	signingKey jwk.Key // the identity provider's private key
+	signIn     *auth.SignIn
 }
 
 // tenantCreds is a tenant and API tokens of each role in it.
@@ -104,21 +107,51 @@ func newTestEnvWithDSN(t *testing.T, dsn string) *testEnv {
 	}
 	t.Cleanup(func() { verifier.Close() })
 	log := slog.New(slog.NewJSONHandler(e.logs, nil))
+	// One key for the package: the signing keys in the shared database were
+	// sealed with it.
+	box, err := auth.NewSecretBox([]byte("roster-api-tests-encryption-key!"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	users := store.NewUserService(db)
+	creds := store.NewCredentialService(db)
+	keys := auth.NewKeyring(creds, box)
+	if err := keys.Ensure(ctx); err != nil {
+		t.Fatal(err)
+	}
+	issuer := auth.NewIssuer(keys, testPublicURL, 0)
+	own, err := issuer.Verifier(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	authn := auth.NewAuthenticator(store.NewTokenService(db), verifier, log)
+	authn.TrustOwnTokens(issuer.URL(), own, users)
+	e.signIn = auth.NewSignIn(creds, issuer)
 	srv := &api.Server{
-		Users:   store.NewUserService(db),
-		Audit:   store.NewAuditService(db),
-		Tokens:  store.NewTokenService(db),
-		Tenants: store.NewTenantService(db),
-		Auth:    auth.NewAuthenticator(store.NewTokenService(db), verifier, log),
-		Ready:   db.Ping,
-		OpenAPI: roster.OpenAPI,
-		Log:     log,
+		Users:     users,
+		Audit:     store.NewAuditService(db),
+		Tokens:    store.NewTokenService(db),
+		Tenants:   store.NewTenantService(db),
+		Creds:     creds,
+		SignIn:    e.signIn,
+		Passwords: auth.NewPasswordPolicy(),
+		Keys:      keys,
+		Issuer:    issuer,
+		Auth:      authn,
+		Ready:     db.Ping,
+		OpenAPI:   roster.OpenAPI,
+		Log:       log,
 	}
 	ts := httptest.NewServer(srv.Handler())
 	t.Cleanup(ts.Close)
 	e.URL = ts.URL
 	e.client = &http.Client{Transport: newContractTransport(t, http.DefaultTransport)}
 	e.A, e.B = e.newTenant(), e.newTenant()
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("service logs:\n%s", e.logs.String())
+		}
+	})
 	return e
 }
 
@@ -329,4 +362,14 @@ func (b *syncBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.String()
+}
+
+// jwtSegment decodes one base64url JSON segment of a JWT.
+func jwtSegment(seg string) (map[string]any, error) {
+	raw, err := base64.RawURLEncoding.DecodeString(seg)
+	if err != nil {
+		return nil, err
+	}
+	var m map[string]any
+	return m, json.Unmarshal(raw, &m)
 }

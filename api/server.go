@@ -10,6 +10,7 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"github.com/rosterhq/roster"
+	"github.com/rosterhq/roster/auth"
 )
 
 // Authenticator turns a bearer credential into the caller, and forgets
@@ -26,11 +27,17 @@ type Server struct {
 	Audit   roster.AuditService
 	Tokens  roster.TokenService
 	Tenants roster.TenantService
-	Auth    Authenticator
-	Ready   func(ctx context.Context) error // reports whether the database answers
-	OpenAPI []byte                          // the contract, served at /openapi.yaml
-	SCIM    http.Handler                    // the SCIM 2.0 tree, mounted at /scim/v2 when set
-	Log     *slog.Logger
+	Creds   roster.CredentialService
+
+	SignIn    *auth.SignIn
+	Passwords *auth.PasswordPolicy
+	Keys      *auth.Keyring // Roster's own signing keys, published as the JWKS
+	Issuer    *auth.Issuer
+	Auth      Authenticator
+	Ready     func(ctx context.Context) error // reports whether the database answers
+	OpenAPI   []byte                          // the contract, served at /openapi.yaml
+	SCIM      http.Handler                    // the SCIM 2.0 tree, mounted at /scim/v2 when set
+	Log       *slog.Logger
 
 	// MaxBodyBytes limits request bodies; larger ones get 413.
 	MaxBodyBytes int64
@@ -55,34 +62,50 @@ func (s *Server) Handler() http.Handler {
 	r.Get("/healthz", s.healthz)
 	r.Get("/readyz", s.readyz)
 	r.Get("/openapi.yaml", s.openapi)
+	r.Get("/.well-known/jwks.json", s.jwks)
+	r.Get("/.well-known/openid-configuration", s.openIDConfiguration)
 	if s.SCIM != nil {
 		r.Mount("/scim/v2", s.SCIM)
 	}
 
 	r.Route("/api/v1", func(r chi.Router) {
-		r.Use(s.limitBody, s.authenticate)
-		r.Route("/users", func(r chi.Router) {
-			r.With(s.require(roster.PermUsersRead)).Get("/", s.listUsers)
-			r.With(s.require(roster.PermUsersWrite)).Post("/", s.createUser)
-			r.Route("/{id}", func(r chi.Router) {
-				r.With(s.require(roster.PermUsersRead)).Get("/", s.getUser)
-				r.With(s.require(roster.PermUsersWrite)).Patch("/", s.updateUser)
-				r.With(s.require(roster.PermUsersWrite)).Delete("/", s.deleteUser)
-			})
-		})
-		r.With(s.require(roster.PermAuditRead)).Get("/audit-events", s.listAuditEvents)
-		r.Route("/scim-group-roles", func(r chi.Router) {
-			r.With(s.require(roster.PermUsersRead)).Get("/", s.getGroupRoles)
-			r.With(s.require(roster.PermUsersWrite)).Put("/", s.putGroupRoles)
-		})
-		r.Route("/scim-tokens", func(r chi.Router) {
-			r.Use(s.require(roster.PermTokensWrite))
-			r.Get("/", s.listSCIMTokens)
-			r.Post("/", s.createSCIMToken)
-			r.Delete("/{id}", s.revokeSCIMToken)
+		r.Use(s.limitBody)
+		r.Post("/auth/login", s.login)
+		r.Post("/auth/refresh", s.refresh)
+		r.Post("/auth/logout", s.logout)
+		r.Group(func(r chi.Router) {
+			r.Use(s.authenticate)
+			s.authenticatedRoutes(r)
 		})
 	})
 	return r
+}
+
+// authenticatedRoutes are the routes that need a credential, each with the
+// permission it needs.
+func (s *Server) authenticatedRoutes(r chi.Router) {
+	r.Get("/me", s.me)
+	r.Route("/users", func(r chi.Router) {
+		r.With(s.require(roster.PermUsersRead)).Get("/", s.listUsers)
+		r.With(s.require(roster.PermUsersWrite)).Post("/", s.createUser)
+		r.Route("/{id}", func(r chi.Router) {
+			r.With(s.require(roster.PermUsersRead)).Get("/", s.getUser)
+			r.With(s.require(roster.PermUsersWrite)).Patch("/", s.updateUser)
+			r.With(s.require(roster.PermUsersWrite)).Delete("/", s.deleteUser)
+			r.With(s.require(roster.PermUsersWrite)).Post("/unlock", s.unlockUser)
+		})
+	})
+	r.With(s.require(roster.PermAuditRead)).Get("/audit-events", s.listAuditEvents)
+	r.Route("/scim-group-roles", func(r chi.Router) {
+		r.With(s.require(roster.PermUsersRead)).Get("/", s.getGroupRoles)
+		r.With(s.require(roster.PermUsersWrite)).Put("/", s.putGroupRoles)
+	})
+	r.Route("/scim-tokens", func(r chi.Router) {
+		r.Use(s.require(roster.PermTokensWrite))
+		r.Get("/", s.listSCIMTokens)
+		r.Post("/", s.createSCIMToken)
+		r.Delete("/{id}", s.revokeSCIMToken)
+	})
 }
 
 // actor returns who is making the request, for the audit trail.

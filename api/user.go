@@ -12,6 +12,7 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"github.com/rosterhq/roster"
+	"github.com/rosterhq/roster/auth"
 )
 
 // userResponse is a user as the REST API shows it: no tenant, no secrets.
@@ -109,12 +110,25 @@ func (s *Server) createUser(w http.ResponseWriter, r *http.Request) {
 		s.Error(w, r, err)
 		return
 	}
-	body.only(userFields...)
+	body.only(append(userFields, "password")...)
 	u := &roster.User{Role: roster.RoleViewer, Active: true}
 	userUpdate(body).Apply(u)
+	password := body.string("password")
 	if err := body.err(); err != nil {
 		s.Error(w, r, err)
 		return
+	}
+	if password != nil {
+		if err := s.Passwords.Check(*password, u.Email, u.UserName); err != nil {
+			s.Error(w, r, err)
+			return
+		}
+		hash, err := auth.HashPassword(*password)
+		if err != nil {
+			s.Error(w, r, err)
+			return
+		}
+		u.InitialPasswordHash = hash
 	}
 	created, err := s.Users.CreateUser(r.Context(), tenantID(r), actor(r), u)
 	if err != nil {

@@ -22,22 +22,30 @@ const (
 // NewAPIToken returns a fresh token secret, the prefix shown in token lists,
 // and the hash to store. The secret is shown to its owner once and never kept.
 func NewAPIToken() (secret, prefix string, hash []byte, err error) {
+	secret, err = newOpaqueToken(TokenPrefix)
+	if err != nil {
+		return "", "", nil, err
+	}
+	return secret, secret[:tokenDisplayLen], HashAPIToken(secret), nil
+}
+
+// newOpaqueToken returns prefix followed by 40 random base62 characters.
+func newOpaqueToken(prefix string) (string, error) {
 	buf := make([]byte, tokenSecretLen)
 	var b strings.Builder
-	b.WriteString(TokenPrefix)
-	for b.Len() < len(TokenPrefix)+tokenSecretLen {
+	b.WriteString(prefix)
+	for b.Len() < len(prefix)+tokenSecretLen {
 		if _, err := rand.Read(buf); err != nil {
-			return "", "", nil, fmt.Errorf("read random: %w", err)
+			return "", fmt.Errorf("read random: %w", err)
 		}
 		for _, c := range buf {
 			// Rejection sampling keeps every character equally likely.
-			if int(c) < 256-256%len(tokenAlphabet) && b.Len() < len(TokenPrefix)+tokenSecretLen {
+			if int(c) < 256-256%len(tokenAlphabet) && b.Len() < len(prefix)+tokenSecretLen {
 				b.WriteByte(tokenAlphabet[int(c)%len(tokenAlphabet)])
 			}
 		}
 	}
-	secret = b.String()
-	return secret, secret[:tokenDisplayLen], HashAPIToken(secret), nil
+	return b.String(), nil
 }
 
 // HashAPIToken returns the stored form of a token secret. The secret has

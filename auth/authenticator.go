@@ -8,15 +8,24 @@ import (
 	"sync"
 	"time"
 
+	"github.com/lestrrat-go/jwx/v3/jwt"
+
 	"github.com/rosterhq/roster"
 )
 
 // Authenticator turns a bearer credential into the caller's Principal.
 type Authenticator struct {
 	tokens roster.TokenService
-	jwt    *JWTVerifier // nil when no JWT issuer is configured
+	jwt    *JWTVerifier // an identity provider's; nil when none is configured
 	log    *slog.Logger
 	now    func() time.Time
+
+	// Roster's own access tokens, told apart from the identity provider's
+	// by their issuer. Their user must still exist and be active, and their
+	// role is the user's role now, not when the token was signed.
+	own       *JWTVerifier
+	ownIssuer string
+	users     roster.UserService
 
 	mu    sync.Mutex
 	cache map[string]cachedToken // by token hash
@@ -59,10 +68,51 @@ func (a *Authenticator) Authenticate(ctx context.Context, credential string) (*r
 		return nil, roster.Errorf(roster.EUNAUTHORIZED, "a bearer token is required")
 	case looksLikeAPIToken(credential):
 		return a.authenticateAPIToken(ctx, credential)
-	case strings.Count(credential, ".") == 2 && a.jwt != nil:
-		return a.jwt.Verify(ctx, credential)
+	case strings.Count(credential, ".") == 2:
+		return a.authenticateJWT(ctx, credential)
 	}
 	return nil, roster.Errorf(roster.EUNAUTHORIZED, "invalid token")
+}
+
+// TrustOwnTokens makes the Authenticator accept the access tokens Roster
+// signs itself, verified by v, checking each against users.
+func (a *Authenticator) TrustOwnTokens(issuer string, v *JWTVerifier, users roster.UserService) {
+	a.ownIssuer, a.own, a.users = issuer, v, users
+}
+
+// authenticateJWT verifies a JWT with the verifier of its issuer. Reading
+// the issuer before verifying only picks the verifier; nothing is trusted
+// until the signature is checked.
+func (a *Authenticator) authenticateJWT(ctx context.Context, raw string) (*roster.Principal, error) {
+	if a.own != nil {
+		if tok, err := jwt.ParseInsecure([]byte(raw)); err == nil {
+			if iss, _ := tok.Issuer(); iss == a.ownIssuer {
+				return a.authenticateOwn(ctx, raw)
+			}
+		}
+	}
+	if a.jwt == nil {
+		return nil, roster.Errorf(roster.EUNAUTHORIZED, "invalid token")
+	}
+	return a.jwt.Verify(ctx, raw)
+}
+
+func (a *Authenticator) authenticateOwn(ctx context.Context, raw string) (*roster.Principal, error) {
+	p, err := a.own.Verify(ctx, raw)
+	if err != nil {
+		return nil, err
+	}
+	u, err := a.users.FindUserByID(ctx, p.TenantID, p.UserID)
+	switch {
+	case roster.ErrorCode(err) == roster.ENOTFOUND:
+		return nil, roster.Errorf(roster.EUNAUTHORIZED, "the token's user no longer exists")
+	case err != nil:
+		return nil, err
+	case !u.Active:
+		return nil, roster.Errorf(roster.EUNAUTHORIZED, "the token's user is deactivated")
+	}
+	p.Roles = []string{u.Role}
+	return p, nil
 }
 
 func (a *Authenticator) authenticateAPIToken(ctx context.Context, secret string) (*roster.Principal, error) {

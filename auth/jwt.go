@@ -50,10 +50,13 @@ const (
 // JWTConfig configures a JWTVerifier. At least one of JWKSURL and Keys must
 // provide keys.
 type JWTConfig struct {
-	JWKSURL    string           // ROSTER_JWKS_URL; may be empty when only static keys are used
-	Issuer     string           // ROSTER_JWT_ISSUER, required
-	Audience   string           // ROSTER_JWT_AUDIENCE, required
-	Keys       jwk.Set          // optional static keys; only their public halves are used
+	JWKSURL  string  // ROSTER_JWKS_URL; may be empty when only static keys are used
+	Issuer   string  // ROSTER_JWT_ISSUER, required
+	Audience string  // ROSTER_JWT_AUDIENCE, required
+	Keys     jwk.Set // optional static keys; only their public halves are used
+	// Lookup, when set, finds keys that change at run time (Roster's own,
+	// from its Keyring); it returns nil for an unknown kid.
+	Lookup     func(ctx context.Context, kid string) (jwk.Key, error)
 	HTTPClient *http.Client     // optional, for fetching the JWKS
 	Clock      func() time.Time // optional, for tests
 	Leeway     time.Duration    // clock skew allowed, default 30s
@@ -71,6 +74,7 @@ type JWTVerifier struct {
 	logger   *slog.Logger
 
 	static jwk.Set // public keys; nil when none
+	lookup func(ctx context.Context, kid string) (jwk.Key, error)
 
 	jwksURL string
 	cache   *jwk.Cache // nil without a JWKS URL
@@ -97,7 +101,7 @@ func NewJWTVerifier(ctx context.Context, cfg JWTConfig) (*JWTVerifier, error) {
 	if cfg.Audience == "" {
 		return nil, errors.New("auth: JWT audience is required (ROSTER_JWT_AUDIENCE)")
 	}
-	if cfg.JWKSURL == "" && (cfg.Keys == nil || cfg.Keys.Len() == 0) {
+	if cfg.JWKSURL == "" && cfg.Lookup == nil && (cfg.Keys == nil || cfg.Keys.Len() == 0) {
 		return nil, errors.New("auth: no JWT keys: set a JWKS URL (ROSTER_JWKS_URL) or static keys")
 	}
 	if cfg.Leeway < 0 {
@@ -111,6 +115,7 @@ func NewJWTVerifier(ctx context.Context, cfg JWTConfig) (*JWTVerifier, error) {
 		now:      cfg.Clock,
 		logger:   cfg.Logger,
 		jwksURL:  cfg.JWKSURL,
+		lookup:   cfg.Lookup,
 	}
 	if v.leeway == 0 {
 		v.leeway = defaultLeeway
@@ -327,6 +332,15 @@ func keyFits(key jwk.Key, alg jwa.SignatureAlgorithm) bool {
 func (v *JWTVerifier) key(ctx context.Context, kid string) (jwk.Key, error) {
 	if v.static != nil {
 		if k, ok := v.static.LookupKeyID(kid); ok {
+			return k, nil
+		}
+	}
+	if v.lookup != nil {
+		k, err := v.lookup(ctx, kid)
+		if err != nil {
+			return nil, roster.Errorf(roster.EUNAVAILABLE, "signing keys are unavailable")
+		}
+		if k != nil {
 			return k, nil
 		}
 	}

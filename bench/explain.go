@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"regexp"
 	"strings"
@@ -70,38 +71,48 @@ func explainScenarios(ctx context.Context, env *benchEnv, scenarios []*scenario)
 		} else {
 			query, args = store.UserGetByIDSQL, []any{env.tenantID, sc.ids[0]}
 		}
-		rows, err := env.db.QueryContext(ctx, `EXPLAIN (ANALYZE, BUFFERS) `+query, args...)
+		plan, indexes, err := explainSQL(ctx, env.db, query, args)
 		if err != nil {
 			return nil, fmt.Errorf("EXPLAIN %s: %w", sc.name, err)
 		}
-		var lines []string
-		for rows.Next() {
-			var line string
-			if err := rows.Scan(&line); err != nil {
-				rows.Close()
-				return nil, err
-			}
-			lines = append(lines, line)
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return nil, err
-		}
-		plan := strings.Join(lines, "\n")
-		res := explainResult{scenario: sc, query: query, args: args, plan: plan}
-		seen := map[string]bool{}
-		for _, m := range planAccess.FindAllStringSubmatch(plan, -1) {
-			name := m[1] + m[2]
-			if m[3] != "" {
-				name = "seq scan"
-			}
-			if !seen[name] {
-				seen[name] = true
-				res.indexes = append(res.indexes, name)
-			}
-		}
+		res := explainResult{scenario: sc, query: query, args: args, plan: plan, indexes: indexes}
 		out = append(out, res)
 		logf("EXPLAIN %s: %s", sc.name, strings.Join(res.indexes, ", "))
 	}
 	return out, nil
+}
+
+// explainSQL runs EXPLAIN (ANALYZE, BUFFERS) of query and returns the plan
+// and what it reads: index names, or "seq scan".
+func explainSQL(ctx context.Context, db *sql.DB, query string, args []any) (string, []string, error) {
+	rows, err := db.QueryContext(ctx, `EXPLAIN (ANALYZE, BUFFERS) `+query, args...)
+	if err != nil {
+		return "", nil, err
+	}
+	defer rows.Close()
+	var lines []string
+	for rows.Next() {
+		var line string
+		if err := rows.Scan(&line); err != nil {
+			return "", nil, err
+		}
+		lines = append(lines, line)
+	}
+	if err := rows.Err(); err != nil {
+		return "", nil, err
+	}
+	plan := strings.Join(lines, "\n")
+	var reads []string
+	seen := map[string]bool{}
+	for _, m := range planAccess.FindAllStringSubmatch(plan, -1) {
+		name := m[1] + m[2]
+		if m[3] != "" {
+			name = "seq scan"
+		}
+		if !seen[name] {
+			seen[name] = true
+			reads = append(reads, name)
+		}
+	}
+	return plan, reads, nil
 }

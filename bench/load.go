@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -9,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -43,12 +45,29 @@ func newClient(base, token string, concurrency int) *apiClient {
 // get requests path and returns the status and, when keep is true, the
 // body; otherwise the body is read and dropped (so the connection is reused).
 func (c *apiClient) get(ctx context.Context, path string, keep bool) (int, []byte, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.base+path, nil)
+	return c.do(ctx, http.MethodGet, path, nil, keep)
+}
+
+// do sends a request with body (JSON, or none when nil) and answers as get
+// does. SCIM paths send and accept application/scim+json.
+func (c *apiClient) do(ctx context.Context, method, path string, body []byte, keep bool) (int, []byte, error) {
+	var rd io.Reader
+	if body != nil {
+		rd = bytes.NewReader(body)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, c.base+path, rd)
 	if err != nil {
 		return 0, nil, err
 	}
+	mediaType := "application/json"
+	if strings.HasPrefix(path, "/scim/") {
+		mediaType = "application/scim+json"
+	}
 	req.Header.Set("Authorization", "Bearer "+c.token)
-	req.Header.Set("Accept", "application/json")
+	req.Header.Set("Accept", mediaType)
+	if body != nil {
+		req.Header.Set("Content-Type", mediaType)
+	}
 	resp, err := c.http.Do(req)
 	if err != nil {
 		return 0, nil, err

@@ -1,9 +1,12 @@
 // Command bench measures Roster's user directory reads against a large
 // tenant and compares GET-by-id throughput with pgbench's select-only rate
-// on the same PostgreSQL.
+// on the same PostgreSQL; its SCIM scenarios (names starting "scim")
+// measure /scim/v2 filters, provisioning, /Bulk and group PATCH on the
+// same tenant.
 //
 //	go run ./bench                       # 1,000,000 users, 10 s per scenario
 //	go run ./bench -duration 30s -explain -out docs/benchmarks.md
+//	go run ./bench -run '^scim' -explain -skip-pgbench
 //
 // Setup is automatic and idempotent: the roster_bench database, the "bench"
 // tenant, the seeded users and the pgbench database are made only when
@@ -41,6 +44,13 @@ type options struct {
 	fresh       bool
 	skipPgbench bool
 	run         *regexp.Regexp
+
+	// SCIM scenarios (bench/scim*.go).
+	provision    int
+	bulkOps      int
+	bulkRuns     int
+	groupPatches int
+	bigGroup     int
 }
 
 func parseFlags(args []string) (options, error) {
@@ -52,7 +62,7 @@ func parseFlags(args []string) (options, error) {
 	fs.IntVar(&o.concurrency, "concurrency", 8, "concurrent clients (HTTP workers and pgbench -c)")
 	fs.IntVar(&o.maxRequests, "max-requests", 2_000_000, "upper bound on requests per scenario")
 	fs.IntVar(&o.deepPages, "deep-pages", 1000, "how many pages deep the cursor walk goes")
-	fs.IntVar(&o.idSample, "ids", 5000, "how many random existing ids GET /users/{id} picks from")
+	fs.IntVar(&o.idSample, "ids", 5000, "how many random existing users GET /users/{id} and each SCIM filter pick from")
 	queries := fs.String("q", "ander,olga.tanaka,zzyzx", "comma-separated q search terms, one scenario each")
 	fs.BoolVar(&o.explain, "explain", false, "print EXPLAIN (ANALYZE, BUFFERS) of each scenario's SQL")
 	fs.StringVar(&o.out, "out", "", "write the report as markdown to this file (text after the end-of-report marker is kept)")
@@ -61,6 +71,11 @@ func parseFlags(args []string) (options, error) {
 	fs.StringVar(&o.pgbenchBin, "pgbench", "", "pgbench binary (default: from PATH, else /usr/lib/postgresql/*/bin)")
 	fs.BoolVar(&o.fresh, "fresh", false, "drop and recreate Roster's bench database first, so that the seed time is measured")
 	fs.BoolVar(&o.skipPgbench, "skip-pgbench", false, "do not run pgbench")
+	fs.IntVar(&o.provision, "provision", 10_000, "users the SCIM provisioning scenario creates with POST /scim/v2/Users")
+	fs.IntVar(&o.bulkOps, "bulk-ops", 1000, "user POSTs in the one SCIM /Bulk request")
+	fs.IntVar(&o.bulkRuns, "bulk-runs", 3, "how many times the /Bulk request is timed")
+	fs.IntVar(&o.groupPatches, "group-patches", 300, "member add+remove pairs per group and concurrency in the SCIM group PATCH scenarios")
+	fs.IntVar(&o.bigGroup, "big-group", 100_000, "members of the big group of the SCIM group PATCH scenarios (the small one has 10)")
 	runPattern := fs.String("run", "", "measure only the scenarios whose name matches this regular expression")
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), "usage: go run ./bench [flags]\n\nEnvironment: DATABASE_URL names the PostgreSQL server (default postgres://postgres@127.0.0.1:5432);\nits database part is ignored: the bench uses databases of its own there.\n\nFlags:")
@@ -91,6 +106,10 @@ func parseFlags(args []string) (options, error) {
 		return o, fmt.Errorf("-ids must be at least 1")
 	case o.maxRequests < 1:
 		return o, fmt.Errorf("-max-requests must be at least 1")
+	case o.provision < 1 || o.bulkOps < 1 || o.bulkRuns < 1 || o.groupPatches < 1:
+		return o, fmt.Errorf("-provision, -bulk-ops, -bulk-runs and -group-patches must be at least 1")
+	case o.bigGroup <= smallGroupSize:
+		return o, fmt.Errorf("-big-group must be more than %d", smallGroupSize)
 	}
 	return o, nil
 }
@@ -160,6 +179,11 @@ func run(ctx context.Context, o options) (err error) {
 		results = append(results, res)
 	}
 
+	sr, err := runSCIM(ctx, env, srv.baseURL, o, probe)
+	if err != nil {
+		return err
+	}
+
 	var pgb *pgbenchResult
 	if !o.skipPgbench {
 		if pgb, err = runPgbench(ctx, env, o); err != nil {
@@ -184,6 +208,7 @@ func run(ctx context.Context, o options) (err error) {
 		pgbench:   pgb,
 		explains:  explains,
 		scenarios: scenarios,
+		scim:      sr,
 	}
 	text := rep.markdown()
 	fmt.Println()

@@ -33,6 +33,7 @@ type report struct {
 	pgbench   *pgbenchResult
 	explains  []explainResult
 	scenarios []*scenario
+	scim      *scimResults // nil when no SCIM scenario ran
 }
 
 func (r *report) markdown() string {
@@ -67,6 +68,19 @@ func (r *report) markdown() string {
 	}
 	p("\n")
 
+	if len(r.results) > 0 || r.pgbench != nil {
+		r.restSections(p)
+	}
+	if r.scim != nil {
+		r.scimSections(p)
+	}
+	p("%s\n", endMarker)
+	return b.String()
+}
+
+// restSections are the REST scenarios' results, targets and plans.
+func (r *report) restSections(p func(string, ...any)) {
+	o := r.opts
 	p("## Results\n\n")
 	p("| scenario | request | matching rows | requests | req/s | p50 | p99 | max | errors |\n")
 	p("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n")
@@ -89,7 +103,7 @@ func (r *report) markdown() string {
 	}
 	p("\n")
 
-	r.cpuTable(p)
+	r.cpuTable(p, "## Where the CPU went", r.results, r.pgbench)
 
 	byID := r.find(func(sc *scenario) bool { return sc.list == nil })
 	if r.pgbench != nil {
@@ -154,27 +168,25 @@ func (r *report) markdown() string {
 			p("```\n%s\n```\n\n", e.plan)
 		}
 	}
-	p("%s\n", endMarker)
-	return b.String()
 }
 
 // cpuTable shows where each scenario's CPU time went, per request.
-func (r *report) cpuTable(p func(string, ...any)) {
-	if len(r.results) == 0 || !r.results[0].cpu.ok {
+func (r *report) cpuTable(p func(string, ...any), heading string, results []result, pgb *pgbenchResult) {
+	if len(results) == 0 || !results[0].cpu.ok {
 		return
 	}
-	p("## Where the CPU went\n\n")
+	p("%s\n\n", heading)
 	p("CPU time (user + system, from `/proc`) over each measured window, divided by the requests answered.\n")
 	p("\"PostgreSQL\" is the backends connected to the scenario's database; \"rest of machine\" is every other\n")
 	p("process (other engineers' tests included), in cores kept busy. The machine has %d cores.\n\n", runtime.NumCPU())
 	p("| scenario | load generator | roster serve | PostgreSQL | total per request | machine busy (cores) | rest of machine (cores) |\n")
 	p("| --- | ---: | ---: | ---: | ---: | ---: | ---: |\n")
-	for _, res := range r.results {
+	for _, res := range results {
 		u, n := res.cpu, res.requests
 		p("| %s | %s | %s | %s | %s | %s | %s |\n", res.scenario.name, perRequest(u.self, n), perRequest(u.server, n),
 			perRequest(u.pg, n), perRequest(u.self+u.server+u.pg, n), u.cores(u.machine), u.cores(u.others()))
 	}
-	if pg := r.pgbench; pg != nil && pg.cpu.ok {
+	if pg := pgb; pg != nil && pg.cpu.ok {
 		u := pg.cpu
 		n := int(pg.tps * u.wall.Seconds())
 		p("| pgbench -S (per transaction) | %s | — | %s | %s | %s | %s |\n", perRequest(u.self, n), perRequest(u.pg, n),

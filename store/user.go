@@ -51,8 +51,8 @@ func getUser(ctx context.Context, q sqlx.QueryerContext, tenantID, id string, fo
 // benchmark's EXPLAIN.
 const UserGetByIDSQL = `SELECT ` + userColumns + ` FROM users WHERE tenant_id = $1 AND id = $2`
 
-const userInsert = `INSERT INTO users (` + userColumns + `)
-	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`
+const userInsert = `INSERT INTO users (` + userColumns + `, password_hash)
+	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, nullif($16, ''))`
 
 const userUpdate = `UPDATE users SET user_name = $3, email = $4, given_name = $5, family_name = $6,
 	display_name = $7, external_id = $8, role = $9, active = $10, updated_at = $11, version = $12,
@@ -80,12 +80,15 @@ func createUser(ctx context.Context, tx sqlx.ExtContext, now time.Time, tenantID
 	u.ID, u.TenantID, u.CreatedAt, u.UpdatedAt, u.Version = newID(), tenantID, now, now, 1
 	_, err := tx.ExecContext(ctx, userInsert, u.ID, u.TenantID, u.UserName, u.Email, u.GivenName, u.FamilyName,
 		u.DisplayName, u.ExternalID, u.Role, u.Active, u.CreatedAt, u.UpdatedAt, u.LastLoginAt, u.Version,
-		string(u.Attributes))
+		string(u.Attributes), u.InitialPasswordHash)
 	if err != nil {
 		return nil, translate(err)
 	}
+	passwordSet := u.InitialPasswordHash != ""
+	u.InitialPasswordHash = "" // the hash does not travel back
 	err = insertAudit(ctx, tx, now, tenantID, by, roster.ActionUserCreated, "user", u.ID,
-		map[string]any{"email": u.Email, "user_name": u.UserName, "role": u.Role, "active": u.Active})
+		map[string]any{"email": u.Email, "user_name": u.UserName, "role": u.Role, "active": u.Active,
+			"password_set": passwordSet})
 	return &u, err
 }
 

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"strconv"
+	"strings"
 )
 
 // Config is the service's settings, read from the environment.
@@ -16,7 +17,17 @@ type Config struct {
 	MaxBodyBytes int64   // ROSTER_MAX_BODY_BYTES
 	DebugAddr    string  // ROSTER_DEBUG_ADDR: serve net/http/pprof there (keep it on localhost)
 	SCIMRate     float64 // ROSTER_SCIM_RATE_LIMIT: SCIM requests a second per token, default 2000
+
+	// Env is ROSTER_ENV: "development" (the default) or "production". In
+	// production Roster insists on ROSTER_ENCRYPTION_KEY and
+	// ROSTER_PUBLIC_URL; in development it makes up what is missing.
+	Env           string
+	PublicURL     string // ROSTER_PUBLIC_URL: the public base URL, the iss of its tokens; default http://localhost:PORT
+	EncryptionKey string // ROSTER_ENCRYPTION_KEY: 32 bytes, base64 or hex
 }
+
+// Development reports whether Roster runs in development mode.
+func (c Config) Development() bool { return c.Env != "production" }
 
 // ConfigFromEnv reads the settings; getenv is os.Getenv outside tests.
 func ConfigFromEnv(getenv func(string) string) (Config, error) {
@@ -41,6 +52,18 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 			return c, fmt.Errorf("ROSTER_MAX_BODY_BYTES must be a number of bytes of at least 1024, not %q", v)
 		}
 		c.MaxBodyBytes = n
+	}
+	c.Env = getenv("ROSTER_ENV")
+	if c.Env == "" {
+		c.Env = "development"
+	}
+	if c.Env != "development" && c.Env != "production" {
+		return c, fmt.Errorf("ROSTER_ENV must be development or production, not %q", c.Env)
+	}
+	c.PublicURL = strings.TrimSuffix(getenv("ROSTER_PUBLIC_URL"), "/")
+	c.EncryptionKey = getenv("ROSTER_ENCRYPTION_KEY")
+	if !c.Development() && (c.PublicURL == "" || c.EncryptionKey == "") {
+		return c, fmt.Errorf("in production, ROSTER_PUBLIC_URL and ROSTER_ENCRYPTION_KEY are required")
 	}
 	c.SCIMRate = 2000
 	if v := getenv("ROSTER_SCIM_RATE_LIMIT"); v != "" {

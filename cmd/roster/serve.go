@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/http/pprof"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -53,43 +54,15 @@ func (m *Main) Open(ctx context.Context) error {
 	if m.DB, m.DSN, err = openDatabase(ctx, m.Config.DatabaseURL, m.Log); err != nil {
 		return err
 	}
-	if m.Config.JWKSURL != "" {
-		m.jwt, err = auth.NewJWTVerifier(ctx, auth.JWTConfig{
-			JWKSURL: m.Config.JWKSURL, Issuer: m.Config.JWTIssuer, Audience: m.Config.JWTAudience,
-		})
-		if err != nil {
-			return fmt.Errorf("JWT verifier: %w", err)
-		}
-	}
-	authenticator := auth.NewAuthenticator(store.NewTokenService(m.DB), m.jwt, m.Log)
-	users := store.NewUserService(m.DB)
-	scimHandler, err := (&scim.Server{
-		Users:   users,
-		Groups:  store.NewGroupService(m.DB),
-		Auth:    authenticator,
-		Log:     m.Log,
-		Limiter: ratelimit.New(m.Config.SCIMRate, int(math.Ceil(m.Config.SCIMRate))),
-	}).Handler()
-	if err != nil {
-		return fmt.Errorf("SCIM server: %w", err)
-	}
-	srv := &api.Server{
-		Users:        users,
-		Audit:        store.NewAuditService(m.DB),
-		Tokens:       store.NewTokenService(m.DB),
-		Tenants:      store.NewTenantService(m.DB),
-		Auth:         authenticator,
-		SCIM:         scimHandler,
-		Ready:        m.DB.Ping,
-		OpenAPI:      roster.OpenAPI,
-		Log:          m.Log,
-		MaxBodyBytes: m.Config.MaxBodyBytes,
-	}
 	if m.listener, err = net.Listen("tcp", m.Config.Addr); err != nil {
 		return fmt.Errorf("listen on %s: %w", m.Config.Addr, err)
 	}
+	handler, err := m.handler(ctx)
+	if err != nil {
+		return err
+	}
 	m.server = &http.Server{
-		Handler:           srv.Handler(),
+		Handler:           handler,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      60 * time.Second,
@@ -105,6 +78,89 @@ func (m *Main) Open(ctx context.Context) error {
 	go func() { m.done <- m.server.Serve(m.listener) }()
 	m.Log.Info("roster is listening", "addr", m.listener.Addr().String(), "version", version)
 	return nil
+}
+
+// handler wires the services into the REST and SCIM trees.
+func (m *Main) handler(ctx context.Context) (http.Handler, error) {
+	box, err := m.secretBox()
+	if err != nil {
+		return nil, err
+	}
+	publicURL := m.Config.PublicURL
+	if publicURL == "" {
+		publicURL = m.URL()
+	}
+	users := store.NewUserService(m.DB)
+	creds := store.NewCredentialService(m.DB)
+	keys := auth.NewKeyring(creds, box)
+	if err := keys.Ensure(ctx); err != nil {
+		return nil, fmt.Errorf("signing keys: %w", err)
+	}
+	issuer := auth.NewIssuer(keys, publicURL, 0)
+	own, err := issuer.Verifier(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if m.Config.JWKSURL != "" {
+		m.jwt, err = auth.NewJWTVerifier(ctx, auth.JWTConfig{
+			JWKSURL: m.Config.JWKSURL, Issuer: m.Config.JWTIssuer, Audience: m.Config.JWTAudience, Logger: m.Log,
+		})
+		if err != nil {
+			return nil, fmt.Errorf("JWT verifier: %w", err)
+		}
+	}
+	authenticator := auth.NewAuthenticator(store.NewTokenService(m.DB), m.jwt, m.Log)
+	authenticator.TrustOwnTokens(issuer.URL(), own, users)
+	scimHandler, err := (&scim.Server{
+		Users:   users,
+		Groups:  store.NewGroupService(m.DB),
+		Auth:    authenticator,
+		Log:     m.Log,
+		Limiter: ratelimit.New(m.Config.SCIMRate, int(math.Ceil(m.Config.SCIMRate))),
+	}).Handler()
+	if err != nil {
+		return nil, fmt.Errorf("SCIM server: %w", err)
+	}
+	srv := &api.Server{
+		Users:        users,
+		Audit:        store.NewAuditService(m.DB),
+		Tokens:       store.NewTokenService(m.DB),
+		Tenants:      store.NewTenantService(m.DB),
+		Creds:        creds,
+		SignIn:       auth.NewSignIn(creds, issuer),
+		Passwords:    auth.NewPasswordPolicy(),
+		Keys:         keys,
+		Issuer:       issuer,
+		Auth:         authenticator,
+		SCIM:         scimHandler,
+		Ready:        m.DB.Ping,
+		OpenAPI:      roster.OpenAPI,
+		Log:          m.Log,
+		MaxBodyBytes: m.Config.MaxBodyBytes,
+	}
+	return srv.Handler(), nil
+}
+
+// secretBox seals secrets at rest with ROSTER_ENCRYPTION_KEY or, in
+// development only, a key made once and kept in the user's config folder.
+func (m *Main) secretBox() (*auth.SecretBox, error) {
+	var key []byte
+	var err error
+	if m.Config.EncryptionKey != "" {
+		key, err = auth.ParseEncryptionKey(m.Config.EncryptionKey)
+	} else {
+		dir, derr := os.UserConfigDir()
+		if derr != nil {
+			return nil, fmt.Errorf("no ROSTER_ENCRYPTION_KEY and no folder for a development key: %w", derr)
+		}
+		path := filepath.Join(dir, "roster", "dev-encryption.key")
+		m.Log.Warn("no ROSTER_ENCRYPTION_KEY: using the development key; set one in production", "path", path)
+		key, err = auth.DevEncryptionKey(path)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("encryption key: %w", err)
+	}
+	return auth.NewSecretBox(key)
 }
 
 // serveDebug serves the profiler on its own listener, away from the API.

@@ -1,0 +1,150 @@
+package api
+
+import (
+	"encoding/json"
+	"net"
+	"net/http"
+
+	"github.com/go-chi/chi/v5"
+
+	"github.com/rosterhq/roster"
+	"github.com/rosterhq/roster/auth"
+)
+
+// tokenResponse is OAuth 2.0's token answer (RFC 6749 §5.1).
+type tokenResponse struct {
+	AccessToken  string `json:"access_token"`
+	TokenType    string `json:"token_type"`
+	ExpiresIn    int    `json:"expires_in"`
+	RefreshToken string `json:"refresh_token"`
+}
+
+func newTokenResponse(t *auth.Tokens) tokenResponse {
+	return tokenResponse{AccessToken: t.AccessToken, TokenType: "Bearer", ExpiresIn: t.ExpiresIn, RefreshToken: t.RefreshToken}
+}
+
+// login serves POST /auth/login: a tenant (id or slug), a user name or
+// email, and a password.
+func (s *Server) login(w http.ResponseWriter, r *http.Request) {
+	body, err := decodeObject(r)
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	body.only("tenant", "username", "password")
+	tenant, username, password := body.required("tenant"), body.required("username"), body.required("password")
+	if err := body.err(); err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	tokens, err := s.SignIn.Login(r.Context(), clientIP(r), tenant, username, password)
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, newTokenResponse(tokens))
+}
+
+// refresh serves POST /auth/refresh.
+func (s *Server) refresh(w http.ResponseWriter, r *http.Request) {
+	token, ok := s.refreshToken(w, r)
+	if !ok {
+		return
+	}
+	tokens, err := s.SignIn.Refresh(r.Context(), s.Users, token)
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, newTokenResponse(tokens))
+}
+
+// logout serves POST /auth/logout: the session of the refresh token ends.
+func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
+	token, ok := s.refreshToken(w, r)
+	if !ok {
+		return
+	}
+	if err := s.SignIn.Logout(r.Context(), token); err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// refreshToken reads {"refresh_token"}; on failure it has answered.
+func (s *Server) refreshToken(w http.ResponseWriter, r *http.Request) (string, bool) {
+	body, err := decodeObject(r)
+	if err != nil {
+		s.Error(w, r, err)
+		return "", false
+	}
+	body.only("refresh_token")
+	token := body.required("refresh_token")
+	if err := body.err(); err != nil {
+		s.Error(w, r, err)
+		return "", false
+	}
+	return token, true
+}
+
+// me serves GET /me: the signed-in user, or the user an API token acts for.
+func (s *Server) me(w http.ResponseWriter, r *http.Request) {
+	p := roster.PrincipalFromContext(r.Context())
+	if p.UserID == "" {
+		s.Error(w, r, roster.Errorf(roster.ENOTFOUND, "this credential does not belong to a user"))
+		return
+	}
+	u, err := s.Users.FindUserByID(r.Context(), p.TenantID, p.UserID)
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, newUserResponse(u))
+}
+
+// unlockUser serves POST /users/{id}/unlock.
+func (s *Server) unlockUser(w http.ResponseWriter, r *http.Request) {
+	if err := s.Creds.Unlock(r.Context(), tenantID(r), actor(r), chi.URLParam(r, "id")); err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// jwks serves the public keys of Roster's own tokens.
+func (s *Server) jwks(w http.ResponseWriter, r *http.Request) {
+	set, err := s.Keys.PublicSet(r.Context())
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	w.Header().Set("Cache-Control", "public, max-age=300")
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(set)
+}
+
+// openIDConfiguration serves OpenID Connect discovery, for the parts Roster
+// has: who issues its tokens and where their keys are.
+func (s *Server) openIDConfiguration(w http.ResponseWriter, r *http.Request) {
+	iss := s.Issuer.URL()
+	writeJSON(w, http.StatusOK, map[string]any{
+		"issuer":                                iss,
+		"jwks_uri":                              iss + "/.well-known/jwks.json",
+		"token_endpoint":                        iss + "/api/v1/auth/login",
+		"id_token_signing_alg_values_supported": []string{"ES256"},
+		"subject_types_supported":               []string{"public"},
+		"response_types_supported":              []string{"token"},
+		"grant_types_supported":                 []string{"password", "refresh_token"},
+		"claims_supported":                      []string{"iss", "sub", "aud", "exp", "iat", "tid", "roles", "amr", "auth_time"},
+	})
+}
+
+// clientIP is the address sign-in attempts are counted against.
+func clientIP(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}

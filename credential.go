@@ -1,0 +1,89 @@
+package roster
+
+import (
+	"context"
+	"time"
+)
+
+// Login is what sign-in needs to know of a user: who they are, and the state
+// of their password and second factors.
+type Login struct {
+	User         *User
+	PasswordHash string // "" when the user has no password
+	FailedLogins int
+	LockedUntil  *time.Time
+	MFAMethods   []string // verified methods: totp, sms, email, passkey
+	MFADefault   string
+}
+
+// Locked reports whether the account is locked at now.
+func (l *Login) Locked(now time.Time) bool {
+	return l.LockedUntil != nil && now.Before(*l.LockedUntil)
+}
+
+// RefreshToken is one link of a rotating chain: using it spends it and
+// issues the next in the same family. Only its hash is stored.
+type RefreshToken struct {
+	ID        string
+	TenantID  string
+	FamilyID  string
+	UserID    string
+	Hash      []byte
+	AMR       []string
+	AuthTime  time.Time
+	CreatedAt time.Time
+	ExpiresAt time.Time
+	UsedAt    *time.Time
+	RevokedAt *time.Time
+}
+
+// SigningKey is one of Roster's own JWT signing keys. PrivateKey is sealed
+// (encrypted) by the caller; the store keeps it as given.
+type SigningKey struct {
+	KID        string
+	Algorithm  string
+	PrivateKey []byte
+	PublicJWK  []byte
+	CreatedAt  time.Time
+	SignsFrom  time.Time
+	RetiredAt  *time.Time
+}
+
+// CredentialService stores what sign-in reads and writes.
+type CredentialService interface {
+	// FindLogin returns the user of the tenant (id or slug) whose user name
+	// or email is username, case-insensitively. ENOTFOUND.
+	FindLogin(ctx context.Context, tenant, username string) (*Login, error)
+
+	// RecordLoginFailure counts a failed attempt and locks the account for
+	// lockFor when it reaches lockAfter. It returns the updated state.
+	RecordLoginFailure(ctx context.Context, tenantID, userID string, lockAfter int, lockFor time.Duration) (*Login, error)
+
+	// RecordLogin clears failed attempts and sets last_login_at.
+	RecordLogin(ctx context.Context, tenantID, userID string) error
+
+	// SetPassword stores a password hash, audited. ENOTFOUND.
+	SetPassword(ctx context.Context, tenantID string, by Actor, userID, hash string) error
+
+	// Unlock clears a lockout and failed attempts, audited. ENOTFOUND.
+	Unlock(ctx context.Context, tenantID string, by Actor, userID string) error
+
+	// CreateRefreshToken stores a new refresh token (its hash set).
+	CreateRefreshToken(ctx context.Context, t *RefreshToken) error
+
+	// UseRefreshToken spends the token with this hash and returns it. A
+	// token already spent means it was stolen or replayed: the whole family
+	// is revoked and EUNAUTHORIZED returned; so for unknown, expired and
+	// revoked tokens.
+	UseRefreshToken(ctx context.Context, hash []byte) (*RefreshToken, error)
+
+	// RevokeRefreshFamily revokes every token of the family of the token
+	// with this hash (sign-out). Unknown hashes are ignored.
+	RevokeRefreshFamily(ctx context.Context, hash []byte) error
+
+	// SigningKeys returns the signing keys not retired, oldest first.
+	SigningKeys(ctx context.Context) ([]SigningKey, error)
+
+	// CreateSigningKey stores a new signing key.
+	CreateSigningKey(ctx context.Context, k *SigningKey) error
+}
