@@ -3,6 +3,7 @@ package scim
 import (
 	"encoding/json"
 	"fmt"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -34,14 +35,31 @@ func parseGroupFilter(s string) (roster.Expr, error) {
 	return parseFilter(s, groupFilterSchema)
 }
 
+// simpleEquality is the filter identity providers send on almost every
+// request, attribute eq "value" (userName, externalId, emails.value...), with
+// no escapes in the value. It skips the general parser, which is most of the
+// CPU of such a lookup.
+var simpleEquality = regexp.MustCompile(`^\s*([A-Za-z][A-Za-z0-9_]*)(?:\.([A-Za-z][A-Za-z0-9_]*))?\s+(?i:eq)\s+"([^"\\]*)"\s*$`)
+
 func parseFilter(s string, schema filterSchema) (roster.Expr, error) {
-	text, valuePaths, err := prepareFilter(s)
-	if err != nil {
-		return nil, err
-	}
-	parsed, err := filter.ParseFilter([]byte(text))
-	if err != nil {
-		return nil, invalidFilter("is not a valid SCIM filter (RFC 7644 §3.4.2.2)")
+	var parsed filter.Expression
+	var valuePaths []string
+	if m := simpleEquality.FindStringSubmatch(s); m != nil && len(s) <= maxFilterLength &&
+		utf8.ValidString(m[3]) && !strings.ContainsRune(m[3], 0) {
+		path := filter.AttributePath{AttributeName: m[1]}
+		if m[2] != "" {
+			path.SubAttribute = &m[2]
+		}
+		parsed = &filter.AttributeExpression{AttributePath: path, Operator: filter.EQ, CompareValue: m[3]}
+	} else {
+		text, vps, err := prepareFilter(s)
+		if err != nil {
+			return nil, err
+		}
+		if parsed, err = filter.ParseFilter([]byte(text)); err != nil {
+			return nil, invalidFilter("is not a valid SCIM filter (RFC 7644 §3.4.2.2)")
+		}
+		valuePaths = vps
 	}
 	t := filterTranslator{schema: schema, valuePaths: valuePaths}
 	c, err := t.expr(parsed)

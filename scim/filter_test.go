@@ -1,6 +1,7 @@
 package scim
 
 import (
+	"fmt"
 	"reflect"
 	"strings"
 	"testing"
@@ -235,4 +236,18 @@ func FuzzParseUserFilter(f *testing.F) {
 			}
 		}
 	})
+}
+
+// The fast path for attr eq "value" must mean what the parser means.
+func TestSimpleEqualityMatchesTheParser(t *testing.T) {
+	for _, f := range []string{
+		`userName eq "Ada@Example.com"`, `externalId EQ "abc-1"`, `emails.value eq "a@b.example"`,
+		`name.familyName eq "Lovelace"`, `active eq "true"`, `nosuch eq "x"`, `emails.type eq "home"`,
+	} {
+		fast, fastErr := parseUserFilter(f)
+		slow, slowErr := parseUserFilter("(" + f + ")") // parentheses take the general parser
+		if fmt.Sprint(fast) != fmt.Sprint(slow) || (fastErr == nil) != (slowErr == nil) {
+			t.Errorf("%s: fast path %v, %v; parser %v, %v", f, fast, fastErr, slow, slowErr)
+		}
+	}
 }

@@ -7,7 +7,9 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -21,7 +23,8 @@ import (
 type DB struct {
 	db *sqlx.DB
 
-	stmts sync.Map // query text -> *sql.Stmt, for the hottest reads
+	stmts         sync.Map // query text -> *sql.Stmt, for the hottest reads
+	preparedCount atomic.Int64
 
 	// Now returns the current time; tests replace it. Read once per
 	// transaction so every row a change writes carries the same instant.
@@ -99,7 +102,43 @@ func (db *DB) prepared(ctx context.Context, query string) (*sql.Stmt, error) {
 		s.Close()
 		return prev.(*sql.Stmt), nil
 	}
+	db.preparedCount.Add(1)
 	return s, nil
+}
+
+// maxPrepared bounds the statements prepare-on-use keeps, since filters
+// come in shapes chosen by clients.
+const maxPrepared = 500
+
+// query runs a read, as a prepared statement when its plan cannot depend on
+// its values: not for LIKE, whose best plan depends on the pattern.
+func (db *DB) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	if stmt := db.preparable(ctx, query); stmt != nil {
+		rows, err := stmt.QueryContext(ctx, args...)
+		return rows, translate(err)
+	}
+	rows, err := db.db.QueryContext(ctx, query, args...)
+	return rows, translate(err)
+}
+
+// queryRow is query for one row.
+func (db *DB) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
+	if stmt := db.preparable(ctx, query); stmt != nil {
+		return stmt.QueryRowContext(ctx, args...)
+	}
+	return db.db.QueryRowContext(ctx, query, args...)
+}
+
+// preparable returns a prepared statement for query when it is worth one.
+func (db *DB) preparable(ctx context.Context, query string) *sql.Stmt {
+	if strings.Contains(query, " LIKE ") || db.preparedCount.Load() >= maxPrepared {
+		return nil
+	}
+	stmt, err := db.prepared(ctx, query)
+	if err != nil {
+		return nil // the plain query reports the error, if it persists
+	}
+	return stmt
 }
 
 // newID returns a UUIDv7: time-ordered, so new rows land at the end of the

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"slices"
 	"strings"
@@ -143,28 +144,11 @@ func (s *GroupService) QueryGroups(ctx context.Context, tenantID string, q roste
 	if err != nil {
 		return nil, 0, err
 	}
-	var total int
-	if err := s.db.db.QueryRowContext(ctx, `SELECT count(*) FROM groups WHERE `+where, b.args...).Scan(&total); err != nil {
-		return nil, 0, translate(err)
-	}
-	if q.Count <= 0 || q.Offset >= total {
-		return []*roster.Group{}, total, nil
-	}
-	rows, err := s.db.db.QueryContext(ctx, `SELECT `+groupColumns+` FROM groups WHERE `+where+
-		` ORDER BY `+order+` LIMIT `+b.arg(q.Count)+` OFFSET `+b.arg(max(q.Offset, 0)), b.args...)
-	if err != nil {
-		return nil, 0, translate(err)
-	}
-	defer rows.Close()
-	groups := make([]*roster.Group, 0, q.Count)
-	for rows.Next() {
-		var g roster.Group
-		if err := rows.Scan(groupFields(&g)...); err != nil {
-			return nil, 0, translate(err)
-		}
-		groups = append(groups, &g)
-	}
-	return groups, total, translate(rows.Err())
+	return queryWindow(ctx, s.db, "groups", groupColumns, where, order, b, q.Offset, q.Count,
+		func(rows *sql.Rows) (*roster.Group, error) {
+			var g roster.Group
+			return &g, rows.Scan(groupFields(&g)...)
+		})
 }
 
 // UpdateGroup applies changes in order to the locked group, in one

@@ -3,7 +3,6 @@ package store
 import (
 	"cmp"
 	"context"
-	"database/sql"
 	"fmt"
 	"strings"
 	"time"
@@ -46,21 +45,12 @@ func (s *UserService) FindUsers(ctx context.Context, tenantID string, f roster.U
 		return nil, err
 	}
 	limit := cmp.Or(f.Limit, roster.DefaultPageSize)
-	var rows *sql.Rows
-	if f.Query == "" {
-		// Without q the best plan is the sort's index whatever the values,
-		// so the statement is prepared once per shape; with q the planner
-		// must see the pattern to choose between trigram and sort index.
-		stmt, err := s.db.prepared(ctx, query)
-		if err != nil {
-			return nil, err
-		}
-		rows, err = stmt.QueryContext(ctx, args...)
-		if err != nil {
-			return nil, translate(err)
-		}
-	} else if rows, err = s.db.db.QueryContext(ctx, query, args...); err != nil {
-		return nil, translate(err)
+	// Without q the best plan is the sort's index whatever the values, so
+	// the statement is prepared once per shape; with q (a LIKE) the planner
+	// must see the pattern to choose between the trigram and sort indexes.
+	rows, err := s.db.query(ctx, query, args...)
+	if err != nil {
+		return nil, err
 	}
 	defer rows.Close()
 	page := &roster.UserPage{Items: make([]*roster.User, 0, limit)}

@@ -2,7 +2,9 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
+	"slices"
 
 	"github.com/rosterhq/roster"
 )
@@ -39,29 +41,48 @@ func (s *UserService) QueryUsers(ctx context.Context, tenantID string, q roster.
 	if err != nil {
 		return nil, 0, err
 	}
-	var total int
-	if err := s.db.db.QueryRowContext(ctx, `SELECT count(*) FROM users WHERE `+where, b.args...).Scan(&total); err != nil {
-		return nil, 0, translate(err)
-	}
-	if q.Count <= 0 || q.Offset >= total {
-		return []*roster.User{}, total, nil
-	}
-	query := `SELECT ` + userColumns + ` FROM users WHERE ` + where + ` ORDER BY ` + order +
-		` LIMIT ` + b.arg(q.Count) + ` OFFSET ` + b.arg(max(q.Offset, 0))
-	rows, err := s.db.db.QueryContext(ctx, query, b.args...)
-	if err != nil {
-		return nil, 0, translate(err)
-	}
-	defer rows.Close()
-	users := make([]*roster.User, 0, q.Count)
-	for rows.Next() {
-		var u roster.User
-		if err := rows.Scan(userFields(&u)...); err != nil {
+	return queryWindow(ctx, s.db, "users", userColumns, where, order, b, q.Offset, q.Count,
+		func(rows *sql.Rows) (*roster.User, error) {
+			var u roster.User
+			return &u, rows.Scan(userFields(&u)...)
+		})
+}
+
+// queryWindow reads the rows offset to offset+count of a filtered, ordered
+// table, and how many rows match in all.
+func queryWindow[T any](ctx context.Context, db *DB, table, columns, where, order string, b *sqlBuilder,
+	offset, count int, scan func(*sql.Rows) (T, error)) ([]T, int, error) {
+	filterArgs := slices.Clone(b.args)
+	items := make([]T, 0, max(count, 0))
+	if count > 0 {
+		query := `SELECT ` + columns + ` FROM ` + table + ` WHERE ` + where + ` ORDER BY ` + order +
+			` LIMIT ` + b.arg(count) + ` OFFSET ` + b.arg(max(offset, 0))
+		rows, err := db.query(ctx, query, b.args...)
+		if err != nil {
+			return nil, 0, err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			item, err := scan(rows)
+			if err != nil {
+				return nil, 0, translate(err)
+			}
+			items = append(items, item)
+		}
+		if err := rows.Err(); err != nil {
 			return nil, 0, translate(err)
 		}
-		users = append(users, &u)
+		// A first page that is not full holds every match: no count is
+		// needed, which spares the lookups identity providers make all day.
+		if offset <= 0 && len(items) < count {
+			return items, len(items), nil
+		}
 	}
-	return users, total, translate(rows.Err())
+	var total int
+	if err := db.queryRow(ctx, `SELECT count(*) FROM `+table+` WHERE `+where, filterArgs...).Scan(&total); err != nil {
+		return nil, 0, translate(err)
+	}
+	return items, total, nil
 }
 
 // queryOrder is the ORDER BY of a query window: the sort column, then id so
