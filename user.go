@@ -27,9 +27,9 @@ type User struct {
 	LastLoginAt *time.Time `db:"last_login_at"`
 	Version     int64      `db:"version"`
 
-	// InitialPasswordHash, when set on a user being created, becomes their
-	// password (an argon2id PHC string). It is never read back.
-	InitialPasswordHash string `db:"-"`
+	// SetPasswordHash, when set on a user being created or in an update,
+	// becomes their password (an argon2id PHC string). It is never read back.
+	SetPasswordHash string `db:"-"`
 
 	// Attributes holds what identity providers send beyond Roster's own
 	// fields (SCIM emails, phone numbers, title, the enterprise extension...),

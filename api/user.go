@@ -128,7 +128,7 @@ func (s *Server) createUser(w http.ResponseWriter, r *http.Request) {
 			s.Error(w, r, err)
 			return
 		}
-		u.InitialPasswordHash = hash
+		u.SetPasswordHash = hash
 	}
 	created, err := s.Users.CreateUser(r.Context(), tenantID(r), actor(r), u)
 	if err != nil {

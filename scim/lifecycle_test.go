@@ -94,3 +94,30 @@ func TestSCIMBulk(t *testing.T) {
 		t.Fatalf("mixed bulk: %s", r.Raw)
 	}
 }
+
+func TestSCIMPasswordPush(t *testing.T) {
+	e := newSCIMEnv(t)
+	creds := store.NewCredentialService(e.DB)
+	verifies := func(login, pw string) bool {
+		t.Helper()
+		l, err := creds.FindLogin(context.Background(), e.A.ID, login)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ok, _, err := auth.VerifyPassword(l.PasswordHash, pw)
+		return err == nil && ok
+	}
+	created := e.call("POST", "/scim/v2/Users", e.A.SCIM, oktaUser("pushed@example.com")).must(t, 201)
+	if !verifies("pushed@example.com", "correct-horse-battery-staple") {
+		t.Fatal("Okta's password does not sign the user in")
+	}
+	id := str(created.Body, "id")
+	e.call("PATCH", "/scim/v2/Users/"+id, e.A.SCIM, map[string]any{"schemas": []string{patchOp},
+		"Operations": []any{map[string]any{"op": "replace", "path": "password", "value": "another-long-passphrase-7"}}}).must(t, 200)
+	if !verifies("pushed@example.com", "another-long-passphrase-7") || verifies("pushed@example.com", "correct-horse-battery-staple") {
+		t.Fatal("the pushed password change did not take")
+	}
+	weak := oktaUser("weak@example.com")
+	weak["password"] = "password1234"
+	wantSCIMError(t, e.call("POST", "/scim/v2/Users", e.A.SCIM, weak), 400, "invalidValue")
+}

@@ -20,6 +20,7 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"github.com/rosterhq/roster"
+	"github.com/rosterhq/roster/auth"
 	"github.com/rosterhq/roster/internal/ratelimit"
 )
 
@@ -69,7 +70,7 @@ func (s *Server) Handler() (http.Handler, error) {
 				Description:      optional.NewString("User Account"),
 				Schema:           schema.CoreUserSchema(),
 				SchemaExtensions: []scim.SchemaExtension{{Schema: schema.ExtensionEnterpriseUser()}},
-				Handler:          userHandler{users: s.Users},
+				Handler:          userHandler{users: s.Users, passwords: auth.NewPasswordPolicy()},
 			},
 			{
 				ID:          optional.NewString("Group"),

@@ -12,12 +12,14 @@ import (
 	"github.com/elimity-com/scim/optional"
 
 	"github.com/rosterhq/roster"
+	"github.com/rosterhq/roster/auth"
 )
 
 // userHandler serves /Users for the library: it maps SCIM attributes to
 // Roster users and back, and leaves every rule to the UserService.
 type userHandler struct {
-	users roster.UserService
+	users     roster.UserService
+	passwords *auth.PasswordPolicy
 }
 
 var _ scim.ResourceHandler = userHandler{}
@@ -30,6 +32,9 @@ var ownUserAttributes = []string{"id", "schemas", "meta", "userName", "displayNa
 func (h userHandler) Create(r *http.Request, attrs scim.ResourceAttributes) (scim.Resource, error) {
 	u := &roster.User{Role: roster.RoleViewer, Active: true}
 	if err := docToUser(attrs, u); err != nil {
+		return scim.Resource{}, handlerError(r, err)
+	}
+	if err := h.setPassword(attrs, u); err != nil {
 		return scim.Resource{}, handlerError(r, err)
 	}
 	created, err := h.users.CreateUser(r.Context(), tenantID(r), actor(r), u)
@@ -65,7 +70,10 @@ func (h userHandler) Replace(r *http.Request, id string, attrs scim.ResourceAttr
 		if _, ok := attrs["active"]; !ok {
 			attrs["active"] = true
 		}
-		return docToUser(attrs, u)
+		if err := docToUser(attrs, u); err != nil {
+			return err
+		}
+		return h.setPassword(attrs, u)
 	})
 	if err != nil {
 		return scim.Resource{}, handlerError(r, err)
@@ -92,12 +100,34 @@ func (h userHandler) Patch(r *http.Request, id string, ops []scim.PatchOperation
 		if err := applyPatch(doc, ops); err != nil {
 			return err
 		}
-		return docToUser(doc, u)
+		if err := docToUser(doc, u); err != nil {
+			return err
+		}
+		return h.setPassword(doc, u)
 	})
 	if err != nil {
 		return scim.Resource{}, handlerError(r, err)
 	}
 	return userResource(u), nil
+}
+
+// setPassword takes a password an identity provider pushes (Okta's password
+// sync) through Roster's policy into a hash on u; the password itself is
+// kept nowhere and never returned.
+func (h userHandler) setPassword(doc map[string]any, u *roster.User) error {
+	pw, _ := doc[canonicalKey(doc, "password")].(string)
+	if pw == "" {
+		return nil
+	}
+	if err := h.passwords.Check(pw, u.Email, u.UserName); err != nil {
+		return err
+	}
+	hash, err := auth.HashPassword(pw)
+	if err != nil {
+		return err
+	}
+	u.SetPasswordHash = hash
+	return nil
 }
 
 // userToDoc is a user's SCIM attributes, without id and meta.

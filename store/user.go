@@ -56,7 +56,7 @@ const userInsert = `INSERT INTO users (` + userColumns + `, password_hash)
 
 const userUpdate = `UPDATE users SET user_name = $3, email = $4, given_name = $5, family_name = $6,
 	display_name = $7, external_id = $8, role = $9, active = $10, updated_at = $11, version = $12,
-	attributes = $13
+	attributes = $13, password_hash = coalesce(nullif($14, ''), password_hash)
 	WHERE tenant_id = $1 AND id = $2`
 
 // CreateUser validates and stores a new user. EINVALID, ECONFLICT.
@@ -80,12 +80,12 @@ func createUser(ctx context.Context, tx sqlx.ExtContext, now time.Time, tenantID
 	u.ID, u.TenantID, u.CreatedAt, u.UpdatedAt, u.Version = newID(), tenantID, now, now, 1
 	_, err := tx.ExecContext(ctx, userInsert, u.ID, u.TenantID, u.UserName, u.Email, u.GivenName, u.FamilyName,
 		u.DisplayName, u.ExternalID, u.Role, u.Active, u.CreatedAt, u.UpdatedAt, u.LastLoginAt, u.Version,
-		string(u.Attributes), u.InitialPasswordHash)
+		string(u.Attributes), u.SetPasswordHash)
 	if err != nil {
 		return nil, translate(err)
 	}
-	passwordSet := u.InitialPasswordHash != ""
-	u.InitialPasswordHash = "" // the hash does not travel back
+	passwordSet := u.SetPasswordHash != ""
+	u.SetPasswordHash = "" // the hash does not travel back
 	err = insertAudit(ctx, tx, now, tenantID, by, roster.ActionUserCreated, "user", u.ID,
 		map[string]any{"email": u.Email, "user_name": u.UserName, "role": u.Role, "active": u.Active,
 			"password_set": passwordSet})
@@ -146,6 +146,11 @@ func updateUser(ctx context.Context, tx *sqlx.Tx, now time.Time, tenantID string
 		return nil, err
 	}
 	changes := userChanges(before, &after)
+	newHash := after.SetPasswordHash
+	after.SetPasswordHash = "" // the hash does not travel back
+	if newHash != "" {
+		changes["password"] = map[string]any{"set": true}
+	}
 	if len(changes) == 0 {
 		return before, nil
 	}
@@ -155,7 +160,7 @@ func updateUser(ctx context.Context, tx *sqlx.Tx, now time.Time, tenantID string
 	after.UpdatedAt, after.Version = now, before.Version+1
 	_, err = tx.ExecContext(ctx, userUpdate, tenantID, id, after.UserName, after.Email, after.GivenName,
 		after.FamilyName, after.DisplayName, after.ExternalID, after.Role, after.Active, after.UpdatedAt,
-		after.Version, string(after.Attributes))
+		after.Version, string(after.Attributes), newHash)
 	if err != nil {
 		return nil, translate(err)
 	}
