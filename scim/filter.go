@@ -444,7 +444,13 @@ func matchesFixed(fixed any, op filter.CompareOperator, v any) bool {
 	if b, ok := fixed.(bool); ok {
 		return (op == filter.EQ) == (v == b)
 	}
-	have, want := strings.ToLower(fixed.(string)), strings.ToLower(v.(string))
+	return compareStrings(fixed.(string), v.(string), op)
+}
+
+// compareStrings applies a filter operator to two strings, case-insensitively
+// as SCIM compares attributes that are not caseExact.
+func compareStrings(have, want string, op filter.CompareOperator) bool {
+	have, want = strings.ToLower(have), strings.ToLower(want)
 	switch op {
 	case filter.EQ:
 		return have == want
@@ -462,8 +468,10 @@ func matchesFixed(fixed any, op filter.CompareOperator, v any) bool {
 		return have >= want
 	case filter.LT:
 		return have < want
+	case filter.LE:
+		return have <= want
 	}
-	return have <= want
+	return false
 }
 
 // attrType is a SCIM attribute type (RFC 7643 §2.3) as far as filters

@@ -170,28 +170,7 @@ func compare(v any, present bool, op filter.CompareOperator, want any) bool {
 		if !ok {
 			return false
 		}
-		s, w = strings.ToLower(s), strings.ToLower(w)
-		switch op {
-		case filter.EQ:
-			return s == w
-		case filter.NE:
-			return s != w
-		case filter.CO:
-			return strings.Contains(s, w)
-		case filter.SW:
-			return strings.HasPrefix(s, w)
-		case filter.EW:
-			return strings.HasSuffix(s, w)
-		case filter.GT:
-			return s > w
-		case filter.GE:
-			return s >= w
-		case filter.LT:
-			return s < w
-		case filter.LE:
-			return s <= w
-		}
-		return false
+		return compareStrings(s, w, op)
 	}
 	switch op {
 	case filter.EQ:
