@@ -14,6 +14,8 @@ type Login struct {
 	LockedUntil  *time.Time
 	MFAMethods   []string // verified methods: totp, sms, email, passkey
 	MFADefault   string
+	// RecoveryCodes is how many unused recovery codes the user has.
+	RecoveryCodes int
 }
 
 // Locked reports whether the account is locked at now.

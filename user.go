@@ -225,9 +225,13 @@ type UserFilter struct {
 	Query  string // substring of email, user name, given or family name
 	Role   string
 	Active *bool
-	Sort   string // one of the Sort* names, optionally prefixed with "-"
-	Limit  int    // 1..MaxPageSize; 0 means DefaultPageSize
-	Cursor string // opaque, from a previous page's NextCursor
+	// MFA selects users with (true) or without (false) a verified second
+	// factor; MFAMethod those with this verified method.
+	MFA       *bool
+	MFAMethod string
+	Sort      string // one of the Sort* names, optionally prefixed with "-"
+	Limit     int    // 1..MaxPageSize; 0 means DefaultPageSize
+	Cursor    string // opaque, from a previous page's NextCursor
 }
 
 // UserPage is one page of users and the cursor of the next, "" at the end.

@@ -74,6 +74,14 @@ func allOperations(e *testEnv) []request {
 		{Method: "GET", Path: "/api/v1/scim-tokens"},
 		{Method: "POST", Path: "/api/v1/scim-tokens", Body: map[string]any{"name": "op"}},
 		{Method: "DELETE", Path: "/api/v1/scim-tokens/00000000-0000-7000-8000-000000000000"},
+		{Method: "POST", Path: "/api/v1/me/mfa/totp"},
+		{Method: "POST", Path: "/api/v1/me/mfa/totp/verify", Body: map[string]any{"code": "123456"}},
+		{Method: "POST", Path: "/api/v1/me/mfa/recovery-codes"},
+		{Method: "PUT", Path: "/api/v1/me/mfa/default", Body: map[string]any{"method": "totp"}},
+		{Method: "DELETE", Path: "/api/v1/me/mfa/totp"},
+		{Method: "DELETE", Path: "/api/v1/me/mfa/sms"},
+		{Method: "GET", Path: user + "/mfa"},
+		{Method: "DELETE", Path: user + "/mfa"},
 	}
 }
 

@@ -73,6 +73,7 @@ type testEnv struct {
 
 	signingKey jwk.Key // the identity provider's private key
 	signIn     *auth.SignIn
+	mfa        *auth.MFA
 }
 
 // tenantCreds is a tenant and API tokens of each role in it.
@@ -109,7 +110,12 @@ func newTestEnvWithDSN(t *testing.T, dsn string) *testEnv {
 	log := slog.New(slog.NewJSONHandler(e.logs, nil))
 	// One key for the package: the signing keys in the shared database were
 	// sealed with it.
-	box, err := auth.NewSecretBox([]byte("roster-api-tests-encryption-key!"))
+	key := []byte("roster-api-tests-encryption-key!")
+	box, err := auth.NewSecretBox(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	codes, err := auth.NewCodeHasher(auth.DeriveKey(key, "roster recovery codes"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -126,7 +132,8 @@ func newTestEnvWithDSN(t *testing.T, dsn string) *testEnv {
 	}
 	authn := auth.NewAuthenticator(store.NewTokenService(db), verifier, log)
 	authn.TrustOwnTokens(issuer.URL(), own, users)
-	e.signIn = auth.NewSignIn(creds, issuer)
+	e.mfa = auth.NewMFA(store.NewMFAService(db), users, box, codes)
+	e.signIn = auth.NewSignIn(creds, issuer, e.mfa)
 	srv := &api.Server{
 		Users:     users,
 		Audit:     store.NewAuditService(db),
@@ -134,6 +141,7 @@ func newTestEnvWithDSN(t *testing.T, dsn string) *testEnv {
 		Tenants:   store.NewTenantService(db),
 		Creds:     creds,
 		SignIn:    e.signIn,
+		MFA:       e.mfa,
 		Passwords: auth.NewPasswordPolicy(),
 		Keys:      keys,
 		Issuer:    issuer,

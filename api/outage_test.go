@@ -32,6 +32,7 @@ func TestDatabaseOutage(t *testing.T) {
 		{Method: "POST", Path: "/api/v1/auth/login", Body: map[string]any{"tenant": e.A.ID, "username": "x", "password": "y"}},
 		{Method: "POST", Path: "/api/v1/auth/refresh", Body: map[string]any{"refresh_token": "rrt_x"}},
 		{Method: "POST", Path: "/api/v1/auth/logout", Body: map[string]any{"refresh_token": "rrt_x"}},
+		{Method: "POST", Path: "/api/v1/auth/mfa/verify", Body: map[string]any{"mfa_token": "rmt_x", "method": "totp", "code": "123456"}},
 	}
 	for _, req := range allOperations(e) {
 		req.Token = e.A.Admin

@@ -30,6 +30,7 @@ type Server struct {
 	Creds   roster.CredentialService
 
 	SignIn    *auth.SignIn
+	MFA       *auth.MFA
 	Passwords *auth.PasswordPolicy
 	Keys      *auth.Keyring // Roster's own signing keys, published as the JWKS
 	Issuer    *auth.Issuer
@@ -73,6 +74,7 @@ func (s *Server) Handler() http.Handler {
 		r.Post("/auth/login", s.login)
 		r.Post("/auth/refresh", s.refresh)
 		r.Post("/auth/logout", s.logout)
+		r.Post("/auth/mfa/verify", s.verifyMFA)
 		r.Group(func(r chi.Router) {
 			r.Use(s.authenticate)
 			s.authenticatedRoutes(r)
@@ -85,6 +87,15 @@ func (s *Server) Handler() http.Handler {
 // permission it needs.
 func (s *Server) authenticatedRoutes(r chi.Router) {
 	r.Get("/me", s.me)
+	// A user's own second factors: any signed-in user, no permission.
+	r.Route("/me/mfa", func(r chi.Router) {
+		r.Post("/totp", s.enrolTOTP)
+		r.Delete("/totp", s.removeTOTP)
+		r.Post("/totp/verify", s.confirmTOTP)
+		r.Post("/recovery-codes", s.createRecoveryCodes)
+		r.Put("/default", s.setMFADefault)
+		r.Delete("/{method}", s.removeMFAMethod)
+	})
 	r.Route("/users", func(r chi.Router) {
 		r.With(s.require(roster.PermUsersRead)).Get("/", s.listUsers)
 		r.With(s.require(roster.PermUsersWrite)).Post("/", s.createUser)
@@ -93,6 +104,8 @@ func (s *Server) authenticatedRoutes(r chi.Router) {
 			r.With(s.require(roster.PermUsersWrite)).Patch("/", s.updateUser)
 			r.With(s.require(roster.PermUsersWrite)).Delete("/", s.deleteUser)
 			r.With(s.require(roster.PermUsersWrite)).Post("/unlock", s.unlockUser)
+			r.With(s.require(roster.PermUsersRead)).Get("/mfa", s.getUserMFA)
+			r.With(s.require(roster.PermUsersWrite)).Delete("/mfa", s.resetUserMFA)
 		})
 	})
 	r.With(s.require(roster.PermAuditRead)).Get("/audit-events", s.listAuditEvents)

@@ -37,7 +37,50 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		s.Error(w, r, err)
 		return
 	}
-	tokens, err := s.SignIn.Login(r.Context(), clientIP(r), tenant, username, password)
+	tokens, challenge, err := s.SignIn.Login(r.Context(), clientIP(r), tenant, username, password)
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	if challenge != nil {
+		writeJSON(w, http.StatusOK, newMFARequiredResponse(challenge))
+		return
+	}
+	writeJSON(w, http.StatusOK, newTokenResponse(tokens))
+}
+
+// mfaRequiredResponse answers the right password of a user with a second
+// factor: no token, a challenge to pass at /auth/mfa/verify.
+type mfaRequiredResponse struct {
+	MFARequired   bool     `json:"mfa_required"`
+	MFAToken      string   `json:"mfa_token"`
+	Methods       []string `json:"methods"`
+	DefaultMethod *string  `json:"default_method"`
+	ExpiresIn     int      `json:"expires_in"`
+}
+
+func newMFARequiredResponse(c *auth.MFARequired) mfaRequiredResponse {
+	resp := mfaRequiredResponse{MFARequired: true, MFAToken: c.Token, Methods: c.Methods, ExpiresIn: c.ExpiresIn}
+	if c.Default != "" {
+		resp.DefaultMethod = &c.Default
+	}
+	return resp
+}
+
+// verifyMFA serves POST /auth/mfa/verify: the second factor of a sign-in.
+func (s *Server) verifyMFA(w http.ResponseWriter, r *http.Request) {
+	body, err := decodeObject(r)
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	body.only("mfa_token", "method", "code")
+	token, method, code := body.required("mfa_token"), body.required("method"), body.required("code")
+	if err := body.err(); err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	tokens, err := s.SignIn.VerifyMFA(r.Context(), token, method, code)
 	if err != nil {
 		s.Error(w, r, err)
 		return

@@ -66,18 +66,20 @@ func newListResponse[S, T any](items []S, nextCursor string, convert func(S) T) 
 // tenant are the server's.
 var userFields = []string{"email", "user_name", "given_name", "family_name", "display_name", "external_id", "role", "active"}
 
-// listUsers serves GET /users: q, role, active, sort, limit and cursor.
+// listUsers serves GET /users: q, role, active, mfa, mfa_method, sort,
+// limit and cursor.
 func (s *Server) listUsers(w http.ResponseWriter, r *http.Request) {
 	query := r.URL.Query()
-	if err := onlyParams(query, "q", "role", "active", "sort", "limit", "cursor"); err != nil {
+	if err := onlyParams(query, "q", "role", "active", "mfa", "mfa_method", "sort", "limit", "cursor"); err != nil {
 		s.Error(w, r, err)
 		return
 	}
 	f := roster.UserFilter{
-		Query:  query.Get("q"),
-		Role:   query.Get("role"),
-		Sort:   query.Get("sort"),
-		Cursor: query.Get("cursor"),
+		Query:     query.Get("q"),
+		Role:      query.Get("role"),
+		MFAMethod: query.Get("mfa_method"),
+		Sort:      query.Get("sort"),
+		Cursor:    query.Get("cursor"),
 	}
 	var fields []roster.FieldError
 	if v := query.Get("active"); v != "" {
@@ -86,6 +88,13 @@ func (s *Server) listUsers(w http.ResponseWriter, r *http.Request) {
 			fields = append(fields, roster.FieldError{Field: "active", Message: "must be true or false"})
 		}
 		f.Active = &active
+	}
+	if v := query.Get("mfa"); v != "" {
+		enabled := v == "enabled"
+		if !enabled && v != "disabled" {
+			fields = append(fields, roster.FieldError{Field: "mfa", Message: "must be enabled or disabled"})
+		}
+		f.MFA = &enabled
 	}
 	var err error
 	if f.Limit, err = parseLimit(query.Get("limit")); err != nil {

@@ -3,7 +3,9 @@ package auth
 import (
 	"crypto/aes"
 	"crypto/cipher"
+	"crypto/hmac"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
@@ -82,6 +84,15 @@ func (b *SecretBox) Open(sealed, additionalData []byte) ([]byte, error) {
 // associated authenticates the version byte along with the caller's data.
 func (b *SecretBox) associated(additionalData []byte) []byte {
 	return append([]byte{b.version}, additionalData...)
+}
+
+// DeriveKey returns a key for one purpose made from the encryption key:
+// HMAC-SHA256(key, purpose). Each use of the one configured secret gets a
+// key of its own, and none reveals the encryption key or another's.
+func DeriveKey(key []byte, purpose string) []byte {
+	mac := hmac.New(sha256.New, key)
+	mac.Write([]byte(purpose))
+	return mac.Sum(nil)
 }
 
 // ParseEncryptionKey decodes a 32-byte key written in hex or in base64

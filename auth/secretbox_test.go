@@ -217,3 +217,17 @@ func TestDevEncryptionKeyConcurrentStart(t *testing.T) {
 		}
 	}
 }
+
+func TestDeriveKey(t *testing.T) {
+	key := bytes.Repeat([]byte{7}, EncryptionKeySize)
+	a, b := DeriveKey(key, "roster recovery codes"), DeriveKey(key, "roster recovery codes")
+	if len(a) != 32 || !bytes.Equal(a, b) {
+		t.Fatalf("DeriveKey is not a stable 32-byte key: %x %x", a, b)
+	}
+	if bytes.Equal(a, DeriveKey(key, "something else")) || bytes.Equal(a, DeriveKey(bytes.Repeat([]byte{8}, EncryptionKeySize), "roster recovery codes")) {
+		t.Fatal("keys for other purposes or from other keys are the same")
+	}
+	if bytes.Equal(a, key) {
+		t.Fatal("the derived key is the encryption key")
+	}
+}

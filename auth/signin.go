@@ -14,6 +14,7 @@ import (
 type SignIn struct {
 	creds  roster.CredentialService
 	issuer *Issuer
+	mfa    *MFA // nil: users with a second factor cannot sign in
 
 	perIP      *ratelimit.Limiter
 	perAccount *ratelimit.Limiter
@@ -35,11 +36,13 @@ const (
 )
 
 // NewSignIn returns a SignIn with the default lockout, allowing each
-// address 30 and each account 10 attempts a minute.
-func NewSignIn(creds roster.CredentialService, issuer *Issuer) *SignIn {
+// address 30 and each account 10 attempts a minute. Users with a second
+// factor pass it through mfa.
+func NewSignIn(creds roster.CredentialService, issuer *Issuer, mfa *MFA) *SignIn {
 	return &SignIn{
 		creds:      creds,
 		issuer:     issuer,
+		mfa:        mfa,
 		perIP:      ratelimit.New(0.5, 30),
 		perAccount: ratelimit.New(10.0/60, 10),
 		LockAfter:  DefaultLockAfter,
@@ -64,45 +67,52 @@ func errBadCredentials() error {
 	return roster.Errorf(roster.EUNAUTHORIZED, "the tenant, user name or password is wrong, or the account cannot sign in")
 }
 
-// Login checks a password. ETOOMANY when the address or the account is
-// over its rate, EUNAUTHORIZED for any failure.
-func (s *SignIn) Login(ctx context.Context, ip, tenant, username, password string) (*Tokens, error) {
+// Login checks a password. A user without a second factor gets tokens; one
+// with a second factor gets an MFA challenge instead, to pass with
+// VerifyMFA. ETOOMANY when the address or the account is over its rate,
+// EUNAUTHORIZED for any failure.
+func (s *SignIn) Login(ctx context.Context, ip, tenant, username, password string) (*Tokens, *MFARequired, error) {
 	account := strings.ToLower(tenant) + "/" + strings.ToLower(username)
 	for _, limit := range []struct {
 		l   *ratelimit.Limiter
 		key string
 	}{{s.perIP, ip}, {s.perAccount, account}} {
 		if ok, wait := limit.l.Allow(limit.key); !ok {
-			return nil, &roster.Error{Code: roster.ETOOMANY, Message: "too many sign-in attempts: try again later", RetryAfter: wait}
+			return nil, nil, &roster.Error{Code: roster.ETOOMANY, Message: "too many sign-in attempts: try again later", RetryAfter: wait}
 		}
 	}
 	l, err := s.creds.FindLogin(ctx, tenant, username)
 	if roster.ErrorCode(err) == roster.ENOTFOUND || (err == nil && l.PasswordHash == "") {
 		DummyVerify(password)
-		return nil, errBadCredentials()
+		return nil, nil, errBadCredentials()
 	} else if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	ok, _, err := VerifyPassword(l.PasswordHash, password)
 	if err != nil || !ok {
 		if _, ferr := s.creds.RecordLoginFailure(ctx, l.User.TenantID, l.User.ID, s.LockAfter, s.LockFor); ferr != nil {
-			return nil, ferr
+			return nil, nil, ferr
 		}
-		return nil, errBadCredentials()
+		return nil, nil, errBadCredentials()
 	}
 	now := s.now()
 	if !l.User.Active || l.Locked(now) {
-		return nil, errBadCredentials()
+		return nil, nil, errBadCredentials()
 	}
 	if len(l.MFAMethods) > 0 {
-		// Fail closed: until the second-factor step exists, a user with a
-		// second factor gets no token from a password alone.
-		return nil, roster.Errorf(roster.EUNAVAILABLE, "sign-in with a second factor is not available yet")
+		if s.mfa == nil {
+			// Fail closed: without the second-factor step, a user with a
+			// second factor gets no token from a password alone.
+			return nil, nil, roster.Errorf(roster.EUNAVAILABLE, "sign-in with a second factor is not available")
+		}
+		challenge, err := s.challenge(ctx, l, now)
+		return nil, challenge, err
 	}
 	if err := s.creds.RecordLogin(ctx, l.User.TenantID, l.User.ID); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return s.issue(ctx, l.User, []string{"pwd"}, now, "")
+	tokens, err := s.issue(ctx, l.User, []string{AMRPassword}, now, "")
+	return tokens, nil, err
 }
 
 // Refresh spends a refresh token and issues the next access and refresh

@@ -46,20 +46,33 @@ func (s *CredentialService) FindLogin(ctx context.Context, tenant, username stri
 		tenantID = tenant
 	}
 	var l roster.Login
-	var u roster.User
 	err := s.db.db.QueryRowContext(ctx, `
-		SELECT `+userColumns+`, coalesce(password_hash, ''), failed_logins, locked_until, mfa_methods, coalesce(mfa_default, '')
+		SELECT `+loginColumns+`
 		FROM users
 		WHERE tenant_id = (SELECT id FROM tenants WHERE id = $1 OR lower(slug) = lower($2))
 		  AND (lower(user_name) = lower($3) OR lower(email) = lower($3))
 		ORDER BY lower(user_name) = lower($3) DESC
 		LIMIT 1`, tenantID, tenant, username).
-		Scan(append(userFields(&u), &l.PasswordHash, &l.FailedLogins, &l.LockedUntil, pq.Array(&l.MFAMethods), &l.MFADefault)...)
+		Scan(loginFields(&l)...)
 	if err != nil {
 		return nil, notFound(translate(err), "user")
 	}
-	l.User = &u
 	return &l, nil
+}
+
+// loginColumns are what sign-in reads of a users row: the user and the
+// state of their password and second factors.
+const loginColumns = userColumns + `, coalesce(password_hash, ''), failed_logins, locked_until, mfa_methods,
+	coalesce(mfa_default, ''),
+	(SELECT count(*) FROM recovery_codes r
+	 WHERE r.tenant_id = users.tenant_id AND r.user_id = users.id AND r.used_at IS NULL)`
+
+// loginFields returns pointers to l's fields in loginColumns order; l.User
+// is set to a new user.
+func loginFields(l *roster.Login) []any {
+	l.User = &roster.User{}
+	return append(userFields(l.User), &l.PasswordHash, &l.FailedLogins, &l.LockedUntil, pq.Array(&l.MFAMethods),
+		&l.MFADefault, &l.RecoveryCodes)
 }
 
 // RecordLoginFailure counts a failed attempt; the attempt that reaches

@@ -107,6 +107,28 @@ func UserListQuery(tenantID string, f roster.UserFilter) (string, []any, error) 
 	if f.Active != nil {
 		where = append(where, "active = "+q.arg(*f.Active))
 	}
+	mfa := f.MFA
+	if f.MFAMethod != "" {
+		if !roster.IsMFAMethod(f.MFAMethod) {
+			return "", nil, roster.Invalid(roster.FieldError{Field: "mfa_method", Message: "must be one of " + strings.Join(roster.MFAMethods(), ", ")})
+		}
+		where = append(where, q.arg(f.MFAMethod)+" = ANY (mfa_methods)")
+		if mfa == nil {
+			// Implied, and said so that the index below narrows the scan.
+			enabled := true
+			mfa = &enabled
+		}
+	}
+	if mfa != nil {
+		// Spelt as the expression of users_mfa_created_idx, so that the
+		// default order is a range scan of it: "= false" or NOT would be
+		// rewritten by the planner into "<= 0", which no index has.
+		cond := "(cardinality(mfa_methods) > 0) IS TRUE"
+		if !*mfa {
+			cond = "(cardinality(mfa_methods) > 0) IS FALSE"
+		}
+		where = append(where, cond)
+	}
 
 	exprs := make([]string, 0, len(keys)+1)
 	for _, k := range keys {

@@ -82,7 +82,15 @@ func (m *Main) Open(ctx context.Context) error {
 
 // handler wires the services into the REST and SCIM trees.
 func (m *Main) handler(ctx context.Context) (http.Handler, error) {
-	box, err := m.secretBox()
+	key, err := m.encryptionKey()
+	if err != nil {
+		return nil, err
+	}
+	box, err := auth.NewSecretBox(key)
+	if err != nil {
+		return nil, err
+	}
+	codes, err := auth.NewCodeHasher(auth.DeriveKey(key, recoveryCodesKeyPurpose))
 	if err != nil {
 		return nil, err
 	}
@@ -121,13 +129,15 @@ func (m *Main) handler(ctx context.Context) (http.Handler, error) {
 	if err != nil {
 		return nil, fmt.Errorf("SCIM server: %w", err)
 	}
+	mfa := auth.NewMFA(store.NewMFAService(m.DB), users, box, codes)
 	srv := &api.Server{
 		Users:        users,
 		Audit:        store.NewAuditService(m.DB),
 		Tokens:       store.NewTokenService(m.DB),
 		Tenants:      store.NewTenantService(m.DB),
 		Creds:        creds,
-		SignIn:       auth.NewSignIn(creds, issuer),
+		SignIn:       auth.NewSignIn(creds, issuer, mfa),
+		MFA:          mfa,
 		Passwords:    auth.NewPasswordPolicy(),
 		Keys:         keys,
 		Issuer:       issuer,
@@ -141,9 +151,14 @@ func (m *Main) handler(ctx context.Context) (http.Handler, error) {
 	return srv.Handler(), nil
 }
 
-// secretBox seals secrets at rest with ROSTER_ENCRYPTION_KEY or, in
-// development only, a key made once and kept in the user's config folder.
-func (m *Main) secretBox() (*auth.SecretBox, error) {
+// recoveryCodesKeyPurpose derives the recovery codes' HMAC key from the
+// encryption key. Changing it invalidates every stored recovery code.
+const recoveryCodesKeyPurpose = "roster recovery codes"
+
+// encryptionKey is the key that seals secrets at rest (and keys the hashes
+// of recovery codes): ROSTER_ENCRYPTION_KEY or, in development only, a key
+// made once and kept in the user's config folder.
+func (m *Main) encryptionKey() ([]byte, error) {
 	var key []byte
 	var err error
 	if m.Config.EncryptionKey != "" {
@@ -160,7 +175,7 @@ func (m *Main) secretBox() (*auth.SecretBox, error) {
 	if err != nil {
 		return nil, fmt.Errorf("encryption key: %w", err)
 	}
-	return auth.NewSecretBox(key)
+	return key, nil
 }
 
 // serveDebug serves the profiler on its own listener, away from the API.

@@ -1,0 +1,172 @@
+package auth
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/rosterhq/roster"
+)
+
+// MFA enrols users' second factors and holds what sign-in needs to check
+// them. TOTP secrets are sealed with the SecretBox, bound to their tenant and
+// user; recovery codes are stored as CodeHasher HMACs, so a copy of the
+// database alone gives neither away.
+type MFA struct {
+	store roster.MFAService
+	users roster.UserService
+	box   *SecretBox
+	codes *CodeHasher
+
+	// TOTPIssuer is the name authenticator apps show beside the account.
+	TOTPIssuer string
+	// ChallengeTTL is how long a sign-in may take to pass its second
+	// factor; MaxAttempts wrong codes end it sooner.
+	ChallengeTTL time.Duration
+	MaxAttempts  int
+	// Now is the clock TOTP steps and challenge expiry are read from.
+	Now func() time.Time
+}
+
+// MFA defaults.
+const (
+	DefaultTOTPIssuer     = "Roster"
+	DefaultChallengeTTL   = 10 * time.Minute
+	DefaultMFAMaxAttempts = 5
+	RecoveryCodeCount     = 10
+)
+
+// NewMFA returns an MFA with the defaults.
+func NewMFA(store roster.MFAService, users roster.UserService, box *SecretBox, codes *CodeHasher) *MFA {
+	return &MFA{
+		store:        store,
+		users:        users,
+		box:          box,
+		codes:        codes,
+		TOTPIssuer:   DefaultTOTPIssuer,
+		ChallengeTTL: DefaultChallengeTTL,
+		MaxAttempts:  DefaultMFAMaxAttempts,
+		Now:          time.Now,
+	}
+}
+
+// TOTPEnrolment is what a user needs to add Roster to an authenticator app,
+// shown once.
+type TOTPEnrolment struct {
+	Secret string // base32
+	URI    string // otpauth://totp/...
+	QRPNG  []byte // the URI as a QR code
+}
+
+// totpAAD binds a sealed TOTP secret to its tenant and user: copied to
+// another user's row, it does not open.
+func totpAAD(tenantID, userID string) []byte {
+	return []byte("totp:" + tenantID + ":" + userID)
+}
+
+// EnrolTOTP makes a new TOTP secret for the user and stores it sealed,
+// awaiting ConfirmTOTP; a TOTP already verified keeps working until then.
+// ENOTFOUND.
+func (m *MFA) EnrolTOTP(ctx context.Context, tenantID string, by roster.Actor, userID string) (*TOTPEnrolment, error) {
+	u, err := m.users.FindUserByID(ctx, tenantID, userID)
+	if err != nil {
+		return nil, err
+	}
+	account := u.Email
+	if strings.Contains(account, ":") { // a quoted local part; the URI label cannot hold it
+		account = u.ID
+	}
+	secret, uri, png, err := NewTOTP(m.TOTPIssuer, account)
+	if err != nil {
+		return nil, err
+	}
+	sealed, err := m.box.Seal([]byte(secret), totpAAD(tenantID, userID))
+	if err != nil {
+		return nil, err
+	}
+	if err := m.store.SetPendingTOTP(ctx, tenantID, by, userID, sealed); err != nil {
+		return nil, err
+	}
+	return &TOTPEnrolment{Secret: secret, URI: uri, QRPNG: png}, nil
+}
+
+// ConfirmTOTP checks a code of the pending TOTP secret and, when it is
+// right, makes that secret the user's TOTP. Its step counts as used, so the
+// same code cannot sign in afterwards. ENOTFOUND; ECONFLICT when no
+// enrolment awaits; EINVALID naming "code" for a wrong code.
+func (m *MFA) ConfirmTOTP(ctx context.Context, tenantID string, by roster.Actor, userID, code string) error {
+	now := m.Now()
+	return m.store.ConfirmTOTP(ctx, tenantID, by, userID, func(method *roster.MFAMethod) (int64, error) {
+		secret, err := m.box.Open(method.PendingSecret, totpAAD(tenantID, userID))
+		if err != nil {
+			return 0, fmt.Errorf("open pending totp secret: %w", err)
+		}
+		step, ok := VerifyTOTP(string(secret), totpCode(code), now, 0)
+		if !ok {
+			return 0, roster.Invalid(roster.FieldError{Field: "code", Message: "is not a current code of the authenticator app"})
+		}
+		return step, nil
+	})
+}
+
+// openTOTP opens the sealed secret of the user's TOTP method.
+func (m *MFA) openTOTP(sealed []byte, tenantID, userID string) (string, error) {
+	secret, err := m.box.Open(sealed, totpAAD(tenantID, userID))
+	if err != nil {
+		return "", fmt.Errorf("open totp secret: %w", err)
+	}
+	return string(secret), nil
+}
+
+// totpCode drops the spaces people type in the middle of a code.
+func totpCode(code string) string {
+	return strings.Join(strings.Fields(code), "")
+}
+
+// NewRecoveryCodes makes RecoveryCodeCount recovery codes for the user,
+// replacing any earlier ones, and returns them to be shown once. ENOTFOUND;
+// ECONFLICT when the user has no verified method.
+func (m *MFA) NewRecoveryCodes(ctx context.Context, tenantID string, by roster.Actor, userID string) ([]string, error) {
+	codes, err := NewRecoveryCodes(RecoveryCodeCount)
+	if err != nil {
+		return nil, err
+	}
+	hashes := make([][]byte, len(codes))
+	for i, c := range codes {
+		hashes[i] = m.codes.HashCode(c)
+	}
+	if err := m.store.ReplaceRecoveryCodes(ctx, tenantID, by, userID, hashes); err != nil {
+		return nil, err
+	}
+	return codes, nil
+}
+
+// SetDefault makes method the one sign-in offers first. EINVALID naming
+// "method" for an unknown one; ECONFLICT for one the user has not verified.
+func (m *MFA) SetDefault(ctx context.Context, tenantID string, by roster.Actor, userID, method string) error {
+	if !roster.IsMFAMethod(method) {
+		return roster.Invalid(roster.FieldError{Field: "method", Message: "must be one of " + strings.Join(roster.MFAMethods(), ", ")})
+	}
+	return m.store.SetMFADefault(ctx, tenantID, by, userID, method)
+}
+
+// Remove removes one of the user's methods. ENOTFOUND when they have no
+// such method.
+func (m *MFA) Remove(ctx context.Context, tenantID string, by roster.Actor, userID, method string) error {
+	if !roster.IsMFAMethod(method) {
+		return roster.Errorf(roster.ENOTFOUND, "there is no MFA method %q", method)
+	}
+	return m.store.RemoveMFAMethod(ctx, tenantID, by, userID, method)
+}
+
+// Status returns the user's second factors. ENOTFOUND.
+func (m *MFA) Status(ctx context.Context, tenantID, userID string) (*roster.MFAStatus, error) {
+	return m.store.FindMFAStatus(ctx, tenantID, userID)
+}
+
+// Reset removes every second factor of the user, for an admin helping
+// someone who lost them all. ENOTFOUND.
+func (m *MFA) Reset(ctx context.Context, tenantID string, by roster.Actor, userID string) error {
+	return m.store.ResetMFA(ctx, tenantID, by, userID)
+}

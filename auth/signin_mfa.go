@@ -1,0 +1,141 @@
+package auth
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/rosterhq/roster"
+)
+
+// Authentication method references (RFC 8176) of Roster's tokens.
+const (
+	AMRPassword = "pwd"
+	AMROTP      = "otp"
+	AMRMFA      = "mfa"
+	// AMRRecoveryCode marks a sign-in whose second factor was a recovery
+	// code. RFC 8176 registers no value for it and allows others; a relying
+	// party can tell such a session (its owner has lost their device) from
+	// one with the device at hand.
+	AMRRecoveryCode = "recovery_code"
+)
+
+// mfaTokenPrefix marks the token of a sign-in awaiting its second factor.
+const mfaTokenPrefix = "rmt_"
+
+// MFARequired answers the right password of a user with a second factor:
+// no token yet, but a challenge to pass within ExpiresIn seconds.
+type MFARequired struct {
+	Token     string   // shown once; only its hash is stored
+	Methods   []string // what may pass it: the verified methods, and recovery_code while unused codes remain
+	Default   string   // the method to offer first, "" when none is set
+	ExpiresIn int
+}
+
+// challenge starts the second-factor step of l's sign-in, whose password
+// was checked at authTime.
+func (s *SignIn) challenge(ctx context.Context, l *roster.Login, authTime time.Time) (*MFARequired, error) {
+	token, err := newOpaqueToken(mfaTokenPrefix)
+	if err != nil {
+		return nil, err
+	}
+	err = s.mfa.store.CreateMFAChallenge(ctx, &roster.MFAChallenge{
+		TenantID:  l.User.TenantID,
+		UserID:    l.User.ID,
+		TokenHash: HashAPIToken(token), // 238 random bits: a fast hash is as safe as a slow one
+		AMR:       []string{AMRPassword},
+		AuthTime:  authTime,
+		ExpiresAt: s.mfa.Now().Add(s.mfa.ChallengeTTL),
+	})
+	if err != nil {
+		return nil, err
+	}
+	methods := slices.Clone(l.MFAMethods)
+	if l.RecoveryCodes > 0 {
+		methods = append(methods, roster.MFARecoveryCode)
+	}
+	return &MFARequired{Token: token, Methods: methods, Default: l.MFADefault, ExpiresIn: int(s.mfa.ChallengeTTL.Seconds())}, nil
+}
+
+// VerifyMFA passes the second factor of a sign-in with a TOTP code or a
+// recovery code, and answers as Login does for a user without one. The
+// challenge is spent by a right code; MaxAttempts wrong ones end it, and
+// each counts as a failed sign-in towards the account's lockout. EINVALID
+// naming "method" for a method that cannot be used here; EUNAUTHORIZED for
+// a wrong code, and for an unknown, expired or ended challenge.
+func (s *SignIn) VerifyMFA(ctx context.Context, mfaToken, method, code string) (*Tokens, error) {
+	m := s.mfa
+	if m == nil {
+		return nil, roster.Errorf(roster.EUNAVAILABLE, "sign-in with a second factor is not available")
+	}
+	var factor string
+	switch method {
+	case roster.MFATOTP:
+		factor = AMROTP
+	case roster.MFARecoveryCode:
+		factor = AMRRecoveryCode
+	case roster.MFASMS, roster.MFAEmail:
+		return nil, roster.Invalid(roster.FieldError{Field: "method", Message: method + " is not available yet"})
+	default:
+		return nil, roster.Invalid(roster.FieldError{Field: "method", Message: "must be totp or recovery_code"})
+	}
+	if !strings.HasPrefix(mfaToken, mfaTokenPrefix) {
+		return nil, errChallengeGone()
+	}
+	var recoveryHash []byte
+	if method == roster.MFARecoveryCode && normalizeCode(code) != "" {
+		recoveryHash = m.codes.HashCode(code)
+	}
+	now := m.Now()
+	var (
+		attempt       roster.MFAAttempt
+		passed, wrong bool
+	)
+	err := m.store.AttemptMFAChallenge(ctx, HashAPIToken(mfaToken), method, recoveryHash,
+		func(a *roster.MFAAttempt) (roster.MFAVerdict, error) {
+			attempt = *a
+			c, l := a.Challenge, a.Login
+			if !now.Before(c.ExpiresAt) || c.FailedAttempts >= m.MaxAttempts || !l.User.Active || l.Locked(now) {
+				return roster.MFAVerdict{Burn: true}, nil
+			}
+			var v roster.MFAVerdict
+			switch {
+			case method == roster.MFATOTP && a.TOTP != nil:
+				secret, err := m.openTOTP(a.TOTP.Secret, c.TenantID, c.UserID)
+				if err != nil {
+					return v, err
+				}
+				v.Step, v.Passed = VerifyTOTP(secret, totpCode(code), now, a.TOTP.LastStep)
+			case method == roster.MFARecoveryCode:
+				v.Passed = recoveryHash != nil && a.RecoveryCodeUnused
+			}
+			passed, wrong = v.Passed, !v.Passed
+			v.Burn = wrong && c.FailedAttempts+1 >= m.MaxAttempts
+			return v, nil
+		})
+	if err != nil {
+		return nil, err
+	}
+	u := attempt.Login.User
+	if wrong {
+		if _, err := s.creds.RecordLoginFailure(ctx, u.TenantID, u.ID, s.LockAfter, s.LockFor); err != nil {
+			return nil, err
+		}
+		return nil, roster.Errorf(roster.EUNAUTHORIZED, "the code is wrong")
+	}
+	if !passed {
+		return nil, errChallengeGone()
+	}
+	if err := s.creds.RecordLogin(ctx, u.TenantID, u.ID); err != nil {
+		return nil, err
+	}
+	amr := append(slices.Clone(attempt.Challenge.AMR), factor, AMRMFA)
+	return s.issue(ctx, u, amr, attempt.Challenge.AuthTime, "")
+}
+
+// errChallengeGone answers a second-factor attempt with no challenge to
+// pass.
+func errChallengeGone() error {
+	return roster.Errorf(roster.EUNAUTHORIZED, "the mfa_token is unknown, expired or used up: sign in again")
+}

@@ -1,0 +1,154 @@
+package roster
+
+import (
+	"context"
+	"slices"
+	"time"
+)
+
+// MFA method types: what a user enrols as a second factor.
+const (
+	MFATOTP    = "totp"
+	MFASMS     = "sms"
+	MFAEmail   = "email"
+	MFAPasskey = "passkey"
+)
+
+// MFARecoveryCode is the way past a second-factor challenge for a user who
+// has lost their device: a single-use code, not a method one enrols.
+const MFARecoveryCode = "recovery_code"
+
+// MFAMethods returns the method types, in the order lists show them.
+func MFAMethods() []string {
+	return []string{MFATOTP, MFASMS, MFAEmail, MFAPasskey}
+}
+
+// IsMFAMethod reports whether m is a method type.
+func IsMFAMethod(m string) bool {
+	return slices.Contains(MFAMethods(), m)
+}
+
+// Audit actions of second factors. Their details name the method, never a
+// secret or a code.
+const (
+	ActionMFAEnrolling            = "mfa.enrolling"
+	ActionMFAEnabled              = "mfa.enabled"
+	ActionMFARemoved              = "mfa.removed"
+	ActionMFAReset                = "mfa.reset"
+	ActionMFADefaultChanged       = "mfa.default_changed"
+	ActionMFARecoveryCodesCreated = "mfa.recovery_codes_created"
+	ActionMFARecoveryCodeUsed     = "mfa.recovery_code_used"
+	ActionMFAChallengeStarted     = "mfa.challenge_started"
+	ActionMFAChallengeFailed      = "mfa.challenge_failed"
+)
+
+// MFAMethod is one enrolled or enrolling method of a user.
+type MFAMethod struct {
+	Type string
+
+	// Secret is the sealed TOTP secret in use, nil until an enrolment is
+	// confirmed. PendingSecret is the sealed secret of an enrolment awaiting
+	// its first code: a user replacing their authenticator keeps the old one
+	// working until the new one has proved itself.
+	Secret        []byte
+	PendingSecret []byte
+
+	Target     string // the phone number or address, for sms and email
+	Verified   bool
+	LastStep   int64 // the last TOTP step used; only later steps are accepted
+	CreatedAt  time.Time
+	VerifiedAt *time.Time
+	LastUsedAt *time.Time
+}
+
+// MFAStatus is a user's second factors, secrets left out.
+type MFAStatus struct {
+	Methods                []string    // the verified method types
+	Default                string      // "" when there is none
+	Enrolled               []MFAMethod // every method row, verified or not, without secrets
+	RecoveryCodesRemaining int
+}
+
+// MFAChallenge is a sign-in whose password was right and whose second factor
+// is due. Only a hash of its token is stored.
+type MFAChallenge struct {
+	ID             string
+	TenantID       string
+	UserID         string
+	TokenHash      []byte
+	AMR            []string // the methods already passed
+	AuthTime       time.Time
+	CreatedAt      time.Time
+	ExpiresAt      time.Time
+	FailedAttempts int
+}
+
+// MFAAttempt is one try at a challenge's second factor as the check of it
+// sees it: read in the transaction that records the outcome, rows locked.
+type MFAAttempt struct {
+	Challenge *MFAChallenge
+	Login     *Login     // the user's sign-in state
+	TOTP      *MFAMethod // for a TOTP code: the user's verified TOTP method, nil when none
+
+	// RecoveryCodeUnused is, for a recovery code, whether an unused code of
+	// the user has the hash given.
+	RecoveryCodeUnused bool
+}
+
+// MFAVerdict is what the check of an attempt decides.
+type MFAVerdict struct {
+	Passed bool
+	Step   int64 // the step a TOTP code matched: the method's next last step
+	Burn   bool  // a failure that ends the challenge
+}
+
+// MFAService stores second factors and sign-in challenges. Every method is
+// scoped to a tenant; another tenant's user is ENOTFOUND. Each change is
+// audited in its transaction.
+type MFAService interface {
+	// FindMFAStatus returns a user's second factors. ENOTFOUND.
+	FindMFAStatus(ctx context.Context, tenantID, userID string) (*MFAStatus, error)
+
+	// SetPendingTOTP stores sealed as the user's TOTP secret awaiting
+	// confirmation, replacing any other awaiting it; a verified TOTP stays
+	// in use meanwhile. ENOTFOUND.
+	SetPendingTOTP(ctx context.Context, tenantID string, by Actor, userID string, sealed []byte) error
+
+	// ConfirmTOTP runs check on the user's TOTP method, its row locked. When
+	// check returns a step, the pending secret becomes the one in use with
+	// that step as its last, and TOTP joins the user's verified methods (as
+	// the default when there was none). ENOTFOUND; ECONFLICT when no TOTP
+	// enrolment awaits confirmation; check's error as it is.
+	ConfirmTOTP(ctx context.Context, tenantID string, by Actor, userID string, check func(m *MFAMethod) (step int64, err error)) error
+
+	// RemoveMFAMethod removes one method of the user, verified or not. When
+	// no verified method is left, the recovery codes go too. ENOTFOUND when
+	// the user or the method does not exist.
+	RemoveMFAMethod(ctx context.Context, tenantID string, by Actor, userID, method string) error
+
+	// ResetMFA removes every method, recovery code and open challenge of
+	// the user. ENOTFOUND.
+	ResetMFA(ctx context.Context, tenantID string, by Actor, userID string) error
+
+	// SetMFADefault makes method the one sign-in offers first. ENOTFOUND;
+	// ECONFLICT when it is not a verified method of the user.
+	SetMFADefault(ctx context.Context, tenantID string, by Actor, userID, method string) error
+
+	// ReplaceRecoveryCodes stores the hashes as the user's recovery codes,
+	// replacing any earlier ones. ENOTFOUND; ECONFLICT when the user has no
+	// verified method.
+	ReplaceRecoveryCodes(ctx context.Context, tenantID string, by Actor, userID string, hashes [][]byte) error
+
+	// CreateMFAChallenge stores c, whose TokenHash, AMR, AuthTime and
+	// ExpiresAt the caller has set, and drops the user's expired ones.
+	CreateMFAChallenge(ctx context.Context, c *MFAChallenge) error
+
+	// AttemptMFAChallenge runs check on one try at the second factor of the
+	// challenge with this token hash, method being totp or recovery_code
+	// (recoveryCodeHash the hash of the code typed), and records the verdict
+	// in the same transaction: a pass spends the challenge, the recovery
+	// code and the TOTP step; a failure counts against the challenge, or
+	// ends it when the verdict burns it. EUNAUTHORIZED for an unknown
+	// token; check's error as it is, with nothing recorded.
+	AttemptMFAChallenge(ctx context.Context, tokenHash []byte, method string, recoveryCodeHash []byte, check func(*MFAAttempt) (MFAVerdict, error)) error
+}
