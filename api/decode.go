@@ -61,6 +61,18 @@ func decodeObject(r *http.Request) (*object, error) {
 	return &object{fields: fields}, nil
 }
 
+// decodeField reads a body that is an object of one required, non-empty
+// string field, such as {"code": "123456"}.
+func decodeField(r *http.Request, name string) (string, error) {
+	body, err := decodeObject(r)
+	if err != nil {
+		return "", err
+	}
+	body.only(name)
+	v := body.required(name)
+	return v, body.err()
+}
+
 // jsonProblem describes a JSON syntax error without echoing the input.
 func jsonProblem(err error) string {
 	var syntax *json.SyntaxError

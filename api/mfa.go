@@ -90,14 +90,8 @@ func (s *Server) confirmTOTP(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	body, err := decodeObject(r)
+	code, err := decodeField(r, "code")
 	if err != nil {
-		s.Error(w, r, err)
-		return
-	}
-	body.only("code")
-	code := body.required("code")
-	if err := body.err(); err != nil {
 		s.Error(w, r, err)
 		return
 	}
@@ -129,14 +123,8 @@ func (s *Server) setMFADefault(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	body, err := decodeObject(r)
+	method, err := decodeField(r, "method")
 	if err != nil {
-		s.Error(w, r, err)
-		return
-	}
-	body.only("method")
-	method := body.required("method")
-	if err := body.err(); err != nil {
 		s.Error(w, r, err)
 		return
 	}

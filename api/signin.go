@@ -117,14 +117,8 @@ func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
 
 // refreshToken reads {"refresh_token"}; on failure it has answered.
 func (s *Server) refreshToken(w http.ResponseWriter, r *http.Request) (string, bool) {
-	body, err := decodeObject(r)
+	token, err := decodeField(r, "refresh_token")
 	if err != nil {
-		s.Error(w, r, err)
-		return "", false
-	}
-	body.only("refresh_token")
-	token := body.required("refresh_token")
-	if err := body.err(); err != nil {
 		s.Error(w, r, err)
 		return "", false
 	}
