@@ -73,6 +73,9 @@ func (s *AuditService) FindAuditEvents(ctx context.Context, tenantID string, f r
 	return page, nil
 }
 
+// auditColumns are the columns an audit event is written with.
+const auditColumns = `tenant_id, id, occurred_at, actor_type, actor_id, action, target_type, target_id, request_id, details`
+
 // insertAudit writes an audit event on tx, in the transaction of the change.
 func insertAudit(ctx context.Context, tx sqlx.ExtContext, now time.Time, tenantID string, by roster.Actor, action, targetType, targetID string, details any) error {
 	raw, err := json.Marshal(details)
@@ -80,7 +83,7 @@ func insertAudit(ctx context.Context, tx sqlx.ExtContext, now time.Time, tenantI
 		return fmt.Errorf("encode audit details: %w", err)
 	}
 	_, err = tx.ExecContext(ctx, `
-		INSERT INTO audit_events (tenant_id, id, occurred_at, actor_type, actor_id, action, target_type, target_id, request_id, details)
+		INSERT INTO audit_events (`+auditColumns+`)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
 		tenantID, newID(), now, by.Type, by.ID, action, targetType, targetID, by.RequestID, raw)
 	return translate(err)

@@ -50,7 +50,7 @@ func (s *TenantService) CreateTenant(ctx context.Context, b *roster.Bootstrap) e
 			map[string]any{"name": t.Name, "slug": t.Slug}); err != nil {
 			return err
 		}
-		admin, err := createUser(ctx, tx, now, t.ID, by, b.Admin)
+		admin, err := createUser(ctx, s.db, tx, now, t.ID, by, b.Admin)
 		if err != nil {
 			return err
 		}

