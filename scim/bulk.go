@@ -241,7 +241,7 @@ func planBulk(ops []bulkOperation) (*bulkPlan, error) {
 	for i, op := range ops {
 		step, err := planStep(op)
 		if err != nil {
-			return nil, fmt.Errorf("Operations[%d]: %w", i, err)
+			return nil, fmt.Errorf("operation %d: %w", i, err)
 		}
 		if step.op.Method == http.MethodPost {
 			if j, dup := p.posts[step.op.BulkID]; dup {

@@ -56,8 +56,8 @@ func (db *DB) SeedUsers(ctx context.Context, tenantID string, n int) (int, error
 		if err != nil {
 			return err
 		}
-		stmt, err := tx.PrepareContext(ctx, pq.CopyIn("users", "tenant_id", "id", "user_name", "email",
-			"given_name", "family_name", "display_name", "role", "active", "created_at", "updated_at", "last_login_at"))
+		stmt, err := tx.PrepareContext(ctx, `COPY users (tenant_id, id, user_name, email, given_name, family_name,
+			display_name, role, active, created_at, updated_at, last_login_at) FROM STDIN`)
 		if err != nil {
 			return err
 		}
