@@ -57,6 +57,10 @@ type CredentialService interface {
 	// or email is username, case-insensitively. ENOTFOUND.
 	FindLogin(ctx context.Context, tenant, username string) (*Login, error)
 
+	// FindLoginByID returns the sign-in state of the tenant's user with
+	// this id. ENOTFOUND.
+	FindLoginByID(ctx context.Context, tenantID, userID string) (*Login, error)
+
 	// RecordLoginFailure counts a failed attempt and locks the account for
 	// lockFor when it reaches lockAfter. It returns the updated state.
 	RecordLoginFailure(ctx context.Context, tenantID, userID string, lockAfter int, lockFor time.Duration) (*Login, error)
@@ -66,6 +70,12 @@ type CredentialService interface {
 
 	// SetPassword stores a password hash, audited. ENOTFOUND.
 	SetPassword(ctx context.Context, tenantID string, by Actor, userID, hash string) error
+
+	// ChangePassword stores the hash as the user's password and ends their
+	// other sessions in the same transaction: every refresh token family but
+	// keepFamily is revoked and sign-ins awaiting a second factor end.
+	// Audited as user.password_changed. ENOTFOUND.
+	ChangePassword(ctx context.Context, tenantID string, by Actor, userID, hash, keepFamily string) error
 
 	// Unlock clears a lockout and failed attempts, audited. ENOTFOUND.
 	Unlock(ctx context.Context, tenantID string, by Actor, userID string) error

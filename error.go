@@ -19,6 +19,9 @@ const (
 	ETOOLARGE     = "too_large"    // the request body is over the limit
 	EPRECONDITION = "precondition" // an If-Match version is stale
 	ETOOMANY      = "too_many"     // rate limited; retry after RetryAfter
+	// ESTEPUP: the credential is valid, but its sign-in is too old or too
+	// weak for the action (RFC 9470 insufficient_user_authentication).
+	ESTEPUP = "step_up_required"
 )
 
 // FieldError names one invalid field of a request and why it is invalid.

@@ -40,6 +40,7 @@ const (
 	ActionMFARecoveryCodeUsed     = "mfa.recovery_code_used"
 	ActionMFAChallengeStarted     = "mfa.challenge_started"
 	ActionMFAChallengeFailed      = "mfa.challenge_failed"
+	ActionMFASteppedUp            = "mfa.stepped_up"
 )
 
 // MFAMethod is one enrolled or enrolling method of a user.
@@ -83,12 +84,12 @@ type MFAChallenge struct {
 	FailedAttempts int
 }
 
-// MFAAttempt is one try at a challenge's second factor as the check of it
-// sees it: read in the transaction that records the outcome, rows locked.
+// MFAAttempt is one try at a second factor as the check of it sees it: read
+// in the transaction that records the outcome, rows locked.
 type MFAAttempt struct {
-	Challenge *MFAChallenge
-	Login     *Login     // the user's sign-in state
-	TOTP      *MFAMethod // for a TOTP code: the user's verified TOTP method, nil when none
+	Challenge *MFAChallenge // the sign-in's challenge; nil for a step-up
+	Login     *Login        // the user's sign-in state
+	TOTP      *MFAMethod    // for a TOTP code: the user's verified TOTP method, nil when none
 
 	// RecoveryCodeUnused is, for a recovery code, whether an unused code of
 	// the user has the hash given.
@@ -151,4 +152,12 @@ type MFAService interface {
 	// ends it when the verdict burns it. EUNAUTHORIZED for an unknown
 	// token; check's error as it is, with nothing recorded.
 	AttemptMFAChallenge(ctx context.Context, tokenHash []byte, method string, recoveryCodeHash []byte, check func(*MFAAttempt) (MFAVerdict, error)) error
+
+	// AttemptStepUp runs check on one try at a second factor of a signed-in
+	// user raising their session (a step-up), method and recoveryCodeHash
+	// as for AttemptMFAChallenge, and records a pass in the same
+	// transaction: the TOTP step or the recovery code is spent, audited as
+	// mfa.stepped_up. A failure records nothing. ENOTFOUND; check's error as
+	// it is.
+	AttemptStepUp(ctx context.Context, tenantID string, by Actor, userID, method string, recoveryCodeHash []byte, check func(*MFAAttempt) (MFAVerdict, error)) error
 }

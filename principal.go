@@ -15,6 +15,13 @@ const (
 	PermAuditRead     Permission = "audit:read"
 	PermTokensWrite   Permission = "tokens:write"
 	PermSCIMProvision Permission = "scim:provision"
+	PermTenantWrite   Permission = "tenant:write" // the tenant's settings, its security policy among them
+
+	// PermMFAEnroll is enrolling one's own second factors, which every role
+	// may do. As a token's only scope it makes an enrolment-only token: what
+	// sign-in hands a user without a second factor in a tenant that requires
+	// one.
+	PermMFAEnroll Permission = "mfa:enroll"
 )
 
 // Built-in roles.
@@ -27,9 +34,9 @@ const (
 // rolePermissions is the one table of what each built-in role may do: viewers
 // and developers read, only admins write.
 var rolePermissions = map[string][]Permission{
-	RoleAdmin:     {PermUsersRead, PermUsersWrite, PermAuditRead, PermTokensWrite, PermSCIMProvision},
-	RoleDeveloper: {PermUsersRead},
-	RoleViewer:    {PermUsersRead},
+	RoleAdmin:     {PermUsersRead, PermUsersWrite, PermAuditRead, PermTokensWrite, PermSCIMProvision, PermTenantWrite, PermMFAEnroll},
+	RoleDeveloper: {PermUsersRead, PermMFAEnroll},
+	RoleViewer:    {PermUsersRead, PermMFAEnroll},
 }
 
 // IsPermission reports whether p is a permission some role grants.
@@ -88,6 +95,16 @@ type Principal struct {
 	Scopes   []string // when non-empty, narrows what the roles grant
 	AMR      []string // RFC 8176 authentication methods, for JWTs
 	AuthTime time.Time
+	Issuer   string // the JWT's issuer; "" for API tokens
+	// SessionID is the JWT's "sid": for Roster's own tokens, the refresh
+	// token family of the sign-in the token comes from.
+	SessionID string
+}
+
+// EnrolmentOnly reports whether the credential may do nothing but enrol
+// second factors: its one scope is mfa:enroll.
+func (p *Principal) EnrolmentOnly() bool {
+	return p != nil && len(p.Scopes) == 1 && p.Scopes[0] == string(PermMFAEnroll)
 }
 
 // scopeOnly are permissions a role grants only to credentials that carry

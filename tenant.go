@@ -87,4 +87,13 @@ type TenantService interface {
 	// in one transaction. EINVALID for an unknown role, ECONFLICT when that
 	// would demote the last active admin.
 	SetGroupRoles(ctx context.Context, tenantID string, by Actor, mapping map[string]string) error
+
+	// SecurityPolicy returns the tenant's security policy: the defaults for
+	// what it never set. ENOTFOUND.
+	SecurityPolicy(ctx context.Context, tenantID string) (*SecurityPolicy, error)
+
+	// SetSecurityPolicy validates and stores the tenant's security policy,
+	// audited as tenant.updated with the policy before and after. EINVALID,
+	// ENOTFOUND.
+	SetSecurityPolicy(ctx context.Context, tenantID string, by Actor, p *SecurityPolicy) error
 }

@@ -82,7 +82,22 @@ func allOperations(e *testEnv) []request {
 		{Method: "DELETE", Path: "/api/v1/me/mfa/sms"},
 		{Method: "GET", Path: user + "/mfa"},
 		{Method: "DELETE", Path: user + "/mfa"},
+		{Method: "PUT", Path: "/api/v1/me/password", Body: map[string]any{"current_password": "a", "new_password": "b"}},
+		{Method: "POST", Path: "/api/v1/auth/step-up", Body: map[string]any{"method": "totp", "code": "123456"}},
+		{Method: "GET", Path: "/api/v1/tenant/security-policy"},
+		{Method: "PUT", Path: "/api/v1/tenant/security-policy", Body: map[string]any{
+			"mfa_required": false, "allowed_methods": []string{"totp"},
+			"password": map[string]any{"min_length": 12, "reject_common": true},
+			"lockout":  map[string]any{"max_attempts": 10, "duration_minutes": 15},
+			"session":  map[string]any{"access_token_minutes": 15, "refresh_token_days": 30},
+		}},
 	}
+}
+
+// needsUserSession reports whether an operation refuses API tokens for a
+// user's own sign-in.
+func needsUserSession(op request) bool {
+	return strings.HasPrefix(op.Path, "/api/v1/me/") && op.Path != "/api/v1/me/mfa/default" || op.Path == "/api/v1/auth/step-up"
 }
 
 func TestPermissionsFollowRoles(t *testing.T) {

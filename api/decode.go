@@ -20,6 +20,11 @@ import (
 type object struct {
 	fields map[string]json.RawMessage
 	errs   []roster.FieldError
+
+	// A nested object reports its field errors to its parent, named
+	// parent.field.
+	parent *object
+	name   string
 }
 
 // decodeObject reads the request body as one JSON object. The body size is
@@ -86,7 +91,66 @@ func jsonProblem(err error) string {
 }
 
 func (o *object) fail(field, msg string) {
+	if o.parent != nil {
+		o.parent.fail(o.name+"."+field, msg)
+		return
+	}
 	o.errs = append(o.errs, roster.FieldError{Field: field, Message: msg})
+}
+
+// need reports each of names the body lacks as required.
+func (o *object) need(names ...string) {
+	for _, name := range names {
+		if !o.has(name) {
+			o.fail(name, "is required")
+		}
+	}
+}
+
+// object returns the field as a nested object, nil when absent. A value
+// that is not an object is a field error.
+func (o *object) object(name string) *object {
+	raw, ok := o.fields[name]
+	if !ok {
+		return nil
+	}
+	var fields map[string]json.RawMessage
+	if string(raw) == "null" || json.Unmarshal(raw, &fields) != nil {
+		o.fail(name, "must be an object")
+		return nil
+	}
+	return &object{fields: fields, parent: o, name: name}
+}
+
+// strings returns the field as an array of strings, nil when absent (and
+// not nil but empty for []). A null or a value of another type is a field
+// error.
+func (o *object) strings(name string) []string {
+	raw, ok := o.fields[name]
+	if !ok {
+		return nil
+	}
+	v := []string{}
+	if string(raw) == "null" || json.Unmarshal(raw, &v) != nil {
+		o.fail(name, "must be an array of strings")
+		return nil
+	}
+	return v
+}
+
+// int returns the field as an integer of any value, nil when absent; the
+// domain checks its range.
+func (o *object) int(name string) *int {
+	raw, ok := o.fields[name]
+	if !ok {
+		return nil
+	}
+	var v int
+	if string(raw) == "null" || json.Unmarshal(raw, &v) != nil {
+		o.fail(name, "must be an integer")
+		return nil
+	}
+	return &v
 }
 
 // has reports whether the body has the field, null or not.

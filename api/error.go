@@ -2,17 +2,21 @@ package api
 
 import (
 	"encoding/json"
+	"fmt"
 	"math"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/rosterhq/roster"
+	"github.com/rosterhq/roster/auth"
 )
 
 // statuses is the one table from domain error codes to HTTP statuses.
 var statuses = map[string]int{
 	roster.EINVALID:      http.StatusBadRequest,
 	roster.EUNAUTHORIZED: http.StatusUnauthorized,
+	roster.ESTEPUP:       http.StatusUnauthorized,
 	roster.EFORBIDDEN:    http.StatusForbidden,
 	roster.ENOTFOUND:     http.StatusNotFound,
 	roster.ECONFLICT:     http.StatusConflict,
@@ -58,6 +62,8 @@ func (s *Server) Error(w http.ResponseWriter, r *http.Request, err error) {
 		if r.Header.Get("Authorization") != "" {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="roster", error="invalid_token"`)
 		}
+	case code == roster.ESTEPUP:
+		w.Header().Set("WWW-Authenticate", s.stepUpChallenge(roster.ErrorMessage(err)))
 	}
 	writeProblem(w, problem{
 		Type:      "about:blank",
@@ -69,6 +75,20 @@ func (s *Server) Error(w http.ResponseWriter, r *http.Request, err error) {
 		RequestID: requestID,
 		Errors:    roster.ErrorFields(err),
 	})
+}
+
+// stepUpChallenge is the RFC 9470 §3 challenge to a token whose sign-in is
+// too old or too weak. No acr_values: Roster's tokens carry no acr, and
+// what would do (a second factor, a fresh password) is in the description.
+func (s *Server) stepUpChallenge(description string) string {
+	maxAge := auth.DefaultStepUpMaxAge
+	if s.SignIn != nil {
+		maxAge = s.SignIn.StepUpMaxAge
+	}
+	// RFC 6750 §3 allows neither quotes nor backslashes in the description.
+	description = strings.NewReplacer(`"`, "'", `\`, "/").Replace(description)
+	return fmt.Sprintf(`Bearer realm="roster", error="insufficient_user_authentication", error_description="%s", max_age=%d`,
+		description, int(maxAge.Seconds()))
 }
 
 func writeProblem(w http.ResponseWriter, p problem) {

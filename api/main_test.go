@@ -132,23 +132,23 @@ func newTestEnvWithDSN(t *testing.T, dsn string) *testEnv {
 	}
 	authn := auth.NewAuthenticator(store.NewTokenService(db), verifier, log)
 	authn.TrustOwnTokens(issuer.URL(), own, users)
-	e.mfa = auth.NewMFA(store.NewMFAService(db), users, box, codes)
-	e.signIn = auth.NewSignIn(creds, issuer, e.mfa)
+	tenants := store.NewTenantService(db)
+	e.mfa = auth.NewMFA(store.NewMFAService(db), users, tenants, box, codes)
+	e.signIn = auth.NewSignIn(creds, tenants, issuer, e.mfa)
 	srv := &api.Server{
-		Users:     users,
-		Audit:     store.NewAuditService(db),
-		Tokens:    store.NewTokenService(db),
-		Tenants:   store.NewTenantService(db),
-		Creds:     creds,
-		SignIn:    e.signIn,
-		MFA:       e.mfa,
-		Passwords: auth.NewPasswordPolicy(),
-		Keys:      keys,
-		Issuer:    issuer,
-		Auth:      authn,
-		Ready:     db.Ping,
-		OpenAPI:   roster.OpenAPI,
-		Log:       log,
+		Users:   users,
+		Audit:   store.NewAuditService(db),
+		Tokens:  store.NewTokenService(db),
+		Tenants: tenants,
+		Creds:   creds,
+		SignIn:  e.signIn,
+		MFA:     e.mfa,
+		Keys:    keys,
+		Issuer:  issuer,
+		Auth:    authn,
+		Ready:   db.Ping,
+		OpenAPI: roster.OpenAPI,
+		Log:     log,
 	}
 	ts := httptest.NewServer(srv.Handler())
 	t.Cleanup(ts.Close)

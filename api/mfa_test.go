@@ -231,8 +231,6 @@ func TestTOTPEnrolmentAndSignIn(t *testing.T) {
 	if r := confirmTOTP(e, token, enrolCode); r.Status != 204 {
 		t.Fatalf("confirm with oathtool's code: %d %s", r.Status, r.Body)
 	}
-	wantProblem(t, confirmTOTP(e, token, enrolCode), 409, "")
-
 	m := mfaLogin(t, e, "ada@example.com")
 	if strings.Join(m.Methods, ",") != "totp" || m.DefaultMethod == nil || *m.DefaultMethod != "totp" || m.ExpiresIn != 600 {
 		t.Fatalf("challenge: %+v", m)
@@ -244,6 +242,7 @@ func TestTOTPEnrolmentAndSignIn(t *testing.T) {
 	if r := e.do(request{Method: "GET", Path: "/api/v1/me", Token: access}); r.Status != 200 || r.Object(t)["id"] != id {
 		t.Fatalf("me after MFA: %d %s", r.Status, r.Body)
 	}
+	wantProblem(t, confirmTOTP(e, access, enrolCode), 409, "")
 	// The mfa_token is spent, and so is the code, on a new challenge too.
 	wantProblem(t, verifyMFA(e, m.MFAToken, "totp", next), 401, "")
 	wantProblem(t, verifyMFA(e, mfaLogin(t, e, "ada").MFAToken, "totp", next), 401, "")
@@ -283,12 +282,15 @@ func TestTOTPClockDrift(t *testing.T) {
 		t.Fatalf("a code one step behind: %d %s", r.Status, r.Body)
 	}
 
-	// Re-enrolling keeps the old authenticator until the new one is
-	// confirmed.
-	replacement := startTOTP(t, e, token)
+	// Re-enrolling needs a sign-in with the factor in use, and keeps the
+	// old authenticator until the new one is confirmed.
+	wantProblem(t, e.do(request{Method: "POST", Path: "/api/v1/me/mfa/totp", Token: token}), 401, "")
 	m := mfaLogin(t, e, "drift")
+	token = wantTokens(t, verifyMFA(e, m.MFAToken, "totp", oathtool(t, old, now)), "pwd", "otp", "mfa")
+	replacement := startTOTP(t, e, token)
+	m = mfaLogin(t, e, "drift")
 	wantProblem(t, verifyMFA(e, m.MFAToken, "totp", oathtool(t, replacement, now)), 401, "")
-	wantTokens(t, verifyMFA(e, m.MFAToken, "totp", oathtool(t, old, now)), "pwd", "otp", "mfa")
+	wantTokens(t, verifyMFA(e, m.MFAToken, "totp", oathtool(t, old, now.Add(30*time.Second))), "pwd", "otp", "mfa")
 	if r := confirmTOTP(e, token, oathtool(t, replacement, now.Add(30*time.Second))); r.Status != 204 {
 		t.Fatalf("a code one step ahead: %d %s", r.Status, r.Body)
 	}
@@ -323,7 +325,7 @@ func TestWrongCodesBurnTheChallenge(t *testing.T) {
 	wantTokens(t, verifyMFA(e, m.MFAToken, "totp", oathtool(t, secret, clock.Now())), "pwd", "otp", "mfa")
 
 	// Wrong codes count towards the account's lockout.
-	e.signIn.LockAfter = 3
+	setPolicy(t, e, e.A.Admin, func(p policy) { p.section("lockout")["max_attempts"] = 3 })
 	for range 3 {
 		wantProblem(t, verifyMFA(e, mfaLogin(t, e, "guess").MFAToken, "totp", bad), 401, "")
 	}
@@ -333,10 +335,10 @@ func TestWrongCodesBurnTheChallenge(t *testing.T) {
 
 func TestRecoveryCodes(t *testing.T) {
 	e := newTestEnv(t)
-	useClock(e)
+	clock := useClock(e)
 	id, token := signIn(t, e, "lost-phone@example.com")
 	wantProblem(t, e.do(request{Method: "POST", Path: "/api/v1/me/mfa/recovery-codes", Token: token}), 409, "")
-	enrolTOTP(t, e, token)
+	token = stepUp(t, e, clock, token, enrolTOTP(t, e, token))
 
 	newCodes := func() []string {
 		t.Helper()
@@ -400,7 +402,7 @@ func TestMFAVerifyInput(t *testing.T) {
 
 func TestMFADefaultAndRemoval(t *testing.T) {
 	e := newTestEnv(t)
-	useClock(e)
+	clock := useClock(e)
 	id, token := signIn(t, e, "tidy@example.com")
 	setDefault := func(method string, invalid bool) response {
 		return e.do(request{Method: "PUT", Path: "/api/v1/me/mfa/default", Token: token, Body: map[string]any{"method": method}, Invalid: invalid})
@@ -408,11 +410,21 @@ func TestMFADefaultAndRemoval(t *testing.T) {
 	wantProblem(t, setDefault("totp", false), 409, "")
 	wantProblem(t, setDefault("pigeon", true), 400, "method")
 	wantProblem(t, e.do(request{Method: "DELETE", Path: "/api/v1/me/mfa/totp", Token: token}), 404, "")
-	enrolTOTP(t, e, token)
+	secret := enrolTOTP(t, e, token)
 	if r := setDefault("totp", false); r.Status != 204 {
 		t.Fatalf("default: %d %s", r.Status, r.Body)
 	}
 	wantProblem(t, setDefault("sms", false), 409, "")
+	// With a factor enrolled, changing factors needs it.
+	for _, req := range []request{
+		{Method: "POST", Path: "/api/v1/me/mfa/recovery-codes"},
+		{Method: "DELETE", Path: "/api/v1/me/mfa/totp"},
+		{Method: "DELETE", Path: "/api/v1/me/mfa/sms"},
+	} {
+		req.Token = token
+		wantProblem(t, e.do(req), 401, "")
+	}
+	token = stepUp(t, e, clock, token, secret)
 	if r := e.do(request{Method: "POST", Path: "/api/v1/me/mfa/recovery-codes", Token: token}); r.Status != 200 {
 		t.Fatalf("codes: %d", r.Status)
 	}
@@ -429,25 +441,37 @@ func TestMFADefaultAndRemoval(t *testing.T) {
 	wantActions(t, e, id, "mfa.removed")
 }
 
-func TestSelfServiceMFANeedsAUser(t *testing.T) {
+func TestSelfServiceMFANeedsAUserSession(t *testing.T) {
 	e := newTestEnv(t)
+	// A JWT of the identity provider whose sign-in passed a second factor
+	// just now, for a subject that is no Roster user.
+	idp := e.jwt(e.A.ID, []string{"viewer"}, func(b *jwt.Builder) {
+		b.Claim("amr", []string{"pwd", "mfa"}).Claim("auth_time", time.Now().Unix())
+	})
 	for _, req := range []request{
 		{Method: "POST", Path: "/api/v1/me/mfa/totp"},
 		{Method: "POST", Path: "/api/v1/me/mfa/totp/verify", Body: map[string]any{"code": "123456"}},
 		{Method: "POST", Path: "/api/v1/me/mfa/recovery-codes"},
-		{Method: "PUT", Path: "/api/v1/me/mfa/default", Body: map[string]any{"method": "totp"}},
 		{Method: "DELETE", Path: "/api/v1/me/mfa/totp"},
+		{Method: "DELETE", Path: "/api/v1/me/mfa/email"},
+		{Method: "PUT", Path: "/api/v1/me/password", Body: map[string]any{"current_password": "a", "new_password": "b"}},
 	} {
-		req.Token = e.A.Developer // a script's token, acting for no user
+		// A script's token is no sign-in, even one acting for a user.
+		req.Token = e.A.Developer
+		wantProblem(t, e.do(req), http.StatusForbidden, "")
+		req.Token = e.A.Admin
+		wantProblem(t, e.do(req), http.StatusForbidden, "")
+		req.Token = idp
 		wantProblem(t, e.do(req), http.StatusNotFound, "")
 	}
+	wantProblem(t, e.do(request{Method: "PUT", Path: "/api/v1/me/mfa/default", Token: e.A.Developer, Body: map[string]any{"method": "totp"}}), 404, "")
 }
 
 func TestAdminMFA(t *testing.T) {
 	e := newTestEnv(t)
-	useClock(e)
+	clock := useClock(e)
 	id, token := signIn(t, e, "helpdesk@example.com")
-	enrolTOTP(t, e, token)
+	token = stepUp(t, e, clock, token, enrolTOTP(t, e, token))
 	path := "/api/v1/users/" + id + "/mfa"
 
 	// An SMS method as a later enrolment will store it: the admin sees
@@ -549,6 +573,7 @@ func TestMFASecretsAtRest(t *testing.T) {
 	clock := useClock(e)
 	_, token := signIn(t, e, "vault@example.com")
 	secret := enrolTOTP(t, e, token)
+	token = stepUp(t, e, clock, token, secret)
 	pending := startTOTP(t, e, token)
 	r := e.do(request{Method: "POST", Path: "/api/v1/me/mfa/recovery-codes", Token: token})
 	var body struct{ Codes []string }

@@ -142,3 +142,17 @@ func (s *Server) require(perm roster.Permission) func(http.Handler) http.Handler
 		})
 	}
 }
+
+// refuseEnrolmentOnly answers 403 to an enrolment-only token: a user of a
+// tenant that requires MFA who has not passed one reaches only /me, their
+// own second factors and /auth, until they enrol one and step up.
+func (s *Server) refuseEnrolmentOnly(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if roster.PrincipalFromContext(r.Context()).EnrolmentOnly() {
+			s.Error(w, r, roster.Errorf(roster.EFORBIDDEN,
+				"the tenant requires a second factor: enrol one under /api/v1/me/mfa and step up at POST /api/v1/auth/step-up first"))
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}

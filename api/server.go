@@ -29,16 +29,15 @@ type Server struct {
 	Tenants roster.TenantService
 	Creds   roster.CredentialService
 
-	SignIn    *auth.SignIn
-	MFA       *auth.MFA
-	Passwords *auth.PasswordPolicy
-	Keys      *auth.Keyring // Roster's own signing keys, published as the JWKS
-	Issuer    *auth.Issuer
-	Auth      Authenticator
-	Ready     func(ctx context.Context) error // reports whether the database answers
-	OpenAPI   []byte                          // the contract, served at /openapi.yaml
-	SCIM      http.Handler                    // the SCIM 2.0 tree, mounted at /scim/v2 when set
-	Log       *slog.Logger
+	SignIn  *auth.SignIn
+	MFA     *auth.MFA
+	Keys    *auth.Keyring // Roster's own signing keys, published as the JWKS
+	Issuer  *auth.Issuer
+	Auth    Authenticator
+	Ready   func(ctx context.Context) error // reports whether the database answers
+	OpenAPI []byte                          // the contract, served at /openapi.yaml
+	SCIM    http.Handler                    // the SCIM 2.0 tree, mounted at /scim/v2 when set
+	Log     *slog.Logger
 
 	// MaxBodyBytes limits request bodies; larger ones get 413.
 	MaxBodyBytes int64
@@ -84,18 +83,32 @@ func (s *Server) Handler() http.Handler {
 }
 
 // authenticatedRoutes are the routes that need a credential, each with the
-// permission it needs.
+// permission it needs, and the step-up where a change needs a recent,
+// strong sign-in.
 func (s *Server) authenticatedRoutes(r chi.Router) {
+	// An enrolment-only token reaches these and nothing else.
 	r.Get("/me", s.me)
+	r.Post("/auth/step-up", s.stepUp)
 	// A user's own second factors: any signed-in user, no permission.
 	r.Route("/me/mfa", func(r chi.Router) {
-		r.Post("/totp", s.enrolTOTP)
-		r.Delete("/totp", s.removeTOTP)
-		r.Post("/totp/verify", s.confirmTOTP)
-		r.Post("/recovery-codes", s.createRecoveryCodes)
+		stepUp := s.selfStepUp()
+		r.With(stepUp).Post("/totp", s.enrolTOTP)
+		r.With(stepUp).Delete("/totp", s.removeTOTP)
+		r.With(stepUp).Post("/totp/verify", s.confirmTOTP)
+		r.With(stepUp).Post("/recovery-codes", s.createRecoveryCodes)
 		r.Put("/default", s.setMFADefault)
-		r.Delete("/{method}", s.removeMFAMethod)
+		r.With(stepUp).Delete("/{method}", s.removeMFAMethod)
 	})
+	r.Group(func(r chi.Router) {
+		r.Use(s.refuseEnrolmentOnly)
+		s.fullRoutes(r)
+	})
+}
+
+// fullRoutes are the authenticated routes an enrolment-only token may not
+// reach.
+func (s *Server) fullRoutes(r chi.Router) {
+	r.With(s.selfStepUp()).Put("/me/password", s.changePassword)
 	r.Route("/users", func(r chi.Router) {
 		r.With(s.require(roster.PermUsersRead)).Get("/", s.listUsers)
 		r.With(s.require(roster.PermUsersWrite)).Post("/", s.createUser)
@@ -116,8 +129,12 @@ func (s *Server) authenticatedRoutes(r chi.Router) {
 	r.Route("/scim-tokens", func(r chi.Router) {
 		r.Use(s.require(roster.PermTokensWrite))
 		r.Get("/", s.listSCIMTokens)
-		r.Post("/", s.createSCIMToken)
+		r.With(s.adminStepUp()).Post("/", s.createSCIMToken)
 		r.Delete("/{id}", s.revokeSCIMToken)
+	})
+	r.Route("/tenant/security-policy", func(r chi.Router) {
+		r.With(s.require(roster.PermAuditRead)).Get("/", s.getSecurityPolicy)
+		r.With(s.require(roster.PermTenantWrite)).Put("/", s.putSecurityPolicy)
 	})
 }
 

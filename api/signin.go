@@ -11,16 +11,22 @@ import (
 	"github.com/rosterhq/roster/auth"
 )
 
-// tokenResponse is OAuth 2.0's token answer (RFC 6749 §5.1).
+// tokenResponse is OAuth 2.0's token answer (RFC 6749 §5.1). A step-up
+// issues no refresh token: the session keeps its own, so the field is left
+// out, as §5.1 allows.
 type tokenResponse struct {
 	AccessToken  string `json:"access_token"`
 	TokenType    string `json:"token_type"`
 	ExpiresIn    int    `json:"expires_in"`
-	RefreshToken string `json:"refresh_token"`
+	RefreshToken string `json:"refresh_token,omitempty"`
+
+	// MFAEnrollmentRequired marks an enrolment-only access token.
+	MFAEnrollmentRequired bool `json:"mfa_enrollment_required,omitempty"`
 }
 
 func newTokenResponse(t *auth.Tokens) tokenResponse {
-	return tokenResponse{AccessToken: t.AccessToken, TokenType: "Bearer", ExpiresIn: t.ExpiresIn, RefreshToken: t.RefreshToken}
+	return tokenResponse{AccessToken: t.AccessToken, TokenType: "Bearer", ExpiresIn: t.ExpiresIn, RefreshToken: t.RefreshToken,
+		MFAEnrollmentRequired: t.EnrolmentOnly}
 }
 
 // login serves POST /auth/login: a tenant (id or slug), a user name or
@@ -173,7 +179,7 @@ func (s *Server) openIDConfiguration(w http.ResponseWriter, r *http.Request) {
 		"subject_types_supported":               []string{"public"},
 		"response_types_supported":              []string{"token"},
 		"grant_types_supported":                 []string{"password", "refresh_token"},
-		"claims_supported":                      []string{"iss", "sub", "aud", "exp", "iat", "tid", "roles", "amr", "auth_time"},
+		"claims_supported":                      []string{"iss", "sub", "aud", "exp", "iat", "tid", "roles", "amr", "auth_time", "sid", "scope"},
 	})
 }
 

@@ -165,7 +165,8 @@ func TestFailedSignInsLookAlike(t *testing.T) {
 
 func TestLockoutAndUnlock(t *testing.T) {
 	e := newTestEnv(t)
-	e.signIn.LockAfter = 3
+	// The tenant's policy locks after 3 failures, not the default 10.
+	setPolicy(t, e, e.A.Admin, func(p policy) { p.section("lockout")["max_attempts"] = 3 })
 	id := newPasswordUser(t, e, "locked@example.com")
 	for range 3 {
 		wantProblem(t, login(e, e.A.ID, "locked", "wrong-password-1234"), 401, "")

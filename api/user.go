@@ -128,7 +128,12 @@ func (s *Server) createUser(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if password != nil {
-		if err := s.Passwords.Check(*password, u.Email, u.UserName); err != nil {
+		rules, err := s.SignIn.PasswordPolicy(r.Context(), tenantID(r))
+		if err != nil {
+			s.Error(w, r, err)
+			return
+		}
+		if err := rules.Check(*password, u.Email, u.UserName); err != nil {
 			s.Error(w, r, err)
 			return
 		}

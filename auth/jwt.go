@@ -447,6 +447,14 @@ func principalOf(tok jwt.Token) (*roster.Principal, error) {
 	if p.AuthTime, err = claimTime(tok, "auth_time"); err != nil {
 		return nil, unauthorized("invalid auth_time claim")
 	}
+	p.Issuer, _ = tok.Issuer()
+	sid, err := claimStrings(tok, "sid", false)
+	if err != nil || len(sid) > 1 {
+		return nil, unauthorized("invalid sid claim")
+	}
+	if len(sid) == 1 {
+		p.SessionID = sid[0]
+	}
 	return p, nil
 }
 

@@ -14,10 +14,11 @@ import (
 // user; recovery codes are stored as CodeHasher HMACs, so a copy of the
 // database alone gives neither away.
 type MFA struct {
-	store roster.MFAService
-	users roster.UserService
-	box   *SecretBox
-	codes *CodeHasher
+	store    roster.MFAService
+	users    roster.UserService
+	policies Policies
+	box      *SecretBox
+	codes    *CodeHasher
 
 	// TOTPIssuer is the name authenticator apps show beside the account.
 	TOTPIssuer string
@@ -37,11 +38,13 @@ const (
 	RecoveryCodeCount     = 10
 )
 
-// NewMFA returns an MFA with the defaults.
-func NewMFA(store roster.MFAService, users roster.UserService, box *SecretBox, codes *CodeHasher) *MFA {
+// NewMFA returns an MFA with the defaults, enrolling only the methods the
+// tenants' policies in policies allow.
+func NewMFA(store roster.MFAService, users roster.UserService, policies Policies, box *SecretBox, codes *CodeHasher) *MFA {
 	return &MFA{
 		store:        store,
 		users:        users,
+		policies:     policies,
 		box:          box,
 		codes:        codes,
 		TOTPIssuer:   DefaultTOTPIssuer,
@@ -67,8 +70,11 @@ func totpAAD(tenantID, userID string) []byte {
 
 // EnrolTOTP makes a new TOTP secret for the user and stores it sealed,
 // awaiting ConfirmTOTP; a TOTP already verified keeps working until then.
-// ENOTFOUND.
+// ENOTFOUND; ECONFLICT when the tenant's policy does not allow TOTP.
 func (m *MFA) EnrolTOTP(ctx context.Context, tenantID string, by roster.Actor, userID string) (*TOTPEnrolment, error) {
+	if err := m.allowed(ctx, tenantID, roster.MFATOTP); err != nil {
+		return nil, err
+	}
 	u, err := m.users.FindUserByID(ctx, tenantID, userID)
 	if err != nil {
 		return nil, err
@@ -94,8 +100,12 @@ func (m *MFA) EnrolTOTP(ctx context.Context, tenantID string, by roster.Actor, u
 // ConfirmTOTP checks a code of the pending TOTP secret and, when it is
 // right, makes that secret the user's TOTP. Its step counts as used, so the
 // same code cannot sign in afterwards. ENOTFOUND; ECONFLICT when no
-// enrolment awaits; EINVALID naming "code" for a wrong code.
+// enrolment awaits or the tenant's policy no longer allows TOTP; EINVALID
+// naming "code" for a wrong code.
 func (m *MFA) ConfirmTOTP(ctx context.Context, tenantID string, by roster.Actor, userID, code string) error {
+	if err := m.allowed(ctx, tenantID, roster.MFATOTP); err != nil {
+		return err
+	}
 	now := m.Now()
 	return m.store.ConfirmTOTP(ctx, tenantID, by, userID, func(method *roster.MFAMethod) (int64, error) {
 		secret, err := m.box.Open(method.PendingSecret, totpAAD(tenantID, userID))
@@ -110,6 +120,19 @@ func (m *MFA) ConfirmTOTP(ctx context.Context, tenantID string, by roster.Actor,
 	})
 }
 
+// allowed returns ECONFLICT unless the tenant's policy lets users enrol
+// method.
+func (m *MFA) allowed(ctx context.Context, tenantID, method string) error {
+	policy, err := m.policies.SecurityPolicy(ctx, tenantID)
+	if err != nil {
+		return err
+	}
+	if !policy.AllowsMethod(method) {
+		return roster.Errorf(roster.ECONFLICT, "the tenant's security policy does not allow enrolling %s", method)
+	}
+	return nil
+}
+
 // openTOTP opens the sealed secret of the user's TOTP method.
 func (m *MFA) openTOTP(sealed []byte, tenantID, userID string) (string, error) {
 	secret, err := m.box.Open(sealed, totpAAD(tenantID, userID))
@@ -117,6 +140,33 @@ func (m *MFA) openTOTP(sealed []byte, tenantID, userID string) (string, error) {
 		return "", fmt.Errorf("open totp secret: %w", err)
 	}
 	return string(secret), nil
+}
+
+// recoveryCodeHash is the hash of code when it is a recovery code anyone
+// could have typed, else nil.
+func (m *MFA) recoveryCodeHash(method, code string) []byte {
+	if method != roster.MFARecoveryCode || normalizeCode(code) == "" {
+		return nil
+	}
+	return m.codes.HashCode(code)
+}
+
+// check judges one try at a second factor of the user at now: a TOTP code
+// of their verified TOTP that is later than the last step used, or an
+// unused recovery code of theirs (recoveryHash its hash).
+func (m *MFA) check(a *roster.MFAAttempt, tenantID, userID, method, code string, recoveryHash []byte, now time.Time) (roster.MFAVerdict, error) {
+	var v roster.MFAVerdict
+	switch {
+	case method == roster.MFATOTP && a.TOTP != nil:
+		secret, err := m.openTOTP(a.TOTP.Secret, tenantID, userID)
+		if err != nil {
+			return v, err
+		}
+		v.Step, v.Passed = VerifyTOTP(secret, totpCode(code), now, a.TOTP.LastStep)
+	case method == roster.MFARecoveryCode:
+		v.Passed = recoveryHash != nil && a.RecoveryCodeUnused
+	}
+	return v, nil
 }
 
 // totpCode drops the spaces people type in the middle of a code.

@@ -190,9 +190,10 @@ func commonPasswordSet() map[string]struct{} {
 // PasswordPolicy is what a new password must satisfy. Make one with
 // NewPasswordPolicy, then change the fields as needed.
 type PasswordPolicy struct {
-	MinLength    int  // in characters (runes); 0 means 12
-	MaxLength    int  // in characters (runes), to bound hashing cost; 0 means 256
-	RejectCommon bool // refuse passwords from the bundled common-password list
+	MinLength    int    // in characters (runes); 0 means 12
+	MaxLength    int    // in characters (runes), to bound hashing cost; 0 means 256
+	RejectCommon bool   // refuse passwords from the bundled common-password list
+	Field        string // the request field its errors name; "" means password
 
 	common func() map[string]struct{}
 }
@@ -202,44 +203,53 @@ type PasswordPolicy struct {
 // by copies of the policy.
 func NewPasswordPolicy() *PasswordPolicy {
 	return &PasswordPolicy{
-		MinLength:    12,
+		MinLength:    roster.DefaultPasswordMinLength,
 		MaxLength:    256,
 		RejectCommon: true,
 		common:       sync.OnceValue(commonPasswordSet),
 	}
 }
 
-// Check returns an EINVALID error naming the field "password" when pw breaks
-// the policy: too short or too long, a control character, a common password,
-// or equal to or containing one of userInputs (the user's email address or
-// its local part, user name...; inputs shorter than 4 characters are ignored).
+// WithRules returns a copy of p with a tenant's rules: its minimum length
+// and whether common passwords are refused.
+func (p *PasswordPolicy) WithRules(r roster.PasswordRules) *PasswordPolicy {
+	c := *p
+	c.MinLength, c.RejectCommon = r.MinLength, r.RejectCommon
+	return &c
+}
+
+// Check returns an EINVALID error naming the field "password" (or Field)
+// when pw breaks the policy: too short or too long, a control character, a
+// common password, or equal to or containing one of userInputs (the user's
+// email address or its local part, user name...; inputs shorter than 4
+// characters are ignored).
 // The comparisons ignore case.
 func (p *PasswordPolicy) Check(pw string, userInputs ...string) error {
 	minLen, maxLen := p.MinLength, p.MaxLength
 	if minLen <= 0 {
-		minLen = 12
+		minLen = roster.DefaultPasswordMinLength
 	}
 	if maxLen <= 0 {
 		maxLen = 256
 	}
 	if !utf8.ValidString(pw) || strings.ContainsFunc(pw, unicode.IsControl) {
-		return invalidPassword("must not contain control characters")
+		return p.invalid("must not contain control characters")
 	}
 	pw = norm.NFC.String(pw)
 	switch n := utf8.RuneCountInString(pw); {
 	case n > maxLen:
-		return invalidPassword(fmt.Sprintf("must be at most %d characters", maxLen))
+		return p.invalid(fmt.Sprintf("must be at most %d characters", maxLen))
 	case n < minLen:
-		return invalidPassword(fmt.Sprintf("must be at least %d characters", minLen))
+		return p.invalid(fmt.Sprintf("must be at least %d characters", minLen))
 	}
 	lower := strings.ToLower(pw)
 	if p.RejectCommon && p.isCommon(lower) {
-		return invalidPassword("is too common: it appears in lists of leaked passwords")
+		return p.invalid("is too common: it appears in lists of leaked passwords")
 	}
 	for _, in := range userInputs {
 		for _, s := range userInputVariants(in) {
 			if utf8.RuneCountInString(s) >= 4 && strings.Contains(lower, s) {
-				return invalidPassword("must not contain your email address or user name")
+				return p.invalid("must not contain your email address or user name")
 			}
 		}
 	}
@@ -266,6 +276,10 @@ func userInputVariants(in string) []string {
 	return []string{in}
 }
 
-func invalidPassword(msg string) error {
-	return roster.Invalid(roster.FieldError{Field: "password", Message: msg})
+func (p *PasswordPolicy) invalid(msg string) error {
+	field := p.Field
+	if field == "" {
+		field = "password"
+	}
+	return roster.Invalid(roster.FieldError{Field: field, Message: msg})
 }

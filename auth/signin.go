@@ -2,6 +2,7 @@ package auth
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"time"
 
@@ -10,45 +11,54 @@ import (
 )
 
 // SignIn checks passwords and hands out Roster's own tokens: a short-lived
-// access JWT and a rotating refresh token.
+// access JWT and a rotating refresh token. Lockout thresholds, token
+// lifetimes and whether MFA is required come from each tenant's security
+// policy.
 type SignIn struct {
-	creds  roster.CredentialService
-	issuer *Issuer
-	mfa    *MFA // nil: users with a second factor cannot sign in
+	creds    roster.CredentialService
+	policies Policies
+	issuer   *Issuer
+	mfa      *MFA // nil: users with a second factor cannot sign in
 
 	perIP      *ratelimit.Limiter
 	perAccount *ratelimit.Limiter
 
-	// LockAfter failed attempts lock an account for LockFor.
-	LockAfter  int
-	LockFor    time.Duration
-	RefreshTTL time.Duration
-	now        func() time.Time
+	// Passwords holds the rules every tenant's passwords follow; each
+	// tenant's policy sets the minimum length and the common-password check.
+	Passwords *PasswordPolicy
+	// StepUpMaxAge is how recent a sign-in must be for the actions that
+	// need a step-up.
+	StepUpMaxAge time.Duration
+	// Now is the clock sign-in times (auth_time) and their age are read from.
+	Now func() time.Time
+}
+
+// Policies reads tenants' security policies; a roster.TenantService is one.
+type Policies interface {
+	SecurityPolicy(ctx context.Context, tenantID string) (*roster.SecurityPolicy, error)
 }
 
 // Sign-in defaults.
 const (
-	DefaultLockAfter  = 10
-	DefaultLockFor    = 15 * time.Minute
-	DefaultRefreshTTL = 30 * 24 * time.Hour
+	DefaultStepUpMaxAge = 10 * time.Minute
 
 	refreshTokenPrefix = "rrt_"
 )
 
-// NewSignIn returns a SignIn with the default lockout, allowing each
-// address 30 and each account 10 attempts a minute. Users with a second
-// factor pass it through mfa.
-func NewSignIn(creds roster.CredentialService, issuer *Issuer, mfa *MFA) *SignIn {
+// NewSignIn returns a SignIn for the tenants' policies in policies,
+// allowing each address 30 and each account 10 attempts a minute. Users
+// with a second factor pass it through mfa.
+func NewSignIn(creds roster.CredentialService, policies Policies, issuer *Issuer, mfa *MFA) *SignIn {
 	return &SignIn{
-		creds:      creds,
-		issuer:     issuer,
-		mfa:        mfa,
-		perIP:      ratelimit.New(0.5, 30),
-		perAccount: ratelimit.New(10.0/60, 10),
-		LockAfter:  DefaultLockAfter,
-		LockFor:    DefaultLockFor,
-		RefreshTTL: DefaultRefreshTTL,
-		now:        time.Now,
+		creds:        creds,
+		policies:     policies,
+		issuer:       issuer,
+		mfa:          mfa,
+		perIP:        ratelimit.New(0.5, 30),
+		perAccount:   ratelimit.New(10.0/60, 10),
+		Passwords:    NewPasswordPolicy(),
+		StepUpMaxAge: DefaultStepUpMaxAge,
+		Now:          time.Now,
 	}
 }
 
@@ -56,7 +66,11 @@ func NewSignIn(creds roster.CredentialService, issuer *Issuer, mfa *MFA) *SignIn
 type Tokens struct {
 	AccessToken  string
 	ExpiresIn    int
-	RefreshToken string
+	RefreshToken string // "" after a step-up, which keeps the session's
+
+	// EnrolmentOnly says the access token can only enrol a second factor
+	// (or step up): the tenant requires MFA and the session passed none.
+	EnrolmentOnly bool
 }
 
 // errBadCredentials is the one answer to a failed sign-in, whatever the
@@ -88,14 +102,18 @@ func (s *SignIn) Login(ctx context.Context, ip, tenant, username, password strin
 	} else if err != nil {
 		return nil, nil, err
 	}
+	policy, err := s.policies.SecurityPolicy(ctx, l.User.TenantID)
+	if err != nil {
+		return nil, nil, err
+	}
 	ok, _, err := VerifyPassword(l.PasswordHash, password)
 	if err != nil || !ok {
-		if _, ferr := s.creds.RecordLoginFailure(ctx, l.User.TenantID, l.User.ID, s.LockAfter, s.LockFor); ferr != nil {
-			return nil, nil, ferr
+		if err := s.recordFailure(ctx, l.User, policy); err != nil {
+			return nil, nil, err
 		}
 		return nil, nil, errBadCredentials()
 	}
-	now := s.now()
+	now := s.Now()
 	if !l.User.Active || l.Locked(now) {
 		return nil, nil, errBadCredentials()
 	}
@@ -111,8 +129,15 @@ func (s *SignIn) Login(ctx context.Context, ip, tenant, username, password strin
 	if err := s.creds.RecordLogin(ctx, l.User.TenantID, l.User.ID); err != nil {
 		return nil, nil, err
 	}
-	tokens, err := s.issue(ctx, l.User, []string{AMRPassword}, now, "")
+	tokens, err := s.issue(ctx, l.User, policy, []string{AMRPassword}, now, "")
 	return tokens, nil, err
+}
+
+// recordFailure counts a failed sign-in of u towards the lockout of
+// policy.
+func (s *SignIn) recordFailure(ctx context.Context, u *roster.User, policy *roster.SecurityPolicy) error {
+	_, err := s.creds.RecordLoginFailure(ctx, u.TenantID, u.ID, policy.Lockout.MaxAttempts, policy.LockFor())
+	return err
 }
 
 // Refresh spends a refresh token and issues the next access and refresh
@@ -132,7 +157,11 @@ func (s *SignIn) Refresh(ctx context.Context, users roster.UserService, refreshT
 	} else if err != nil {
 		return nil, err
 	}
-	return s.issue(ctx, u, t.AMR, t.AuthTime, t.FamilyID)
+	policy, err := s.policies.SecurityPolicy(ctx, u.TenantID)
+	if err != nil {
+		return nil, err
+	}
+	return s.issue(ctx, u, policy, t.AMR, t.AuthTime, t.FamilyID)
 }
 
 // Logout revokes the session the refresh token belongs to.
@@ -140,23 +169,40 @@ func (s *SignIn) Logout(ctx context.Context, refreshToken string) error {
 	return s.creds.RevokeRefreshFamily(ctx, HashAPIToken(refreshToken))
 }
 
-// issue signs an access token and stores a new refresh token in family
-// ("" starts a new one).
-func (s *SignIn) issue(ctx context.Context, u *roster.User, amr []string, authTime time.Time, family string) (*Tokens, error) {
-	access, expiresIn, err := s.issuer.AccessToken(ctx, u, amr, authTime)
-	if err != nil {
-		return nil, err
-	}
+// issue stores a new refresh token in family ("" starts a new one) and
+// signs an access token of that session, with the lifetimes of policy.
+func (s *SignIn) issue(ctx context.Context, u *roster.User, policy *roster.SecurityPolicy, amr []string, authTime time.Time, family string) (*Tokens, error) {
 	refresh, err := newOpaqueToken(refreshTokenPrefix)
 	if err != nil {
 		return nil, err
 	}
-	err = s.creds.CreateRefreshToken(ctx, &roster.RefreshToken{
+	rt := &roster.RefreshToken{
 		TenantID: u.TenantID, FamilyID: family, UserID: u.ID, Hash: HashAPIToken(refresh),
-		AMR: amr, AuthTime: authTime, ExpiresAt: s.now().Add(s.RefreshTTL),
-	})
+		AMR: amr, AuthTime: authTime, ExpiresAt: s.Now().Add(policy.RefreshTokenTTL()),
+	}
+	if err := s.creds.CreateRefreshToken(ctx, rt); err != nil {
+		return nil, err
+	}
+	tokens, err := s.access(ctx, u, policy, amr, authTime, rt.FamilyID)
 	if err != nil {
 		return nil, err
 	}
-	return &Tokens{AccessToken: access, ExpiresIn: expiresIn, RefreshToken: refresh}, nil
+	tokens.RefreshToken = refresh
+	return tokens, nil
+}
+
+// access signs an access token for a session. Where the tenant requires
+// MFA, a session that passed none gets an enrolment-only token: this is
+// decided at each issue, so a refresh follows the policy of the moment.
+func (s *SignIn) access(ctx context.Context, u *roster.User, policy *roster.SecurityPolicy, amr []string, authTime time.Time, session string) (*Tokens, error) {
+	g := Grant{AMR: amr, AuthTime: authTime, Session: session, TTL: policy.AccessTokenTTL()}
+	enrolmentOnly := policy.MFARequired && !slices.Contains(amr, AMRMFA)
+	if enrolmentOnly {
+		g.Scopes = []string{string(roster.PermMFAEnroll)}
+	}
+	access, expiresIn, err := s.issuer.AccessToken(ctx, u, g)
+	if err != nil {
+		return nil, err
+	}
+	return &Tokens{AccessToken: access, ExpiresIn: expiresIn, EnrolmentOnly: enrolmentOnly}, nil
 }

@@ -69,46 +69,29 @@ func (s *SignIn) VerifyMFA(ctx context.Context, mfaToken, method, code string) (
 	if m == nil {
 		return nil, roster.Errorf(roster.EUNAVAILABLE, "sign-in with a second factor is not available")
 	}
-	var factor string
-	switch method {
-	case roster.MFATOTP:
-		factor = AMROTP
-	case roster.MFARecoveryCode:
-		factor = AMRRecoveryCode
-	case roster.MFASMS, roster.MFAEmail:
-		return nil, roster.Invalid(roster.FieldError{Field: "method", Message: method + " is not available yet"})
-	default:
-		return nil, roster.Invalid(roster.FieldError{Field: "method", Message: "must be totp or recovery_code"})
+	factor, err := factorAMR(method)
+	if err != nil {
+		return nil, err
 	}
 	if !strings.HasPrefix(mfaToken, mfaTokenPrefix) {
 		return nil, errChallengeGone()
 	}
-	var recoveryHash []byte
-	if method == roster.MFARecoveryCode && normalizeCode(code) != "" {
-		recoveryHash = m.codes.HashCode(code)
-	}
+	recoveryHash := m.recoveryCodeHash(method, code)
 	now := m.Now()
 	var (
 		attempt       roster.MFAAttempt
 		passed, wrong bool
 	)
-	err := m.store.AttemptMFAChallenge(ctx, HashAPIToken(mfaToken), method, recoveryHash,
+	err = m.store.AttemptMFAChallenge(ctx, HashAPIToken(mfaToken), method, recoveryHash,
 		func(a *roster.MFAAttempt) (roster.MFAVerdict, error) {
 			attempt = *a
 			c, l := a.Challenge, a.Login
 			if !now.Before(c.ExpiresAt) || c.FailedAttempts >= m.MaxAttempts || !l.User.Active || l.Locked(now) {
 				return roster.MFAVerdict{Burn: true}, nil
 			}
-			var v roster.MFAVerdict
-			switch {
-			case method == roster.MFATOTP && a.TOTP != nil:
-				secret, err := m.openTOTP(a.TOTP.Secret, c.TenantID, c.UserID)
-				if err != nil {
-					return v, err
-				}
-				v.Step, v.Passed = VerifyTOTP(secret, totpCode(code), now, a.TOTP.LastStep)
-			case method == roster.MFARecoveryCode:
-				v.Passed = recoveryHash != nil && a.RecoveryCodeUnused
+			v, err := m.check(a, c.TenantID, c.UserID, method, code, recoveryHash, now)
+			if err != nil {
+				return v, err
 			}
 			passed, wrong = v.Passed, !v.Passed
 			v.Burn = wrong && c.FailedAttempts+1 >= m.MaxAttempts
@@ -117,21 +100,39 @@ func (s *SignIn) VerifyMFA(ctx context.Context, mfaToken, method, code string) (
 	if err != nil {
 		return nil, err
 	}
+	if !passed && !wrong {
+		return nil, errChallengeGone()
+	}
 	u := attempt.Login.User
+	policy, err := s.policies.SecurityPolicy(ctx, u.TenantID)
+	if err != nil {
+		return nil, err
+	}
 	if wrong {
-		if _, err := s.creds.RecordLoginFailure(ctx, u.TenantID, u.ID, s.LockAfter, s.LockFor); err != nil {
+		if err := s.recordFailure(ctx, u, policy); err != nil {
 			return nil, err
 		}
 		return nil, roster.Errorf(roster.EUNAUTHORIZED, "the code is wrong")
-	}
-	if !passed {
-		return nil, errChallengeGone()
 	}
 	if err := s.creds.RecordLogin(ctx, u.TenantID, u.ID); err != nil {
 		return nil, err
 	}
 	amr := append(slices.Clone(attempt.Challenge.AMR), factor, AMRMFA)
-	return s.issue(ctx, u, amr, attempt.Challenge.AuthTime, "")
+	return s.issue(ctx, u, policy, amr, attempt.Challenge.AuthTime, "")
+}
+
+// factorAMR returns the RFC 8176 method a second factor adds to a session.
+// EINVALID naming "method" for one that cannot be used to sign in.
+func factorAMR(method string) (string, error) {
+	switch method {
+	case roster.MFATOTP:
+		return AMROTP, nil
+	case roster.MFARecoveryCode:
+		return AMRRecoveryCode, nil
+	case roster.MFASMS, roster.MFAEmail:
+		return "", roster.Invalid(roster.FieldError{Field: "method", Message: method + " is not available yet"})
+	}
+	return "", roster.Invalid(roster.FieldError{Field: "method", Message: "must be totp or recovery_code"})
 }
 
 // errChallengeGone answers a second-factor attempt with no challenge to

@@ -31,6 +31,7 @@ const (
 	actionLocked          = "user.locked"
 	actionUnlocked        = "user.unlocked"
 	actionPasswordSet     = "user.password_set"
+	actionPasswordChanged = "user.password_changed"
 	actionRefreshReplayed = "session.refresh_replayed"
 )
 
@@ -53,6 +54,21 @@ func (s *CredentialService) FindLogin(ctx context.Context, tenant, username stri
 		  AND (lower(user_name) = lower($3) OR lower(email) = lower($3))
 		ORDER BY lower(user_name) = lower($3) DESC
 		LIMIT 1`, tenantID, tenant, username).
+		Scan(loginFields(&l)...)
+	if err != nil {
+		return nil, notFound(translate(err), "user")
+	}
+	return &l, nil
+}
+
+// FindLoginByID returns the sign-in state of one user of the tenant.
+// ENOTFOUND.
+func (s *CredentialService) FindLoginByID(ctx context.Context, tenantID, userID string) (*roster.Login, error) {
+	if !isUUID(tenantID) || !isUUID(userID) {
+		return nil, roster.Errorf(roster.ENOTFOUND, "user not found")
+	}
+	var l roster.Login
+	err := s.db.db.QueryRowContext(ctx, `SELECT `+loginColumns+` FROM users WHERE tenant_id = $1 AND id = $2`, tenantID, userID).
 		Scan(loginFields(&l)...)
 	if err != nil {
 		return nil, notFound(translate(err), "user")
@@ -129,6 +145,46 @@ func (s *CredentialService) SetPassword(ctx context.Context, tenantID string, by
 			return err
 		}
 		return insertAudit(ctx, tx, now, tenantID, by, actionPasswordSet, "user", userID, map[string]any{})
+	})
+}
+
+// ChangePassword stores a new password hash and ends the user's other
+// sessions. ENOTFOUND.
+func (s *CredentialService) ChangePassword(ctx context.Context, tenantID string, by roster.Actor, userID, hash, keepFamily string) error {
+	if !isUUID(userID) {
+		return roster.Errorf(roster.ENOTFOUND, "user not found")
+	}
+	var keep any // NULL keeps no family, and never fails the uuid comparison
+	if isUUID(keepFamily) {
+		keep = keepFamily
+	}
+	return s.db.inTx(ctx, func(tx *sqlx.Tx) error {
+		now := s.db.now()
+		res, err := tx.ExecContext(ctx, `
+			UPDATE users SET password_hash = $3, updated_at = $4, version = version + 1
+			WHERE tenant_id = $1 AND id = $2`, tenantID, userID, hash, now)
+		if err := rowAffected(res, err, "user"); err != nil {
+			return err
+		}
+		var revoked int
+		err = tx.QueryRowContext(ctx, `
+			WITH revoked AS (
+			    UPDATE refresh_tokens SET revoked_at = $3
+			    WHERE tenant_id = $1 AND user_id = $2 AND revoked_at IS NULL
+			      AND family_id IS DISTINCT FROM $4::uuid
+			    RETURNING family_id
+			)
+			SELECT count(DISTINCT family_id) FROM revoked`, tenantID, userID, now, keep).Scan(&revoked)
+		if err != nil {
+			return translate(err)
+		}
+		// A sign-in that passed the old password must not finish with its
+		// second factor.
+		if err := deleteMFAState(ctx, tx, tenantID, userID, "mfa_challenges"); err != nil {
+			return err
+		}
+		return insertAudit(ctx, tx, now, tenantID, by, actionPasswordChanged, "user", userID,
+			map[string]any{"sessions_revoked": revoked})
 	})
 }
 

@@ -64,7 +64,7 @@ func (s *MFAService) AttemptMFAChallenge(ctx context.Context, tokenHash []byte, 
 			return err
 		}
 		c := a.Challenge
-		if err := readFactor(ctx, tx, &a, method, recoveryCodeHash); err != nil {
+		if err := readFactor(ctx, tx, &a, c.TenantID, c.UserID, method, recoveryCodeHash); err != nil {
 			return err
 		}
 		verdict, err := check(&a)
@@ -77,31 +77,38 @@ func (s *MFAService) AttemptMFAChallenge(ctx context.Context, tokenHash []byte, 
 		if _, err := tx.ExecContext(ctx, `DELETE FROM mfa_challenges WHERE tenant_id = $1 AND id = $2`, c.TenantID, c.ID); err != nil {
 			return translate(err)
 		}
-		switch method {
-		case roster.MFATOTP:
-			_, err = tx.ExecContext(ctx, `
-				UPDATE mfa_methods SET last_step = $3, last_used_at = $4
-				WHERE tenant_id = $1 AND user_id = $2 AND type = 'totp'`, c.TenantID, c.UserID, verdict.Step, now)
-			return translate(err)
-		case roster.MFARecoveryCode:
-			return spendRecoveryCode(ctx, tx, now, c, recoveryCodeHash)
-		}
-		return nil
+		return spendFactor(ctx, tx, now, c.TenantID, signInActor, c.UserID, method, verdict.Step, recoveryCodeHash,
+			map[string]any{"challenge_id": c.ID})
 	})
+}
+
+// spendFactor records the use of a second factor that passed: a TOTP step
+// becomes the last one accepted, a recovery code is used up (audited with
+// the details and the number left).
+func spendFactor(ctx context.Context, tx *sqlx.Tx, now time.Time, tenantID string, by roster.Actor, userID, method string, step int64, recoveryCodeHash []byte, details map[string]any) error {
+	switch method {
+	case roster.MFATOTP:
+		_, err := tx.ExecContext(ctx, `
+			UPDATE mfa_methods SET last_step = $3, last_used_at = $4
+			WHERE tenant_id = $1 AND user_id = $2 AND type = 'totp'`, tenantID, userID, step, now)
+		return translate(err)
+	case roster.MFARecoveryCode:
+		return spendRecoveryCode(ctx, tx, now, tenantID, by, userID, recoveryCodeHash, details)
+	}
+	return nil
 }
 
 // readFactor reads into a what the check of a try with method needs: the
 // user's verified TOTP method, locked, or whether the recovery code typed
 // is an unused one of theirs.
-func readFactor(ctx context.Context, tx *sqlx.Tx, a *roster.MFAAttempt, method string, recoveryCodeHash []byte) error {
-	c := a.Challenge
+func readFactor(ctx context.Context, tx *sqlx.Tx, a *roster.MFAAttempt, tenantID, userID, method string, recoveryCodeHash []byte) error {
 	switch method {
 	case roster.MFATOTP:
 		m := roster.MFAMethod{Type: roster.MFATOTP, Verified: true}
 		err := tx.QueryRowContext(ctx, `
 			SELECT secret, last_step, created_at, verified_at, last_used_at
 			FROM mfa_methods WHERE tenant_id = $1 AND user_id = $2 AND type = 'totp' AND verified
-			FOR UPDATE`, c.TenantID, c.UserID).
+			FOR UPDATE`, tenantID, userID).
 			Scan(&m.Secret, &m.LastStep, &m.CreatedAt, &m.VerifiedAt, &m.LastUsedAt)
 		if errors.Is(err, sql.ErrNoRows) {
 			return nil
@@ -113,7 +120,7 @@ func readFactor(ctx context.Context, tx *sqlx.Tx, a *roster.MFAAttempt, method s
 		err := tx.QueryRowContext(ctx, `
 			SELECT EXISTS (SELECT 1 FROM recovery_codes
 			               WHERE tenant_id = $1 AND user_id = $2 AND code_hash = $3 AND used_at IS NULL)`,
-			c.TenantID, c.UserID, recoveryCodeHash).Scan(&a.RecoveryCodeUnused)
+			tenantID, userID, recoveryCodeHash).Scan(&a.RecoveryCodeUnused)
 		return translate(err)
 	}
 	return nil
@@ -154,8 +161,9 @@ func recordChallengeFailure(ctx context.Context, tx *sqlx.Tx, now time.Time, c *
 		map[string]any{"challenge_id": c.ID, "method": method, "failed_attempts": c.FailedAttempts + 1})
 }
 
-// spendRecoveryCode marks the code used and audits it with the number left.
-func spendRecoveryCode(ctx context.Context, tx *sqlx.Tx, now time.Time, c *roster.MFAChallenge, hash []byte) error {
+// spendRecoveryCode marks the code used and audits it with the details and
+// the number left.
+func spendRecoveryCode(ctx context.Context, tx *sqlx.Tx, now time.Time, tenantID string, by roster.Actor, userID string, hash []byte, details map[string]any) error {
 	var remaining int
 	err := tx.QueryRowContext(ctx, `
 		WITH spent AS (
@@ -165,10 +173,10 @@ func spendRecoveryCode(ctx context.Context, tx *sqlx.Tx, now time.Time, c *roste
 		)
 		SELECT count(*) FROM recovery_codes
 		WHERE tenant_id = $1 AND user_id = $2 AND used_at IS NULL AND code_hash NOT IN (SELECT code_hash FROM spent)`,
-		c.TenantID, c.UserID, hash, now).Scan(&remaining)
+		tenantID, userID, hash, now).Scan(&remaining)
 	if err != nil {
 		return translate(err)
 	}
-	return insertAudit(ctx, tx, now, c.TenantID, signInActor, roster.ActionMFARecoveryCodeUsed, "user", c.UserID,
-		map[string]any{"challenge_id": c.ID, "remaining": remaining})
+	details["remaining"] = remaining
+	return insertAudit(ctx, tx, now, tenantID, by, roster.ActionMFARecoveryCodeUsed, "user", userID, details)
 }

@@ -4,6 +4,9 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
+
+	"github.com/rosterhq/roster/auth"
 )
 
 // Config is the service's settings, read from the environment.
@@ -17,6 +20,10 @@ type Config struct {
 	MaxBodyBytes int64   // ROSTER_MAX_BODY_BYTES
 	DebugAddr    string  // ROSTER_DEBUG_ADDR: serve net/http/pprof there (keep it on localhost)
 	SCIMRate     float64 // ROSTER_SCIM_RATE_LIMIT: SCIM requests a second per token, default 2000
+
+	// StepUpMaxAge is ROSTER_STEP_UP_MAX_AGE, a Go duration (default 10m):
+	// how recent a sign-in must be for changes that need a step-up.
+	StepUpMaxAge time.Duration
 
 	// Env is ROSTER_ENV: "development" (the default) or "production". In
 	// production Roster insists on ROSTER_ENCRYPTION_KEY and
@@ -72,6 +79,14 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 			return c, fmt.Errorf("ROSTER_SCIM_RATE_LIMIT must be a positive number of requests a second, not %q", v)
 		}
 		c.SCIMRate = n
+	}
+	c.StepUpMaxAge = auth.DefaultStepUpMaxAge
+	if v := getenv("ROSTER_STEP_UP_MAX_AGE"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < time.Second || d > 24*time.Hour {
+			return c, fmt.Errorf("ROSTER_STEP_UP_MAX_AGE must be a duration from 1s to 24h, such as 10m, not %q", v)
+		}
+		c.StepUpMaxAge = d
 	}
 	if c.JWKSURL != "" && (c.JWTIssuer == "" || c.JWTAudience == "") {
 		return c, fmt.Errorf("ROSTER_JWKS_URL needs ROSTER_JWT_ISSUER and ROSTER_JWT_AUDIENCE")

@@ -130,16 +130,18 @@ func (m *Main) handler(ctx context.Context) (http.Handler, error) {
 	if err != nil {
 		return nil, fmt.Errorf("SCIM server: %w", err)
 	}
-	mfa := auth.NewMFA(store.NewMFAService(m.DB), users, box, codes)
+	tenants := store.NewTenantService(m.DB)
+	mfa := auth.NewMFA(store.NewMFAService(m.DB), users, tenants, box, codes)
+	signIn := auth.NewSignIn(creds, tenants, issuer, mfa)
+	signIn.StepUpMaxAge = m.Config.StepUpMaxAge
 	srv := &api.Server{
 		Users:        users,
 		Audit:        store.NewAuditService(m.DB),
 		Tokens:       store.NewTokenService(m.DB),
-		Tenants:      store.NewTenantService(m.DB),
+		Tenants:      tenants,
 		Creds:        creds,
-		SignIn:       auth.NewSignIn(creds, issuer, mfa),
+		SignIn:       signIn,
 		MFA:          mfa,
-		Passwords:    auth.NewPasswordPolicy(),
 		Keys:         keys,
 		Issuer:       issuer,
 		Auth:         authenticator,

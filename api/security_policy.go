@@ -1,0 +1,84 @@
+package api
+
+import (
+	"net/http"
+
+	"github.com/rosterhq/roster"
+)
+
+// getSecurityPolicy serves GET /tenant/security-policy: the caller's
+// tenant's policy, defaults included.
+func (s *Server) getSecurityPolicy(w http.ResponseWriter, r *http.Request) {
+	if err := onlyParams(r.URL.Query()); err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	p, err := s.Tenants.SecurityPolicy(r.Context(), tenantID(r))
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, p)
+}
+
+// putSecurityPolicy serves PUT /tenant/security-policy: the whole policy,
+// every field required.
+func (s *Server) putSecurityPolicy(w http.ResponseWriter, r *http.Request) {
+	body, err := decodeObject(r)
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	p := decodeSecurityPolicy(body)
+	if err := body.err(); err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	if err := s.Tenants.SetSecurityPolicy(r.Context(), tenantID(r), actor(r), p); err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, p)
+}
+
+// decodeSecurityPolicy reads a whole policy from body, reporting absent,
+// unknown and mistyped fields on body; the policy checks the values.
+func decodeSecurityPolicy(body *object) *roster.SecurityPolicy {
+	fields := []string{"mfa_required", "allowed_methods", "password", "lockout", "session"}
+	body.only(fields...)
+	body.need(fields...)
+	var p roster.SecurityPolicy
+	setBool(&p.MFARequired, body.bool("mfa_required"))
+	p.AllowedMethods = body.strings("allowed_methods")
+	if o := body.object("password"); o != nil {
+		o.only("min_length", "reject_common")
+		o.need("min_length", "reject_common")
+		setInt(&p.Password.MinLength, o.int("min_length"))
+		setBool(&p.Password.RejectCommon, o.bool("reject_common"))
+	}
+	if o := body.object("lockout"); o != nil {
+		o.only("max_attempts", "duration_minutes")
+		o.need("max_attempts", "duration_minutes")
+		setInt(&p.Lockout.MaxAttempts, o.int("max_attempts"))
+		setInt(&p.Lockout.DurationMinutes, o.int("duration_minutes"))
+	}
+	if o := body.object("session"); o != nil {
+		o.only("access_token_minutes", "refresh_token_days")
+		o.need("access_token_minutes", "refresh_token_days")
+		setInt(&p.Session.AccessTokenMinutes, o.int("access_token_minutes"))
+		setInt(&p.Session.RefreshTokenDays, o.int("refresh_token_days"))
+	}
+	return &p
+}
+
+func setBool(dst *bool, v *bool) {
+	if v != nil {
+		*dst = *v
+	}
+}
+
+func setInt(dst *int, v *int) {
+	if v != nil {
+		*dst = *v
+	}
+}

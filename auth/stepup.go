@@ -1,0 +1,154 @@
+package auth
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/rosterhq/roster"
+)
+
+// StepUpRule says who may do an action that needs a step-up (RFC 9470)
+// besides a user whose sign-in passed a second factor (amr "mfa") within
+// StepUpMaxAge.
+type StepUpRule struct {
+	// APITokens lets API tokens through. They are credentials of their
+	// own, made by an admin and shown once, with no sign-in that could be
+	// recent: a rule that refuses them refuses them for good (EFORBIDDEN).
+	APITokens bool
+
+	// PasswordWithoutMFA lets a user who has no verified second factor,
+	// and so cannot step up, through with a password sign-in (amr "pwd")
+	// within StepUpMaxAge: otherwise no one could ever enrol a first one.
+	PasswordWithoutMFA bool
+}
+
+// RequireStepUp returns nil when p may do an action of rule. The sign-in
+// of a user's JWT, Roster's own or the identity provider's, is judged by
+// its amr and auth_time claims. EFORBIDDEN for an API token the rule does
+// not let through; ESTEPUP when the sign-in is too old or too weak, its
+// message saying what would do.
+func (s *SignIn) RequireStepUp(ctx context.Context, p *roster.Principal, rule StepUpRule) error {
+	if p.Kind == roster.PrincipalAPIToken {
+		if rule.APITokens {
+			return nil
+		}
+		return roster.Errorf(roster.EFORBIDDEN, "an API token cannot do this: it needs the user's own recent sign-in")
+	}
+	recent := !p.AuthTime.IsZero() && s.Now().Sub(p.AuthTime) <= s.StepUpMaxAge
+	if recent && slices.Contains(p.AMR, AMRMFA) {
+		return nil
+	}
+	within := "within the last " + maxAgeText(s.StepUpMaxAge)
+	var st *roster.MFAStatus // nil when the token names no Roster user
+	if p.UserID != "" && s.mfa != nil {
+		var err error
+		st, err = s.mfa.Status(ctx, p.TenantID, p.UserID)
+		if err != nil && roster.ErrorCode(err) != roster.ENOTFOUND {
+			return err
+		}
+	}
+	hasMFA := st != nil && len(st.Methods) > 0
+	if st != nil && !hasMFA && rule.PasswordWithoutMFA {
+		if recent && slices.Contains(p.AMR, AMRPassword) {
+			return nil
+		}
+		return roster.Errorf(roster.ESTEPUP, "this needs a sign-in with your password %s: sign in again", within)
+	}
+	own := s.issuer != nil && p.Issuer == s.issuer.URL()
+	switch {
+	case !own:
+		return roster.Errorf(roster.ESTEPUP, "this needs a sign-in with a second factor %s: sign in again with one at your identity provider", within)
+	case hasMFA:
+		return roster.Errorf(roster.ESTEPUP, "this needs a sign-in with a second factor %s: step up at POST /api/v1/auth/step-up", within)
+	}
+	return roster.Errorf(roster.ESTEPUP, "this needs a sign-in with a second factor %s: enrol one at POST /api/v1/me/mfa/totp, then step up", within)
+}
+
+// maxAgeText writes d for people: "10 minutes", "90 seconds".
+func maxAgeText(d time.Duration) string {
+	if d%time.Minute == 0 {
+		if d == time.Minute {
+			return "minute"
+		}
+		return fmt.Sprintf("%d minutes", int(d/time.Minute))
+	}
+	return fmt.Sprintf("%d seconds", int(d.Seconds()))
+}
+
+// StepUp raises the session of p with a second factor of p's user: a TOTP
+// code later than the last one used, or an unused recovery code, which it
+// spends. It answers a new access token of the same session whose
+// auth_time is now and whose amr adds the factor and "mfa"; the session's
+// refresh token stays as it was (Tokens.RefreshToken is ""). EFORBIDDEN
+// unless p is a Roster user token; EINVALID naming "method" as VerifyMFA
+// does, or "code" for a wrong code, which counts towards the lockout;
+// ECONFLICT when the user has no such factor; ETOOMANY when over the rate
+// or while the account is locked.
+func (s *SignIn) StepUp(ctx context.Context, p *roster.Principal, by roster.Actor, method, code string) (*Tokens, error) {
+	if p.Kind != roster.PrincipalUser || p.Issuer != s.issuer.URL() || p.UserID == "" {
+		return nil, roster.Errorf(roster.EFORBIDDEN,
+			"only a Roster sign-in steps up here: API tokens cannot, and an identity provider's token steps up at that provider")
+	}
+	m := s.mfa
+	if m == nil {
+		return nil, roster.Errorf(roster.EUNAVAILABLE, "step-up is not available")
+	}
+	factor, err := factorAMR(method)
+	if err != nil {
+		return nil, err
+	}
+	if ok, wait := s.perAccount.Allow("step-up/" + p.TenantID + "/" + p.UserID); !ok {
+		return nil, &roster.Error{Code: roster.ETOOMANY, Message: "too many step-up attempts: try again later", RetryAfter: wait}
+	}
+	recoveryHash := m.recoveryCodeHash(method, code)
+	now, totpNow := s.Now(), m.Now()
+	var (
+		login                     roster.Login
+		passed, missing, isLocked bool
+	)
+	err = m.store.AttemptStepUp(ctx, p.TenantID, by, p.UserID, method, recoveryHash,
+		func(a *roster.MFAAttempt) (roster.MFAVerdict, error) {
+			login = *a.Login
+			switch {
+			case a.Login.Locked(now):
+				isLocked = true
+				return roster.MFAVerdict{}, nil
+			case method == roster.MFATOTP && a.TOTP == nil, method == roster.MFARecoveryCode && a.Login.RecoveryCodes == 0:
+				missing = true
+				return roster.MFAVerdict{}, nil
+			}
+			v, err := m.check(a, p.TenantID, p.UserID, method, code, recoveryHash, totpNow)
+			passed = v.Passed
+			return v, err
+		})
+	switch {
+	case err != nil:
+		return nil, err
+	case isLocked:
+		return nil, &roster.Error{Code: roster.ETOOMANY, Message: "the account is locked after too many failed attempts: try again later",
+			RetryAfter: login.LockedUntil.Sub(now)}
+	case missing && method == roster.MFATOTP:
+		return nil, roster.Errorf(roster.ECONFLICT, "you have no verified TOTP authenticator")
+	case missing:
+		return nil, roster.Errorf(roster.ECONFLICT, "you have no unused recovery codes")
+	}
+	policy, err := s.policies.SecurityPolicy(ctx, p.TenantID)
+	if err != nil {
+		return nil, err
+	}
+	if !passed {
+		if err := s.recordFailure(ctx, login.User, policy); err != nil {
+			return nil, err
+		}
+		return nil, roster.Invalid(roster.FieldError{Field: "code", Message: "is wrong, or already used"})
+	}
+	amr := slices.Clone(p.AMR)
+	for _, ref := range []string{factor, AMRMFA} {
+		if !slices.Contains(amr, ref) {
+			amr = append(amr, ref)
+		}
+	}
+	return s.access(ctx, login.User, policy, amr, now, p.SessionID)
+}

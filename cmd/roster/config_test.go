@@ -1,0 +1,28 @@
+package main
+
+import (
+	"testing"
+	"time"
+)
+
+func TestStepUpMaxAgeConfig(t *testing.T) {
+	env := func(v string) func(string) string {
+		return func(name string) string {
+			if name == "ROSTER_STEP_UP_MAX_AGE" {
+				return v
+			}
+			return ""
+		}
+	}
+	for v, want := range map[string]time.Duration{"": 10 * time.Minute, "5m": 5 * time.Minute, "90s": 90 * time.Second} {
+		c, err := ConfigFromEnv(env(v))
+		if err != nil || c.StepUpMaxAge != want {
+			t.Errorf("ROSTER_STEP_UP_MAX_AGE=%q: %v (%v), want %v", v, c.StepUpMaxAge, err, want)
+		}
+	}
+	for _, v := range []string{"10", "-5m", "0s", "25h", "soon"} {
+		if _, err := ConfigFromEnv(env(v)); err == nil {
+			t.Errorf("ROSTER_STEP_UP_MAX_AGE=%q was accepted", v)
+		}
+	}
+}

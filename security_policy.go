@@ -1,0 +1,137 @@
+package roster
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+)
+
+// SecurityPolicy is a tenant's rules for passwords, lockout, sessions and
+// second factors. Its JSON form is the one stored in the tenant's settings
+// and the one the REST API shows.
+type SecurityPolicy struct {
+	// MFARequired makes a user without a verified second factor enrol one
+	// before anything else: their sign-in gets an enrolment-only token.
+	MFARequired bool `json:"mfa_required"`
+	// AllowedMethods are the methods users may enrol; factors enrolled
+	// before a method was disallowed keep working.
+	AllowedMethods []string      `json:"allowed_methods"`
+	Password       PasswordRules `json:"password"`
+	Lockout        LockoutRules  `json:"lockout"`
+	Session        SessionRules  `json:"session"`
+}
+
+// PasswordRules are what a new password must satisfy, beyond the rules
+// every tenant has (a maximum length, no control characters, not the user's
+// email or name).
+type PasswordRules struct {
+	MinLength    int  `json:"min_length"` // in characters
+	RejectCommon bool `json:"reject_common"`
+}
+
+// LockoutRules lock an account after MaxAttempts failed sign-ins in a row
+// (wrong passwords or second-factor codes) for DurationMinutes.
+type LockoutRules struct {
+	MaxAttempts     int `json:"max_attempts"`
+	DurationMinutes int `json:"duration_minutes"`
+}
+
+// SessionRules are the lifetimes of the tokens sign-in issues.
+type SessionRules struct {
+	AccessTokenMinutes int `json:"access_token_minutes"`
+	RefreshTokenDays   int `json:"refresh_token_days"`
+}
+
+// Security policy defaults: a tenant that never set a policy has these.
+const (
+	DefaultPasswordMinLength  = 12
+	DefaultLockoutAttempts    = 10
+	DefaultLockoutMinutes     = 15
+	DefaultAccessTokenMinutes = 15
+	DefaultRefreshTokenDays   = 30
+)
+
+// Bounds of the security policy's numbers.
+const (
+	MinPasswordLength, MaxPasswordLength         = 8, 128
+	MinLockoutAttempts, MaxLockoutAttempts       = 3, 100
+	MinLockoutMinutes, MaxLockoutMinutes         = 1, 1440
+	MinAccessTokenMinutes, MaxAccessTokenMinutes = 5, 60
+	MinRefreshTokenDays, MaxRefreshTokenDays     = 1, 90
+)
+
+// DefaultSecurityPolicy returns the policy of a tenant that has not set one.
+func DefaultSecurityPolicy() *SecurityPolicy {
+	return &SecurityPolicy{
+		AllowedMethods: MFAMethods(),
+		Password:       PasswordRules{MinLength: DefaultPasswordMinLength, RejectCommon: true},
+		Lockout:        LockoutRules{MaxAttempts: DefaultLockoutAttempts, DurationMinutes: DefaultLockoutMinutes},
+		Session:        SessionRules{AccessTokenMinutes: DefaultAccessTokenMinutes, RefreshTokenDays: DefaultRefreshTokenDays},
+	}
+}
+
+// Validate checks every rule of the policy and names each field at fault,
+// nested fields as "password.min_length".
+func (p *SecurityPolicy) Validate() error {
+	var fields []FieldError
+	add := func(field, msg string) { fields = append(fields, FieldError{Field: field, Message: msg}) }
+
+	seen := map[string]bool{}
+	for _, m := range p.AllowedMethods {
+		switch {
+		case !IsMFAMethod(m):
+			add("allowed_methods", fmt.Sprintf("%q is not a method: use %s", m, strings.Join(MFAMethods(), ", ")))
+		case seen[m]:
+			add("allowed_methods", fmt.Sprintf("names %s twice", m))
+		}
+		seen[m] = true
+	}
+	switch {
+	case len(p.AllowedMethods) == 0:
+		add("allowed_methods", "must name at least one method")
+	case p.MFARequired && !seen[MFATOTP]:
+		// TOTP is the only method users can enrol yet: requiring MFA
+		// without it would leave new users nothing to enrol.
+		add("allowed_methods", "must include totp while mfa_required is true")
+	}
+	for _, r := range []struct {
+		field     string
+		v, lo, hi int
+	}{
+		{"password.min_length", p.Password.MinLength, MinPasswordLength, MaxPasswordLength},
+		{"lockout.max_attempts", p.Lockout.MaxAttempts, MinLockoutAttempts, MaxLockoutAttempts},
+		{"lockout.duration_minutes", p.Lockout.DurationMinutes, MinLockoutMinutes, MaxLockoutMinutes},
+		{"session.access_token_minutes", p.Session.AccessTokenMinutes, MinAccessTokenMinutes, MaxAccessTokenMinutes},
+		{"session.refresh_token_days", p.Session.RefreshTokenDays, MinRefreshTokenDays, MaxRefreshTokenDays},
+	} {
+		if r.v < r.lo || r.v > r.hi {
+			add(r.field, fmt.Sprintf("must be from %d to %d", r.lo, r.hi))
+		}
+	}
+	if len(fields) > 0 {
+		return Invalid(fields...)
+	}
+	return nil
+}
+
+// AllowsMethod reports whether users may enrol method.
+func (p *SecurityPolicy) AllowsMethod(method string) bool {
+	return slices.Contains(p.AllowedMethods, method)
+}
+
+// LockFor is how long a lockout lasts.
+func (p *SecurityPolicy) LockFor() time.Duration {
+	return time.Duration(p.Lockout.DurationMinutes) * time.Minute
+}
+
+// AccessTokenTTL is how long an access token lives.
+func (p *SecurityPolicy) AccessTokenTTL() time.Duration {
+	return time.Duration(p.Session.AccessTokenMinutes) * time.Minute
+}
+
+// RefreshTokenTTL is how long a refresh token lives; each refresh issues
+// the next with a lifetime of its own.
+func (p *SecurityPolicy) RefreshTokenTTL() time.Duration {
+	return time.Duration(p.Session.RefreshTokenDays) * 24 * time.Hour
+}

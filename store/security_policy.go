@@ -1,0 +1,66 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+
+	"github.com/jmoiron/sqlx"
+
+	"github.com/rosterhq/roster"
+)
+
+// securityPolicyKey is where a tenant's security policy lives in its
+// settings.
+const securityPolicyKey = "security_policy"
+
+// SecurityPolicy returns the tenant's security policy, with the defaults
+// for fields it never set. ENOTFOUND.
+func (s *TenantService) SecurityPolicy(ctx context.Context, tenantID string) (*roster.SecurityPolicy, error) {
+	return securityPolicy(ctx, s.db.db, tenantID, false)
+}
+
+func securityPolicy(ctx context.Context, q sqlx.QueryerContext, tenantID string, forUpdate bool) (*roster.SecurityPolicy, error) {
+	if !isUUID(tenantID) {
+		return nil, roster.Errorf(roster.ENOTFOUND, "tenant not found")
+	}
+	query := `SELECT coalesce(settings -> '` + securityPolicyKey + `', '{}') FROM tenants WHERE id = $1`
+	if forUpdate {
+		query += ` FOR UPDATE`
+	}
+	var raw []byte
+	if err := q.QueryRowxContext(ctx, query, tenantID).Scan(&raw); err != nil {
+		return nil, notFound(translate(err), "tenant")
+	}
+	p := roster.DefaultSecurityPolicy()
+	if err := json.Unmarshal(raw, p); err != nil {
+		return nil, fmt.Errorf("decode the security policy of tenant %s: %w", tenantID, err)
+	}
+	return p, nil
+}
+
+// SetSecurityPolicy validates and stores the policy, audited with the
+// policy before and after. EINVALID, ENOTFOUND.
+func (s *TenantService) SetSecurityPolicy(ctx context.Context, tenantID string, by roster.Actor, p *roster.SecurityPolicy) error {
+	if err := p.Validate(); err != nil {
+		return err
+	}
+	raw, err := json.Marshal(p)
+	if err != nil {
+		return fmt.Errorf("encode the security policy: %w", err)
+	}
+	return s.db.inTx(ctx, func(tx *sqlx.Tx) error {
+		now := s.db.now()
+		old, err := securityPolicy(ctx, tx, tenantID, true)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `
+			UPDATE tenants SET settings = jsonb_set(settings, '{`+securityPolicyKey+`}', $2), updated_at = $3 WHERE id = $1`,
+			tenantID, string(raw), now); err != nil {
+			return translate(err)
+		}
+		return insertAudit(ctx, tx, now, tenantID, by, roster.ActionTenantUpdated, "tenant", tenantID,
+			map[string]any{securityPolicyKey: map[string]any{"from": old, "to": p}})
+	})
+}
