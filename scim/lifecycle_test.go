@@ -120,4 +120,16 @@ func TestSCIMPasswordPush(t *testing.T) {
 	weak := oktaUser("weak@example.com")
 	weak["password"] = "password1234"
 	wantSCIMError(t, e.call("POST", "/scim/v2/Users", e.A.SCIM, weak), 400, "invalidValue")
+
+	// The tenant's own rules apply: at 30 characters the same push fails.
+	tenants := store.NewTenantService(e.DB)
+	policy, err := tenants.SecurityPolicy(context.Background(), e.A.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	policy.Password.MinLength = 30
+	if err := tenants.SetSecurityPolicy(context.Background(), e.A.ID, roster.Actor{Type: "system", ID: "test"}, policy); err != nil {
+		t.Fatal(err)
+	}
+	wantSCIMError(t, e.call("POST", "/scim/v2/Users", e.A.SCIM, oktaUser("strict@example.com")), 400, "invalidValue")
 }

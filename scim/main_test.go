@@ -52,7 +52,8 @@ func newSCIMEnv(t *testing.T, options ...func(*scim.Server)) *scimEnv {
 	log := slog.New(slog.NewJSONHandler(io.Discard, nil))
 	authn := auth.NewAuthenticator(store.NewTokenService(db), nil, log)
 	users := store.NewUserService(db)
-	scimServer := &scim.Server{Users: users, Groups: store.NewGroupService(db), Auth: authn, Log: log}
+	scimServer := &scim.Server{Users: users, Groups: store.NewGroupService(db), Auth: authn, Log: log,
+		Passwords: tenantPasswords{store.NewTenantService(db)}}
 	for _, option := range options {
 		option(scimServer)
 	}
@@ -187,4 +188,16 @@ func str(m map[string]any, path string) string {
 	}
 	s, _ := cur.(string)
 	return s
+}
+
+// tenantPasswords reads each tenant's password rules from the store, as the
+// service's SignIn does.
+type tenantPasswords struct{ tenants *store.TenantService }
+
+func (p tenantPasswords) PasswordPolicy(ctx context.Context, tenantID string) (*auth.PasswordPolicy, error) {
+	policy, err := p.tenants.SecurityPolicy(ctx, tenantID)
+	if err != nil {
+		return nil, err
+	}
+	return auth.NewPasswordPolicy().WithRules(policy.Password), nil
 }

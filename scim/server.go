@@ -44,6 +44,15 @@ type Server struct {
 	// Limiter throttles each credential; over its rate a client gets 429
 	// with Retry-After. Nil means no limit.
 	Limiter *ratelimit.Limiter
+
+	// Passwords gives the tenant's password policy, for passwords identity
+	// providers push.
+	Passwords PasswordPolicies
+}
+
+// PasswordPolicies gives a tenant's password policy.
+type PasswordPolicies interface {
+	PasswordPolicy(ctx context.Context, tenantID string) (*auth.PasswordPolicy, error)
 }
 
 // Limits advertised in /ServiceProviderConfig.
@@ -70,7 +79,7 @@ func (s *Server) Handler() (http.Handler, error) {
 				Description:      optional.NewString("User Account"),
 				Schema:           schema.CoreUserSchema(),
 				SchemaExtensions: []scim.SchemaExtension{{Schema: schema.ExtensionEnterpriseUser()}},
-				Handler:          userHandler{users: s.Users, passwords: auth.NewPasswordPolicy()},
+				Handler:          userHandler{users: s.Users, passwords: s.Passwords},
 			},
 			{
 				ID:          optional.NewString("Group"),

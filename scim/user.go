@@ -19,7 +19,7 @@ import (
 // Roster users and back, and leaves every rule to the UserService.
 type userHandler struct {
 	users     roster.UserService
-	passwords *auth.PasswordPolicy
+	passwords PasswordPolicies
 }
 
 var _ scim.ResourceHandler = userHandler{}
@@ -34,7 +34,7 @@ func (h userHandler) Create(r *http.Request, attrs scim.ResourceAttributes) (sci
 	if err := docToUser(attrs, u); err != nil {
 		return scim.Resource{}, handlerError(r, err)
 	}
-	if err := h.setPassword(attrs, u); err != nil {
+	if err := h.setPassword(r, attrs, u); err != nil {
 		return scim.Resource{}, handlerError(r, err)
 	}
 	created, err := h.users.CreateUser(r.Context(), tenantID(r), actor(r), u)
@@ -73,7 +73,7 @@ func (h userHandler) Replace(r *http.Request, id string, attrs scim.ResourceAttr
 		if err := docToUser(attrs, u); err != nil {
 			return err
 		}
-		return h.setPassword(attrs, u)
+		return h.setPassword(r, attrs, u)
 	})
 	if err != nil {
 		return scim.Resource{}, handlerError(r, err)
@@ -103,7 +103,7 @@ func (h userHandler) Patch(r *http.Request, id string, ops []scim.PatchOperation
 		if err := docToUser(doc, u); err != nil {
 			return err
 		}
-		return h.setPassword(doc, u)
+		return h.setPassword(r, doc, u)
 	})
 	if err != nil {
 		return scim.Resource{}, handlerError(r, err)
@@ -112,14 +112,18 @@ func (h userHandler) Patch(r *http.Request, id string, ops []scim.PatchOperation
 }
 
 // setPassword takes a password an identity provider pushes (Okta's password
-// sync) through Roster's policy into a hash on u; the password itself is
-// kept nowhere and never returned.
-func (h userHandler) setPassword(doc map[string]any, u *roster.User) error {
+// sync) through the tenant's password policy into a hash on u; the password
+// itself is kept nowhere and never returned.
+func (h userHandler) setPassword(r *http.Request, doc map[string]any, u *roster.User) error {
 	pw, _ := doc[canonicalKey(doc, "password")].(string)
 	if pw == "" {
 		return nil
 	}
-	if err := h.passwords.Check(pw, u.Email, u.UserName); err != nil {
+	policy, err := h.passwords.PasswordPolicy(r.Context(), tenantID(r))
+	if err != nil {
+		return err
+	}
+	if err := policy.Check(pw, u.Email, u.UserName); err != nil {
 		return err
 	}
 	hash, err := auth.HashPassword(pw)

@@ -120,19 +120,20 @@ func (m *Main) handler(ctx context.Context) (http.Handler, error) {
 	}
 	authenticator := auth.NewAuthenticator(store.NewTokenService(m.DB), m.jwt, m.Log)
 	authenticator.TrustOwnTokens(issuer.URL(), own, users)
+	tenants := store.NewTenantService(m.DB)
+	mfa := auth.NewMFA(store.NewMFAService(m.DB), users, tenants, box, codes)
+	signIn := auth.NewSignIn(creds, tenants, issuer, mfa)
 	scimHandler, err := (&scim.Server{
-		Users:   users,
-		Groups:  store.NewGroupService(m.DB),
-		Auth:    authenticator,
-		Log:     m.Log,
-		Limiter: ratelimit.New(m.Config.SCIMRate, int(math.Ceil(m.Config.SCIMRate))),
+		Users:     users,
+		Groups:    store.NewGroupService(m.DB),
+		Auth:      authenticator,
+		Log:       m.Log,
+		Limiter:   ratelimit.New(m.Config.SCIMRate, int(math.Ceil(m.Config.SCIMRate))),
+		Passwords: signIn,
 	}).Handler()
 	if err != nil {
 		return nil, fmt.Errorf("SCIM server: %w", err)
 	}
-	tenants := store.NewTenantService(m.DB)
-	mfa := auth.NewMFA(store.NewMFAService(m.DB), users, tenants, box, codes)
-	signIn := auth.NewSignIn(creds, tenants, issuer, mfa)
 	signIn.StepUpMaxAge = m.Config.StepUpMaxAge
 	srv := &api.Server{
 		Users:        users,
