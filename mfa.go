@@ -54,7 +54,14 @@ type MFAMethod struct {
 	Secret        []byte
 	PendingSecret []byte
 
-	Target     string // the phone number or address, for sms and email
+	Target string // the phone number or address, for sms and email
+
+	// PendingTarget is the number or address an SMS or email enrolment
+	// awaiting its code was sent to, and Code that code; Target, when
+	// verified, stays in use meanwhile.
+	PendingTarget string
+	Code          *MFACode
+
 	Verified   bool
 	LastStep   int64 // the last TOTP step used; only later steps are accepted
 	CreatedAt  time.Time
@@ -82,6 +89,16 @@ type MFAChallenge struct {
 	CreatedAt      time.Time
 	ExpiresAt      time.Time
 	FailedAttempts int
+	Code           *MFACode // the code last sent by SMS or email, nil when none
+}
+
+// MFACode is a one-time code sent by SMS or email. Only its hash is kept.
+type MFACode struct {
+	Method    string // sms or email
+	Hash      []byte // the CodeHasher HMAC of the code
+	SentAt    time.Time
+	ExpiresAt time.Time
+	Attempts  int // wrong tries at this code
 }
 
 // MFAAttempt is one try at a second factor as the check of it sees it: read
@@ -140,12 +157,36 @@ type MFAService interface {
 	// verified method.
 	ReplaceRecoveryCodes(ctx context.Context, tenantID string, by Actor, userID string, hashes [][]byte) error
 
+	// SendEnrolmentCode runs send on the user's method of this type (sms
+	// or email), its row locked, nil when there is none; the code send
+	// returns becomes the one awaiting confirmation for target, replacing
+	// any earlier one, audited as mfa.enrolling. send delivers the code
+	// while the row is locked, so two requests never both send. ENOTFOUND;
+	// send's error as it is, with nothing stored.
+	SendEnrolmentCode(ctx context.Context, tenantID string, by Actor, userID, method, target string, send func(m *MFAMethod) (*MFACode, error)) error
+
+	// ConfirmCode runs check on the code awaiting confirmation for the
+	// user's method of this type (sms or email), its row locked. When check
+	// passes, the pending target becomes the method's, verified, and the
+	// method joins the user's verified methods (as the default when there
+	// was none), audited as mfa.enabled; a failure counts against the code.
+	// ENOTFOUND; ECONFLICT when no code awaits; check's error as it is.
+	ConfirmCode(ctx context.Context, tenantID string, by Actor, userID, method string, check func(m *MFAMethod) (passed bool, err error)) error
+
+	// SendChallengeCode runs send on the challenge with this token hash,
+	// rows locked as for AttemptMFAChallenge, with the user's verified
+	// method of this type (nil when none), and stores the code it returns
+	// on the challenge, replacing any earlier one. EUNAUTHORIZED for an
+	// unknown token; send's error as it is, with nothing stored.
+	SendChallengeCode(ctx context.Context, tokenHash []byte, method string, send func(a *MFAAttempt, m *MFAMethod) (*MFACode, error)) error
+
 	// CreateMFAChallenge stores c, whose TokenHash, AMR, AuthTime and
 	// ExpiresAt the caller has set, and drops the user's expired ones.
 	CreateMFAChallenge(ctx context.Context, c *MFAChallenge) error
 
 	// AttemptMFAChallenge runs check on one try at the second factor of the
-	// challenge with this token hash, method being totp or recovery_code
+	// challenge with this token hash, method being totp, sms, email (the
+	// code sent on the challenge) or recovery_code
 	// (recoveryCodeHash the hash of the code typed), and records the verdict
 	// in the same transaction: a pass spends the challenge, the recovery
 	// code and the TOTP step; a failure counts against the challenge, or

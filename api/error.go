@@ -53,7 +53,7 @@ func (s *Server) Error(w http.ResponseWriter, r *http.Request, err error) {
 	case status >= 500 && code != roster.EUNAVAILABLE:
 		s.Log.ErrorContext(r.Context(), "request failed", "request_id", requestID, "err", err)
 	case code == roster.EUNAVAILABLE:
-		s.Log.WarnContext(r.Context(), "database unavailable", "request_id", requestID, "err", err)
+		s.Log.WarnContext(r.Context(), "unavailable", "request_id", requestID, "err", err)
 		w.Header().Set("Retry-After", "1")
 	case code == roster.ETOOMANY:
 		w.Header().Set("Retry-After", strconv.Itoa(max(1, int(math.Ceil(roster.ErrorRetryAfter(err).Seconds())))))

@@ -134,6 +134,7 @@ func newTestEnvWithDSN(t *testing.T, dsn string) *testEnv {
 	authn.TrustOwnTokens(issuer.URL(), own, users)
 	tenants := store.NewTenantService(db)
 	e.mfa = auth.NewMFA(store.NewMFAService(db), users, tenants, box, codes)
+	e.mfa.Log = log
 	e.signIn = auth.NewSignIn(creds, tenants, issuer, e.mfa)
 	srv := &api.Server{
 		Users:   users,

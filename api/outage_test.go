@@ -36,6 +36,7 @@ func TestDatabaseOutage(t *testing.T) {
 		{Method: "POST", Path: "/api/v1/auth/refresh", Body: map[string]any{"refresh_token": "rrt_x"}},
 		{Method: "POST", Path: "/api/v1/auth/logout", Body: map[string]any{"refresh_token": "rrt_x"}},
 		{Method: "POST", Path: "/api/v1/auth/mfa/verify", Body: map[string]any{"mfa_token": "rmt_x", "method": "totp", "code": "123456"}},
+		{Method: "POST", Path: "/api/v1/auth/mfa/challenge", Body: map[string]any{"mfa_token": "rmt_x", "method": "sms"}},
 	}
 	for _, req := range allOperations(e) {
 		req.Token = e.A.Admin

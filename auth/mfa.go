@@ -3,10 +3,12 @@ package auth
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"strings"
 	"time"
 
 	"github.com/rosterhq/roster"
+	"github.com/rosterhq/roster/notify"
 )
 
 // MFA enrols users' second factors and holds what sign-in needs to check
@@ -28,6 +30,20 @@ type MFA struct {
 	MaxAttempts  int
 	// Now is the clock TOTP steps and challenge expiry are read from.
 	Now func() time.Time
+
+	// Mailer and SMS deliver the one-time codes of the email and sms
+	// methods; nil leaves that method unavailable. Sends are bounded by
+	// the sender's own timeout and the request's context.
+	Mailer notify.Mailer
+	SMS    notify.SMSSender
+	// CodeTTL is how long a sent code works, CodeResendAfter how soon
+	// another may be sent to the same enrolment or challenge, and
+	// CodeMaxAttempts how many wrong tries a code survives.
+	CodeTTL         time.Duration
+	CodeResendAfter time.Duration
+	CodeMaxAttempts int
+	// Log records failed sends, with the target masked and never a code.
+	Log *slog.Logger
 }
 
 // MFA defaults.
@@ -36,6 +52,10 @@ const (
 	DefaultChallengeTTL   = 10 * time.Minute
 	DefaultMFAMaxAttempts = 5
 	RecoveryCodeCount     = 10
+	DefaultCodeTTL        = 10 * time.Minute
+	DefaultCodeResend     = time.Minute
+	DefaultCodeAttempts   = 5
+	codeDigits            = 6
 )
 
 // NewMFA returns an MFA with the defaults, enrolling only the methods the
@@ -51,6 +71,11 @@ func NewMFA(store roster.MFAService, users roster.UserService, policies Policies
 		ChallengeTTL: DefaultChallengeTTL,
 		MaxAttempts:  DefaultMFAMaxAttempts,
 		Now:          time.Now,
+
+		CodeTTL:         DefaultCodeTTL,
+		CodeResendAfter: DefaultCodeResend,
+		CodeMaxAttempts: DefaultCodeAttempts,
+		Log:             slog.New(slog.DiscardHandler),
 	}
 }
 
@@ -165,6 +190,8 @@ func (m *MFA) check(a *roster.MFAAttempt, tenantID, userID, method, code string,
 		v.Step, v.Passed = VerifyTOTP(secret, totpCode(code), now, a.TOTP.LastStep)
 	case method == roster.MFARecoveryCode:
 		v.Passed = recoveryHash != nil && a.RecoveryCodeUnused
+	case (method == roster.MFASMS || method == roster.MFAEmail) && a.Challenge != nil:
+		v.Passed = m.codeWorks(a.Challenge.Code, method, now) && m.codes.CheckCode(a.Challenge.Code.Hash, totpCode(code))
 	}
 	return v, nil
 }

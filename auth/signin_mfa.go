@@ -19,6 +19,9 @@ const (
 	// party can tell such a session (its owner has lost their device) from
 	// one with the device at hand.
 	AMRRecoveryCode = "recovery_code"
+	// AMRSMS marks a code sent by text message (RFC 8176). A code sent by
+	// email has no value of its own there and counts as "otp".
+	AMRSMS = "sms"
 )
 
 // mfaTokenPrefix marks the token of a sign-in awaiting its second factor.
@@ -58,8 +61,8 @@ func (s *SignIn) challenge(ctx context.Context, l *roster.Login, authTime time.T
 	return &MFARequired{Token: token, Methods: methods, Default: l.MFADefault, ExpiresIn: int(s.mfa.ChallengeTTL.Seconds())}, nil
 }
 
-// VerifyMFA passes the second factor of a sign-in with a TOTP code or a
-// recovery code, and answers as Login does for a user without one. The
+// VerifyMFA passes the second factor of a sign-in with a TOTP code, a code
+// sent by SendChallengeCode (method sms or email) or a recovery code, and answers as Login does for a user without one. The
 // challenge is spent by a right code; MaxAttempts wrong ones end it, and
 // each counts as a failed sign-in towards the account's lockout. EINVALID
 // naming "method" for a method that cannot be used here; EUNAUTHORIZED for
@@ -73,7 +76,7 @@ func (s *SignIn) VerifyMFA(ctx context.Context, mfaToken, method, code string) (
 	if err != nil {
 		return nil, err
 	}
-	if !strings.HasPrefix(mfaToken, mfaTokenPrefix) {
+	if !isMFAToken(mfaToken) {
 		return nil, errChallengeGone()
 	}
 	recoveryHash := m.recoveryCodeHash(method, code)
@@ -129,10 +132,17 @@ func factorAMR(method string) (string, error) {
 		return AMROTP, nil
 	case roster.MFARecoveryCode:
 		return AMRRecoveryCode, nil
-	case roster.MFASMS, roster.MFAEmail:
-		return "", roster.Invalid(roster.FieldError{Field: "method", Message: method + " is not available yet"})
+	case roster.MFASMS:
+		return AMRSMS, nil
+	case roster.MFAEmail:
+		return AMROTP, nil
 	}
-	return "", roster.Invalid(roster.FieldError{Field: "method", Message: "must be totp or recovery_code"})
+	return "", roster.Invalid(roster.FieldError{Field: "method", Message: "must be totp, sms, email or recovery_code"})
+}
+
+// isMFAToken reports whether token looks like an mfa_token at all.
+func isMFAToken(token string) bool {
+	return strings.HasPrefix(token, mfaTokenPrefix)
 }
 
 // errChallengeGone answers a second-factor attempt with no challenge to

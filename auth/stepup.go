@@ -99,6 +99,9 @@ func (s *SignIn) StepUp(ctx context.Context, p *roster.Principal, by roster.Acto
 	if err != nil {
 		return nil, err
 	}
+	if method == roster.MFASMS || method == roster.MFAEmail {
+		return nil, roster.Invalid(roster.FieldError{Field: "method", Message: "step-up with " + method + " codes is not available yet: use totp or recovery_code"})
+	}
 	if ok, wait := s.perAccount.Allow("step-up/" + p.TenantID + "/" + p.UserID); !ok {
 		return nil, &roster.Error{Code: roster.ETOOMANY, Message: "too many step-up attempts: try again later", RetryAfter: wait}
 	}

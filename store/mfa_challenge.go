@@ -41,33 +41,15 @@ func (s *MFAService) CreateMFAChallenge(ctx context.Context, c *roster.MFAChalle
 func (s *MFAService) AttemptMFAChallenge(ctx context.Context, tokenHash []byte, method string, recoveryCodeHash []byte, check func(*roster.MFAAttempt) (roster.MFAVerdict, error)) error {
 	return s.db.inTx(ctx, func(tx *sqlx.Tx) error {
 		now := s.db.now()
-		// The user's row is locked before the challenge's, in the order of
-		// every other change to a user's factors (a reset deletes their
-		// challenges), so that the two cannot deadlock.
-		var tenantID, userID string
-		err := tx.QueryRowContext(ctx, `SELECT tenant_id, user_id FROM mfa_challenges WHERE token_hash = $1`, tokenHash).
-			Scan(&tenantID, &userID)
-		if errors.Is(err, sql.ErrNoRows) {
-			return errUnknownChallenge()
-		} else if err != nil {
-			return translate(err)
-		}
-		a := roster.MFAAttempt{Login: &roster.Login{}}
-		err = tx.QueryRowContext(ctx, `SELECT `+loginColumns+` FROM users WHERE tenant_id = $1 AND id = $2 FOR UPDATE`,
-			tenantID, userID).Scan(loginFields(a.Login)...)
-		if errors.Is(err, sql.ErrNoRows) {
-			return errUnknownChallenge() // deleted with its user meanwhile
-		} else if err != nil {
-			return translate(err)
-		}
-		if a.Challenge, err = lockChallenge(ctx, tx, tokenHash); err != nil {
+		a, err := lockAttempt(ctx, tx, tokenHash)
+		if err != nil {
 			return err
 		}
 		c := a.Challenge
-		if err := readFactor(ctx, tx, &a, c.TenantID, c.UserID, method, recoveryCodeHash); err != nil {
+		if err := readFactor(ctx, tx, a, c.TenantID, c.UserID, method, recoveryCodeHash); err != nil {
 			return err
 		}
-		verdict, err := check(&a)
+		verdict, err := check(a)
 		if err != nil {
 			return err
 		}
@@ -82,6 +64,34 @@ func (s *MFAService) AttemptMFAChallenge(ctx context.Context, tokenHash []byte, 
 	})
 }
 
+// lockAttempt locks the user of the challenge with this token hash, then
+// the challenge, and reads both. The user's row is locked before the
+// challenge's, in the order of every other change to a user's factors (a
+// reset deletes their challenges), so that the two cannot deadlock.
+// EUNAUTHORIZED when there is no such challenge.
+func lockAttempt(ctx context.Context, tx *sqlx.Tx, tokenHash []byte) (*roster.MFAAttempt, error) {
+	var tenantID, userID string
+	err := tx.QueryRowContext(ctx, `SELECT tenant_id, user_id FROM mfa_challenges WHERE token_hash = $1`, tokenHash).
+		Scan(&tenantID, &userID)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, errUnknownChallenge()
+	} else if err != nil {
+		return nil, translate(err)
+	}
+	a := roster.MFAAttempt{Login: &roster.Login{}}
+	err = tx.QueryRowContext(ctx, `SELECT `+loginColumns+` FROM users WHERE tenant_id = $1 AND id = $2 FOR UPDATE`,
+		tenantID, userID).Scan(loginFields(a.Login)...)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, errUnknownChallenge() // deleted with its user meanwhile
+	} else if err != nil {
+		return nil, translate(err)
+	}
+	if a.Challenge, err = lockChallenge(ctx, tx, tokenHash); err != nil {
+		return nil, err
+	}
+	return &a, nil
+}
+
 // spendFactor records the use of a second factor that passed: a TOTP step
 // becomes the last one accepted, a recovery code is used up (audited with
 // the details and the number left).
@@ -91,6 +101,11 @@ func spendFactor(ctx context.Context, tx *sqlx.Tx, now time.Time, tenantID strin
 		_, err := tx.ExecContext(ctx, `
 			UPDATE mfa_methods SET last_step = $3, last_used_at = $4
 			WHERE tenant_id = $1 AND user_id = $2 AND type = 'totp'`, tenantID, userID, step, now)
+		return translate(err)
+	case roster.MFASMS, roster.MFAEmail:
+		_, err := tx.ExecContext(ctx, `
+			UPDATE mfa_methods SET last_used_at = $4
+			WHERE tenant_id = $1 AND user_id = $2 AND type = $3`, tenantID, userID, method, now)
 		return translate(err)
 	case roster.MFARecoveryCode:
 		return spendRecoveryCode(ctx, tx, now, tenantID, by, userID, recoveryCodeHash, details)
@@ -130,14 +145,25 @@ func readFactor(ctx context.Context, tx *sqlx.Tx, a *roster.MFAAttempt, tenantID
 // EUNAUTHORIZED when there is none.
 func lockChallenge(ctx context.Context, tx *sqlx.Tx, tokenHash []byte) (*roster.MFAChallenge, error) {
 	c := roster.MFAChallenge{TokenHash: tokenHash}
+	var (
+		code          roster.MFACode
+		method        sql.NullString
+		expires, sent sql.NullTime
+	)
 	err := tx.QueryRowContext(ctx, `
-		SELECT tenant_id, id, user_id, amr, auth_time, created_at, expires_at, failed_attempts
+		SELECT tenant_id, id, user_id, amr, auth_time, created_at, expires_at, failed_attempts,
+		    code_method, code_hash, code_expires_at, code_sent_at, code_attempts
 		FROM mfa_challenges WHERE token_hash = $1 FOR UPDATE`, tokenHash).
-		Scan(&c.TenantID, &c.ID, &c.UserID, pq.Array(&c.AMR), &c.AuthTime, &c.CreatedAt, &c.ExpiresAt, &c.FailedAttempts)
+		Scan(&c.TenantID, &c.ID, &c.UserID, pq.Array(&c.AMR), &c.AuthTime, &c.CreatedAt, &c.ExpiresAt, &c.FailedAttempts,
+			&method, &code.Hash, &expires, &sent, &code.Attempts)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, errUnknownChallenge() // spent or ended meanwhile
 	} else if err != nil {
 		return nil, translate(err)
+	}
+	if method.Valid && code.Hash != nil {
+		code.Method, code.ExpiresAt, code.SentAt = method.String, expires.Time, sent.Time
+		c.Code = &code
 	}
 	return &c, nil
 }
@@ -150,8 +176,10 @@ func errUnknownChallenge() error {
 func recordChallengeFailure(ctx context.Context, tx *sqlx.Tx, now time.Time, c *roster.MFAChallenge, method string, burn bool) error {
 	if !burn {
 		_, err := tx.ExecContext(ctx, `
-			UPDATE mfa_challenges SET failed_attempts = failed_attempts + 1 WHERE tenant_id = $1 AND id = $2`,
-			c.TenantID, c.ID)
+			UPDATE mfa_challenges SET failed_attempts = failed_attempts + 1,
+			    code_attempts = code_attempts + CASE WHEN code_method = $3 THEN 1 ELSE 0 END
+			WHERE tenant_id = $1 AND id = $2`,
+			c.TenantID, c.ID, method)
 		return translate(err)
 	}
 	if _, err := tx.ExecContext(ctx, `DELETE FROM mfa_challenges WHERE tenant_id = $1 AND id = $2`, c.TenantID, c.ID); err != nil {

@@ -20,6 +20,7 @@ import (
 	"github.com/rosterhq/roster/api"
 	"github.com/rosterhq/roster/auth"
 	"github.com/rosterhq/roster/internal/ratelimit"
+	"github.com/rosterhq/roster/notify"
 	"github.com/rosterhq/roster/scim"
 	"github.com/rosterhq/roster/store"
 )
@@ -122,6 +123,13 @@ func (m *Main) handler(ctx context.Context) (http.Handler, error) {
 	authenticator.TrustOwnTokens(issuer.URL(), own, users)
 	tenants := store.NewTenantService(m.DB)
 	mfa := auth.NewMFA(store.NewMFAService(m.DB), users, tenants, box, codes)
+	// Outside development, a channel with nothing configured stays nil and
+	// its MFA method answers that it is unavailable.
+	mfa.Mailer, mfa.SMS, err = notify.FromEnv(os.Getenv, m.Log, m.Config.Development())
+	if err != nil {
+		return nil, fmt.Errorf("notifications: %w", err)
+	}
+	mfa.Log = m.Log
 	signIn := auth.NewSignIn(creds, tenants, issuer, mfa)
 	scimHandler, err := (&scim.Server{
 		Users:     users,
