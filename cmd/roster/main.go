@@ -23,6 +23,7 @@ Usage:
   roster tenant create --name NAME --admin-email EMAIL [--slug SLUG] [--json]
   roster token create --tenant ID --role ROLE --name NAME [--scopes a,b] [--expires 720h] [--json]
   roster seed --tenant ID --users N load N synthetic users (for demos and benchmarks)
+  roster keys rotate [--publish-ahead 1h]  add a signing key for Roster's own tokens
   roster version
 
 Environment: DATABASE_URL (else a local PostgreSQL is found or started),
@@ -61,6 +62,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return runTenantCreate(ctx, cfg, rest[1:], stdout, stderr)
 	case cmd == "token" && len(rest) > 0 && rest[0] == "create":
 		return runTokenCreate(ctx, cfg, rest[1:], stdout, stderr)
+	case cmd == "keys" && len(rest) > 0 && rest[0] == "rotate":
+		return runKeysRotate(ctx, cfg, rest[1:], stdout, stderr)
 	case cmd == "seed":
 		return runSeed(ctx, cfg, rest, stdout, stderr)
 	case cmd == "version":

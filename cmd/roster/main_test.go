@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -87,6 +88,29 @@ func TestVersionAndUsage(t *testing.T) {
 	out, err := cmd.CombinedOutput()
 	if err == nil || !strings.Contains(string(out), "unknown command") {
 		t.Fatalf("unknown command: err %v, output %s", err, out)
+	}
+}
+
+func TestKeysRotate(t *testing.T) {
+	count := func() int {
+		db, err := sql.Open("postgres", testDSN)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		var n int
+		if err := db.QueryRow(`SELECT count(*) FROM signing_keys WHERE retired_at IS NULL`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	roster(t, "migrate")
+	before := count()
+	if out := roster(t, "keys", "rotate", "--publish-ahead", "0s"); !strings.Contains(string(out), "signs from") {
+		t.Fatalf("keys rotate: %s", out)
+	}
+	if after := count(); after != before+1 {
+		t.Fatalf("signing keys: %d before, %d after a rotation", before, after)
 	}
 }
 
