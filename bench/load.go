@@ -24,10 +24,10 @@ type apiClient struct {
 	http  *http.Client
 }
 
-func newClient(base, token string, concurrency int) *apiClient {
+func newClient(base, token string, concurrency int) (*apiClient, error) {
 	u, err := url.Parse(base)
 	if err != nil || !isLoopbackHost(u.Hostname()) {
-		panic("bench: the load generator only calls loopback addresses, not " + base)
+		return nil, fmt.Errorf("the load generator only calls loopback addresses, not %s", base)
 	}
 	dialer := &net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}
 	tr := &http.Transport{
@@ -39,7 +39,7 @@ func newClient(base, token string, concurrency int) *apiClient {
 		IdleConnTimeout:     90 * time.Second,
 		DisableCompression:  true,
 	}
-	return &apiClient{base: base, token: token, http: &http.Client{Transport: tr, Timeout: 30 * time.Second}}
+	return &apiClient{base: base, token: token, http: &http.Client{Transport: tr, Timeout: 30 * time.Second}}, nil
 }
 
 // get requests path and returns the status and, when keep is true, the

@@ -155,7 +155,10 @@ func run(ctx context.Context, o options) (err error) {
 	if err != nil {
 		return err
 	}
-	client := newClient(srv.baseURL, token, o.concurrency)
+	client, err := newClient(srv.baseURL, token, o.concurrency)
+	if err != nil {
+		return err
+	}
 
 	all, err := buildScenarios(ctx, env, client, o)
 	if err != nil {

@@ -100,7 +100,10 @@ func runSCIM(ctx context.Context, env *benchEnv, baseURL string, o options, prob
 	if err != nil {
 		return nil, err
 	}
-	c := newClient(baseURL, token, o.concurrency)
+	c, err := newClient(baseURL, token, o.concurrency)
+	if err != nil {
+		return nil, err
+	}
 	if n, err := env.deleteSCIMUsers(ctx, scimUserPrefix+"%"); err != nil {
 		return nil, err
 	} else if n > 0 {

@@ -175,7 +175,10 @@ type bulkRun struct {
 // runBulk times -bulk-runs requests of -bulk-ops user POSTs each, then
 // deletes the users.
 func runBulk(ctx context.Context, env *benchEnv, baseURL, token string, o options, probe *cpuProbe, sr *scimResults) error {
-	c := newClient(baseURL, token, 1)
+	c, err := newClient(baseURL, token, 1)
+	if err != nil {
+		return err
+	}
 	c.http.Timeout = 10 * time.Minute
 	logf("scenario %s: POST /scim/v2/Bulk of %d user POSTs ×%d", bulkName, o.bulkOps, o.bulkRuns)
 	for k := 1; k <= o.bulkRuns; k++ {
