@@ -86,7 +86,7 @@ func (s *Server) verifyMFA(w http.ResponseWriter, r *http.Request) {
 		s.Error(w, r, err)
 		return
 	}
-	tokens, err := s.SignIn.VerifyMFA(r.Context(), token, method, code)
+	tokens, err := s.SignIn.VerifyMFA(r.Context(), clientIP(r), token, method, code)
 	if err != nil {
 		s.Error(w, r, err)
 		return

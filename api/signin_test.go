@@ -271,3 +271,16 @@ func TestPasswordPolicyOnCreate(t *testing.T) {
 	_ = store.NewUserService
 	_ = context.Background
 }
+
+func TestMFAVerifyRateLimit(t *testing.T) {
+	e := newTestEnv(t)
+	var last response
+	for range 31 {
+		last = e.do(request{Method: "POST", Path: "/api/v1/auth/mfa/verify", Body: map[string]any{
+			"mfa_token": "rmt_not-a-challenge", "method": "totp", "code": "123456"}})
+	}
+	wantProblem(t, last, http.StatusTooManyRequests, "")
+	if last.Header.Get("Retry-After") == "" {
+		t.Fatal("429 without Retry-After")
+	}
+}

@@ -22,6 +22,10 @@ type SignIn struct {
 
 	perIP      *ratelimit.Limiter
 	perAccount *ratelimit.Limiter
+	// perAccountMFA counts second-factor codes: more than passwords, since
+	// each sign-in may take a few, and the 5-try burn of a challenge and
+	// the lockout already bound guessing.
+	perAccountMFA *ratelimit.Limiter
 
 	// Passwords holds the rules every tenant's passwords follow; each
 	// tenant's policy sets the minimum length and the common-password check.
@@ -50,15 +54,16 @@ const (
 // with a second factor pass it through mfa.
 func NewSignIn(creds roster.CredentialService, policies Policies, issuer *Issuer, mfa *MFA) *SignIn {
 	return &SignIn{
-		creds:        creds,
-		policies:     policies,
-		issuer:       issuer,
-		mfa:          mfa,
-		perIP:        ratelimit.New(0.5, 30),
-		perAccount:   ratelimit.New(10.0/60, 10),
-		Passwords:    NewPasswordPolicy(),
-		StepUpMaxAge: DefaultStepUpMaxAge,
-		Now:          time.Now,
+		creds:         creds,
+		policies:      policies,
+		issuer:        issuer,
+		mfa:           mfa,
+		perIP:         ratelimit.New(0.5, 30),
+		perAccount:    ratelimit.New(10.0/60, 10),
+		perAccountMFA: ratelimit.New(30.0/60, 30),
+		Passwords:     NewPasswordPolicy(),
+		StepUpMaxAge:  DefaultStepUpMaxAge,
+		Now:           time.Now,
 	}
 }
 
@@ -92,7 +97,7 @@ func (s *SignIn) Login(ctx context.Context, ip, tenant, username, password strin
 		key string
 	}{{s.perIP, ip}, {s.perAccount, account}} {
 		if ok, wait := limit.l.Allow(limit.key); !ok {
-			return nil, nil, &roster.Error{Code: roster.ETOOMANY, Message: "too many sign-in attempts: try again later", RetryAfter: wait}
+			return nil, nil, tooManyAttempts(wait)
 		}
 	}
 	l, err := s.creds.FindLogin(ctx, tenant, username)
@@ -138,6 +143,11 @@ func (s *SignIn) Login(ctx context.Context, ip, tenant, username, password strin
 func (s *SignIn) recordFailure(ctx context.Context, u *roster.User, policy *roster.SecurityPolicy) error {
 	_, err := s.creds.RecordLoginFailure(ctx, u.TenantID, u.ID, policy.Lockout.MaxAttempts, policy.LockFor())
 	return err
+}
+
+// tooManyAttempts is the answer to an address or account over its rate.
+func tooManyAttempts(wait time.Duration) error {
+	return &roster.Error{Code: roster.ETOOMANY, Message: "too many sign-in attempts: try again later", RetryAfter: wait}
 }
 
 // Refresh spends a refresh token and issues the next access and refresh

@@ -67,7 +67,10 @@ func (s *SignIn) challenge(ctx context.Context, l *roster.Login, authTime time.T
 // each counts as a failed sign-in towards the account's lockout. EINVALID
 // naming "method" for a method that cannot be used here; EUNAUTHORIZED for
 // a wrong code, and for an unknown, expired or ended challenge.
-func (s *SignIn) VerifyMFA(ctx context.Context, mfaToken, method, code string) (*Tokens, error) {
+func (s *SignIn) VerifyMFA(ctx context.Context, ip, mfaToken, method, code string) (*Tokens, error) {
+	if ok, wait := s.perIP.Allow("mfa-verify/" + ip); !ok {
+		return nil, tooManyAttempts(wait)
+	}
 	m := s.mfa
 	if m == nil {
 		return nil, roster.Errorf(roster.EUNAVAILABLE, "sign-in with a second factor is not available")
@@ -89,6 +92,9 @@ func (s *SignIn) VerifyMFA(ctx context.Context, mfaToken, method, code string) (
 		func(a *roster.MFAAttempt) (roster.MFAVerdict, error) {
 			attempt = *a
 			c, l := a.Challenge, a.Login
+			if ok, wait := s.perAccountMFA.Allow(c.TenantID + "/" + c.UserID); !ok {
+				return roster.MFAVerdict{}, tooManyAttempts(wait)
+			}
 			if !now.Before(c.ExpiresAt) || c.FailedAttempts >= m.MaxAttempts || !l.User.Active || l.Locked(now) {
 				return roster.MFAVerdict{Burn: true}, nil
 			}
