@@ -17,7 +17,8 @@ import (
 
 // storeFilter is the list request as the store sees it.
 func (f listFilter) storeFilter() roster.UserFilter {
-	return roster.UserFilter{Query: f.q, Role: f.role, Active: f.active, Sort: f.sort, Limit: f.limit, Cursor: f.cursor}
+	return roster.UserFilter{Query: f.q, Role: f.role, Active: f.active, Sort: f.sort, Limit: f.limit, Cursor: f.cursor,
+		MFA: f.mfa, MFAMethod: f.mfaMethod}
 }
 
 // countMatches counts the tenant's users a filter matches.
@@ -34,6 +35,13 @@ func countMatches(ctx context.Context, env *benchEnv, f listFilter) (int, error)
 	if f.active != nil {
 		args = append(args, *f.active)
 		where = append(where, fmt.Sprintf("active = $%d", len(args)))
+	}
+	if f.mfa != nil {
+		where = append(where, fmt.Sprintf("(cardinality(mfa_methods) > 0) = %t", *f.mfa))
+	}
+	if f.mfaMethod != "" {
+		args = append(args, f.mfaMethod)
+		where = append(where, fmt.Sprintf("$%d = ANY(mfa_methods)", len(args)))
 	}
 	var n int
 	err := env.db.QueryRowContext(ctx, `SELECT count(*) FROM users WHERE `+strings.Join(where, " AND "), args...).Scan(&n)

@@ -28,7 +28,8 @@ type scenario struct {
 // listFilter is a GET /api/v1/users request's parameters.
 type listFilter struct {
 	q, role, sort, cursor string
-	active                *bool
+	active, mfa           *bool
+	mfaMethod             string
 	limit                 int
 }
 
@@ -49,6 +50,12 @@ func (f listFilter) values() url.Values {
 	}
 	if f.cursor != "" {
 		v.Set("cursor", f.cursor)
+	}
+	if f.mfa != nil {
+		v.Set("mfa", map[bool]string{true: "enabled", false: "disabled"}[*f.mfa])
+	}
+	if f.mfaMethod != "" {
+		v.Set("mfa_method", f.mfaMethod)
 	}
 	return v
 }
@@ -116,6 +123,9 @@ func buildScenarios(ctx context.Context, env *benchEnv, c *apiClient, o options)
 	}
 	out = append(out, listScenario("role=admin&active=true", listFilter{role: "admin", active: &yes, limit: pageSize}, "the common administrator filter"))
 	out = append(out, listScenario("sort=email", listFilter{sort: "email", limit: pageSize}, "first page in email order"))
+	no := false
+	out = append(out, listScenario("mfa=disabled&active=true", listFilter{mfa: &no, active: &yes, limit: pageSize}, "the seed's story: active users without a second factor"))
+	out = append(out, listScenario("mfa_method=sms", listFilter{mfaMethod: "sms", limit: pageSize}, "users with a verified SMS factor (a tenth of the seed)"))
 
 	ids, err := env.sampleIDs(ctx, o.idSample)
 	if err != nil {

@@ -57,11 +57,12 @@ func (db *DB) SeedUsers(ctx context.Context, tenantID string, n int) (int, error
 			return err
 		}
 		stmt, err := tx.PrepareContext(ctx, `COPY users (tenant_id, id, user_name, email, given_name, family_name,
-			display_name, role, active, created_at, updated_at, last_login_at) FROM STDIN`)
+			display_name, role, active, created_at, updated_at, last_login_at, mfa_methods, mfa_default) FROM STDIN`)
 		if err != nil {
 			return err
 		}
 		defer stmt.Close()
+		var allMethods []seedMethod
 		for i := range n {
 			given := seedGivenNames[rng.IntN(len(seedGivenNames))]
 			family := seedFamilyNames[rng.IntN(len(seedFamilyNames))]
@@ -79,12 +80,37 @@ func (db *DB) SeedUsers(ctx context.Context, tenantID string, n int) (int, error
 			if rng.IntN(5) > 0 {
 				lastLogin = now.Add(-time.Duration(rng.Int64N(int64(90 * 24 * time.Hour))))
 			}
-			if _, err := stmt.ExecContext(ctx, tenantID, newID(), local, email, given, family,
-				given+" "+family, role, rng.IntN(10) > 0, created, created, lastLogin); err != nil {
+			id := newID()
+			// A third of the users have enrolled email codes, a tenth SMS:
+			// real method rows, written by the second COPY below.
+			var methods []seedMethod
+			if rng.IntN(3) == 0 {
+				methods = append(methods, seedMethod{id, roster.MFAEmail, email, created})
+			}
+			if rng.IntN(10) == 0 {
+				methods = append(methods, seedMethod{id, roster.MFASMS, fmt.Sprintf("+1555%07d", rng.IntN(10_000_000)), created})
+			}
+			names, def := "{}", any(nil)
+			if len(methods) > 0 {
+				types := make([]string, len(methods))
+				for j, m := range methods {
+					types[j] = m.typ
+				}
+				names, def = "{"+strings.Join(types, ",")+"}", types[0]
+			}
+			allMethods = append(allMethods, methods...)
+			if _, err := stmt.ExecContext(ctx, tenantID, id, local, email, given, family,
+				given+" "+family, role, rng.IntN(10) > 0, created, created, lastLogin, names, def); err != nil {
 				return err
 			}
 		}
 		if _, err := stmt.ExecContext(ctx); err != nil {
+			return err
+		}
+		if err := stmt.Close(); err != nil {
+			return err
+		}
+		if err := copyMethods(ctx, tx, tenantID, allMethods); err != nil {
 			return err
 		}
 		if err := rebuild(); err != nil {
@@ -143,4 +169,26 @@ func dropIndexesForBulkLoad(ctx context.Context, tx *sqlx.Tx, n int) (rebuild fu
 		}
 		return nil
 	}, nil
+}
+
+// seedMethod is a verified second factor of a seeded user.
+type seedMethod struct {
+	userID, typ, target string
+	since               time.Time
+}
+
+// copyMethods loads the seeded users' method rows with COPY.
+func copyMethods(ctx context.Context, tx *sqlx.Tx, tenantID string, methods []seedMethod) error {
+	stmt, err := tx.PrepareContext(ctx, `COPY mfa_methods (tenant_id, user_id, type, target, verified, created_at, verified_at) FROM STDIN`)
+	if err != nil {
+		return err
+	}
+	defer stmt.Close()
+	for _, m := range methods {
+		if _, err := stmt.ExecContext(ctx, tenantID, m.userID, m.typ, m.target, true, m.since, m.since); err != nil {
+			return err
+		}
+	}
+	_, err = stmt.ExecContext(ctx)
+	return err
 }
