@@ -382,3 +382,26 @@ func jwtSegment(seg string) (map[string]any, error) {
 	var m map[string]any
 	return m, json.Unmarshal(raw, &m)
 }
+
+// dumpTables is every row of the tables as text, to look for secrets that
+// must not be stored in the clear.
+func dumpTables(t *testing.T, tables ...string) string {
+	t.Helper()
+	db := openTestDB(t)
+	var dump strings.Builder
+	for _, table := range tables {
+		rows, err := db.Query(`SELECT t::text FROM ` + table + ` t`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for rows.Next() {
+			var row string
+			if err := rows.Scan(&row); err != nil {
+				t.Fatal(err)
+			}
+			dump.WriteString(row + "\n")
+		}
+		rows.Close()
+	}
+	return dump.String()
+}

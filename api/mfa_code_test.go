@@ -435,26 +435,11 @@ func TestSentCodesAtRest(t *testing.T) {
 	wantCodeSent(t, challengeCode(e, open.MFAToken, "email"), "email", "q***@example.com")
 	codes = append(codes, mb.lastCode(t, "quiet@example.com", 3))
 
-	db := openTestDB(t)
-	var dump strings.Builder
-	for _, table := range []string{"mfa_methods", "mfa_challenges", "audit_events", "users"} {
-		rows, err := db.Query(`SELECT t::text FROM ` + table + ` t`)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for rows.Next() {
-			var row string
-			if err := rows.Scan(&row); err != nil {
-				t.Fatal(err)
-			}
-			dump.WriteString(row + "\n")
-		}
-		rows.Close()
-	}
-	if !strings.Contains(dump.String(), "+14155550188") {
+	dump := dumpTables(t, "mfa_methods", "mfa_challenges", "audit_events", "users")
+	if !strings.Contains(dump, "+14155550188") {
 		t.Fatal("the dump misses the pending number")
 	}
-	for _, where := range []struct{ name, text string }{{"the database", dump.String()}, {"the logs", e.logs.String()}} {
+	for _, where := range []struct{ name, text string }{{"the database", dump}, {"the logs", e.logs.String()}} {
 		for _, c := range codes {
 			// A six-digit run could be part of a timestamp's microseconds
 			// or a hash; a code stands alone or in quotes.

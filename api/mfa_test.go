@@ -592,23 +592,8 @@ func TestMFASecretsAtRest(t *testing.T) {
 	for _, c := range body.Codes {
 		secrets = append(secrets, c, strings.ReplaceAll(c, "-", ""))
 	}
-	db := openTestDB(t)
-	var dump strings.Builder
-	for _, table := range []string{"mfa_methods", "recovery_codes", "mfa_challenges", "audit_events", "users"} {
-		rows, err := db.Query(`SELECT t::text FROM ` + table + ` t`)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for rows.Next() {
-			var row string
-			if err := rows.Scan(&row); err != nil {
-				t.Fatal(err)
-			}
-			dump.WriteString(row + "\n")
-		}
-		rows.Close()
-	}
-	for _, where := range []struct{ name, text string }{{"the database", dump.String()}, {"the logs", e.logs.String()}} {
+	dump := dumpTables(t, "mfa_methods", "recovery_codes", "mfa_challenges", "audit_events", "users")
+	for _, where := range []struct{ name, text string }{{"the database", dump}, {"the logs", e.logs.String()}} {
 		text := strings.ToLower(where.text)
 		for _, s := range secrets {
 			for _, form := range []string{strings.ToLower(s), fmt.Sprintf("%x", s)} {
@@ -618,7 +603,7 @@ func TestMFASecretsAtRest(t *testing.T) {
 			}
 		}
 	}
-	if !strings.Contains(dump.String(), "mfa.enabled") {
+	if !strings.Contains(dump, "mfa.enabled") {
 		t.Fatal("the dump misses the audit trail")
 	}
 }

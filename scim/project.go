@@ -38,9 +38,9 @@ func projectAttributes(next http.Handler) http.Handler {
 		}
 		project := func(res map[string]any) {
 			if len(include) > 0 {
-				keepOnly(res, selectionOf(res, include), true)
+				project(res, selectionOf(res, include), true, true)
 			} else {
-				drop(res, selectionOf(res, exclude), true)
+				project(res, selectionOf(res, exclude), false, true)
 			}
 		}
 		if hasSchema(doc, listResponseURN) {
@@ -127,20 +127,25 @@ func attributePath(res map[string]any, name string) []string {
 	return nil
 }
 
-// keepOnly removes from res what sel does not choose; at the top level it
-// keeps the attributes returned "always".
-func keepOnly(res map[string]any, sel map[string]*selection, top bool) {
+// project narrows res to what sel chooses (keep) or removes what it
+// chooses (!keep). At the top level the attributes returned "always" stay.
+func project(res map[string]any, sel map[string]*selection, keep, top bool) {
 	for k, v := range res {
 		if top && alwaysReturned(k) {
 			continue
 		}
-		s, ok := sel[strings.ToLower(k)]
+		s, chosen := sel[strings.ToLower(k)]
 		switch {
-		case !ok:
-			delete(res, k)
+		case !chosen:
+			if keep {
+				delete(res, k)
+			}
 		case s.all:
+			if !keep {
+				delete(res, k)
+			}
 		default:
-			if v, ok := keepOnlyIn(v, s.children); ok {
+			if v, ok := projectIn(v, s.children, keep); ok {
 				res[k] = v
 			} else {
 				delete(res, k)
@@ -149,64 +154,24 @@ func keepOnly(res map[string]any, sel map[string]*selection, top bool) {
 	}
 }
 
-// keepOnlyIn narrows a complex or multi-valued complex value to the chosen
-// sub-attributes; what is left empty goes.
-func keepOnlyIn(v any, sel map[string]*selection) (any, bool) {
+// projectIn applies project to the sub-attributes of a complex or
+// multi-valued complex value; what it leaves empty goes. A simple value has
+// no sub-attributes to choose: narrowing drops it, removing keeps it.
+func projectIn(v any, sel map[string]*selection, keep bool) (any, bool) {
 	switch v := v.(type) {
 	case map[string]any:
-		keepOnly(v, sel, false)
+		project(v, sel, keep, false)
 		return v, len(v) > 0
 	case []any:
 		kept := v[:0]
 		for _, e := range v {
-			if e, ok := keepOnlyIn(e, sel); ok {
+			if e, ok := projectIn(e, sel, keep); ok {
 				kept = append(kept, e)
 			}
 		}
 		return kept, len(kept) > 0
 	}
-	return nil, false
-}
-
-// drop removes from res what sel chooses, except, at the top level, the
-// attributes returned "always".
-func drop(res map[string]any, sel map[string]*selection, top bool) {
-	for k, v := range res {
-		if top && alwaysReturned(k) {
-			continue
-		}
-		s, ok := sel[strings.ToLower(k)]
-		switch {
-		case !ok:
-		case s.all:
-			delete(res, k)
-		default:
-			if v, ok := dropIn(v, s.children); ok {
-				res[k] = v
-			} else {
-				delete(res, k)
-			}
-		}
-	}
-}
-
-// dropIn removes the chosen sub-attributes from a complex or multi-valued
-// complex value; what it leaves empty goes.
-func dropIn(v any, sel map[string]*selection) (any, bool) {
-	switch v := v.(type) {
-	case map[string]any:
-		drop(v, sel, false)
-		return v, len(v) > 0
-	case []any:
-		kept := v[:0]
-		for _, e := range v {
-			if e, ok := dropIn(e, sel); ok {
-				kept = append(kept, e)
-			}
-		}
-		return kept, len(kept) > 0
-	}
-	return v, true
+	return v, !keep
 }
 
 func alwaysReturned(name string) bool {
