@@ -142,6 +142,7 @@ func newTestEnvWithDSN(t *testing.T, dsn string) *testEnv {
 		Tokens:  store.NewTokenService(db),
 		Tenants: tenants,
 		Creds:   creds,
+		Bulk:    store.NewBulkService(db, testPublicURL),
 		SignIn:  e.signIn,
 		MFA:     e.mfa,
 		Keys:    keys,

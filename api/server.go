@@ -28,6 +28,7 @@ type Server struct {
 	Tokens  roster.TokenService
 	Tenants roster.TenantService
 	Creds   roster.CredentialService
+	Bulk    roster.BulkService
 
 	SignIn  *auth.SignIn
 	MFA     *auth.MFA
@@ -119,6 +120,7 @@ func (s *Server) fullRoutes(r chi.Router) {
 	r.Route("/users", func(r chi.Router) {
 		r.With(s.require(roster.PermUsersRead)).Get("/", s.listUsers)
 		r.With(s.require(roster.PermUsersWrite)).Post("/", s.createUser)
+		r.With(s.require(roster.PermUsersWrite)).Post("/bulk", s.bulkUsers)
 		r.Route("/{id}", func(r chi.Router) {
 			r.With(s.require(roster.PermUsersRead)).Get("/", s.getUser)
 			r.With(s.require(roster.PermUsersWrite)).Patch("/", s.updateUser)
@@ -129,6 +131,7 @@ func (s *Server) fullRoutes(r chi.Router) {
 		})
 	})
 	r.With(s.require(roster.PermAuditRead)).Get("/audit-events", s.listAuditEvents)
+	r.With(s.require(roster.PermUsersWrite)).Get("/jobs/{id}", s.getJob)
 	r.Route("/scim-group-roles", func(r chi.Router) {
 		r.With(s.require(roster.PermUsersRead)).Get("/", s.getGroupRoles)
 		r.With(s.require(roster.PermUsersWrite)).Put("/", s.putGroupRoles)

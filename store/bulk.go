@@ -1,0 +1,340 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+
+	"github.com/rosterhq/roster"
+)
+
+var (
+	_ roster.BulkService = (*BulkService)(nil)
+	_ roster.JobRunner   = (*BulkService)(nil)
+)
+
+// BulkService applies bulk actions through the single-user operations of
+// UserService and MFAService, so that their guards and audit events are the
+// ones every change goes through.
+type BulkService struct {
+	db    *DB
+	users *UserService
+	mfa   *MFAService
+
+	// PublicURL is the base of the account link in MFA reminders.
+	PublicURL string
+}
+
+// NewBulkService returns a BulkService on db.
+func NewBulkService(db *DB, publicURL string) *BulkService {
+	return &BulkService{db: db, users: NewUserService(db), mfa: NewMFAService(db), PublicURL: publicURL}
+}
+
+// bulkBatch is how many users a job reads per keyset page.
+const bulkBatch = 500
+
+// BulkUsers applies req within the call when it names ids or its filter
+// selects at most MaxBulkSync users, and queues a job otherwise.
+func (s *BulkService) BulkUsers(ctx context.Context, tenantID string, by roster.Actor, req roster.BulkRequest) (*roster.BulkResult, *roster.Job, error) {
+	if err := validateBulk(req); err != nil {
+		return nil, nil, err
+	}
+	if req.IDs != nil {
+		req.IDs = DistinctIDs(req.IDs)
+	}
+	ids := req.IDs
+	selection := map[string]any{"ids": len(req.IDs)}
+	if req.Filter != nil {
+		selection = map[string]any{"filter": filterParams(*req.Filter)}
+		keys, err := s.selectUserKeys(ctx, tenantID, *req.Filter, userKey{}, roster.MaxBulkSync+1)
+		if err != nil {
+			return nil, nil, err
+		}
+		if len(keys) > roster.MaxBulkSync {
+			job, err := s.queueJob(ctx, tenantID, by, req)
+			return nil, job, err
+		}
+		ids = make([]string, len(keys))
+		for i, k := range keys {
+			ids[i] = k.ID
+		}
+	}
+	res := &roster.BulkResult{Failed: []roster.BulkFailure{}}
+	for _, id := range ids {
+		outcome, err := s.applyOne(ctx, tenantID, by, req, id, "")
+		if err != nil {
+			return nil, nil, err
+		}
+		addOutcome(res, id, outcome)
+	}
+	details := bulkAuditDetails(req, res)
+	details["selection"] = selection
+	err := s.db.inTx(ctx, func(tx *sqlx.Tx) error {
+		return insertAudit(ctx, tx, s.db.now(), tenantID, by, roster.ActionUsersBulk, "users", "", details)
+	})
+	return res, nil, err
+}
+
+// outcome is what a bulk action did to one user.
+type outcome struct {
+	skipped bool
+	failure string // the caller-safe reason it failed, "" when it did not
+}
+
+// addOutcome counts one user's outcome in res.
+func addOutcome(res *roster.BulkResult, id string, o outcome) {
+	res.Matched++
+	switch {
+	case o.failure != "":
+		res.FailedCount++
+		if len(res.Failed) < roster.MaxBulkFailures {
+			res.Failed = append(res.Failed, roster.BulkFailure{ID: id, Error: o.failure})
+		}
+	case o.skipped:
+		res.Skipped++
+	default:
+		res.Succeeded++
+	}
+}
+
+// applyOne applies the action to one user through the single-user
+// operation. A refusal (not found, a guard, a rule) is the user's failure;
+// any other error, such as a lost database, stops the whole action.
+func (s *BulkService) applyOne(ctx context.Context, tenantID string, by roster.Actor, req roster.BulkRequest, id, dedupeKey string) (outcome, error) {
+	var err error
+	switch req.Action {
+	case roster.BulkDeactivate, roster.BulkActivate, roster.BulkSetRole:
+		_, err = s.users.UpdateUser(ctx, tenantID, by, id, 0, func(u *roster.User) error {
+			switch req.Action {
+			case roster.BulkDeactivate:
+				u.Active = false
+			case roster.BulkActivate:
+				u.Active = true
+			default:
+				u.Role = req.Role
+			}
+			return nil
+		})
+	case roster.BulkDelete:
+		err = s.users.DeleteUser(ctx, tenantID, by, id)
+	case roster.BulkResetMFA:
+		err = s.mfa.ResetMFA(ctx, tenantID, by, id)
+	case roster.BulkRemindMFA:
+		var skipped bool
+		skipped, err = s.remindMFA(ctx, tenantID, by, id, dedupeKey)
+		if err == nil {
+			return outcome{skipped: skipped}, nil
+		}
+	default:
+		return outcome{}, fmt.Errorf("bulk action %q has no operation", req.Action)
+	}
+	switch roster.ErrorCode(err) {
+	case "":
+		return outcome{}, nil
+	case roster.ENOTFOUND:
+		return outcome{failure: "not found"}, nil
+	case roster.ECONFLICT, roster.EINVALID, roster.EPRECONDITION, roster.EFORBIDDEN:
+		return outcome{failure: roster.ErrorMessage(err)}, nil
+	}
+	return outcome{}, err
+}
+
+// remindMFA puts an MFA reminder in the outbox with its audit event, in one
+// transaction. It skips (true) a user who is inactive, already has a second
+// factor, or was reminded under the same dedupe key: as Okta and Entra do,
+// a reminder nobody needs is not an error. ENOTFOUND.
+func (s *BulkService) remindMFA(ctx context.Context, tenantID string, by roster.Actor, id, dedupeKey string) (bool, error) {
+	if !isUUID(id) {
+		return false, roster.Errorf(roster.ENOTFOUND, "user not found")
+	}
+	var skipped bool
+	err := s.db.inTx(ctx, func(tx *sqlx.Tx) error {
+		var u roster.User
+		var hasMFA bool
+		err := tx.QueryRowxContext(ctx, `
+			SELECT id, email, user_name, given_name, active, cardinality(mfa_methods) > 0
+			FROM users WHERE tenant_id = $1 AND id = $2 FOR SHARE`, tenantID, id).
+			Scan(&u.ID, &u.Email, &u.UserName, &u.GivenName, &u.Active, &hasMFA)
+		if err != nil {
+			return notFound(translate(err), "user")
+		}
+		if !u.Active || hasMFA {
+			skipped = true
+			return nil
+		}
+		m := roster.MFAReminderEmail(s.PublicURL, &u)
+		emailID, err := enqueueEmail(ctx, tx, s.db.now(), tenantID, dedupeKey, m)
+		if err != nil || emailID == "" {
+			skipped = emailID == ""
+			return err
+		}
+		return insertAudit(ctx, tx, s.db.now(), tenantID, by, roster.ActionMFAReminderQueued, "user", id,
+			map[string]any{"email_id": emailID})
+	})
+	return skipped, err
+}
+
+// validateBulk checks a request: a known action, exactly one of ids and
+// filter, a role for set_role only, and at most MaxBulkIDs distinct ids,
+// which it collapses. EINVALID naming the field.
+func validateBulk(req roster.BulkRequest) error {
+	var fields []roster.FieldError
+	add := func(field, msg string) { fields = append(fields, roster.FieldError{Field: field, Message: msg}) }
+	if !slices.Contains(roster.BulkActions(), req.Action) {
+		add("action", "must be one of "+strings.Join(roster.BulkActions(), ", "))
+	}
+	switch {
+	case req.IDs == nil && req.Filter == nil:
+		add("ids", "either ids or filter is required")
+	case req.IDs != nil && req.Filter != nil:
+		add("filter", "must not be sent with ids")
+	case req.IDs != nil && len(req.IDs) == 0:
+		add("ids", "must not be empty")
+	case len(DistinctIDs(req.IDs)) > roster.MaxBulkIDs:
+		add("ids", fmt.Sprintf("must hold at most %d ids; use a filter for more", roster.MaxBulkIDs))
+	}
+	for i, id := range req.IDs {
+		if !isUUID(id) {
+			add(fmt.Sprintf("ids[%d]", i), "must be a UUID")
+		}
+	}
+	if req.Action == roster.BulkSetRole && !roster.IsRole(req.Role) {
+		add("role", "must be one of "+strings.Join(roster.Roles(), ", "))
+	} else if req.Action != roster.BulkSetRole && req.Role != "" {
+		add("role", "is only for set_role")
+	}
+	if req.Filter != nil {
+		f := *req.Filter
+		if f.Sort != "" || f.Cursor != "" || f.Limit != 0 {
+			add("filter", "selects with q, role, active, mfa and mfa_method only")
+		} else if _, err := userFilterConds(&sqlBuilder{}, "", f); err != nil {
+			for _, fe := range roster.ErrorFields(err) {
+				add("filter."+fe.Field, fe.Message)
+			}
+		}
+	}
+	if len(fields) > 0 {
+		return roster.Invalid(fields...)
+	}
+	return nil
+}
+
+// DistinctIDs returns ids without repeats, in their first order.
+func DistinctIDs(ids []string) []string {
+	seen := make(map[string]bool, len(ids))
+	out := make([]string, 0, len(ids))
+	for _, id := range ids {
+		if id = strings.ToLower(id); !seen[id] {
+			seen[id] = true
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+// userKey is a user's position in the default (creation) order.
+type userKey struct {
+	CreatedAt time.Time
+	ID        string
+}
+
+// String is the key as a job stores it; "" before the first user.
+func (k userKey) String() string {
+	if k.ID == "" {
+		return ""
+	}
+	return k.CreatedAt.UTC().Format(time.RFC3339Nano) + " " + k.ID
+}
+
+func parseUserKey(s string) (userKey, error) {
+	if s == "" {
+		return userKey{}, nil
+	}
+	at, id, ok := strings.Cut(s, " ")
+	t, err := time.Parse(time.RFC3339Nano, at)
+	if !ok || err != nil || !isUUID(id) {
+		return userKey{}, fmt.Errorf("job cursor %q is malformed", s)
+	}
+	return userKey{CreatedAt: t, ID: id}, nil
+}
+
+// selectUserKeys returns the keys of up to limit users the filter selects
+// after the key, in creation order: the users list's conditions and its
+// default order's index, so a walk over a million users reads one page at
+// a time.
+func (s *BulkService) selectUserKeys(ctx context.Context, tenantID string, f roster.UserFilter, after userKey, limit int) ([]userKey, error) {
+	q := &sqlBuilder{}
+	where, err := userFilterConds(q, tenantID, f)
+	if err != nil {
+		return nil, err
+	}
+	if after.ID != "" {
+		where = append(where, "(created_at, id) > ("+q.arg(after.CreatedAt)+"::timestamptz, "+q.arg(after.ID)+"::uuid)")
+	}
+	rows, err := s.db.query(ctx, `SELECT created_at, id FROM users WHERE `+strings.Join(where, " AND ")+`
+		ORDER BY created_at, id LIMIT `+q.arg(limit), q.args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	keys := make([]userKey, 0, min(limit, bulkBatch))
+	for rows.Next() {
+		var k userKey
+		if err := rows.Scan(&k.CreatedAt, &k.ID); err != nil {
+			return nil, translate(err)
+		}
+		keys = append(keys, k)
+	}
+	return keys, translate(rows.Err())
+}
+
+// countUsers counts the users the filter selects.
+func (s *BulkService) countUsers(ctx context.Context, tenantID string, f roster.UserFilter) (int64, error) {
+	q := &sqlBuilder{}
+	where, err := userFilterConds(q, tenantID, f)
+	if err != nil {
+		return 0, err
+	}
+	var n int64
+	err = s.db.queryRow(ctx, `SELECT count(*) FROM users WHERE `+strings.Join(where, " AND "), q.args...).Scan(&n)
+	return n, translate(err)
+}
+
+// filterParams is a filter as the request gave it, for jobs and audit.
+func filterParams(f roster.UserFilter) map[string]any {
+	p := map[string]any{}
+	if f.Query != "" {
+		p["q"] = f.Query
+	}
+	if f.Role != "" {
+		p["role"] = f.Role
+	}
+	if f.Active != nil {
+		p["active"] = *f.Active
+	}
+	if f.MFA != nil {
+		p["mfa"] = map[bool]string{true: "enabled", false: "disabled"}[*f.MFA]
+	}
+	if f.MFAMethod != "" {
+		p["mfa_method"] = f.MFAMethod
+	}
+	return p
+}
+
+// bulkAuditDetails are the details of a users.bulk_action event.
+func bulkAuditDetails(req roster.BulkRequest, res *roster.BulkResult) map[string]any {
+	d := map[string]any{"action": req.Action, "matched": res.Matched, "succeeded": res.Succeeded,
+		"skipped": res.Skipped, "failed": res.FailedCount}
+	if req.Role != "" {
+		d["role"] = req.Role
+	}
+	return d
+}
+
+// errLeaseLost stops a job whose lease another worker has taken over.
+var errLeaseLost = errors.New("job lease lost")

@@ -1,0 +1,190 @@
+// Package worker runs Roster's background work inside `roster serve`: bulk
+// jobs claimed from PostgreSQL, and the delivery of the email outbox with
+// retries. Every worker of every process claims with FOR UPDATE SKIP LOCKED
+// under a lease, so any number of them can run at once, and work a process
+// was doing when it died is taken over once its lease expires.
+package worker
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/rosterhq/roster"
+	"github.com/rosterhq/roster/notify"
+)
+
+// Config shapes the workers; zero fields take the defaults below.
+type Config struct {
+	JobWorkers   int           // jobs run at once by this process; default 1
+	JobLease     time.Duration // how long a silent worker keeps a job; default 30s
+	JobSlice     int           // users a job runs before yielding to others; default 5000
+	PollInterval time.Duration // how often idle workers look for work; default 1s
+
+	EmailBatch       int           // messages claimed at once; default 10
+	EmailLease       time.Duration // how long a claimed message stays hidden; default 2m
+	EmailMaxAttempts int           // attempts before a message is dead; default 8
+	EmailBackoff     time.Duration // wait after the first failure, doubled after each; default 30s
+	EmailMaxBackoff  time.Duration // the longest wait; default 1h
+	SendTimeout      time.Duration // one delivery; default 30s
+}
+
+func (c Config) withDefaults() Config {
+	def := func(v *time.Duration, d time.Duration) {
+		if *v <= 0 {
+			*v = d
+		}
+	}
+	defInt := func(v *int, d int) {
+		if *v <= 0 {
+			*v = d
+		}
+	}
+	defInt(&c.JobWorkers, 1)
+	def(&c.JobLease, 30*time.Second)
+	defInt(&c.JobSlice, 5000)
+	def(&c.PollInterval, time.Second)
+	defInt(&c.EmailBatch, 10)
+	def(&c.EmailLease, 2*time.Minute)
+	defInt(&c.EmailMaxAttempts, 8)
+	def(&c.EmailBackoff, 30*time.Second)
+	def(&c.EmailMaxBackoff, time.Hour)
+	def(&c.SendTimeout, 30*time.Second)
+	return c
+}
+
+// Worker runs jobs and delivers mail until stopped.
+type Worker struct {
+	Jobs   roster.JobRunner
+	Outbox roster.EmailOutbox
+	Mailer notify.Mailer // nil leaves mail in the outbox
+	Log    *slog.Logger
+	Now    func() time.Time
+
+	cfg    Config
+	owner  string
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+}
+
+// New returns a worker; set Mailer before Start for mail to go out.
+func New(jobs roster.JobRunner, outbox roster.EmailOutbox, log *slog.Logger, cfg Config) *Worker {
+	host, _ := os.Hostname()
+	return &Worker{Jobs: jobs, Outbox: outbox, Log: log, Now: time.Now, cfg: cfg.withDefaults(),
+		owner: fmt.Sprintf("%s/%d/%s", host, os.Getpid(), rand.Text()[:8])}
+}
+
+// Owner is the name this worker claims leases under.
+func (w *Worker) Owner() string { return w.owner }
+
+// Start runs the job workers and the mail sender in the background.
+func (w *Worker) Start(ctx context.Context) {
+	ctx, w.cancel = context.WithCancel(ctx)
+	for range w.cfg.JobWorkers {
+		w.loop(ctx, w.RunJob)
+	}
+	if w.Mailer == nil {
+		w.Log.Warn("no mailer: outgoing mail stays in the outbox until one is configured")
+		return
+	}
+	w.loop(ctx, func(ctx context.Context) (bool, error) {
+		n, err := w.DeliverEmails(ctx)
+		return n > 0, err
+	})
+}
+
+// Stop asks the workers to stop and waits for them: a running job is put
+// back in the queue at the user it reached, for the next start to go on.
+func (w *Worker) Stop() {
+	if w.cancel != nil {
+		w.cancel()
+	}
+	w.wg.Wait()
+}
+
+// loop calls step until ctx ends, pausing when it found nothing to do.
+func (w *Worker) loop(ctx context.Context, step func(context.Context) (bool, error)) {
+	w.wg.Add(1)
+	go func() {
+		defer w.wg.Done()
+		for ctx.Err() == nil {
+			busy, err := step(ctx)
+			if err != nil && ctx.Err() == nil {
+				w.Log.Error("background work failed", "err", err)
+			}
+			if busy && err == nil {
+				continue
+			}
+			select {
+			case <-ctx.Done():
+			case <-time.After(w.cfg.PollInterval):
+			}
+		}
+	}()
+}
+
+// RunJob claims one job and runs a slice of it. It reports whether there
+// was a job.
+func (w *Worker) RunJob(ctx context.Context) (bool, error) {
+	job, err := w.Jobs.ClaimJob(ctx, w.owner, w.cfg.JobLease)
+	if err != nil || job == nil {
+		return false, err
+	}
+	err = w.Jobs.RunJob(ctx, job, w.owner, w.cfg.JobLease, w.cfg.JobSlice)
+	if errors.Is(err, context.Canceled) {
+		return true, nil
+	}
+	if err != nil {
+		return true, fmt.Errorf("job %s: %w", job.ID, err)
+	}
+	return true, nil
+}
+
+// DeliverEmails sends one batch of due mail and returns how many it tried.
+// A failed message is retried after a wait that doubles with each attempt,
+// and is dead after EmailMaxAttempts.
+func (w *Worker) DeliverEmails(ctx context.Context) (int, error) {
+	msgs, err := w.Outbox.ClaimEmails(ctx, w.cfg.EmailBatch, w.cfg.EmailLease)
+	if err != nil {
+		return 0, err
+	}
+	for _, m := range msgs {
+		sendCtx, cancel := context.WithTimeout(ctx, w.cfg.SendTimeout)
+		err := w.Mailer.Send(sendCtx, notify.Message{To: m.To, Subject: m.Subject, Text: m.Body})
+		cancel()
+		// The outbox is updated even as the process stops: the send happened.
+		rec := context.WithoutCancel(ctx)
+		if err == nil {
+			if err := w.Outbox.EmailSent(rec, m); err != nil {
+				return len(msgs), err
+			}
+			continue
+		}
+		var retryAt *time.Time
+		if m.Attempts < w.cfg.EmailMaxAttempts {
+			t := w.Now().Add(w.backoff(m.Attempts))
+			retryAt = &t
+		}
+		w.Log.Warn("mail not delivered", "email_id", m.ID, "to", notify.MaskEmail(m.To), "attempt", m.Attempts,
+			"dead", retryAt == nil, "err", err)
+		if err := w.Outbox.EmailFailed(rec, m, err.Error(), retryAt); err != nil {
+			return len(msgs), err
+		}
+	}
+	return len(msgs), nil
+}
+
+// backoff is the wait after the attempt-th failure: EmailBackoff doubled
+// for each earlier failure, at most EmailMaxBackoff.
+func (w *Worker) backoff(attempt int) time.Duration {
+	d := w.cfg.EmailBackoff
+	for i := 1; i < attempt && d < w.cfg.EmailMaxBackoff; i++ {
+		d *= 2
+	}
+	return min(d, w.cfg.EmailMaxBackoff)
+}
