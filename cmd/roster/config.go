@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/rosterhq/roster/auth"
+	"github.com/rosterhq/roster/worker"
 )
 
 // Config is the service's settings, read from the environment.
@@ -31,6 +32,8 @@ type Config struct {
 	Env           string
 	PublicURL     string // ROSTER_PUBLIC_URL: the public base URL, the iss of its tokens; default http://localhost:PORT
 	EncryptionKey string // ROSTER_ENCRYPTION_KEY: 32 bytes, base64 or hex
+
+	Worker worker.Config // ROSTER_JOB_WORKERS, ROSTER_EMAIL_MAX_ATTEMPTS
 }
 
 // Development reports whether Roster runs in development mode.
@@ -87,6 +90,10 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 			return c, fmt.Errorf("ROSTER_STEP_UP_MAX_AGE must be a duration from 1s to 24h, such as 10m, not %q", v)
 		}
 		c.StepUpMaxAge = d
+	}
+	var err error
+	if c.Worker, err = workerConfigFromEnv(getenv); err != nil {
+		return c, err
 	}
 	if c.JWKSURL != "" && (c.JWTIssuer == "" || c.JWTAudience == "") {
 		return c, fmt.Errorf("ROSTER_JWKS_URL needs ROSTER_JWT_ISSUER and ROSTER_JWT_AUDIENCE")

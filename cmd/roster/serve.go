@@ -23,6 +23,7 @@ import (
 	"github.com/rosterhq/roster/notify"
 	"github.com/rosterhq/roster/scim"
 	"github.com/rosterhq/roster/store"
+	"github.com/rosterhq/roster/worker"
 )
 
 // Main is the running service: its database, its verifiers and its HTTP
@@ -36,6 +37,7 @@ type Main struct {
 	jwt      *auth.JWTVerifier
 	server   *http.Server
 	debug    *http.Server
+	worker   *worker.Worker
 	listener net.Listener
 	done     chan error
 }
@@ -78,6 +80,7 @@ func (m *Main) Open(ctx context.Context) error {
 	}
 	m.done = make(chan error, 1)
 	go func() { m.done <- m.server.Serve(m.listener) }()
+	m.worker.Start(context.WithoutCancel(ctx))
 	m.Log.Info("roster is listening", "addr", m.listener.Addr().String(), "version", version)
 	return nil
 }
@@ -143,12 +146,16 @@ func (m *Main) handler(ctx context.Context) (http.Handler, error) {
 		return nil, fmt.Errorf("SCIM server: %w", err)
 	}
 	signIn.StepUpMaxAge = m.Config.StepUpMaxAge
+	bulk := store.NewBulkService(m.DB, publicURL)
+	m.worker = worker.New(bulk, store.NewEmailOutbox(m.DB), m.Log, m.Config.Worker)
+	m.worker.Mailer = mfa.Mailer
 	srv := &api.Server{
 		Users:        users,
 		Audit:        store.NewAuditService(m.DB),
 		Tokens:       store.NewTokenService(m.DB),
 		Tenants:      tenants,
 		Creds:        creds,
+		Bulk:         bulk,
 		SignIn:       signIn,
 		MFA:          mfa,
 		Keys:         keys,
@@ -227,6 +234,9 @@ func (m *Main) Close() error {
 		if err := <-m.done; !errors.Is(err, http.ErrServerClosed) {
 			errs = append(errs, err)
 		}
+	}
+	if m.worker != nil {
+		m.worker.Stop() // a running job goes back to the queue where it stopped
 	}
 	if m.debug != nil {
 		errs = append(errs, m.debug.Close())
