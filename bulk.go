@@ -104,9 +104,9 @@ type BulkService interface {
 
 // JobRunner is what a background worker needs to run queued jobs.
 type JobRunner interface {
-	// ClaimJob takes the oldest queued job, or a running one whose lease
-	// has expired (its worker died), for owner until lease has passed. It
-	// returns nil when there is none.
+	// ClaimJob takes the queued job that waited longest, or a running one
+	// whose lease has expired (its worker died), for owner until lease has
+	// passed. It returns nil when there is none.
 	ClaimJob(ctx context.Context, owner string, lease time.Duration) (*Job, error)
 
 	// RunJob works on a claimed job for at most budget users (0: no limit)

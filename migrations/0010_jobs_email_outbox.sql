@@ -28,7 +28,9 @@ CREATE TABLE jobs (
     finished_at  timestamptz,
     PRIMARY KEY (tenant_id, id)
 );
-CREATE INDEX jobs_claim_idx ON jobs (created_at) WHERE status IN ('queued', 'running');
+-- Ordered by the last change, so a job that yielded after its slice goes to
+-- the back of the queue and jobs of other tenants take turns.
+CREATE INDEX jobs_claim_idx ON jobs (updated_at) WHERE status IN ('queued', 'running');
 
 -- Outgoing mail, written in the transaction of the change that causes it
 -- and delivered by a worker with retries and exponential backoff. A message

@@ -125,8 +125,9 @@ func (s *BulkService) FindJobByID(ctx context.Context, tenantID, id string) (*ro
 	return r.job()
 }
 
-// ClaimJob takes the oldest queued job, or a running one whose lease has
-// expired, for owner. Taking over an expired lease counts an attempt.
+// ClaimJob takes the queued job that waited longest (a job that yielded
+// after its slice waits behind the others), or a running one whose lease
+// has expired, for owner. Taking over an expired lease counts an attempt.
 func (s *BulkService) ClaimJob(ctx context.Context, owner string, lease time.Duration) (*roster.Job, error) {
 	now := s.db.now()
 	var r jobRow
@@ -134,7 +135,7 @@ func (s *BulkService) ClaimJob(ctx context.Context, owner string, lease time.Dur
 		WITH next AS (
 			SELECT tenant_id, id FROM jobs
 			WHERE status = 'queued' OR (status = 'running' AND lease_until < $1)
-			ORDER BY created_at LIMIT 1
+			ORDER BY updated_at LIMIT 1
 			FOR UPDATE SKIP LOCKED
 		)
 		UPDATE jobs j SET
