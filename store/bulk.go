@@ -109,17 +109,7 @@ func (s *BulkService) applyOne(ctx context.Context, tenantID string, by roster.A
 	var err error
 	switch req.Action {
 	case roster.BulkDeactivate, roster.BulkActivate, roster.BulkSetRole:
-		_, err = s.users.UpdateUser(ctx, tenantID, by, id, 0, func(u *roster.User) error {
-			switch req.Action {
-			case roster.BulkDeactivate:
-				u.Active = false
-			case roster.BulkActivate:
-				u.Active = true
-			default:
-				u.Role = req.Role
-			}
-			return nil
-		})
+		_, err = s.users.UpdateUser(ctx, tenantID, by, id, 0, bulkChange(req))
 	case roster.BulkDelete:
 		err = s.users.DeleteUser(ctx, tenantID, by, id)
 	case roster.BulkResetMFA:
@@ -133,6 +123,13 @@ func (s *BulkService) applyOne(ctx context.Context, tenantID string, by roster.A
 	default:
 		return outcome{}, fmt.Errorf("bulk action %q has no operation", req.Action)
 	}
+	return userOutcome(err)
+}
+
+// userOutcome sorts a single-user operation's error: a refusal (not found,
+// a guard, a rule) is the user's failure, with a caller-safe reason; any
+// other error, such as a lost database, stops the whole action.
+func userOutcome(err error) (outcome, error) {
 	switch roster.ErrorCode(err) {
 	case "":
 		return outcome{}, nil
@@ -144,39 +141,84 @@ func (s *BulkService) applyOne(ctx context.Context, tenantID string, by roster.A
 	return outcome{}, err
 }
 
+// onTx reports whether an action's single-user operation can run on a
+// caller's transaction, so that a job records the user's outcome in the
+// same commit as the change.
+func onTx(action string) bool {
+	switch action {
+	case roster.BulkDeactivate, roster.BulkActivate, roster.BulkSetRole, roster.BulkRemindMFA:
+		return true
+	}
+	return false
+}
+
+// applyOneOn is applyOne on tx, for the actions onTx allows: the same
+// updateUser that UserService.UpdateUser runs, or the reminder.
+func (s *BulkService) applyOneOn(ctx context.Context, tx *sqlx.Tx, tenantID string, by roster.Actor, req roster.BulkRequest, id, dedupeKey string) (outcome, error) {
+	if req.Action == roster.BulkRemindMFA {
+		skipped, err := s.remindMFAOn(ctx, tx, tenantID, by, id, dedupeKey)
+		if err == nil {
+			return outcome{skipped: skipped}, nil
+		}
+		return userOutcome(err)
+	}
+	_, err := updateUser(ctx, tx, s.db.now(), tenantID, by, id, 0, bulkChange(req))
+	return userOutcome(err)
+}
+
+// bulkChange is the change an update action makes to a user.
+func bulkChange(req roster.BulkRequest) func(u *roster.User) error {
+	return func(u *roster.User) error {
+		switch req.Action {
+		case roster.BulkDeactivate:
+			u.Active = false
+		case roster.BulkActivate:
+			u.Active = true
+		default:
+			u.Role = req.Role
+		}
+		return nil
+	}
+}
+
 // remindMFA puts an MFA reminder in the outbox with its audit event, in one
 // transaction. It skips (true) a user who is inactive, already has a second
 // factor, or was reminded under the same dedupe key: as Okta and Entra do,
 // a reminder nobody needs is not an error. ENOTFOUND.
 func (s *BulkService) remindMFA(ctx context.Context, tenantID string, by roster.Actor, id, dedupeKey string) (bool, error) {
+	var skipped bool
+	err := s.db.inTx(ctx, func(tx *sqlx.Tx) error {
+		var err error
+		skipped, err = s.remindMFAOn(ctx, tx, tenantID, by, id, dedupeKey)
+		return err
+	})
+	return skipped, err
+}
+
+// remindMFAOn is remindMFA on tx.
+func (s *BulkService) remindMFAOn(ctx context.Context, tx *sqlx.Tx, tenantID string, by roster.Actor, id, dedupeKey string) (bool, error) {
 	if !isUUID(id) {
 		return false, roster.Errorf(roster.ENOTFOUND, "user not found")
 	}
-	var skipped bool
-	err := s.db.inTx(ctx, func(tx *sqlx.Tx) error {
-		var u roster.User
-		var hasMFA bool
-		err := tx.QueryRowxContext(ctx, `
-			SELECT id, email, user_name, given_name, active, cardinality(mfa_methods) > 0
-			FROM users WHERE tenant_id = $1 AND id = $2 FOR SHARE`, tenantID, id).
-			Scan(&u.ID, &u.Email, &u.UserName, &u.GivenName, &u.Active, &hasMFA)
-		if err != nil {
-			return notFound(translate(err), "user")
-		}
-		if !u.Active || hasMFA {
-			skipped = true
-			return nil
-		}
-		m := roster.MFAReminderEmail(s.PublicURL, &u)
-		emailID, err := enqueueEmail(ctx, tx, s.db.now(), tenantID, dedupeKey, m)
-		if err != nil || emailID == "" {
-			skipped = emailID == ""
-			return err
-		}
-		return insertAudit(ctx, tx, s.db.now(), tenantID, by, roster.ActionMFAReminderQueued, "user", id,
-			map[string]any{"email_id": emailID})
-	})
-	return skipped, err
+	var u roster.User
+	var hasMFA bool
+	err := tx.QueryRowxContext(ctx, `
+		SELECT id, email, user_name, given_name, active, cardinality(mfa_methods) > 0
+		FROM users WHERE tenant_id = $1 AND id = $2 FOR SHARE`, tenantID, id).
+		Scan(&u.ID, &u.Email, &u.UserName, &u.GivenName, &u.Active, &hasMFA)
+	if err != nil {
+		return false, notFound(translate(err), "user")
+	}
+	if !u.Active || hasMFA {
+		return true, nil
+	}
+	now := s.db.now()
+	emailID, err := enqueueEmail(ctx, tx, now, tenantID, dedupeKey, roster.MFAReminderEmail(s.PublicURL, &u))
+	if err != nil || emailID == "" {
+		return emailID == "", err
+	}
+	return false, insertAudit(ctx, tx, now, tenantID, by, roster.ActionMFAReminderQueued, "user", id,
+		map[string]any{"email_id": emailID})
 }
 
 // validateBulk checks a request: a known action, exactly one of ids and

@@ -207,12 +207,10 @@ func (s *BulkService) RunJob(ctx context.Context, job *roster.Job, owner string,
 			if err := ctx.Err(); err != nil {
 				return s.releaseJob(ctx, &r, owner, err)
 			}
-			o, err := s.applyOne(ctx, r.TenantID, by, req, k.ID, "job:"+r.ID+":"+k.ID)
-			if err != nil {
-				return s.releaseJob(ctx, &r, owner, err)
-			}
-			if err := s.checkpoint(ctx, &r, owner, lease, k, o); err != nil {
+			if err := s.runUser(ctx, &r, owner, lease, req, by, k); errors.Is(err, errLeaseLost) {
 				return err
+			} else if err != nil {
+				return s.releaseJob(ctx, &r, owner, err)
 			}
 			after = k
 			done++
@@ -220,9 +218,43 @@ func (s *BulkService) RunJob(ctx context.Context, job *roster.Job, owner string,
 	}
 }
 
-// checkpoint records one user's outcome and position, and extends the
-// lease. errLeaseLost when another worker holds the job now.
-func (s *BulkService) checkpoint(ctx context.Context, r *jobRow, owner string, lease time.Duration, k userKey, o outcome) error {
+// runUser applies the job's action to one user and records the outcome and
+// the user's position. Where the action's operation runs on a transaction
+// (updates and reminders) both commit together, so a job resumed after a
+// crash neither redoes nor skips a user; a refusal is rolled back to a
+// savepoint and recorded. Deletion and MFA resets commit on their own, and
+// a crash between the two commits redoes that one user (a deleted user is
+// no longer selected; a reset is harmless to repeat).
+func (s *BulkService) runUser(ctx context.Context, r *jobRow, owner string, lease time.Duration, req roster.BulkRequest, by roster.Actor, k userKey) error {
+	dedupeKey := "job:" + r.ID + ":" + k.ID
+	if !onTx(req.Action) {
+		o, err := s.applyOne(ctx, r.TenantID, by, req, k.ID, dedupeKey)
+		if err != nil {
+			return err
+		}
+		return s.checkpoint(ctx, s.db.db, r, owner, lease, k, o)
+	}
+	return s.db.inTx(ctx, func(tx *sqlx.Tx) error {
+		if _, err := tx.ExecContext(ctx, `SAVEPOINT bulk_user`); err != nil {
+			return err
+		}
+		o, err := s.applyOneOn(ctx, tx, r.TenantID, by, req, k.ID, dedupeKey)
+		if err != nil {
+			return err
+		}
+		if o.failure != "" {
+			if _, err := tx.ExecContext(ctx, `ROLLBACK TO SAVEPOINT bulk_user`); err != nil {
+				return err
+			}
+		}
+		return s.checkpoint(ctx, tx, r, owner, lease, k, o)
+	})
+}
+
+// checkpoint records one user's outcome and position on q, and extends the
+// lease. errLeaseLost when another worker holds the job now, which also
+// rolls back a change made on the same transaction.
+func (s *BulkService) checkpoint(ctx context.Context, q sqlx.ExecerContext, r *jobRow, owner string, lease time.Duration, k userKey, o outcome) error {
 	var succeeded, skipped, failed int
 	var failure []byte
 	switch {
@@ -235,7 +267,7 @@ func (s *BulkService) checkpoint(ctx context.Context, r *jobRow, owner string, l
 		succeeded = 1
 	}
 	now := s.db.now()
-	res, err := s.db.db.ExecContext(ctx, `
+	res, err := q.ExecContext(ctx, `
 		UPDATE jobs SET processed = processed + 1, succeeded = succeeded + $4, skipped = skipped + $5,
 			failed = failed + $6,
 			failures = CASE WHEN $7::jsonb IS NOT NULL AND jsonb_array_length(failures) < $8
