@@ -34,8 +34,8 @@ CREATE INDEX jobs_claim_idx ON jobs (updated_at) WHERE status IN ('queued', 'run
 
 -- Outgoing mail, written in the transaction of the change that causes it
 -- and delivered by a worker with retries and exponential backoff. A message
--- is pending until sent or dead (out of attempts); its body is cleared once
--- sent, so links in it do not linger.
+-- is pending until sent or dead (out of attempts); its body is cleared then,
+-- so links in it do not linger.
 CREATE TABLE email_outbox (
     tenant_id       uuid NOT NULL REFERENCES tenants (id) ON DELETE CASCADE,
     id              uuid NOT NULL,

@@ -108,11 +108,12 @@ func (o *EmailOutbox) EmailSent(ctx context.Context, m *roster.Email) error {
 	return translate(err)
 }
 
-// EmailFailed records a failed attempt; with no retryAt the message is dead.
+// EmailFailed records a failed attempt; with no retryAt the message is dead
+// and, like a sent one, loses its body: links in it may be secrets.
 func (o *EmailOutbox) EmailFailed(ctx context.Context, m *roster.Email, reason string, retryAt *time.Time) error {
 	if retryAt == nil {
 		_, err := o.db.db.ExecContext(ctx, `
-			UPDATE email_outbox SET status = 'dead', last_error = $3 WHERE tenant_id = $1 AND id = $2`,
+			UPDATE email_outbox SET status = 'dead', body = '', last_error = $3 WHERE tenant_id = $1 AND id = $2`,
 			m.TenantID, m.ID, reason)
 		return translate(err)
 	}
