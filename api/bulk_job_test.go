@@ -294,3 +294,42 @@ func TestBulkReminderJobSendsOncePerUser(t *testing.T) {
 		t.Fatalf("delivered %d of %d", len(mb.msgs), queued)
 	}
 }
+
+func TestAWorkerThatLostItsLeaseChangesNothing(t *testing.T) {
+	e := newTestEnv(t)
+	e.seedUsers(1200)
+	id := e.startBulkJob(map[string]any{"action": "deactivate", "filter": map[string]any{"active": true}})
+	bulk := store.NewBulkService(e.DB, testPublicURL)
+	ctx := context.Background()
+	claimed, err := bulk.ClaimJob(ctx, "slow", time.Minute)
+	if err != nil || claimed == nil {
+		t.Fatalf("claim: %v %v", claimed, err)
+	}
+	// Another worker takes the job over once this one has done 5 users.
+	db := openTestDB(t)
+	if _, err := db.Exec(`
+		CREATE FUNCTION usurp_job() RETURNS trigger LANGUAGE plpgsql AS $$
+		BEGIN
+			IF NEW.processed >= 5 THEN NEW.lease_owner := 'usurper'; END IF;
+			RETURN NEW;
+		END $$;
+		CREATE TRIGGER usurp BEFORE UPDATE ON jobs FOR EACH ROW
+			WHEN (NEW.id = '` + id + `') EXECUTE FUNCTION usurp_job()`); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _, _ = db.Exec(`DROP TRIGGER usurp ON jobs; DROP FUNCTION usurp_job()`) })
+	if err := bulk.RunJob(ctx, claimed, "slow", time.Minute, 0); err == nil {
+		t.Fatal("a worker without the lease ran the job to its end")
+	}
+	// The sixth user's change went with the failed checkpoint.
+	var deactivated int
+	if err := db.QueryRow(`SELECT count(*) FROM audit_events WHERE tenant_id = $1 AND action = 'user.deactivated'`, e.A.ID).Scan(&deactivated); err != nil || deactivated != 5 {
+		t.Fatalf("%d users deactivated, want the 5 done under the lease (%v)", deactivated, err)
+	}
+	if j := e.job(e.A.Admin, id); j.Progress.Processed != 5 {
+		t.Fatalf("progress: %+v", j)
+	}
+	if err := bulk.RunJob(ctx, claimed, "slow", time.Minute, 0); err == nil {
+		t.Fatal("a worker without the lease started the job again")
+	}
+}
