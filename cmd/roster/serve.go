@@ -143,6 +143,8 @@ func (m *Main) handler(ctx context.Context) (http.Handler, error) {
 		return nil, fmt.Errorf("SCIM server: %w", err)
 	}
 	signIn.StepUpMaxAge = m.Config.StepUpMaxAge
+	invitations := auth.NewInvitations(store.NewInvitationService(m.DB), tenants, signIn, publicURL)
+	invitations.Mailer, invitations.TTL, invitations.Log = mfa.Mailer, m.Config.InvitationTTL, m.Log
 	srv := &api.Server{
 		Users:        users,
 		Audit:        store.NewAuditService(m.DB),
@@ -160,6 +162,7 @@ func (m *Main) handler(ctx context.Context) (http.Handler, error) {
 		Log:          m.Log,
 		MaxBodyBytes: m.Config.MaxBodyBytes,
 	}
+	srv.Invitations = invitations
 	return srv.Handler(), nil
 }
 
