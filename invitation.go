@@ -100,6 +100,13 @@ type InvitationService interface {
 	// when the address is a user's or has a pending invitation.
 	CreateInvitation(ctx context.Context, tenantID string, by Actor, inv *Invitation) (*Invitation, error)
 
+	// CreateInvitations stores each of invs as CreateInvitation does, each
+	// atomic with its audit event; the ones refused (EINVALID, ECONFLICT)
+	// are reported in errs at their index and the others stand. committed
+	// is called with the invitations stored, as they are committed. Any
+	// other error stops the run; what was committed before it stands.
+	CreateInvitations(ctx context.Context, tenantID string, by Actor, invs []*Invitation, committed func([]*Invitation)) (errs []error, err error)
+
 	// FindInvitations returns a page of the tenant's invitations. EINVALID
 	// for a bad filter or cursor.
 	FindInvitations(ctx context.Context, tenantID string, f InvitationFilter) (*InvitationPage, error)

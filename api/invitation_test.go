@@ -9,6 +9,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/rosterhq/roster"
 )
 
 // invitationTokenPattern finds the token in an invitation mail.
@@ -150,6 +152,11 @@ func TestInvitationIsMailedAndAcceptedOnce(t *testing.T) {
 	if actions := auditActions(t, e, inv.ID); !slices.Contains(actions, "invitation.created") || !slices.Contains(actions, "invitation.accepted") {
 		t.Fatalf("invitation audit events %v", actions)
 	}
+	var actorType, actorID string
+	if err := openTestDB(t).QueryRow(`SELECT actor_type, actor_id FROM audit_events WHERE target_id = $1 AND action = 'user.created'`,
+		u.ID).Scan(&actorType, &actorID); err != nil || actorType != "invitation" || actorID != inv.ID {
+		t.Fatalf("user.created by %s %s (%v), want the invitation", actorType, actorID, err)
+	}
 	if actions := auditActions(t, e, u.ID); !slices.Contains(actions, "user.created") {
 		t.Fatalf("user audit events %v", actions)
 	}
@@ -283,6 +290,15 @@ func TestInvitationPermissions(t *testing.T) {
 			Body: "email,role\nx@example.com,viewer\n", Header: map[string]string{"Content-Type": "text/csv"}}), http.StatusForbidden, "")
 		if got := listInvitations(t, e, token, ""); len(got) != 1 {
 			t.Fatalf("readers see %d invitations", len(got))
+		}
+	}
+	// Below the permission check, the role check: no one invites above
+	// their own role.
+	dev := &roster.Principal{Kind: roster.PrincipalUser, TenantID: e.A.ID, Subject: "dev", Roles: []string{roster.RoleDeveloper}}
+	for role, code := range map[string]string{"admin": roster.EFORBIDDEN, "developer": "", "viewer": ""} {
+		_, err := e.invitations.Invite(t.Context(), dev, roster.ActorOf(dev, "req"), role+"-by-dev@example.com", role)
+		if got := roster.ErrorCode(err); got != code {
+			t.Fatalf("a developer inviting a %s: %q (%v), want %q", role, got, err, code)
 		}
 	}
 	// The SCIM token reads nothing here.
@@ -490,6 +506,10 @@ func TestBulkInvitations(t *testing.T) {
 		if want, ok := wantFailed[f.Row]; !ok || !strings.Contains(f.Error, want) || f.Email == "" {
 			t.Errorf("row %d (%s): %q, want it to mention %q", f.Row, f.Email, f.Error, want)
 		}
+	}
+	// The mails go out after the answer.
+	if err := e.invitations.Wait(t.Context()); err != nil {
+		t.Fatal(err)
 	}
 	mb.mu.Lock()
 	mails := len(mb.msgs)

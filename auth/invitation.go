@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
+	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/rosterhq/roster"
@@ -46,6 +48,8 @@ type Invitations struct {
 	TTL       time.Duration // how long a link works
 	Now       func() time.Time
 	Log       *slog.Logger
+
+	background sync.WaitGroup // the mails of bulk requests
 }
 
 // NewInvitations returns Invitations on store with the default TTL, no
@@ -65,29 +69,39 @@ func NewInvitations(store roster.InvitationService, tenants roster.TenantService
 // EINVALID; EFORBIDDEN for a role above the caller's own; ECONFLICT when
 // the address is a user's or has a pending invitation.
 func (iv *Invitations) Invite(ctx context.Context, p *roster.Principal, by roster.Actor, email, role string) (*roster.Invitation, error) {
-	inv := &roster.Invitation{Email: email, Role: role}
-	inv.Normalize()
-	if err := inv.Validate(); err != nil {
-		return nil, err
-	}
-	if roster.RoleRank(inv.Role) > roster.RoleRank(roster.HighestRole(p.Roles)) {
-		return nil, roster.Errorf(roster.EFORBIDDEN, "you cannot invite someone as %s, a role above your own", inv.Role)
-	}
-	token, err := newOpaqueToken(InvitationTokenPrefix)
+	inv, token, err := iv.newInvitation(p, email, role)
 	if err != nil {
 		return nil, err
 	}
-	inv.TokenHash = HashAPIToken(token)
-	inv.ExpiresAt = iv.Now().UTC().Add(iv.TTL)
 	created, err := iv.store.CreateInvitation(ctx, p.TenantID, by, inv)
 	if err != nil {
 		return nil, err
 	}
-	if err := iv.send(ctx, created, token); err != nil {
+	if err := iv.send(ctx, created, nil, token); err != nil {
 		iv.Log.WarnContext(ctx, "could not mail an invitation; it can be resent", "invitation_id", created.ID,
 			"to", notify.MaskEmail(created.Email), "err", err)
 	}
 	return created, nil
+}
+
+// newInvitation checks an invitation p wants to make and gives it a token.
+// EINVALID, EFORBIDDEN.
+func (iv *Invitations) newInvitation(p *roster.Principal, email, role string) (*roster.Invitation, string, error) {
+	inv := &roster.Invitation{Email: email, Role: role}
+	inv.Normalize()
+	if err := inv.Validate(); err != nil {
+		return nil, "", err
+	}
+	if roster.RoleRank(inv.Role) > roster.RoleRank(roster.HighestRole(p.Roles)) {
+		return nil, "", roster.Errorf(roster.EFORBIDDEN, "you cannot invite someone as %s, a role above your own", inv.Role)
+	}
+	token, err := newOpaqueToken(InvitationTokenPrefix)
+	if err != nil {
+		return nil, "", err
+	}
+	inv.TokenHash = HashAPIToken(token)
+	inv.ExpiresAt = iv.Now().UTC().Add(iv.TTL)
+	return inv, token, nil
 }
 
 // Resend gives a pending or expired invitation a new link, valid for the
@@ -104,7 +118,7 @@ func (iv *Invitations) Resend(ctx context.Context, tenantID string, by roster.Ac
 	if err != nil {
 		return nil, err
 	}
-	if err := iv.send(ctx, inv, token); err != nil {
+	if err := iv.send(ctx, inv, nil, token); err != nil {
 		iv.Log.WarnContext(ctx, "could not mail an invitation", "invitation_id", inv.ID,
 			"to", notify.MaskEmail(inv.Email), "err", err)
 		return nil, roster.Errorf(roster.EUNAVAILABLE, "the invitation has a new link but the mail could not be sent: try again later")
@@ -113,14 +127,16 @@ func (iv *Invitations) Resend(ctx context.Context, tenantID string, by roster.Ac
 }
 
 // send mails the link with token and records SentAt on inv and in the
-// store.
-func (iv *Invitations) send(ctx context.Context, inv *roster.Invitation, token string) error {
+// store. tenant is inv's, or nil to read it.
+func (iv *Invitations) send(ctx context.Context, inv *roster.Invitation, tenant *roster.Tenant, token string) error {
 	if iv.Mailer == nil {
 		return fmt.Errorf("no mail sender is configured")
 	}
-	tenant, err := iv.tenants.FindTenantByID(ctx, inv.TenantID)
-	if err != nil {
-		return fmt.Errorf("read tenant: %w", err)
+	if tenant == nil {
+		var err error
+		if tenant, err = iv.tenants.FindTenantByID(ctx, inv.TenantID); err != nil {
+			return fmt.Errorf("read tenant: %w", err)
+		}
 	}
 	if err := iv.Mailer.Send(ctx, iv.message(inv, tenant, token)); err != nil {
 		return err
@@ -131,6 +147,57 @@ func (iv *Invitations) send(ctx context.Context, inv *roster.Invitation, token s
 	}
 	inv.SentAt = &now
 	return nil
+}
+
+// sendLater mails the links of a bulk request after the answer, one after
+// the other, so that thousands of mails do not hold the request open; a
+// mail that fails leaves its invitation unsent, to be resent.
+func (iv *Invitations) sendLater(ctx context.Context, tenantID string, mails []pendingMail) {
+	if len(mails) == 0 {
+		return
+	}
+	if iv.Mailer == nil {
+		iv.Log.WarnContext(ctx, "no mail sender is configured: invitations stored unsent", "count", len(mails))
+		return
+	}
+	ctx = context.WithoutCancel(ctx) // the request ends before the mails do
+	iv.background.Add(1)
+	go func() {
+		defer iv.background.Done()
+		tenant, err := iv.tenants.FindTenantByID(ctx, tenantID)
+		if err != nil {
+			iv.Log.WarnContext(ctx, "could not mail invitations", "count", len(mails), "err", err)
+			return
+		}
+		unsent := 0
+		for _, m := range mails {
+			if err := iv.send(ctx, m.inv, tenant, m.token); err != nil {
+				unsent++
+				iv.Log.WarnContext(ctx, "could not mail an invitation; it can be resent", "invitation_id", m.inv.ID,
+					"to", notify.MaskEmail(m.inv.Email), "err", err)
+			}
+		}
+		iv.Log.InfoContext(ctx, "invitations mailed", "sent", len(mails)-unsent, "unsent", unsent)
+	}()
+}
+
+// pendingMail is an invitation stored and the token its mail carries.
+type pendingMail struct {
+	inv   *roster.Invitation
+	token string
+}
+
+// Wait returns when the mails of bulk requests in flight have gone out (or
+// failed), or when ctx ends.
+func (iv *Invitations) Wait(ctx context.Context) error {
+	done := make(chan struct{})
+	go func() { iv.background.Wait(); close(done) }()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 // AcceptLink is the link an invitation mail carries.
@@ -212,29 +279,50 @@ type InviteFailure struct {
 	Error string `json:"error"`
 }
 
-// InviteMany invites each row as Invite does, each in its own transaction
-// with its own audit event, so one bad row spoils nothing else. Rows the
-// domain refuses (EINVALID, EFORBIDDEN, ECONFLICT) are reported in failed;
-// any other error (the database gone) stops the run and is returned, with
-// the rows before it invited.
+// InviteMany invites each row as Invite does, each atomic with its own
+// audit event, so one bad row spoils nothing else; the mails go out in the
+// background after the invitations are committed (Wait waits for them).
+// Rows refused (EINVALID, EFORBIDDEN, ECONFLICT) are reported in failed, by
+// row; any other error (the database gone) stops the run and is returned,
+// with what was committed before it standing.
 func (iv *Invitations) InviteMany(ctx context.Context, p *roster.Principal, by roster.Actor, rows []InviteRow) (created int, failed []InviteFailure, err error) {
 	failed = []InviteFailure{}
+	fail := func(row InviteRow, msg string) {
+		failed = append(failed, InviteFailure{Row: row.Row, Email: row.Email, Error: msg})
+	}
+	var invs []*roster.Invitation
+	var invRows []InviteRow
+	tokens := map[string]string{} // token hash -> token
 	for _, row := range rows {
 		if row.Problem != "" {
-			failed = append(failed, InviteFailure{Row: row.Row, Email: row.Email, Error: row.Problem})
+			fail(row, row.Problem)
 			continue
 		}
-		_, err := iv.Invite(ctx, p, by, row.Email, row.Role)
+		inv, token, err := iv.newInvitation(p, row.Email, row.Role)
 		switch roster.ErrorCode(err) {
 		case "":
-			created++
-		case roster.EINVALID, roster.EFORBIDDEN, roster.ECONFLICT:
-			failed = append(failed, InviteFailure{Row: row.Row, Email: row.Email, Error: rowError(err)})
+			invs, invRows = append(invs, inv), append(invRows, row)
+			tokens[string(inv.TokenHash)] = token
+		case roster.EINVALID, roster.EFORBIDDEN:
+			fail(row, rowError(err))
 		default:
-			return created, failed, err
+			return 0, failed, err
 		}
 	}
-	return created, failed, nil
+	var mails []pendingMail
+	errs, err := iv.store.CreateInvitations(ctx, p.TenantID, by, invs, func(batch []*roster.Invitation) {
+		for _, inv := range batch {
+			mails = append(mails, pendingMail{inv: inv, token: tokens[string(inv.TokenHash)]})
+		}
+	})
+	iv.sendLater(ctx, p.TenantID, mails)
+	for i, rowErr := range errs {
+		if rowErr != nil {
+			fail(invRows[i], rowError(rowErr))
+		}
+	}
+	slices.SortFunc(failed, func(a, b InviteFailure) int { return a.Row - b.Row })
+	return len(mails), failed, err
 }
 
 // rowError is err's message, with each field at fault named.

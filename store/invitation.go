@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
@@ -41,43 +42,114 @@ const invitationOpenByEmail = `SELECT ` + invitationColumns + ` FROM invitations
 // CreateInvitation stores a new invitation with its audit event, revoking
 // an expired one to the same address first. EINVALID, ECONFLICT.
 func (s *InvitationService) CreateInvitation(ctx context.Context, tenantID string, by roster.Actor, in *roster.Invitation) (*roster.Invitation, error) {
+	var created *roster.Invitation
+	err := s.db.inTx(ctx, func(tx *sqlx.Tx) error {
+		var err error
+		created, err = createInvitation(ctx, tx, s.db.now(), tenantID, by, in)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return created, nil
+}
+
+// invitationBatch is how many invitations of a bulk request share a
+// transaction. Each is under a savepoint, a subtransaction; below 64 of
+// them PostgreSQL keeps their ids in the transaction's own cache instead
+// of overflowing to pg_subtrans, which would slow every other snapshot.
+const invitationBatch = 50
+
+// CreateInvitations stores each of invs as CreateInvitation does, in
+// transactions of invitationBatch rows, each row under a savepoint so that
+// a refused one (EINVALID, ECONFLICT) rolls back alone and is reported in
+// errs at its index. committed is called with each batch's invitations
+// once the batch has committed. Any other error stops the run and is
+// returned; the batches committed before it stand.
+func (s *InvitationService) CreateInvitations(ctx context.Context, tenantID string, by roster.Actor, invs []*roster.Invitation, committed func([]*roster.Invitation)) ([]error, error) {
+	errs := make([]error, len(invs))
+	for start := 0; start < len(invs); start += invitationBatch {
+		end := min(start+invitationBatch, len(invs))
+		var batch []*roster.Invitation
+		err := s.db.inTx(ctx, func(tx *sqlx.Tx) error {
+			batch = batch[:0]
+			now := s.db.now()
+			for i := start; i < end; i++ {
+				if _, err := tx.ExecContext(ctx, `SAVEPOINT invitation`); err != nil {
+					return translate(err)
+				}
+				created, err := createInvitation(ctx, tx, now, tenantID, by, invs[i])
+				switch code := roster.ErrorCode(err); {
+				case err == nil:
+					batch = append(batch, created)
+				case code == roster.EINVALID || code == roster.ECONFLICT:
+					if _, err := tx.ExecContext(ctx, `ROLLBACK TO SAVEPOINT invitation`); err != nil {
+						return translate(err)
+					}
+					errs[i] = err
+				default:
+					return err
+				}
+				if _, err := tx.ExecContext(ctx, `RELEASE SAVEPOINT invitation`); err != nil {
+					return translate(err)
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return errs, err
+		}
+		if committed != nil && len(batch) > 0 {
+			committed(batch)
+		}
+	}
+	return errs, nil
+}
+
+// invitationInsertAudited inserts an invitation and its audit event in one
+// statement: one round trip per invitation of a bulk request.
+const invitationInsertAudited = `WITH inserted AS (
+		INSERT INTO invitations (` + invitationColumns + `)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, NULL, NULL, NULL, NULL) RETURNING id)
+	INSERT INTO audit_events (` + auditColumns + `)
+	SELECT $1, $9, $7, $10, $6, '` + roster.ActionInvitationCreated + `', 'invitation', inserted.id::text, $11, $12
+	FROM inserted`
+
+// createInvitation checks and inserts one invitation on tx.
+func createInvitation(ctx context.Context, tx *sqlx.Tx, now time.Time, tenantID string, by roster.Actor, in *roster.Invitation) (*roster.Invitation, error) {
 	inv := *in
 	inv.Normalize()
 	if err := inv.Validate(); err != nil {
 		return nil, err
 	}
-	now := s.db.now()
 	inv.ID, inv.TenantID, inv.InvitedBy, inv.CreatedAt = newID(), tenantID, by.ID, now
 	inv.SentAt, inv.AcceptedAt, inv.RevokedAt, inv.UserID = nil, nil, nil, nil
-	err := s.db.inTx(ctx, func(tx *sqlx.Tx) error {
-		if err := refuseUserEmail(ctx, tx, tenantID, inv.Email); err != nil {
-			return err
-		}
-		var open roster.Invitation
-		err := tx.QueryRowxContext(ctx, invitationOpenByEmail, tenantID, inv.Email).Scan(invitationFields(&open)...)
-		switch {
-		case err == nil && open.Status(now) == roster.InvitationPending:
-			return emailConflict("has a pending invitation: resend or revoke it")
-		case err == nil:
-			// Expired: it gives way to the new one, and says so.
-			if err := setRevoked(ctx, tx, now, tenantID, by, open.ID,
-				map[string]any{"email": open.Email, "reason": "expired", "replaced_by": inv.ID}); err != nil {
-				return err
-			}
-		case roster.ErrorCode(translate(err)) != roster.ENOTFOUND:
-			return translate(err)
-		}
-		_, err = tx.ExecContext(ctx, `INSERT INTO invitations (`+invitationColumns+`)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, NULL, NULL, NULL, NULL)`,
-			inv.TenantID, inv.ID, inv.Email, inv.Role, inv.TokenHash, inv.InvitedBy, inv.CreatedAt, inv.ExpiresAt)
-		if err != nil {
-			return translate(err)
-		}
-		return insertAudit(ctx, tx, now, tenantID, by, roster.ActionInvitationCreated, "invitation", inv.ID,
-			map[string]any{"email": inv.Email, "role": inv.Role, "expires_at": inv.ExpiresAt})
-	})
-	if err != nil {
+	if err := refuseUserEmail(ctx, tx, tenantID, inv.Email); err != nil {
 		return nil, err
+	}
+	var open roster.Invitation
+	err := tx.QueryRowxContext(ctx, invitationOpenByEmail, tenantID, inv.Email).Scan(invitationFields(&open)...)
+	switch {
+	case err == nil && open.Status(now) == roster.InvitationPending:
+		return nil, emailConflict("has a pending invitation: resend or revoke it")
+	case err == nil:
+		// Expired: it gives way to the new one, and says so.
+		if err := setRevoked(ctx, tx, now, tenantID, by, open.ID,
+			map[string]any{"email": open.Email, "reason": "expired", "replaced_by": inv.ID}); err != nil {
+			return nil, err
+		}
+	case roster.ErrorCode(translate(err)) != roster.ENOTFOUND:
+		return nil, translate(err)
+	}
+	details, err := json.Marshal(map[string]any{"email": inv.Email, "role": inv.Role, "expires_at": inv.ExpiresAt})
+	if err != nil {
+		return nil, fmt.Errorf("encode audit details: %w", err)
+	}
+	_, err = tx.ExecContext(ctx, invitationInsertAudited,
+		inv.TenantID, inv.ID, inv.Email, inv.Role, inv.TokenHash, inv.InvitedBy, inv.CreatedAt, inv.ExpiresAt,
+		newID(), by.Type, by.RequestID, string(details))
+	if err != nil {
+		return nil, translate(err)
 	}
 	return &inv, nil
 }

@@ -38,6 +38,8 @@ type Main struct {
 	debug    *http.Server
 	listener net.Listener
 	done     chan error
+
+	invitations *auth.Invitations // mails bulk invitations after the answer
 }
 
 // NewMain returns a Main for cfg that logs to w: JSON for machines, text
@@ -162,7 +164,7 @@ func (m *Main) handler(ctx context.Context) (http.Handler, error) {
 		Log:          m.Log,
 		MaxBodyBytes: m.Config.MaxBodyBytes,
 	}
-	srv.Invitations = invitations
+	srv.Invitations, m.invitations = invitations, invitations
 	return srv.Handler(), nil
 }
 
@@ -229,6 +231,15 @@ func (m *Main) Close() error {
 		errs = append(errs, m.server.Shutdown(ctx))
 		if err := <-m.done; !errors.Is(err, http.ErrServerClosed) {
 			errs = append(errs, err)
+		}
+	}
+	if m.invitations != nil {
+		// Mails still going out have until the database closes; the rest
+		// stay unsent, to be resent.
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := m.invitations.Wait(ctx); err != nil {
+			m.Log.Warn("stopped before every invitation was mailed", "err", err)
 		}
 	}
 	if m.debug != nil {
