@@ -3,6 +3,7 @@ package api_test
 import (
 	"fmt"
 	"net/http"
+	"reflect"
 	"regexp"
 	"slices"
 	"strings"
@@ -103,6 +104,9 @@ func TestInvitationIsMailedAndAcceptedOnce(t *testing.T) {
 		t.Fatalf("expires_at %s, want 7 days from now (%v)", inv.ExpiresAt, err)
 	}
 	token := mb.lastInvitationToken(t, "Ada@Example.com", 1)
+	if listed := listInvitations(t, e, e.A.Admin, ""); len(listed) != 1 || !reflect.DeepEqual(listed[0], inv) {
+		t.Fatalf("listed %+v, want what the invitation answered %+v", listed, inv)
+	}
 	if strings.Contains(dumpTables(t, "invitations", "audit_events"), token) {
 		t.Fatal("the invitation token is stored in the clear")
 	}

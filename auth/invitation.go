@@ -100,7 +100,7 @@ func (iv *Invitations) newInvitation(p *roster.Principal, email, role string) (*
 		return nil, "", err
 	}
 	inv.TokenHash = HashAPIToken(token)
-	inv.ExpiresAt = iv.Now().UTC().Add(iv.TTL)
+	inv.ExpiresAt = iv.expiry()
 	return inv, token, nil
 }
 
@@ -114,7 +114,7 @@ func (iv *Invitations) Resend(ctx context.Context, tenantID string, by roster.Ac
 	if err != nil {
 		return nil, err
 	}
-	inv, err := iv.store.RenewInvitation(ctx, tenantID, by, id, HashAPIToken(token), iv.Now().UTC().Add(iv.TTL))
+	inv, err := iv.store.RenewInvitation(ctx, tenantID, by, id, HashAPIToken(token), iv.expiry())
 	if err != nil {
 		return nil, err
 	}
@@ -124,6 +124,12 @@ func (iv *Invitations) Resend(ctx context.Context, tenantID string, by roster.Ac
 		return nil, roster.Errorf(roster.EUNAVAILABLE, "the invitation has a new link but the mail could not be sent: try again later")
 	}
 	return inv, nil
+}
+
+// expiry is when a link made now stops working, at the database's
+// microsecond precision so that the answer matches later reads.
+func (iv *Invitations) expiry() time.Time {
+	return iv.Now().UTC().Add(iv.TTL).Truncate(time.Microsecond)
 }
 
 // send mails the link with token and records SentAt on inv and in the
