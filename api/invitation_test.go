@@ -55,7 +55,7 @@ func (mb *mailbox) lastInvitationToken(t *testing.T, to string, count int) strin
 	}
 	body := mb.bodies[count-1]
 	token := invitationTokenPattern.FindString(body)
-	if token == "" || !strings.Contains(body, testPublicURL+"/account/accept?token="+token) {
+	if token == "" || !regexp.MustCompile(regexp.QuoteMeta(testPublicURL+"/account/accept?tenant=")+`[a-z0-9-]+&token=`+token).MatchString(body) {
 		t.Fatalf("no accept link in %q", body)
 	}
 	return token

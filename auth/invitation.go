@@ -206,9 +206,10 @@ func (iv *Invitations) Wait(ctx context.Context) error {
 	}
 }
 
-// AcceptLink is the link an invitation mail carries.
-func (iv *Invitations) AcceptLink(token string) string {
-	return iv.PublicURL + InvitationAcceptPath + "?token=" + url.QueryEscape(token)
+// AcceptLink is the link an invitation mail carries: the token, and the
+// tenant's slug for the page to sign the new user in with.
+func (iv *Invitations) AcceptLink(token, tenantSlug string) string {
+	return iv.PublicURL + InvitationAcceptPath + "?" + url.Values{"token": {token}, "tenant": {tenantSlug}}.Encode()
 }
 
 func (iv *Invitations) message(inv *roster.Invitation, tenant *roster.Tenant, token string) notify.Message {
@@ -219,7 +220,7 @@ Accept the invitation and choose your password here:
 
 The link works once, until %s. Afterwards, sign in to the organisation %q with %s.
 If you did not expect this invitation, ignore this message.`,
-		tenant.Name, inv.Role, iv.AcceptLink(token), inv.ExpiresAt.UTC().Format("2 January 2006 15:04 MST"),
+		tenant.Name, inv.Role, iv.AcceptLink(token, tenant.Slug), inv.ExpiresAt.UTC().Format("2 January 2006 15:04 MST"),
 		tenant.Slug, inv.Email)
 	return notify.Message{To: inv.Email, Subject: "You are invited to join " + tenant.Name + " on Roster", Text: text}
 }
