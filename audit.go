@@ -32,6 +32,11 @@ const (
 	ActionUserDeleted     = "user.deleted"
 	ActionTokenCreated    = "token.created"
 	ActionTokenRevoked    = "token.revoked"
+
+	ActionInvitationCreated  = "invitation.created"
+	ActionInvitationResent   = "invitation.resent"
+	ActionInvitationRevoked  = "invitation.revoked"
+	ActionInvitationAccepted = "invitation.accepted"
 )
 
 // AuditFilter selects a page of audit events, newest first.

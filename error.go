@@ -22,6 +22,9 @@ const (
 	// ESTEPUP: the credential is valid, but its sign-in is too old or too
 	// weak for the action (RFC 9470 insufficient_user_authentication).
 	ESTEPUP = "step_up_required"
+	// EGONE: the resource existed but is used up for good (an invitation
+	// accepted, revoked or expired).
+	EGONE = "gone"
 )
 
 // FieldError names one invalid field of a request and why it is invalid.

@@ -99,6 +99,12 @@ func allOperations(e *testEnv) []request {
 			"lockout":  map[string]any{"max_attempts": 10, "duration_minutes": 15},
 			"session":  map[string]any{"access_token_minutes": 15, "refresh_token_days": 30},
 		}},
+		{Method: "GET", Path: "/api/v1/invitations"},
+		{Method: "POST", Path: "/api/v1/invitations", Body: map[string]any{"email": "op@example.com", "role": "viewer"}},
+		{Method: "POST", Path: "/api/v1/invitations/bulk", Body: "email,role\nop@example.com,viewer\n",
+			Header: map[string]string{"Content-Type": "text/csv"}},
+		{Method: "DELETE", Path: "/api/v1/invitations/00000000-0000-7000-8000-000000000000"},
+		{Method: "POST", Path: "/api/v1/invitations/00000000-0000-7000-8000-000000000000/resend"},
 	}
 }
 

@@ -24,6 +24,7 @@ var statuses = map[string]int{
 	roster.ETOOLARGE:     http.StatusRequestEntityTooLarge,
 	roster.EUNAVAILABLE:  http.StatusServiceUnavailable,
 	roster.ETOOMANY:      http.StatusTooManyRequests,
+	roster.EGONE:         http.StatusGone,
 	roster.EINTERNAL:     http.StatusInternalServerError,
 }
 

@@ -74,6 +74,8 @@ type testEnv struct {
 	signingKey jwk.Key // the identity provider's private key
 	signIn     *auth.SignIn
 	mfa        *auth.MFA
+
+	invitations *auth.Invitations
 }
 
 // tenantCreds is a tenant and API tokens of each role in it.
@@ -136,6 +138,8 @@ func newTestEnvWithDSN(t *testing.T, dsn string) *testEnv {
 	e.mfa = auth.NewMFA(store.NewMFAService(db), users, tenants, box, codes)
 	e.mfa.Log = log
 	e.signIn = auth.NewSignIn(creds, tenants, issuer, e.mfa)
+	e.invitations = auth.NewInvitations(store.NewInvitationService(db), tenants, e.signIn, testPublicURL)
+	e.invitations.Log = log
 	srv := &api.Server{
 		Users:   users,
 		Audit:   store.NewAuditService(db),
@@ -152,6 +156,7 @@ func newTestEnvWithDSN(t *testing.T, dsn string) *testEnv {
 		OpenAPI: roster.OpenAPI,
 		Log:     log,
 	}
+	srv.Invitations = e.invitations
 	ts := httptest.NewServer(srv.Handler())
 	t.Cleanup(ts.Close)
 	e.URL = ts.URL

@@ -4,6 +4,7 @@ import (
 	"io"
 	"net"
 	"net/url"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -37,6 +38,7 @@ func TestDatabaseOutage(t *testing.T) {
 		{Method: "POST", Path: "/api/v1/auth/logout", Body: map[string]any{"refresh_token": "rrt_x"}},
 		{Method: "POST", Path: "/api/v1/auth/mfa/verify", Body: map[string]any{"mfa_token": "rmt_x", "method": "totp", "code": "123456"}},
 		{Method: "POST", Path: "/api/v1/auth/mfa/challenge", Body: map[string]any{"mfa_token": "rmt_x", "method": "sms"}},
+		{Method: "POST", Path: "/api/v1/invitations/accept", Body: map[string]any{"token": "riv_" + strings.Repeat("A", 40), "password": "p"}},
 	}
 	for _, req := range allOperations(e) {
 		req.Token = e.A.Admin

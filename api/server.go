@@ -40,6 +40,9 @@ type Server struct {
 	SCIM    http.Handler                    // the SCIM 2.0 tree, mounted at /scim/v2 when set
 	Log     *slog.Logger
 
+	// Invitations invites people by email and accepts their invitations.
+	Invitations *auth.Invitations
+
 	// MaxBodyBytes limits request bodies; larger ones get 413.
 	MaxBodyBytes int64
 }
@@ -76,6 +79,7 @@ func (s *Server) Handler() http.Handler {
 		r.Post("/auth/logout", s.logout)
 		r.Post("/auth/mfa/verify", s.verifyMFA)
 		r.Post("/auth/mfa/challenge", s.sendMFAChallengeCode)
+		r.Post("/invitations/accept", s.acceptInvitation) // the token is the credential
 		r.Group(func(r chi.Router) {
 			r.Use(s.authenticate)
 			s.authenticatedRoutes(r)
@@ -132,6 +136,11 @@ func (s *Server) fullRoutes(r chi.Router) {
 	})
 	r.With(s.require(roster.PermAuditRead)).Get("/audit-events", s.listAuditEvents)
 	r.With(s.require(roster.PermUsersWrite)).Get("/jobs/{id}", s.getJob)
+	r.With(s.require(roster.PermUsersRead)).Get("/invitations", s.listInvitations)
+	r.With(s.require(roster.PermUsersWrite)).Post("/invitations", s.createInvitation)
+	r.With(s.require(roster.PermUsersWrite)).Post("/invitations/bulk", s.bulkInvite)
+	r.With(s.require(roster.PermUsersWrite)).Delete("/invitations/{id}", s.revokeInvitation)
+	r.With(s.require(roster.PermUsersWrite)).Post("/invitations/{id}/resend", s.resendInvitation)
 	r.Route("/scim-group-roles", func(r chi.Router) {
 		r.With(s.require(roster.PermUsersRead)).Get("/", s.getGroupRoles)
 		r.With(s.require(roster.PermUsersWrite)).Put("/", s.putGroupRoles)

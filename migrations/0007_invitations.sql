@@ -22,6 +22,10 @@ CREATE UNIQUE INDEX invitations_token_key ON invitations (token_hash);
 CREATE UNIQUE INDEX invitations_open_email_key ON invitations (tenant_id, lower(email))
     WHERE accepted_at IS NULL AND revoked_at IS NULL;
 CREATE INDEX invitations_created_idx ON invitations (tenant_id, created_at, id);
+-- Pending and expired invitations are few beside the accepted ones: their
+-- list pages (and a count of the pending) read only them.
+CREATE INDEX invitations_open_created_idx ON invitations (tenant_id, created_at, id)
+    WHERE accepted_at IS NULL AND revoked_at IS NULL;
 
 -- +goose Down
 DROP TABLE invitations;

@@ -22,6 +22,8 @@ var uniqueFields = map[string]string{
 	"users_user_name_key":     "user_name",
 	"tenants_slug_key":        "slug",
 	"groups_display_name_key": "displayName",
+
+	"invitations_open_email_key": "email",
 }
 
 // translate turns database errors into Roster errors, once, here: a unique

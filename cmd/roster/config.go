@@ -26,6 +26,10 @@ type Config struct {
 	// how recent a sign-in must be for changes that need a step-up.
 	StepUpMaxAge time.Duration
 
+	// InvitationTTL is ROSTER_INVITATION_TTL, a Go duration (default 168h,
+	// 7 days): how long an invitation link works.
+	InvitationTTL time.Duration
+
 	// Env is ROSTER_ENV: "development" (the default) or "production". In
 	// production Roster insists on ROSTER_ENCRYPTION_KEY and
 	// ROSTER_PUBLIC_URL; in development it makes up what is missing.
@@ -94,6 +98,14 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 	var err error
 	if c.Worker, err = workerConfigFromEnv(getenv); err != nil {
 		return c, err
+	}
+	c.InvitationTTL = auth.DefaultInvitationTTL
+	if v := getenv("ROSTER_INVITATION_TTL"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < time.Hour || d > 90*24*time.Hour {
+			return c, fmt.Errorf("ROSTER_INVITATION_TTL must be a duration from 1h to 2160h (90 days), such as 168h, not %q", v)
+		}
+		c.InvitationTTL = d
 	}
 	if c.JWKSURL != "" && (c.JWTIssuer == "" || c.JWTAudience == "") {
 		return c, fmt.Errorf("ROSTER_JWKS_URL needs ROSTER_JWT_ISSUER and ROSTER_JWT_AUDIENCE")
