@@ -142,6 +142,8 @@ func newTestEnvWithDSN(t *testing.T, dsn string) *testEnv {
 		Tokens:  store.NewTokenService(db),
 		Tenants: tenants,
 		Creds:   creds,
+		Stats:   store.NewStatsService(db),
+		Export:  users,
 		SignIn:  e.signIn,
 		MFA:     e.mfa,
 		Keys:    keys,

@@ -28,6 +28,8 @@ type Server struct {
 	Tokens  roster.TokenService
 	Tenants roster.TenantService
 	Creds   roster.CredentialService
+	Stats   roster.StatsService
+	Export  roster.UserExportService
 
 	SignIn  *auth.SignIn
 	MFA     *auth.MFA
@@ -119,6 +121,7 @@ func (s *Server) fullRoutes(r chi.Router) {
 	r.Route("/users", func(r chi.Router) {
 		r.With(s.require(roster.PermUsersRead)).Get("/", s.listUsers)
 		r.With(s.require(roster.PermUsersWrite)).Post("/", s.createUser)
+		r.With(s.require(roster.PermUsersExport)).Get("/export", s.exportUsers)
 		r.Route("/{id}", func(r chi.Router) {
 			r.With(s.require(roster.PermUsersRead)).Get("/", s.getUser)
 			r.With(s.require(roster.PermUsersWrite)).Patch("/", s.updateUser)
@@ -129,6 +132,7 @@ func (s *Server) fullRoutes(r chi.Router) {
 		})
 	})
 	r.With(s.require(roster.PermAuditRead)).Get("/audit-events", s.listAuditEvents)
+	r.With(s.require(roster.PermUsersRead)).Get("/stats", s.getStats)
 	r.Route("/scim-group-roles", func(r chi.Router) {
 		r.With(s.require(roster.PermUsersRead)).Get("/", s.getGroupRoles)
 		r.With(s.require(roster.PermUsersWrite)).Put("/", s.putGroupRoles)

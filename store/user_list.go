@@ -91,43 +91,9 @@ func UserListQuery(tenantID string, f roster.UserFilter) (string, []any, error) 
 	}
 
 	q := &sqlBuilder{}
-	where := []string{"tenant_id = " + q.arg(tenantID)}
-	if f.Query != "" {
-		if msg := queryProblem(f.Query); msg != "" {
-			return "", nil, roster.Invalid(roster.FieldError{Field: "q", Message: msg})
-		}
-		where = append(where, "search LIKE "+q.arg("%"+escapeLike(strings.ToLower(f.Query))+"%"))
-	}
-	if f.Role != "" {
-		if !roster.IsRole(f.Role) {
-			return "", nil, roster.Invalid(roster.FieldError{Field: "role", Message: "must be one of " + strings.Join(roster.Roles(), ", ")})
-		}
-		where = append(where, "role = "+q.arg(f.Role))
-	}
-	if f.Active != nil {
-		where = append(where, "active = "+q.arg(*f.Active))
-	}
-	mfa := f.MFA
-	if f.MFAMethod != "" {
-		if !roster.IsMFAMethod(f.MFAMethod) {
-			return "", nil, roster.Invalid(roster.FieldError{Field: "mfa_method", Message: "must be one of " + strings.Join(roster.MFAMethods(), ", ")})
-		}
-		where = append(where, q.arg(f.MFAMethod)+" = ANY (mfa_methods)")
-		if mfa == nil {
-			// Implied, and said so that the index below narrows the scan.
-			enabled := true
-			mfa = &enabled
-		}
-	}
-	if mfa != nil {
-		// Spelt as the expression of users_mfa_created_idx, so that the
-		// default order is a range scan of it: "= false" or NOT would be
-		// rewritten by the planner into "<= 0", which no index has.
-		cond := "(cardinality(mfa_methods) > 0) IS TRUE"
-		if !*mfa {
-			cond = "(cardinality(mfa_methods) > 0) IS FALSE"
-		}
-		where = append(where, cond)
+	where, err := userListWhere(q, tenantID, f)
+	if err != nil {
+		return "", nil, err
 	}
 
 	exprs := make([]string, 0, len(keys)+1)
@@ -176,6 +142,52 @@ func UserListQuery(tenantID string, f roster.UserFilter) (string, []any, error) 
 		FROM users WHERE ` + strings.Join(where, " AND ") + `
 		ORDER BY ` + strings.Join(order, ", ") + ` LIMIT ` + q.arg(limit+1)
 	return query, q.args, nil
+}
+
+// userListWhere is the WHERE clause of the list filters q, role, active,
+// mfa and mfa_method, as conditions to AND, the tenant's first; sort,
+// limit and cursor are left to the caller. EINVALID naming the field at
+// fault.
+func userListWhere(q *sqlBuilder, tenantID string, f roster.UserFilter) ([]string, error) {
+	where := []string{"tenant_id = " + q.arg(tenantID)}
+	if f.Query != "" {
+		if msg := queryProblem(f.Query); msg != "" {
+			return nil, roster.Invalid(roster.FieldError{Field: "q", Message: msg})
+		}
+		where = append(where, "search LIKE "+q.arg("%"+escapeLike(strings.ToLower(f.Query))+"%"))
+	}
+	if f.Role != "" {
+		if !roster.IsRole(f.Role) {
+			return nil, roster.Invalid(roster.FieldError{Field: "role", Message: "must be one of " + strings.Join(roster.Roles(), ", ")})
+		}
+		where = append(where, "role = "+q.arg(f.Role))
+	}
+	if f.Active != nil {
+		where = append(where, "active = "+q.arg(*f.Active))
+	}
+	mfa := f.MFA
+	if f.MFAMethod != "" {
+		if !roster.IsMFAMethod(f.MFAMethod) {
+			return nil, roster.Invalid(roster.FieldError{Field: "mfa_method", Message: "must be one of " + strings.Join(roster.MFAMethods(), ", ")})
+		}
+		where = append(where, q.arg(f.MFAMethod)+" = ANY (mfa_methods)")
+		if mfa == nil {
+			// Implied, and said so that the index below narrows the scan.
+			enabled := true
+			mfa = &enabled
+		}
+	}
+	if mfa != nil {
+		// Spelt as the expression of users_mfa_created_idx, so that the
+		// default order is a range scan of it: "= false" or NOT would be
+		// rewritten by the planner into "<= 0", which no index has.
+		cond := "(cardinality(mfa_methods) > 0) IS TRUE"
+		if !*mfa {
+			cond = "(cardinality(mfa_methods) > 0) IS FALSE"
+		}
+		where = append(where, cond)
+	}
+	return where, nil
 }
 
 // sqlBuilder numbers query parameters as they are added.

@@ -149,6 +149,8 @@ func (m *Main) handler(ctx context.Context) (http.Handler, error) {
 		Tokens:       store.NewTokenService(m.DB),
 		Tenants:      tenants,
 		Creds:        creds,
+		Stats:        store.NewStatsService(m.DB),
+		Export:       users,
 		SignIn:       signIn,
 		MFA:          mfa,
 		Keys:         keys,
