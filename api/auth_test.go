@@ -67,6 +67,8 @@ func allOperations(e *testEnv) []request {
 		{Method: "PATCH", Path: user, Body: map[string]any{"given_name": "Op"}},
 		{Method: "DELETE", Path: "/api/v1/users/" + e.A.AdminID},
 		{Method: "GET", Path: "/api/v1/audit-events"},
+		{Method: "GET", Path: "/api/v1/stats"},
+		{Method: "GET", Path: "/api/v1/users/export?format=csv"},
 		{Method: "GET", Path: "/api/v1/me"},
 		{Method: "POST", Path: "/api/v1/users/" + e.A.AdminID + "/unlock"},
 		{Method: "GET", Path: "/api/v1/scim-group-roles"},

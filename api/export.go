@@ -115,7 +115,6 @@ func (e *exportWriter) start() error {
 	}
 	h.Set("Content-Disposition", `attachment; filename="`+name+`"`)
 	h.Set("Cache-Control", "no-store")
-	h.Set("X-Content-Type-Options", "nosniff")
 	e.w.WriteHeader(http.StatusOK)
 	e.buf = bufio.NewWriterSize(e.w, 32<<10)
 	if e.format == roster.ExportCSV {
