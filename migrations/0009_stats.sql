@@ -4,9 +4,12 @@
 -- kept by statement-level triggers, make GET /api/v1/stats a sum over a few
 -- hundred rows.
 --
--- Every count is split over 16 slots, each change adding to a random one:
--- a single counter row per group would make every concurrent insert of the
--- tenant wait for the one before it to commit. A reader sums the slots.
+-- Every count is split over 64 slots, each connection (backend) adding to
+-- its own: a single counter row per group would make every concurrent
+-- insert of the tenant wait for the one before it to commit (all new users
+-- fall in the same group, today's). Two busy connections share a slot only
+-- when their process ids agree modulo 64. A reader sums the slots: at most
+-- 64 rows per group.
 --
 -- The counter tables have no foreign key to tenants on purpose: the
 -- triggers write to them while a tenant's users are deleted by cascade, and
@@ -58,30 +61,33 @@ CREATE TABLE passkey_counts (
 -- The users of a statement's transition tables (old rows counted -1, new
 -- rows +1) folded into the counters: one upsert per group the statement
 -- touched, none for an update that moved no user between groups (a sign-in,
--- a rename). A COPY of a million users is a few hundred upserts.
+-- a rename). A COPY of a million users is a few hundred upserts. Rows are
+-- upserted in key order, so that two statements moving users between the
+-- same groups in opposite directions lock them in the same order rather
+-- than deadlock.
 -- +goose StatementBegin
 CREATE FUNCTION roster_count_users() RETURNS trigger
 LANGUAGE plpgsql AS $$
 DECLARE
-    pick smallint := floor(random() * 16)::smallint;
+    pick smallint := (pg_backend_pid() % 64)::smallint;
 BEGIN
     IF TG_OP = 'INSERT' THEN
         INSERT INTO user_counts AS c (tenant_id, role, active, mfa_mask, slot, n)
         SELECT tenant_id, role, active, roster_mfa_mask(mfa_methods), pick, count(*)
-        FROM new_rows GROUP BY 1, 2, 3, 4
+        FROM new_rows GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4
         ON CONFLICT (tenant_id, role, active, mfa_mask, slot) DO UPDATE SET n = c.n + excluded.n;
         INSERT INTO user_signup_days AS c (tenant_id, day, role, active, slot, n)
         SELECT tenant_id, (created_at AT TIME ZONE 'UTC')::date, role, active, pick, count(*)
-        FROM new_rows GROUP BY 1, 2, 3, 4
+        FROM new_rows GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4
         ON CONFLICT (tenant_id, day, role, active, slot) DO UPDATE SET n = c.n + excluded.n;
     ELSIF TG_OP = 'DELETE' THEN
         INSERT INTO user_counts AS c (tenant_id, role, active, mfa_mask, slot, n)
         SELECT tenant_id, role, active, roster_mfa_mask(mfa_methods), pick, -count(*)
-        FROM old_rows GROUP BY 1, 2, 3, 4
+        FROM old_rows GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4
         ON CONFLICT (tenant_id, role, active, mfa_mask, slot) DO UPDATE SET n = c.n + excluded.n;
         INSERT INTO user_signup_days AS c (tenant_id, day, role, active, slot, n)
         SELECT tenant_id, (created_at AT TIME ZONE 'UTC')::date, role, active, pick, -count(*)
-        FROM old_rows GROUP BY 1, 2, 3, 4
+        FROM old_rows GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4
         ON CONFLICT (tenant_id, day, role, active, slot) DO UPDATE SET n = c.n + excluded.n;
     ELSE
         INSERT INTO user_counts AS c (tenant_id, role, active, mfa_mask, slot, n)
@@ -89,14 +95,14 @@ BEGIN
         FROM (SELECT tenant_id, role, active, roster_mfa_mask(mfa_methods) AS mask, -1 AS d FROM old_rows
               UNION ALL
               SELECT tenant_id, role, active, roster_mfa_mask(mfa_methods), 1 FROM new_rows) AS moved
-        GROUP BY 1, 2, 3, 4 HAVING sum(d) <> 0
+        GROUP BY 1, 2, 3, 4 HAVING sum(d) <> 0 ORDER BY 1, 2, 3, 4
         ON CONFLICT (tenant_id, role, active, mfa_mask, slot) DO UPDATE SET n = c.n + excluded.n;
         INSERT INTO user_signup_days AS c (tenant_id, day, role, active, slot, n)
         SELECT tenant_id, day, role, active, pick, sum(d)
         FROM (SELECT tenant_id, (created_at AT TIME ZONE 'UTC')::date AS day, role, active, -1 AS d FROM old_rows
               UNION ALL
               SELECT tenant_id, (created_at AT TIME ZONE 'UTC')::date, role, active, 1 FROM new_rows) AS moved
-        GROUP BY 1, 2, 3, 4 HAVING sum(d) <> 0
+        GROUP BY 1, 2, 3, 4 HAVING sum(d) <> 0 ORDER BY 1, 2, 3, 4
         ON CONFLICT (tenant_id, day, role, active, slot) DO UPDATE SET n = c.n + excluded.n;
     END IF;
     RETURN NULL;
@@ -115,15 +121,15 @@ CREATE TRIGGER users_count_delete AFTER DELETE ON users
 CREATE FUNCTION roster_count_passkeys() RETURNS trigger
 LANGUAGE plpgsql AS $$
 DECLARE
-    pick smallint := floor(random() * 16)::smallint;
+    pick smallint := (pg_backend_pid() % 64)::smallint;
 BEGIN
     IF TG_OP = 'INSERT' THEN
         INSERT INTO passkey_counts AS c (tenant_id, backup_eligible, backed_up, slot, n)
-        SELECT tenant_id, backup_eligible, backed_up, pick, count(*) FROM new_rows GROUP BY 1, 2, 3
+        SELECT tenant_id, backup_eligible, backed_up, pick, count(*) FROM new_rows GROUP BY 1, 2, 3 ORDER BY 1, 2, 3
         ON CONFLICT (tenant_id, backup_eligible, backed_up, slot) DO UPDATE SET n = c.n + excluded.n;
     ELSIF TG_OP = 'DELETE' THEN
         INSERT INTO passkey_counts AS c (tenant_id, backup_eligible, backed_up, slot, n)
-        SELECT tenant_id, backup_eligible, backed_up, pick, -count(*) FROM old_rows GROUP BY 1, 2, 3
+        SELECT tenant_id, backup_eligible, backed_up, pick, -count(*) FROM old_rows GROUP BY 1, 2, 3 ORDER BY 1, 2, 3
         ON CONFLICT (tenant_id, backup_eligible, backed_up, slot) DO UPDATE SET n = c.n + excluded.n;
     ELSE
         INSERT INTO passkey_counts AS c (tenant_id, backup_eligible, backed_up, slot, n)
@@ -131,7 +137,7 @@ BEGIN
         FROM (SELECT tenant_id, backup_eligible, backed_up, -1 AS d FROM old_rows
               UNION ALL
               SELECT tenant_id, backup_eligible, backed_up, 1 FROM new_rows) AS moved
-        GROUP BY 1, 2, 3 HAVING sum(d) <> 0
+        GROUP BY 1, 2, 3 HAVING sum(d) <> 0 ORDER BY 1, 2, 3
         ON CONFLICT (tenant_id, backup_eligible, backed_up, slot) DO UPDATE SET n = c.n + excluded.n;
     END IF;
     RETURN NULL;

@@ -86,7 +86,7 @@ func (s *StatsService) UserStats(ctx context.Context, tenantID string, f roster.
 	defer tx.Rollback() //nolint:errcheck // read-only
 	filter := []any{tenantID, role, f.Active}
 
-	if err := scanEach(ctx, tx, statsUserCounts, filter, func(rows *sql.Rows) error {
+	if err := s.scanEach(ctx, tx, statsUserCounts, filter, func(rows *sql.Rows) error {
 		var r string
 		var active bool
 		var mask int
@@ -116,7 +116,7 @@ func (s *StatsService) UserStats(ctx context.Context, tenantID string, f roster.
 	st.MFADisabled = st.TotalUsers - st.MFAEnabled
 
 	byDay := map[time.Time]int64{}
-	if err := scanEach(ctx, tx, statsSignupDays, append(filter, first, today), func(rows *sql.Rows) error {
+	if err := s.scanEach(ctx, tx, statsSignupDays, append(filter, first, today), func(rows *sql.Rows) error {
 		var day time.Time
 		var n int64
 		if err := rows.Scan(&day, &n); err != nil {
@@ -141,7 +141,7 @@ func (s *StatsService) UserStats(ctx context.Context, tenantID string, f roster.
 	if role != nil || f.Active != nil {
 		passkeys = statsPasskeysOfUsers
 	}
-	if err := scanEach(ctx, tx, passkeys, filter, func(rows *sql.Rows) error {
+	if err := s.scanEach(ctx, tx, passkeys, filter, func(rows *sql.Rows) error {
 		var eligible, backedUp bool
 		var n int64
 		if err := rows.Scan(&eligible, &backedUp, &n); err != nil {
@@ -159,18 +159,29 @@ func (s *StatsService) UserStats(ctx context.Context, tenantID string, f roster.
 		return nil, err
 	}
 
-	if err := tx.QueryRowContext(ctx, statsLockedUsers, append(filter, now)...).Scan(&st.LockedUsers); err != nil {
-		return nil, translate(err)
+	if err := s.scanEach(ctx, tx, statsLockedUsers, append(filter, now), func(rows *sql.Rows) error {
+		return rows.Scan(&st.LockedUsers)
+	}); err != nil {
+		return nil, err
 	}
-	if err := tx.QueryRowContext(ctx, statsPendingInvitations, tenantID, role, now).Scan(&st.PendingInvitations); err != nil {
-		return nil, translate(err)
+	if err := s.scanEach(ctx, tx, statsPendingInvitations, []any{tenantID, role, now}, func(rows *sql.Rows) error {
+		return rows.Scan(&st.PendingInvitations)
+	}); err != nil {
+		return nil, err
 	}
 	return st, translate(tx.Commit())
 }
 
-// scanEach runs query on tx and calls scan for each row.
-func scanEach(ctx context.Context, tx *sqlx.Tx, query string, args []any, scan func(*sql.Rows) error) error {
-	rows, err := tx.QueryContext(ctx, query, args...)
+// scanEach runs query on tx and calls scan for each row. The queries are
+// prepared once per connection: every one is a parameterised shape whose
+// best plan does not depend on its values, and a dashboard read is then
+// one round trip per query.
+func (s *StatsService) scanEach(ctx context.Context, tx *sqlx.Tx, query string, args []any, scan func(*sql.Rows) error) error {
+	stmt, err := s.db.prepared(ctx, query)
+	if err != nil {
+		return err
+	}
+	rows, err := tx.StmtContext(ctx, stmt).QueryContext(ctx, args...)
 	if err != nil {
 		return translate(err)
 	}
