@@ -61,7 +61,7 @@ CREATE TABLE passkey_counts (
 -- The users of a statement's transition tables (old rows counted -1, new
 -- rows +1) folded into the counters: one upsert per group the statement
 -- touched, none for an update that moved no user between groups (a sign-in,
--- a rename). A COPY of a million users is a few hundred upserts. Rows are
+-- a rename). A COPY of a million users is a few thousand upserts. Rows are
 -- upserted in key order, so that two statements moving users between the
 -- same groups in opposite directions lock them in the same order rather
 -- than deadlock.

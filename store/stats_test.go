@@ -273,3 +273,27 @@ func TestStatsUnderConcurrentWriters(t *testing.T) {
 		t.Fatalf("total %d, want %d", st.TotalUsers, writers*each+1)
 	}
 }
+
+// TestStatsAfterBulkSeed checks the recount that replaces the insert
+// counter during a bulk load (store.SeedUsers above 50,000 users).
+func TestStatsAfterBulkSeed(t *testing.T) {
+	ctx := context.Background()
+	db := MustOpen(t)
+	users := store.NewUserService(db)
+	stats := store.NewStatsService(db)
+	b := MustTenant(t, db)
+	MustCreateUser(t, users, b.Tenant.ID, roster.User{Email: "before@example.com", Role: roster.RoleDeveloper, Active: true})
+	const n = 50_000
+	if _, err := db.SeedUsers(ctx, b.Tenant.ID, n); err != nil {
+		t.Fatal(err)
+	}
+	st := wantStatsMatchLive(t, stats, b.Tenant.ID, "after a bulk seed")
+	if st.TotalUsers != n+2 {
+		t.Fatalf("total %d, want %d", st.TotalUsers, n+2)
+	}
+	// The counter is back on for the next insert.
+	MustCreateUser(t, users, b.Tenant.ID, roster.User{Email: "after@example.com", Active: true})
+	if st = wantStatsMatchLive(t, stats, b.Tenant.ID, "after an insert"); st.TotalUsers != n+3 {
+		t.Fatalf("total %d, want %d", st.TotalUsers, n+3)
+	}
+}
