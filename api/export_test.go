@@ -6,7 +6,9 @@ import (
 	"context"
 	"encoding/csv"
 	"encoding/json"
+	"io"
 	"net/http"
+	"net/url"
 	"regexp"
 	"slices"
 	"strings"
@@ -190,5 +192,56 @@ func TestExportRefusals(t *testing.T) {
 	r := e.do(request{Method: "GET", Path: "/api/v1/audit-events?action=users.exported", Token: e.A.Admin})
 	if !bytes.Contains(r.Body, []byte(`"items":[]`)) {
 		t.Fatalf("refused exports were audited: %s", r.Body)
+	}
+}
+
+// TestExportCutShortAbortsTheConnection loses the database in the middle of
+// an export: the client must see a broken transfer, never a clean end that
+// would pass a partial file for a whole one.
+func TestExportCutShortAbortsTheConnection(t *testing.T) {
+	u, err := url.Parse(testDSN)
+	if err != nil {
+		t.Fatal(err)
+	}
+	proxy := newCuttableProxy(t, u.Host)
+	u.Host = proxy.Addr()
+	e := newTestEnvWithDSN(t, u.String())
+	if _, err := e.DB.SeedUsers(context.Background(), e.A.ID, 60_000); err != nil {
+		t.Fatal(err)
+	}
+	req, err := http.NewRequest("GET", e.URL+"/api/v1/users/export?format=ndjson", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+e.A.Admin)
+	// A plain client: the contract transport would read the whole body first.
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("export: %d", resp.StatusCode)
+	}
+	rd := bufio.NewReader(resp.Body)
+	if _, err := rd.ReadBytes('\n'); err != nil {
+		t.Fatalf("first line: %v", err)
+	}
+	proxy.Cut()
+	defer proxy.Restore()
+	lines := 1
+	for {
+		_, err := rd.ReadBytes('\n')
+		if err == nil {
+			lines++
+			continue
+		}
+		if err == io.EOF {
+			t.Fatalf("the export ended cleanly after %d of 60,001 users without its database", lines)
+		}
+		break // io.ErrUnexpectedEOF: the transfer was cut, as it should be
+	}
+	if lines >= 60_001 {
+		t.Fatalf("all %d lines arrived although the database was cut", lines)
 	}
 }

@@ -59,25 +59,18 @@ var mfaBits = map[string]int{roster.MFATOTP: 1, roster.MFASMS: 2, roster.MFAEmai
 // UserStats returns the tenant's statistics, read in one snapshot.
 // EINVALID naming "role" for an unknown role.
 func (s *StatsService) UserStats(ctx context.Context, tenantID string, f roster.StatsFilter) (*roster.UserStats, error) {
-	var role *string
-	if f.Role != "" {
-		if !roster.IsRole(f.Role) {
-			return nil, roster.Invalid(roster.FieldError{Field: "role", Message: "must be one of " + strings.Join(roster.Roles(), ", ")})
-		}
-		role = &f.Role
+	role, err := statsRole(f)
+	if err != nil {
+		return nil, err
 	}
 	now := s.db.now()
-	today := now.Truncate(24 * time.Hour)
-	first := today.AddDate(0, 0, -(roster.SignupDays - 1))
+	first, today := signupWindow(now)
 	st := &roster.UserStats{Roles: map[string]int64{}, MFAMethods: map[string]int64{}}
 	for _, r := range roster.Roles() {
 		st.Roles[r] = 0
 	}
 	for _, m := range roster.MFAMethods() {
 		st.MFAMethods[m] = 0
-	}
-	if !isUUID(tenantID) {
-		return st, nil
 	}
 	tx, err := s.db.db.BeginTxx(ctx, &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true})
 	if err != nil {
@@ -127,15 +120,7 @@ func (s *StatsService) UserStats(ctx context.Context, tenantID string, f roster.
 	}); err != nil {
 		return nil, err
 	}
-	st.Daily = make([]roster.DayCount, roster.SignupDays)
-	for i := range st.Daily {
-		day := first.AddDate(0, 0, i)
-		st.Daily[i] = roster.DayCount{Date: day, Count: byDay[day]}
-		st.SignupsLast30Days += byDay[day]
-		if i >= roster.SignupDays-7 {
-			st.SignupsLast7Days += byDay[day]
-		}
-	}
+	setSignups(st, first, byDay)
 
 	passkeys := statsPasskeyCounts
 	if role != nil || f.Active != nil {
@@ -170,6 +155,39 @@ func (s *StatsService) UserStats(ctx context.Context, tenantID string, f roster.
 		return nil, err
 	}
 	return st, translate(tx.Commit())
+}
+
+// statsRole is the role filter as a query parameter, nil for any.
+// EINVALID naming "role" for an unknown role.
+func statsRole(f roster.StatsFilter) (*string, error) {
+	if f.Role == "" {
+		return nil, nil
+	}
+	if !roster.IsRole(f.Role) {
+		return nil, roster.Invalid(roster.FieldError{Field: "role", Message: "must be one of " + strings.Join(roster.Roles(), ", ")})
+	}
+	return &f.Role, nil
+}
+
+// signupWindow is the first and last UTC day of the sign-up series ending
+// on now's day.
+func signupWindow(now time.Time) (first, today time.Time) {
+	today = now.UTC().Truncate(24 * time.Hour)
+	return today.AddDate(0, 0, -(roster.SignupDays - 1)), today
+}
+
+// setSignups fills the daily series from first, with zeros for days
+// without sign-ups, and its 7- and 30-day sums.
+func setSignups(st *roster.UserStats, first time.Time, byDay map[time.Time]int64) {
+	st.Daily = make([]roster.DayCount, roster.SignupDays)
+	for i := range st.Daily {
+		day := first.AddDate(0, 0, i)
+		st.Daily[i] = roster.DayCount{Date: day, Count: byDay[day]}
+		st.SignupsLast30Days += byDay[day]
+		if i >= roster.SignupDays-7 {
+			st.SignupsLast7Days += byDay[day]
+		}
+	}
 }
 
 // scanEach runs query on tx and calls scan for each row. The queries are

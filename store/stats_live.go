@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"strings"
 	"time"
 
 	"github.com/rosterhq/roster"
@@ -35,23 +34,19 @@ const (
 // hundreds of milliseconds. It exists to check the counters (tests, the
 // benchmark) and to measure what they save. EINVALID for an unknown role.
 func (s *StatsService) LiveUserStats(ctx context.Context, tenantID string, f roster.StatsFilter) (*roster.UserStats, error) {
-	var role *string
-	if f.Role != "" {
-		if !roster.IsRole(f.Role) {
-			return nil, roster.Invalid(roster.FieldError{Field: "role", Message: "must be one of " + strings.Join(roster.Roles(), ", ")})
-		}
-		role = &f.Role
+	role, err := statsRole(f)
+	if err != nil {
+		return nil, err
 	}
 	now := s.db.now()
-	today := now.Truncate(24 * time.Hour)
-	first := today.AddDate(0, 0, -(roster.SignupDays - 1))
+	first, _ := signupWindow(now)
 	st := &roster.UserStats{Roles: map[string]int64{}}
 	for _, r := range roster.Roles() {
 		st.Roles[r] = 0
 	}
 	filter := []any{tenantID, role, f.Active}
 	var totp, sms, email, passkey int64
-	err := s.db.db.QueryRowContext(ctx, statsLiveUsers, append(filter, now)...).Scan(&st.TotalUsers, &st.ActiveUsers, &st.MFAEnabled,
+	err = s.db.db.QueryRowContext(ctx, statsLiveUsers, append(filter, now)...).Scan(&st.TotalUsers, &st.ActiveUsers, &st.MFAEnabled,
 		&totp, &sms, &email, &passkey, &st.LockedUsers)
 	if err != nil {
 		return nil, translate(err)
@@ -90,15 +85,7 @@ func (s *StatsService) LiveUserStats(ctx context.Context, tenantID string, f ros
 		byDay[day.UTC()] = n
 	}
 	rows.Close()
-	st.Daily = make([]roster.DayCount, roster.SignupDays)
-	for i := range st.Daily {
-		day := first.AddDate(0, 0, i)
-		st.Daily[i] = roster.DayCount{Date: day, Count: byDay[day]}
-		st.SignupsLast30Days += byDay[day]
-		if i >= roster.SignupDays-7 {
-			st.SignupsLast7Days += byDay[day]
-		}
-	}
+	setSignups(st, first, byDay)
 
 	err = s.db.db.QueryRowContext(ctx, `SELECT count(*), count(*) FILTER (WHERE p.backed_up), count(*) FILTER (WHERE NOT p.backup_eligible)
 		FROM passkeys p JOIN users u ON u.tenant_id = p.tenant_id AND u.id = p.user_id
