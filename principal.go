@@ -16,6 +16,8 @@ const (
 	PermTokensWrite   Permission = "tokens:write"
 	PermSCIMProvision Permission = "scim:provision"
 	PermTenantWrite   Permission = "tenant:write" // the tenant's settings, its security policy among them
+	// PermUsersExport is reading every user's data at once: admins only.
+	PermUsersExport Permission = "users:export"
 
 	// PermMFAEnroll is enrolling one's own second factors, which every role
 	// may do. As a token's only scope it makes an enrolment-only token: what
@@ -34,7 +36,7 @@ const (
 // rolePermissions is the one table of what each built-in role may do: viewers
 // and developers read, only admins write.
 var rolePermissions = map[string][]Permission{
-	RoleAdmin:     {PermUsersRead, PermUsersWrite, PermAuditRead, PermTokensWrite, PermSCIMProvision, PermTenantWrite, PermMFAEnroll},
+	RoleAdmin:     {PermUsersRead, PermUsersWrite, PermAuditRead, PermTokensWrite, PermSCIMProvision, PermTenantWrite, PermMFAEnroll, PermUsersExport},
 	RoleDeveloper: {PermUsersRead, PermMFAEnroll},
 	RoleViewer:    {PermUsersRead, PermMFAEnroll},
 }

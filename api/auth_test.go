@@ -69,6 +69,8 @@ func allOperations(e *testEnv) []request {
 		{Method: "POST", Path: "/api/v1/users/bulk", Body: map[string]any{"action": "deactivate", "ids": []string{e.A.AdminID}}},
 		{Method: "GET", Path: "/api/v1/jobs/00000000-0000-7000-8000-000000000000"},
 		{Method: "GET", Path: "/api/v1/audit-events"},
+		{Method: "GET", Path: "/api/v1/stats"},
+		{Method: "GET", Path: "/api/v1/users/export?format=csv"},
 		{Method: "GET", Path: "/api/v1/me"},
 		{Method: "POST", Path: "/api/v1/users/" + e.A.AdminID + "/unlock"},
 		{Method: "GET", Path: "/api/v1/scim-group-roles"},

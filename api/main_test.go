@@ -147,6 +147,8 @@ func newTestEnvWithDSN(t *testing.T, dsn string) *testEnv {
 		Tenants: tenants,
 		Creds:   creds,
 		Bulk:    store.NewBulkService(db, testPublicURL),
+		Stats:   store.NewStatsService(db),
+		Export:  users,
 		SignIn:  e.signIn,
 		MFA:     e.mfa,
 		Keys:    keys,

@@ -29,6 +29,8 @@ type Server struct {
 	Tenants roster.TenantService
 	Creds   roster.CredentialService
 	Bulk    roster.BulkService
+	Stats   roster.StatsService
+	Export  roster.UserExportService
 
 	SignIn  *auth.SignIn
 	MFA     *auth.MFA
@@ -125,6 +127,7 @@ func (s *Server) fullRoutes(r chi.Router) {
 		r.With(s.require(roster.PermUsersRead)).Get("/", s.listUsers)
 		r.With(s.require(roster.PermUsersWrite)).Post("/", s.createUser)
 		r.With(s.require(roster.PermUsersWrite)).Post("/bulk", s.bulkUsers)
+		r.With(s.require(roster.PermUsersExport)).Get("/export", s.exportUsers)
 		r.Route("/{id}", func(r chi.Router) {
 			r.With(s.require(roster.PermUsersRead)).Get("/", s.getUser)
 			r.With(s.require(roster.PermUsersWrite)).Patch("/", s.updateUser)
@@ -141,6 +144,7 @@ func (s *Server) fullRoutes(r chi.Router) {
 	r.With(s.require(roster.PermUsersWrite)).Post("/invitations/bulk", s.bulkInvite)
 	r.With(s.require(roster.PermUsersWrite)).Delete("/invitations/{id}", s.revokeInvitation)
 	r.With(s.require(roster.PermUsersWrite)).Post("/invitations/{id}/resend", s.resendInvitation)
+	r.With(s.require(roster.PermUsersRead)).Get("/stats", s.getStats)
 	r.Route("/scim-group-roles", func(r chi.Router) {
 		r.With(s.require(roster.PermUsersRead)).Get("/", s.getGroupRoles)
 		r.With(s.require(roster.PermUsersWrite)).Put("/", s.putGroupRoles)

@@ -74,12 +74,31 @@ func (s *Server) listUsers(w http.ResponseWriter, r *http.Request) {
 		s.Error(w, r, err)
 		return
 	}
+	f, fields := parseUserFilter(query)
+	f.Sort, f.Cursor = query.Get("sort"), query.Get("cursor")
+	var err error
+	if f.Limit, err = parseLimit(query.Get("limit")); err != nil {
+		fields = append(fields, roster.ErrorFields(err)...)
+	}
+	if len(fields) > 0 {
+		s.Error(w, r, roster.Invalid(fields...))
+		return
+	}
+	page, err := s.Users.FindUsers(r.Context(), tenantID(r), f)
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, newListResponse(page.Items, page.NextCursor, newUserResponse))
+}
+
+// parseUserFilter reads the list filters q, role, active, mfa and
+// mfa_method, and names each malformed one.
+func parseUserFilter(query url.Values) (roster.UserFilter, []roster.FieldError) {
 	f := roster.UserFilter{
 		Query:     query.Get("q"),
 		Role:      query.Get("role"),
 		MFAMethod: query.Get("mfa_method"),
-		Sort:      query.Get("sort"),
-		Cursor:    query.Get("cursor"),
 	}
 	var fields []roster.FieldError
 	if v := query.Get("active"); v != "" {
@@ -96,20 +115,7 @@ func (s *Server) listUsers(w http.ResponseWriter, r *http.Request) {
 		}
 		f.MFA = &enabled
 	}
-	var err error
-	if f.Limit, err = parseLimit(query.Get("limit")); err != nil {
-		fields = append(fields, roster.ErrorFields(err)...)
-	}
-	if len(fields) > 0 {
-		s.Error(w, r, roster.Invalid(fields...))
-		return
-	}
-	page, err := s.Users.FindUsers(r.Context(), tenantID(r), f)
-	if err != nil {
-		s.Error(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, newListResponse(page.Items, page.NextCursor, newUserResponse))
+	return f, fields
 }
 
 // createUser serves POST /users.

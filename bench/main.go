@@ -186,6 +186,10 @@ func run(ctx context.Context, o options) (err error) {
 	if err != nil {
 		return err
 	}
+	stats, err := runStats(ctx, env, client, o, probe, srv.cmd.Process.Pid)
+	if err != nil {
+		return err
+	}
 
 	var pgb *pgbenchResult
 	if !o.skipPgbench {
@@ -212,6 +216,7 @@ func run(ctx context.Context, o options) (err error) {
 		explains:  explains,
 		scenarios: scenarios,
 		scim:      sr,
+		stats:     stats,
 	}
 	text := rep.markdown()
 	fmt.Println()

@@ -33,7 +33,8 @@ type report struct {
 	pgbench   *pgbenchResult
 	explains  []explainResult
 	scenarios []*scenario
-	scim      *scimResults // nil when no SCIM scenario ran
+	scim      *scimResults  // nil when no SCIM scenario ran
+	stats     *statsResults // nil when no stats or export scenario ran
 }
 
 func (r *report) markdown() string {
@@ -73,6 +74,9 @@ func (r *report) markdown() string {
 	}
 	if r.scim != nil {
 		r.scimSections(p)
+	}
+	if r.stats != nil {
+		r.statsSections(p)
 	}
 	p("%s\n", endMarker)
 	return b.String()

@@ -56,6 +56,10 @@ func (db *DB) SeedUsers(ctx context.Context, tenantID string, n int) (int, error
 		if err != nil {
 			return err
 		}
+		recount, err := pauseUserCountsForBulkLoad(ctx, tx, n)
+		if err != nil {
+			return err
+		}
 		stmt, err := tx.PrepareContext(ctx, `COPY users (tenant_id, id, user_name, email, given_name, family_name,
 			display_name, role, active, created_at, updated_at, last_login_at, mfa_methods, mfa_default) FROM STDIN`)
 		if err != nil {
@@ -114,6 +118,9 @@ func (db *DB) SeedUsers(ctx context.Context, tenantID string, n int) (int, error
 			return err
 		}
 		if err := rebuild(); err != nil {
+			return err
+		}
+		if err := recount(tenantID); err != nil {
 			return err
 		}
 		return insertAudit(ctx, tx, now, tenantID, roster.Actor{Type: roster.ActorSystem, ID: "seed"},

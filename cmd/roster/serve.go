@@ -160,6 +160,8 @@ func (m *Main) handler(ctx context.Context) (http.Handler, error) {
 		Tenants:      tenants,
 		Creds:        creds,
 		Bulk:         bulk,
+		Stats:        store.NewStatsService(m.DB),
+		Export:       users,
 		SignIn:       signIn,
 		MFA:          mfa,
 		Keys:         keys,
