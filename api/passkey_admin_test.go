@@ -133,3 +133,27 @@ func TestPasskeyBeginIsRateLimited(t *testing.T) {
 	wantProblem(t, last, http.StatusTooManyRequests, "")
 	wantRetryAfter(t, last)
 }
+
+func TestRemovingThePasskeyMethod(t *testing.T) {
+	e := newTestEnv(t)
+	id, pwd := signIn(t, e, "two-keys@example.com")
+	first, second := newSoftKey(id), newSoftKey(id)
+	registerPasskey(t, e, pwd, first, nil)
+	access := wantAMR(t, passkeyLogin(t, e, e.A.ID, first, 0), "hwk", "user", "mfa")
+	registerPasskey(t, e, access, second, nil)
+	del := request{Method: "DELETE", Path: "/api/v1/me/mfa/passkey", Token: access}
+	if r := e.do(del); r.Status != 204 {
+		t.Fatalf("delete: %d %s", r.Status, r.Body)
+	}
+	r := e.do(request{Method: "GET", Path: "/api/v1/me/passkeys", Token: access})
+	if r.Status != 200 || len(r.Object(t)["items"].([]any)) != 0 {
+		t.Fatalf("passkeys left: %s", r.Body)
+	}
+	r = e.do(request{Method: "GET", Path: "/api/v1/users/" + id + "/mfa", Token: e.A.Admin})
+	if r.Object(t)["enabled"] != false {
+		t.Fatalf("mfa after removing the passkeys: %s", r.Body)
+	}
+	// With no factor left, the password sign-in is enough to ask again.
+	wantProblem(t, e.do(request{Method: "DELETE", Path: "/api/v1/me/mfa/passkey", Token: pwd}), 404, "")
+	wantProblem(t, passkeyLogin(t, e, e.A.ID, second, 1), 401, "")
+}
