@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/url"
 	"strings"
 	"time"
@@ -49,11 +50,20 @@ func NewPasskeyConfig(publicURL, rpID, rpName, origins string) (PasskeyConfig, e
 		if err != nil || u.Host == "" {
 			return c, fmt.Errorf("the WebAuthn relying party needs ROSTER_WEBAUTHN_RP_ID and ROSTER_WEBAUTHN_ORIGINS, or a ROSTER_PUBLIC_URL to derive them from")
 		}
+		host := u.Host
+		if net.ParseIP(u.Hostname()) != nil {
+			// WebAuthn has no relying party on an IP address; a service
+			// reached at one (in development) offers passkeys on localhost.
+			host = "localhost"
+			if port := u.Port(); port != "" {
+				host += ":" + port
+			}
+		}
 		if c.RPID == "" {
-			c.RPID = u.Hostname()
+			c.RPID = strings.Split(host, ":")[0]
 		}
 		if len(c.Origins) == 0 {
-			c.Origins = []string{u.Scheme + "://" + u.Host}
+			c.Origins = []string{u.Scheme + "://" + host}
 		}
 	}
 	if c.RPName == "" {

@@ -19,6 +19,10 @@ func TestNewPasskeyConfig(t *testing.T) {
 	if c.RPID != "id.acme.example" || c.RPName != "Roster" || !slices.Equal(c.Origins, []string{"https://id.acme.example:8443"}) {
 		t.Fatalf("derived %+v", c)
 	}
+	c, err = NewPasskeyConfig("http://127.0.0.1:8080", "", "", "")
+	if err != nil || c.RPID != "localhost" || !slices.Equal(c.Origins, []string{"http://localhost:8080"}) {
+		t.Fatalf("on an IP address: %+v, %v", c, err)
+	}
 	c, err = NewPasskeyConfig("", "acme.example", "Acme", " https://acme.example/ , https://login.acme.example")
 	if err != nil {
 		t.Fatal(err)
