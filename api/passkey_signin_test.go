@@ -197,7 +197,7 @@ func TestPasskeyStepUpAndRemoval(t *testing.T) {
 	k := newSoftKey(id)
 	p := registerPasskey(t, e, pwd, k, "Phone")
 	del := request{Method: "DELETE", Path: "/api/v1/me/passkeys/" + p.ID, Token: pwd}
-	wantStepUpRequired(t, e.do(del), "step up")
+	wantStepUpRequired(t, e.do(del), "/api/v1/auth/step-up/passkey/begin")
 
 	begin := e.do(request{Method: "POST", Path: "/api/v1/auth/step-up/passkey/begin", Token: pwd})
 	if begin.Status != 200 {
