@@ -1,6 +1,8 @@
 package api_test
 
 import (
+	"crypto/ecdsa"
+	"crypto/x509"
 	"encoding/json"
 	"net/http"
 	"slices"
@@ -31,12 +33,30 @@ func newSoftKey(userID string) *softKey {
 	k := &softKey{
 		auth: virtualwebauthn.NewAuthenticatorWithOptions(virtualwebauthn.AuthenticatorOptions{
 			UserHandle: id[:], BackupEligible: true, BackupState: true}),
-		cred: virtualwebauthn.NewCredential(virtualwebauthn.KeyTypeEC2),
+		cred: fullWidthCredential(),
 	}
 	aaguid := uuid.MustParse(applePasswords)
 	copy(k.auth.Aaguid[:], aaguid[:])
 	k.auth.AddCredential(k.cred)
 	return k
+}
+
+// fullWidthCredential returns a new P-256 credential whose public key
+// coordinates are 32 bytes each. virtualwebauthn writes them with
+// big.Int.Bytes, which drops leading zero bytes (about one key in 64), and
+// go-webauthn rightly refuses such a COSE key.
+func fullWidthCredential() virtualwebauthn.Credential {
+	for {
+		c := virtualwebauthn.NewCredential(virtualwebauthn.KeyTypeEC2)
+		k, err := x509.ParsePKCS8PrivateKey(c.Key.Data)
+		if err != nil {
+			panic(err)
+		}
+		pub := k.(*ecdsa.PrivateKey).PublicKey
+		if len(pub.X.Bytes()) == 32 && len(pub.Y.Bytes()) == 32 {
+			return c
+		}
+	}
 }
 
 // attest answers creation options (the body of register/begin).
