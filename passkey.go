@@ -116,8 +116,10 @@ type PasskeyService interface {
 
 	// DeletePasskey deletes a passkey and returns it. With the user's last
 	// passkey, passkey stops being one of their methods, and when no method
-	// is left the recovery codes go too. ENOTFOUND.
-	DeletePasskey(ctx context.Context, tenantID string, by Actor, userID, id string) (*Passkey, error)
+	// is left the recovery codes go too. When notice is not nil, the mail it
+	// makes for the user (its To is set to their address) is put in the
+	// email outbox in the same transaction. ENOTFOUND.
+	DeletePasskey(ctx context.Context, tenantID string, by Actor, userID, id string, notice func(p *Passkey) Email) (*Passkey, error)
 
 	// DeleteAllPasskeys deletes every passkey of the user, as DeletePasskey
 	// deletes the last. ENOTFOUND when the user has none.

@@ -148,7 +148,6 @@ func newTestEnvWithDSN(t *testing.T, dsn string) *testEnv {
 	if e.passkeys, err = auth.NewPasskeys(rp, store.NewPasskeyService(db), users, e.signIn, e.mfa); err != nil {
 		t.Fatal(err)
 	}
-	e.passkeys.Log = log
 	srv := &api.Server{
 		Users:   users,
 		Audit:   store.NewAuditService(db),

@@ -217,7 +217,7 @@ func (s *Server) removeUserPasskey(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) removePasskey(w http.ResponseWriter, r *http.Request, userID, id string) {
-	if err := s.Passkeys.Remove(r.Context(), tenantID(r), actor(r), userID, id); err != nil {
+	if _, err := s.Passkeys.Remove(r.Context(), tenantID(r), actor(r), userID, id); err != nil {
 		s.Error(w, r, err)
 		return
 	}

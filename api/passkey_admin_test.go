@@ -1,9 +1,12 @@
 package api_test
 
 import (
+	"context"
 	"net/http"
 	"strings"
 	"testing"
+
+	"github.com/rosterhq/roster/worker"
 )
 
 func TestPasskeyAdminInventory(t *testing.T) {
@@ -33,9 +36,27 @@ func TestPasskeyAdminInventory(t *testing.T) {
 	wantProblem(t, e.do(request{Method: "GET", Path: users + "/passkeys", Token: e.A.SCIM}), 403, "")
 	wantProblem(t, e.do(request{Method: "GET", Path: users + "/security", Token: e.A.SCIM}), 403, "")
 
-	// Revoking one passkey leaves the other, and tells the user.
+	// Revoking one passkey leaves the other, and tells the user: the
+	// request writes the mail to the outbox with the removal and its audit
+	// event, and the worker delivers it.
 	if r := e.do(request{Method: "DELETE", Path: users + "/passkeys/" + q.ID, Token: e.A.Admin}); r.Status != 204 {
 		t.Fatalf("admin delete: %d %s", r.Status, r.Body)
+	}
+	mb.mu.Lock()
+	sentInRequest := len(mb.msgs)
+	mb.mu.Unlock()
+	if sentInRequest != 0 {
+		t.Fatal("the mail was sent inside the request")
+	}
+	db := openTestDB(t)
+	var emailID string
+	err := db.QueryRow(`SELECT e.id FROM email_outbox e JOIN audit_events a ON a.tenant_id = e.tenant_id AND a.details->>'email_id' = e.id::text
+		WHERE e.tenant_id = $1 AND e.status = 'pending' AND e.recipient = 'owner@example.com' AND a.action = 'passkey.removed'`, e.A.ID).Scan(&emailID)
+	if err != nil {
+		t.Fatalf("the removal's audit event names no pending mail: %v", err)
+	}
+	if n, err := e.newWorker(e.mfa.Mailer, worker.Config{}).DeliverEmails(context.Background()); n != 1 || err != nil {
+		t.Fatalf("delivery: %d %v", n, err)
 	}
 	mb.mu.Lock()
 	if len(mb.msgs) != 1 || !strings.Contains(mb.msgs[0].Header.Get("To"), "owner@example.com") || !strings.Contains(mb.bodies[0], "Lost phone") {

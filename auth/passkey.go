@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"log/slog"
 	"strings"
 	"time"
 	"unicode"
@@ -15,7 +14,6 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/rosterhq/roster"
-	"github.com/rosterhq/roster/notify"
 )
 
 // Passkeys runs WebAuthn ceremonies (W3C WebAuthn Level 3, through
@@ -33,8 +31,6 @@ type Passkeys struct {
 	CeremonyTTL time.Duration
 	// Now is the clock ceremonies expire by.
 	Now func() time.Time
-	// Log records mails that could not be sent.
-	Log *slog.Logger
 }
 
 // DefaultCeremonyTTL is how long a WebAuthn ceremony may take.
@@ -57,7 +53,7 @@ func NewPasskeys(cfg PasskeyConfig, store roster.PasskeyService, users roster.Us
 		return nil, fmt.Errorf("webauthn relying party: %w", err)
 	}
 	return &Passkeys{store: store, users: users, signIn: signIn, mfa: mfa, wa: wa,
-		CeremonyTTL: DefaultCeremonyTTL, Now: time.Now, Log: slog.New(slog.DiscardHandler)}, nil
+		CeremonyTTL: DefaultCeremonyTTL, Now: time.Now}, nil
 }
 
 // webauthnUser is a user and their passkeys as go-webauthn sees them. The
@@ -183,22 +179,14 @@ func (pk *Passkeys) Rename(ctx context.Context, tenantID string, by roster.Actor
 }
 
 // Remove deletes one of the user's passkeys. When someone else removes it
-// (an admin), the user is told by email; a mail that cannot be sent is
-// logged, and the passkey is gone all the same. ENOTFOUND.
-func (pk *Passkeys) Remove(ctx context.Context, tenantID string, by roster.Actor, userID, id string) error {
-	p, err := pk.store.DeletePasskey(ctx, tenantID, by, userID, id)
-	if err != nil {
-		return err
+// (an admin), a mail telling the user goes into the email outbox in the
+// transaction of the removal, for the worker to deliver. ENOTFOUND.
+func (pk *Passkeys) Remove(ctx context.Context, tenantID string, by roster.Actor, userID, id string) (*roster.Passkey, error) {
+	var notice func(*roster.Passkey) roster.Email
+	if by.ID != userID {
+		notice = pk.removedNotice
 	}
-	if by.ID == userID {
-		return nil
-	}
-	u, err := pk.users.FindUserByID(ctx, tenantID, userID)
-	if err != nil {
-		return nil //nolint:nilerr // the user went meanwhile: no one to tell
-	}
-	pk.notifyRemoved(ctx, u, p)
-	return nil
+	return pk.store.DeletePasskey(ctx, tenantID, by, userID, id, notice)
 }
 
 // RemoveAll deletes every passkey of the user. ENOTFOUND when they have
@@ -207,18 +195,13 @@ func (pk *Passkeys) RemoveAll(ctx context.Context, tenantID string, by roster.Ac
 	return pk.store.DeleteAllPasskeys(ctx, tenantID, by, userID)
 }
 
-// notifyRemoved tells u that an administrator removed one of their
-// passkeys.
-func (pk *Passkeys) notifyRemoved(ctx context.Context, u *roster.User, p *roster.Passkey) {
-	if pk.mfa.Mailer == nil || u.Email == "" {
-		pk.Log.WarnContext(ctx, "no mail sender: a user was not told of a removed passkey", "user_id", u.ID, "passkey_id", p.ID)
-		return
-	}
-	text := fmt.Sprintf("An administrator removed the passkey %q from your %s account. "+
-		"It can no longer be used to sign in. If you did not expect this, contact your administrator.", p.Name, pk.mfa.TOTPIssuer)
-	err := pk.mfa.Mailer.Send(ctx, notify.Message{To: u.Email, Subject: "A passkey was removed from your " + pk.mfa.TOTPIssuer + " account", Text: text})
-	if err != nil {
-		pk.Log.WarnContext(ctx, "could not tell a user of a removed passkey", "user_id", u.ID, "to", notify.MaskEmail(u.Email), "err", err)
+// removedNotice is the mail telling a user that an administrator removed
+// their passkey p.
+func (pk *Passkeys) removedNotice(p *roster.Passkey) roster.Email {
+	return roster.Email{
+		Subject: "A passkey was removed from your " + pk.mfa.TOTPIssuer + " account",
+		Body: fmt.Sprintf("An administrator removed the passkey %q from your %s account. "+
+			"It can no longer be used to sign in. If you did not expect this, contact your administrator.\n", p.Name, pk.mfa.TOTPIssuer),
 	}
 }
 

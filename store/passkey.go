@@ -3,7 +3,9 @@ package store
 import (
 	"context"
 	"errors"
+	"net/mail"
 	"slices"
+	"time"
 
 	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
@@ -139,7 +141,7 @@ func (s *PasskeyService) RenamePasskey(ctx context.Context, tenantID string, by 
 }
 
 // DeletePasskey removes one of the user's passkeys.
-func (s *PasskeyService) DeletePasskey(ctx context.Context, tenantID string, by roster.Actor, userID, id string) (*roster.Passkey, error) {
+func (s *PasskeyService) DeletePasskey(ctx context.Context, tenantID string, by roster.Actor, userID, id string, notice func(p *roster.Passkey) roster.Email) (*roster.Passkey, error) {
 	if !isUUID(tenantID) || !isUUID(userID) || !isUUID(id) {
 		return nil, roster.Errorf(roster.ENOTFOUND, "passkey not found")
 	}
@@ -168,6 +170,15 @@ func (s *PasskeyService) DeletePasskey(ctx context.Context, tenantID string, by 
 			}
 			details["remaining"] = remaining
 			details["recovery_codes_removed"] = len(remaining) == 0
+		}
+		if notice != nil {
+			emailID, err := enqueueNotice(ctx, tx, now, tenantID, userID, notice(p))
+			if err != nil {
+				return err
+			}
+			if emailID != "" {
+				details["email_id"] = emailID
+			}
 		}
 		return insertAudit(ctx, tx, now, tenantID, by, roster.ActionPasskeyRemoved, "user", userID, details)
 	})
@@ -255,4 +266,18 @@ func (s *PasskeyService) CountActiveSessions(ctx context.Context, tenantID, user
 		WHERE tenant_id = $1 AND user_id = $2 AND used_at IS NULL AND revoked_at IS NULL AND expires_at > $3`,
 		tenantID, userID, s.db.now()).Scan(&n)
 	return n, translate(err)
+}
+
+// enqueueNotice puts m in the outbox on tx, addressed to the user, and
+// returns its id; "" when the user has no address a mail can go to.
+func enqueueNotice(ctx context.Context, tx *sqlx.Tx, now time.Time, tenantID, userID string, m roster.Email) (string, error) {
+	var to string
+	if err := tx.QueryRowContext(ctx, `SELECT email FROM users WHERE tenant_id = $1 AND id = $2`, tenantID, userID).Scan(&to); err != nil {
+		return "", notFound(translate(err), "user")
+	}
+	if addr, err := mail.ParseAddress(to); err != nil || addr.Address != to {
+		return "", nil
+	}
+	m.To = to
+	return enqueueEmail(ctx, tx, now, tenantID, "", m)
 }

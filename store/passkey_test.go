@@ -78,18 +78,18 @@ func TestPasskeysKeepMFAMethodsInStep(t *testing.T) {
 	if m := methods(); len(m) != 1 || m[0] != roster.MFAPasskey {
 		t.Fatalf("methods %v", m)
 	}
-	if _, err := s.DeletePasskey(ctx, a.Tenant.ID, testActor, userID, p1.ID); err != nil {
+	if _, err := s.DeletePasskey(ctx, a.Tenant.ID, testActor, userID, p1.ID, nil); err != nil {
 		t.Fatal(err)
 	}
 	if m := methods(); len(m) != 1 {
 		t.Fatalf("methods %v with a passkey left", m)
 	}
-	if _, err := s.DeletePasskey(ctx, a.Tenant.ID, testActor, userID, p2.ID); err != nil {
+	if _, err := s.DeletePasskey(ctx, a.Tenant.ID, testActor, userID, p2.ID, nil); err != nil {
 		t.Fatal(err)
 	}
 	if m := methods(); len(m) != 0 {
 		t.Fatalf("methods %v with no passkey left", m)
 	}
-	_, err := s.DeletePasskey(ctx, a.Tenant.ID, testActor, userID, p2.ID)
+	_, err := s.DeletePasskey(ctx, a.Tenant.ID, testActor, userID, p2.ID, nil)
 	wantCode(t, err, roster.ENOTFOUND)
 }

@@ -161,7 +161,6 @@ func (m *Main) handler(ctx context.Context) (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	passkeys.Log = m.Log
 	srv := &api.Server{
 		Users:        users,
 		Audit:        store.NewAuditService(m.DB),
