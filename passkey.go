@@ -75,6 +75,9 @@ type PasskeyAttempt struct {
 	Login    *Login
 	Passkey  *Passkey
 	Passkeys []*Passkey // every passkey of the user, the one used among them
+	// Policy is the tenant's security policy, read in the transaction;
+	// set for a sign-in's second factor only.
+	Policy *SecurityPolicy
 }
 
 // PasskeyVerdict is what the check of an assertion decides: Use is
@@ -134,15 +137,15 @@ type PasskeyService interface {
 	AttemptPasskey(ctx context.Context, tenantID, userID string, credentialID []byte, details map[string]any, check func(*PasskeyAttempt) (PasskeyVerdict, error)) error
 
 	// BeginPasskeyMFA runs begin on the sign-in with this mfa_token hash,
-	// rows locked as for AttemptMFAChallenge, with the user's passkeys, and
-	// stores the ceremony it returns. EUNAUTHORIZED for an unknown token;
-	// begin's error as it is.
-	BeginPasskeyMFA(ctx context.Context, tokenHash []byte, begin func(a *MFAAttempt, passkeys []*Passkey) (*WebAuthnSession, error)) error
+	// rows locked as for AttemptMFAChallenge, with the tenant's security
+	// policy and the user's passkeys, and stores the ceremony it returns.
+	// EUNAUTHORIZED for an unknown token; begin's error as it is.
+	BeginPasskeyMFA(ctx context.Context, tokenHash []byte, begin func(a *MFAAttempt, policy *SecurityPolicy, passkeys []*Passkey) (*WebAuthnSession, error)) error
 
 	// AttemptPasskeyMFA runs check on an assertion that answers the
 	// second factor of the sign-in with this mfa_token hash, rows locked
 	// as for AttemptMFAChallenge, with the ceremony begun for it (taken,
-	// so it works once; nil when there is none). A pass spends the
+	// so it works once; nil when there is none) and p.Policy set. A pass spends the
 	// challenge; a failure counts against it, or ends it when burn is
 	// set. EUNAUTHORIZED for an unknown token; check's error as it is.
 	AttemptPasskeyMFA(ctx context.Context, tokenHash []byte, challenge string, credentialID []byte, check func(a *MFAAttempt, s *WebAuthnSession, p *PasskeyAttempt) (v PasskeyVerdict, burn bool, err error)) error

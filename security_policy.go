@@ -15,7 +15,8 @@ type SecurityPolicy struct {
 	// before anything else: their sign-in gets an enrolment-only token.
 	MFARequired bool `json:"mfa_required"`
 	// AllowedMethods are the methods users may enrol; factors enrolled
-	// before a method was disallowed keep working.
+	// before a method was disallowed keep working, except passkeys, which
+	// then pass neither as a sign-in nor as a second factor.
 	AllowedMethods []string      `json:"allowed_methods"`
 	Password       PasswordRules `json:"password"`
 	Lockout        LockoutRules  `json:"lockout"`

@@ -208,8 +208,8 @@ func (pk *Passkeys) FinishLogin(ctx context.Context, ip, tenant string, credenti
 
 // BeginMFA starts a passkey ceremony as the second factor of the sign-in
 // with this mfa_token: request options listing the user's passkeys. EINVALID
-// naming "method" when the user has none; EUNAUTHORIZED for an unknown,
-// expired or ended challenge.
+// naming "method" when the user has none or the tenant's policy does not
+// allow passkeys; EUNAUTHORIZED for an unknown, expired or ended challenge.
 func (pk *Passkeys) BeginMFA(ctx context.Context, mfaToken string) (*protocol.CredentialAssertion, error) {
 	m := pk.mfa
 	if !isMFAToken(mfaToken) {
@@ -217,10 +217,13 @@ func (pk *Passkeys) BeginMFA(ctx context.Context, mfaToken string) (*protocol.Cr
 	}
 	now := m.Now()
 	var assertion *protocol.CredentialAssertion
-	err := pk.store.BeginPasskeyMFA(ctx, HashAPIToken(mfaToken), func(a *roster.MFAAttempt, passkeys []*roster.Passkey) (*roster.WebAuthnSession, error) {
+	err := pk.store.BeginPasskeyMFA(ctx, HashAPIToken(mfaToken), func(a *roster.MFAAttempt, policy *roster.SecurityPolicy, passkeys []*roster.Passkey) (*roster.WebAuthnSession, error) {
 		c, l := a.Challenge, a.Login
 		if !now.Before(c.ExpiresAt) || c.FailedAttempts >= m.MaxAttempts || !l.User.Active || l.Locked(now) {
 			return nil, errChallengeGone()
+		}
+		if !policy.AllowsMethod(roster.MFAPasskey) {
+			return nil, errPasskeyFactorNotAllowed()
 		}
 		if len(passkeys) == 0 || slices.Contains(c.AMR, AMRHardwareKey) {
 			// A passkey that signed in without verifying the user cannot
@@ -248,8 +251,9 @@ func (pk *Passkeys) BeginMFA(ctx context.Context, mfaToken string) (*protocol.Cr
 // assertion answering BeginMFA, and answers as VerifyMFA does: amr adds
 // hwk, user and mfa. A refused assertion counts against the challenge and
 // towards the lockout. EINVALID naming "credential" for a malformed
-// answer; EUNAUTHORIZED for a refused one, no ceremony begun, or an
-// unknown, expired or ended challenge.
+// answer, or "method" when the tenant's policy no longer allows passkeys
+// (nothing counted); EUNAUTHORIZED for a refused one, no ceremony begun,
+// or an unknown, expired or ended challenge.
 func (pk *Passkeys) FinishMFA(ctx context.Context, ip, mfaToken string, credential []byte) (*Tokens, error) {
 	s, m := pk.signIn, pk.mfa
 	if ok, wait := s.perIP.Allow("mfa-verify/" + ip); !ok {
@@ -276,6 +280,10 @@ func (pk *Passkeys) FinishMFA(ctx context.Context, ip, mfaToken string, credenti
 			}
 			if !now.Before(c.ExpiresAt) || c.FailedAttempts >= m.MaxAttempts || !l.User.Active || l.Locked(now) {
 				return roster.PasskeyVerdict{}, true, nil
+			}
+			if !pa.Policy.AllowsMethod(roster.MFAPasskey) {
+				// The policy changed since the ceremony began.
+				return roster.PasskeyVerdict{}, false, errPasskeyFactorNotAllowed()
 			}
 			if ws == nil {
 				return roster.PasskeyVerdict{}, false, roster.Errorf(roster.EUNAUTHORIZED,

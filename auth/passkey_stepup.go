@@ -21,9 +21,13 @@ func (pk *Passkeys) ownUser(p *roster.Principal) error {
 
 // BeginStepUp starts a passkey ceremony that raises p's session (RFC 9470
 // step-up): request options listing the user's passkeys. EFORBIDDEN as
-// StepUp; ECONFLICT when the user has no passkey.
+// StepUp; ECONFLICT when the user has no passkey or the tenant's policy
+// does not allow passkeys.
 func (pk *Passkeys) BeginStepUp(ctx context.Context, p *roster.Principal) (*protocol.CredentialAssertion, error) {
 	if err := pk.ownUser(p); err != nil {
+		return nil, err
+	}
+	if _, err := pk.stepUpAllowed(ctx, p.TenantID); err != nil {
 		return nil, err
 	}
 	u, err := pk.users.FindUserByID(ctx, p.TenantID, p.UserID)
@@ -54,11 +58,15 @@ func (pk *Passkeys) BeginStepUp(ctx context.Context, p *roster.Principal) (*prot
 // authenticator verified the user or the session began with a password). EFORBIDDEN as StepUp;
 // EINVALID naming "credential" for a malformed or refused assertion (a
 // refused one counts towards the lockout) or one that answers no
-// step-up in progress; ETOOMANY when over the rate or while the account
-// is locked.
+// step-up in progress; ECONFLICT when the tenant's policy no longer allows
+// passkeys; ETOOMANY when over the rate or while the account is locked.
 func (pk *Passkeys) FinishStepUp(ctx context.Context, p *roster.Principal, credential []byte) (*Tokens, error) {
 	s := pk.signIn
 	if err := pk.ownUser(p); err != nil {
+		return nil, err
+	}
+	policy, err := pk.stepUpAllowed(ctx, p.TenantID)
+	if err != nil {
 		return nil, err
 	}
 	parsed, err := parseAssertion(credential)
@@ -106,10 +114,6 @@ func (pk *Passkeys) FinishStepUp(ctx context.Context, p *roster.Principal, crede
 		return nil, &roster.Error{Code: roster.ETOOMANY, Message: "the account is locked after too many failed attempts: try again later",
 			RetryAfter: login.LockedUntil.Sub(now)}
 	}
-	policy, err := s.policies.SecurityPolicy(ctx, p.TenantID)
-	if err != nil {
-		return nil, err
-	}
 	if !passed {
 		if err := s.recordFailure(ctx, login.User, policy); err != nil {
 			return nil, err
@@ -117,4 +121,17 @@ func (pk *Passkeys) FinishStepUp(ctx context.Context, p *roster.Principal, crede
 		return nil, refused
 	}
 	return s.access(ctx, login.User, policy, passkeyAMR(p.AMR, use.UserVerified), now, p.SessionID)
+}
+
+// stepUpAllowed returns the tenant's policy, or ECONFLICT when it does not
+// allow passkeys.
+func (pk *Passkeys) stepUpAllowed(ctx context.Context, tenantID string) (*roster.SecurityPolicy, error) {
+	policy, err := pk.signIn.policies.SecurityPolicy(ctx, tenantID)
+	if err != nil {
+		return nil, err
+	}
+	if !policy.AllowsMethod(roster.MFAPasskey) {
+		return nil, errPasskeyStepUpNotAllowed()
+	}
+	return policy, nil
 }

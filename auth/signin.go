@@ -122,6 +122,7 @@ func (s *SignIn) Login(ctx context.Context, ip, tenant, username, password strin
 	if !l.User.Active || l.Locked(now) {
 		return nil, nil, errBadCredentials()
 	}
+	withUsableFactors(policy, l)
 	if len(l.MFAMethods) > 0 {
 		if s.mfa == nil {
 			// Fail closed: without the second-factor step, a user with a

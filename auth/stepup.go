@@ -49,6 +49,13 @@ func (s *SignIn) RequireStepUp(ctx context.Context, p *roster.Principal, rule St
 			return err
 		}
 	}
+	if st != nil {
+		policy, err := s.policies.SecurityPolicy(ctx, p.TenantID)
+		if err != nil {
+			return err
+		}
+		st.Methods = usableFactors(policy, st.Methods)
+	}
 	hasMFA := st != nil && len(st.Methods) > 0
 	if st != nil && !hasMFA && rule.PasswordWithoutMFA {
 		if recent && slices.Contains(p.AMR, AMRPassword) {

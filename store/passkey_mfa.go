@@ -9,18 +9,22 @@ import (
 )
 
 // BeginPasskeyMFA stores a passkey ceremony for a sign-in's second factor.
-func (s *PasskeyService) BeginPasskeyMFA(ctx context.Context, tokenHash []byte, begin func(a *roster.MFAAttempt, passkeys []*roster.Passkey) (*roster.WebAuthnSession, error)) error {
+func (s *PasskeyService) BeginPasskeyMFA(ctx context.Context, tokenHash []byte, begin func(a *roster.MFAAttempt, policy *roster.SecurityPolicy, passkeys []*roster.Passkey) (*roster.WebAuthnSession, error)) error {
 	return s.db.inTx(ctx, func(tx *sqlx.Tx) error {
 		a, err := lockAttempt(ctx, tx, tokenHash)
 		if err != nil {
 			return err
 		}
 		c := a.Challenge
+		policy, err := securityPolicy(ctx, tx, c.TenantID, false)
+		if err != nil {
+			return err
+		}
 		passkeys, err := userPasskeys(ctx, tx, c.TenantID, c.UserID, false)
 		if err != nil {
 			return err
 		}
-		ws, err := begin(a, passkeys)
+		ws, err := begin(a, policy, passkeys)
 		if err != nil {
 			return err
 		}
@@ -46,6 +50,9 @@ func (s *PasskeyService) AttemptPasskeyMFA(ctx context.Context, tokenHash []byte
 			return err
 		}
 		pa := &roster.PasskeyAttempt{Login: a.Login}
+		if pa.Policy, err = securityPolicy(ctx, tx, c.TenantID, false); err != nil {
+			return err
+		}
 		if pa.Passkeys, err = userPasskeys(ctx, tx, c.TenantID, c.UserID, true); err != nil {
 			return err
 		}
