@@ -52,8 +52,26 @@ func NewPasskeyConfig(publicURL, rpID, rpName, origins string) (PasskeyConfig, e
 			c.Origins = []string{u.Scheme + "://" + host}
 		}
 	}
+	for _, o := range c.Origins {
+		if !withinRPID(o, c.RPID) {
+			return c, fmt.Errorf("ROSTER_WEBAUTHN_RP_ID %q must be the host of each origin or a domain above it, and %s is neither: "+
+				"browsers would refuse every passkey ceremony there", c.RPID, o)
+		}
+	}
 	if c.RPName == "" {
 		c.RPName = DefaultTOTPIssuer
 	}
 	return c, nil
+}
+
+// withinRPID reports whether a browser at origin may use the relying
+// party rpID: the origin's host is rpID or a subdomain of it (WebAuthn
+// Level 3, 5.1.4.1, "is a registrable domain suffix of or is equal to").
+func withinRPID(origin, rpID string) bool {
+	u, err := url.Parse(origin)
+	if err != nil {
+		return false
+	}
+	host, id := strings.ToLower(u.Hostname()), strings.ToLower(rpID)
+	return host == id || strings.HasSuffix(host, "."+id)
 }

@@ -33,6 +33,20 @@ func TestNewPasskeyConfig(t *testing.T) {
 	if _, err := NewPasskeyConfig("", "acme.example", "", ""); err == nil {
 		t.Fatal("no origins and no public URL: want an error")
 	}
+	// The relying party must be the origins' domain or one above it.
+	c, err = NewPasskeyConfig("https://id.acme.example", "acme.example", "", "")
+	if err != nil || c.RPID != "acme.example" || !slices.Equal(c.Origins, []string{"https://id.acme.example"}) {
+		t.Fatalf("a parent domain as relying party: %+v, %v", c, err)
+	}
+	for _, mismatch := range [][2]string{{"acme.example", "https://evil.example"}, {"acme.example", "https://notacme.example"},
+		{"id.acme.example", "https://acme.example"}, {"acme.example", "https://acme.example.evil.test"}} {
+		if _, err := NewPasskeyConfig("", mismatch[0], "", mismatch[1]); err == nil {
+			t.Errorf("relying party %q at %q: want an error", mismatch[0], mismatch[1])
+		}
+	}
+	if _, err := NewPasskeyConfig("https://id.example.org", "acme.example", "", ""); err == nil {
+		t.Error("relying party acme.example at the public URL's origin https://id.example.org: want an error")
+	}
 	for _, bad := range []string{"acme.example", "https://acme.example/login", "ftp://acme.example"} {
 		if _, err := NewPasskeyConfig("", "acme.example", "", bad); err == nil {
 			t.Errorf("origin %q: want an error", bad)

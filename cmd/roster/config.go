@@ -117,7 +117,11 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 	}
 	// The public URL may come only from the listener; the origins given are
 	// checked now all the same.
-	if _, err := auth.NewPasskeyConfig("http://localhost", c.WebAuthnRPID, c.WebAuthnRPName, c.WebAuthnOrigins); err != nil {
+	publicURL := c.PublicURL
+	if publicURL == "" {
+		publicURL = "http://localhost"
+	}
+	if _, err := auth.NewPasskeyConfig(publicURL, c.WebAuthnRPID, c.WebAuthnRPName, c.WebAuthnOrigins); err != nil {
 		return c, err
 	}
 	if c.JWKSURL != "" && (c.JWTIssuer == "" || c.JWTAudience == "") {

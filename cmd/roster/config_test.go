@@ -38,4 +38,13 @@ func TestWebAuthnConfig(t *testing.T) {
 	if _, err := ConfigFromEnv(func(name string) string { return env[name] }); err == nil {
 		t.Fatal("an origin without a scheme was accepted")
 	}
+	// Origins derived from the public URL must fall under the relying party.
+	env = map[string]string{"ROSTER_WEBAUTHN_RP_ID": "acme.example", "ROSTER_PUBLIC_URL": "https://id.acme.example"}
+	if _, err := ConfigFromEnv(func(name string) string { return env[name] }); err != nil {
+		t.Fatalf("a relying party above the public URL's host: %v", err)
+	}
+	env["ROSTER_PUBLIC_URL"] = "https://id.example.org"
+	if _, err := ConfigFromEnv(func(name string) string { return env[name] }); err == nil {
+		t.Fatal("a relying party the public URL's origin cannot use was accepted")
+	}
 }
