@@ -2,6 +2,7 @@ package api_test
 
 import (
 	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/google/uuid"
@@ -42,5 +43,35 @@ func TestEndpointsWithoutQueryRefuseOne(t *testing.T) {
 	pending := listInvitations(t, e, e.A.Admin, "?status=pending")
 	if len(pending) != 1 || pending[0].ID != inv.ID || pending[0].ExpiresAt != inv.ExpiresAt {
 		t.Fatalf("invitations after refused requests: %+v, want only %s, untouched", pending, inv.ID)
+	}
+}
+
+// TestRepeatedQueryParameterIsRefused: a list or dashboard filter given
+// twice is 400, not silently the first of the two (role=viewer&role=admin
+// reads as "either", and answered viewers only).
+func TestRepeatedQueryParameterIsRefused(t *testing.T) {
+	e := newTestEnv(t)
+	for _, path := range []string{
+		"/api/v1/users?role=viewer&role=admin",
+		"/api/v1/users?mfa=disabled&active=true&mfa=enabled",
+		"/api/v1/stats?role=viewer&role=admin",
+		"/api/v1/users/export?format=csv&role=viewer&role=admin",
+		"/api/v1/invitations?status=pending&status=revoked",
+		"/api/v1/audit-events?action=user.created&action=user.deleted",
+	} {
+		field := "role"
+		switch {
+		case strings.Contains(path, "mfa="):
+			field = "mfa"
+		case strings.Contains(path, "status="):
+			field = "status"
+		case strings.Contains(path, "action="):
+			field = "action"
+		}
+		r := e.do(request{Method: "GET", Path: path, Token: e.A.Admin})
+		wantProblem(t, r, http.StatusBadRequest, field)
+	}
+	if r := e.do(request{Method: "GET", Path: "/api/v1/stats?role=viewer", Token: e.A.Admin}); r.Status != http.StatusOK {
+		t.Fatalf("stats with one role: %d %s", r.Status, r.Body)
 	}
 }
