@@ -105,8 +105,9 @@ func TestStory(t *testing.T) {
 
 	// The audit trail has the bulk request and a reminder for each officer.
 	bulkEvents := admin.auditEvents("users.bulk_action")
-	if len(bulkEvents) != 1 || bulkEvents[0].ActorID == "" {
-		t.Fatalf("users.bulk_action events: %+v, want one, with its actor", bulkEvents)
+	if len(bulkEvents) != 1 || bulkEvents[0].ActorID == "" || bulkEvents[0].Details["action"] != "remind_mfa" ||
+		bulkEvents[0].Details["matched"] != 47.0 || bulkEvents[0].Details["succeeded"] != 47.0 {
+		t.Fatalf("users.bulk_action events: %+v, want one, with its actor, action and counts", bulkEvents)
 	}
 	var reminded []string
 	for _, ev := range admin.auditEvents("mfa.reminder_queued") {
@@ -249,6 +250,7 @@ type storyEvent struct {
 	Action   string
 	ActorID  string `json:"actor_id"`
 	TargetID string `json:"target_id"`
+	Details  map[string]any
 }
 
 // auditEvents returns every audit event with an action.
