@@ -59,3 +59,20 @@ type AuditService interface {
 	// FindAuditEvents returns a page of a tenant's events. EINVALID for a bad cursor.
 	FindAuditEvents(ctx context.Context, tenantID string, f AuditFilter) (*AuditPage, error)
 }
+
+// Audit actions of sign-in and sessions, of SCIM groups, and of the demo
+// seed.
+const (
+	ActionUserSignedIn           = "user.signed_in"
+	ActionUserLocked             = "user.locked"
+	ActionUserUnlocked           = "user.unlocked"
+	ActionUserPasswordSet        = "user.password_set"
+	ActionUserPasswordChanged    = "user.password_changed"
+	ActionSessionRefreshReplayed = "session.refresh_replayed"
+
+	ActionGroupCreated = "group.created"
+	ActionGroupUpdated = "group.updated"
+	ActionGroupDeleted = "group.deleted"
+
+	ActionUsersSeeded = "users.seeded"
+)

@@ -83,7 +83,7 @@ func (s *Server) Handler() http.Handler {
 		r.Post("/auth/logout", s.logout)
 		r.Post("/auth/mfa/verify", s.verifyMFA)
 		r.Post("/auth/mfa/challenge", s.sendMFAChallengeCode)
-		r.Post("/invitations/accept", s.acceptInvitation) // the token is the credential
+		r.With(s.noQuery).Post("/invitations/accept", s.acceptInvitation) // the token is the credential
 		r.Post("/auth/passkey/begin", s.beginPasskeyLogin)
 		r.Post("/auth/passkey/finish", s.finishPasskeyLogin)
 		r.Post("/auth/mfa/passkey/begin", s.beginPasskeyMFA)
@@ -148,7 +148,7 @@ func (s *Server) fullRoutes(r chi.Router) {
 	r.Route("/users", func(r chi.Router) {
 		r.With(s.require(roster.PermUsersRead)).Get("/", s.listUsers)
 		r.With(s.require(roster.PermUsersWrite)).Post("/", s.createUser)
-		r.With(s.require(roster.PermUsersWrite)).Post("/bulk", s.bulkUsers)
+		r.With(s.require(roster.PermUsersWrite), s.noQuery).Post("/bulk", s.bulkUsers)
 		r.With(s.require(roster.PermUsersExport)).Get("/export", s.exportUsers)
 		r.Route("/{id}", func(r chi.Router) {
 			r.With(s.require(roster.PermUsersRead)).Get("/", s.getUser)
@@ -164,12 +164,12 @@ func (s *Server) fullRoutes(r chi.Router) {
 		})
 	})
 	r.With(s.require(roster.PermAuditRead)).Get("/audit-events", s.listAuditEvents)
-	r.With(s.require(roster.PermUsersWrite)).Get("/jobs/{id}", s.getJob)
+	r.With(s.require(roster.PermUsersWrite), s.noQuery).Get("/jobs/{id}", s.getJob)
 	r.With(s.require(roster.PermUsersRead)).Get("/invitations", s.listInvitations)
-	r.With(s.require(roster.PermUsersWrite)).Post("/invitations", s.createInvitation)
-	r.With(s.require(roster.PermUsersWrite)).Post("/invitations/bulk", s.bulkInvite)
-	r.With(s.require(roster.PermUsersWrite)).Delete("/invitations/{id}", s.revokeInvitation)
-	r.With(s.require(roster.PermUsersWrite)).Post("/invitations/{id}/resend", s.resendInvitation)
+	r.With(s.require(roster.PermUsersWrite), s.noQuery).Post("/invitations", s.createInvitation)
+	r.With(s.require(roster.PermUsersWrite), s.noQuery).Post("/invitations/bulk", s.bulkInvite)
+	r.With(s.require(roster.PermUsersWrite), s.noQuery).Delete("/invitations/{id}", s.revokeInvitation)
+	r.With(s.require(roster.PermUsersWrite), s.noQuery).Post("/invitations/{id}/resend", s.resendInvitation)
 	r.With(s.require(roster.PermUsersRead)).Get("/stats", s.getStats)
 	r.Route("/scim-group-roles", func(r chi.Router) {
 		r.With(s.require(roster.PermUsersRead)).Get("/", s.getGroupRoles)

@@ -236,13 +236,18 @@ func (s *Server) deleteUser(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusNoContent)
 }
 
-// onlyParams refuses query parameters the endpoint does not know: a filter
-// silently ignored would answer a different question than the one asked.
+// onlyParams refuses query parameters the endpoint does not know, and known
+// ones given twice: a filter silently ignored would answer a different
+// question than the one asked.
 func onlyParams(query url.Values, known ...string) error {
 	var fields []roster.FieldError
-	for name := range query {
-		if !slices.Contains(known, name) {
+	for name, values := range query {
+		switch {
+		case !slices.Contains(known, name):
 			fields = append(fields, roster.FieldError{Field: name, Message: "is not a known query parameter"})
+		case len(values) > 1:
+			// Only the first would count: role=viewer&role=admin is not "either".
+			fields = append(fields, roster.FieldError{Field: name, Message: "must be given once"})
 		}
 	}
 	if len(fields) > 0 {

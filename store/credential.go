@@ -25,16 +25,6 @@ func NewCredentialService(db *DB) *CredentialService {
 	return &CredentialService{db: db}
 }
 
-// Audit actions of sign-in.
-const (
-	actionSignedIn        = "user.signed_in"
-	actionLocked          = "user.locked"
-	actionUnlocked        = "user.unlocked"
-	actionPasswordSet     = "user.password_set"
-	actionPasswordChanged = "user.password_changed"
-	actionRefreshReplayed = "session.refresh_replayed"
-)
-
 // signInActor is who records what happens at sign-in, before anyone is
 // signed in.
 var signInActor = roster.Actor{Type: roster.ActorSystem, ID: "sign-in"}
@@ -111,7 +101,7 @@ func (s *CredentialService) RecordLoginFailure(ctx context.Context, tenantID, us
 		if !locked {
 			return nil
 		}
-		return insertAudit(ctx, tx, now, tenantID, signInActor, actionLocked, "user", userID,
+		return insertAudit(ctx, tx, now, tenantID, signInActor, roster.ActionUserLocked, "user", userID,
 			map[string]any{"locked_until": l.LockedUntil, "after_failed_attempts": lockAfter})
 	})
 	return &l, err
@@ -127,7 +117,7 @@ func (s *CredentialService) RecordLogin(ctx context.Context, tenantID, userID st
 		if err := rowAffected(res, err, "user"); err != nil {
 			return err
 		}
-		return insertAudit(ctx, tx, now, tenantID, signInActor, actionSignedIn, "user", userID, map[string]any{})
+		return insertAudit(ctx, tx, now, tenantID, signInActor, roster.ActionUserSignedIn, "user", userID, map[string]any{})
 	})
 }
 
@@ -144,7 +134,7 @@ func (s *CredentialService) SetPassword(ctx context.Context, tenantID string, by
 		if err := rowAffected(res, err, "user"); err != nil {
 			return err
 		}
-		return insertAudit(ctx, tx, now, tenantID, by, actionPasswordSet, "user", userID, map[string]any{})
+		return insertAudit(ctx, tx, now, tenantID, by, roster.ActionUserPasswordSet, "user", userID, map[string]any{})
 	})
 }
 
@@ -183,7 +173,7 @@ func (s *CredentialService) ChangePassword(ctx context.Context, tenantID string,
 		if err := deleteMFAState(ctx, tx, tenantID, userID, "mfa_challenges"); err != nil {
 			return err
 		}
-		return insertAudit(ctx, tx, now, tenantID, by, actionPasswordChanged, "user", userID,
+		return insertAudit(ctx, tx, now, tenantID, by, roster.ActionUserPasswordChanged, "user", userID,
 			map[string]any{"sessions_revoked": revoked})
 	})
 }
@@ -200,7 +190,7 @@ func (s *CredentialService) Unlock(ctx context.Context, tenantID string, by rost
 		if err := rowAffected(res, err, "user"); err != nil {
 			return err
 		}
-		return insertAudit(ctx, tx, now, tenantID, by, actionUnlocked, "user", userID, map[string]any{})
+		return insertAudit(ctx, tx, now, tenantID, by, roster.ActionUserUnlocked, "user", userID, map[string]any{})
 	})
 }
 
@@ -253,7 +243,7 @@ func (s *CredentialService) UseRefreshToken(ctx context.Context, hash []byte) (*
 				WHERE tenant_id = $1 AND family_id = $2 AND revoked_at IS NULL`, t.TenantID, t.FamilyID, now); err != nil {
 				return translate(err)
 			}
-			return insertAudit(ctx, tx, now, t.TenantID, signInActor, actionRefreshReplayed, "user", t.UserID,
+			return insertAudit(ctx, tx, now, t.TenantID, signInActor, roster.ActionSessionRefreshReplayed, "user", t.UserID,
 				map[string]any{"family_id": t.FamilyID})
 		}
 		t.UsedAt = &now

@@ -32,13 +32,6 @@ func groupFields(g *roster.Group) []any {
 	return []any{&g.ID, &g.TenantID, &g.DisplayName, &g.ExternalID, &g.CreatedAt, &g.UpdatedAt, &g.Version}
 }
 
-// Audit actions for groups.
-const (
-	actionGroupCreated = "group.created"
-	actionGroupUpdated = "group.updated"
-	actionGroupDeleted = "group.deleted"
-)
-
 // auditedMembers caps the member ids an audit event lists; the counts are
 // always complete.
 const auditedMembers = 100
@@ -66,7 +59,7 @@ func (s *GroupService) CreateGroup(ctx context.Context, tenantID string, by rost
 		if err != nil {
 			return err
 		}
-		if err := insertAudit(ctx, tx, now, tenantID, by, actionGroupCreated, "group", g.ID, map[string]any{
+		if err := insertAudit(ctx, tx, now, tenantID, by, roster.ActionGroupCreated, "group", g.ID, map[string]any{
 			"display_name": g.DisplayName, "members_added": len(added), "members": capped(added),
 		}); err != nil {
 			return err
@@ -222,7 +215,7 @@ func (s *GroupService) UpdateGroup(ctx context.Context, tenantID string, by rost
 		if len(removed) > 0 {
 			details["removed"] = capped(removed)
 		}
-		if err := insertAudit(ctx, tx, now, tenantID, by, actionGroupUpdated, "group", id, details); err != nil {
+		if err := insertAudit(ctx, tx, now, tenantID, by, roster.ActionGroupUpdated, "group", id, details); err != nil {
 			return err
 		}
 		affected := append(added, removed...)
@@ -251,7 +244,7 @@ func (s *GroupService) DeleteGroup(ctx context.Context, tenantID string, by rost
 			return err
 		}
 		now := s.db.now()
-		if err := insertAudit(ctx, tx, now, tenantID, by, actionGroupDeleted, "group", id,
+		if err := insertAudit(ctx, tx, now, tenantID, by, roster.ActionGroupDeleted, "group", id,
 			map[string]any{"display_name": g.DisplayName, "members_removed": len(members)}); err != nil {
 			return err
 		}

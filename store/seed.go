@@ -124,7 +124,7 @@ func (db *DB) SeedUsers(ctx context.Context, tenantID string, n int) (int, error
 			return err
 		}
 		return insertAudit(ctx, tx, now, tenantID, roster.Actor{Type: roster.ActorSystem, ID: "seed"},
-			"users.seeded", "tenant", tenantID, map[string]any{"count": n})
+			roster.ActionUsersSeeded, "tenant", tenantID, map[string]any{"count": n})
 	})
 	if err != nil {
 		return 0, err

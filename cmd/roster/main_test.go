@@ -63,6 +63,7 @@ func roster(t *testing.T, args ...string) []byte {
 type bootstrap struct {
 	TenantID    string `json:"tenant_id"`
 	AdminUserID string `json:"admin_user_id"`
+	TenantSlug  string `json:"tenant_slug"`
 	AdminToken  string `json:"admin_token"`
 	SCIMToken   string `json:"scim_token"`
 }
@@ -230,8 +231,15 @@ func (s *served) wait() error {
 // startServe runs `roster serve` on a free port and waits until it listens.
 func startServe(t *testing.T) *served {
 	t.Helper()
+	return startServeWith(t)
+}
+
+// startServeWith is startServe with more NAME=value settings.
+func startServeWith(t *testing.T, env ...string) *served {
+	t.Helper()
 	cmd := exec.Command(rosterBin, "serve")
 	cmd.Env = append(os.Environ(), "DATABASE_URL="+testDSN, "ROSTER_ADDR=127.0.0.1:0")
+	cmd.Env = append(cmd.Env, env...)
 	logs := &safeBuffer{}
 	pr, pw := io.Pipe()
 	cmd.Stderr = pw
