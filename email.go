@@ -20,6 +20,9 @@ const (
 	EmailPending = "pending"
 	EmailSent    = "sent"
 	EmailDead    = "dead" // out of attempts
+	// EmailCancelled is a message made pointless before it went out (an
+	// invitation link replaced or revoked): never sent, its body cleared.
+	EmailCancelled = "cancelled"
 )
 
 // EmailQueue sends mail after the fact, with retries, so that no request

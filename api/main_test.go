@@ -139,7 +139,6 @@ func newTestEnvWithDSN(t *testing.T, dsn string) *testEnv {
 	e.mfa.Log = log
 	e.signIn = auth.NewSignIn(creds, tenants, issuer, e.mfa)
 	e.invitations = auth.NewInvitations(store.NewInvitationService(db), tenants, e.signIn, testPublicURL)
-	e.invitations.Log = log
 	srv := &api.Server{
 		Users:   users,
 		Audit:   store.NewAuditService(db),
@@ -164,6 +163,7 @@ func newTestEnvWithDSN(t *testing.T, dsn string) *testEnv {
 	e.URL = ts.URL
 	e.client = &http.Client{Transport: newContractTransport(t, http.DefaultTransport)}
 	e.A, e.B = e.newTenant(), e.newTenant()
+	t.Cleanup(e.cancelQueuedMail)
 	t.Cleanup(func() {
 		if t.Failed() {
 			t.Logf("service logs:\n%s", e.logs.String())

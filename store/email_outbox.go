@@ -109,16 +109,19 @@ func (o *EmailOutbox) EmailSent(ctx context.Context, m *roster.Email) error {
 }
 
 // EmailFailed records a failed attempt; with no retryAt the message is dead
-// and, like a sent one, loses its body: links in it may be secrets.
+// and, like a sent one, loses its body: links in it may be secrets. A
+// message cancelled while it was being sent stays cancelled.
 func (o *EmailOutbox) EmailFailed(ctx context.Context, m *roster.Email, reason string, retryAt *time.Time) error {
 	if retryAt == nil {
 		_, err := o.db.db.ExecContext(ctx, `
-			UPDATE email_outbox SET status = 'dead', body = '', last_error = $3 WHERE tenant_id = $1 AND id = $2`,
+			UPDATE email_outbox SET status = 'dead', body = '', last_error = $3
+			WHERE tenant_id = $1 AND id = $2 AND status = 'pending'`,
 			m.TenantID, m.ID, reason)
 		return translate(err)
 	}
 	_, err := o.db.db.ExecContext(ctx, `
-		UPDATE email_outbox SET next_attempt_at = $3, last_error = $4 WHERE tenant_id = $1 AND id = $2`,
+		UPDATE email_outbox SET next_attempt_at = $3, last_error = $4
+		WHERE tenant_id = $1 AND id = $2 AND status = 'pending'`,
 		m.TenantID, m.ID, *retryAt, reason)
 	return translate(err)
 }

@@ -40,8 +40,6 @@ type Main struct {
 	worker   *worker.Worker
 	listener net.Listener
 	done     chan error
-
-	invitations *auth.Invitations // mails bulk invitations after the answer
 }
 
 // NewMain returns a Main for cfg that logs to w: JSON for machines, text
@@ -152,7 +150,7 @@ func (m *Main) handler(ctx context.Context) (http.Handler, error) {
 	m.worker = worker.New(bulk, store.NewEmailOutbox(m.DB), m.Log, m.Config.Worker)
 	m.worker.Mailer = mfa.Mailer
 	invitations := auth.NewInvitations(store.NewInvitationService(m.DB), tenants, signIn, publicURL)
-	invitations.Mailer, invitations.TTL, invitations.Log = mfa.Mailer, m.Config.InvitationTTL, m.Log
+	invitations.TTL = m.Config.InvitationTTL
 	srv := &api.Server{
 		Users:        users,
 		Audit:        store.NewAuditService(m.DB),
@@ -173,7 +171,7 @@ func (m *Main) handler(ctx context.Context) (http.Handler, error) {
 		Log:          m.Log,
 		MaxBodyBytes: m.Config.MaxBodyBytes,
 	}
-	srv.Invitations, m.invitations = invitations, invitations
+	srv.Invitations = invitations
 	return srv.Handler(), nil
 }
 
@@ -244,15 +242,6 @@ func (m *Main) Close() error {
 	}
 	if m.worker != nil {
 		m.worker.Stop() // a running job goes back to the queue where it stopped
-	}
-	if m.invitations != nil {
-		// Mails still going out have until the database closes; the rest
-		// stay unsent, to be resent.
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		if err := m.invitations.Wait(ctx); err != nil {
-			m.Log.Warn("stopped before every invitation was mailed", "err", err)
-		}
 	}
 	if m.debug != nil {
 		errs = append(errs, m.debug.Close())
