@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/rosterhq/roster"
-	"github.com/rosterhq/roster/notify"
 )
 
 // InvitationTokenPrefix marks invitation tokens, so that secret scanners
@@ -112,12 +111,11 @@ func (iv *Invitations) expiry() time.Time {
 	return iv.Now().UTC().Add(iv.TTL).Truncate(time.Microsecond)
 }
 
-// mail composes invitation mails of tenant; token gives the token whose
-// hash an invitation carries.
+// mail composes the invitation mails of tenant; token gives the token
+// whose hash an invitation carries.
 func (iv *Invitations) mail(tenant *roster.Tenant, token func(hash []byte) string) roster.InvitationMail {
 	return func(inv *roster.Invitation) roster.Email {
-		m := iv.message(inv, tenant, token(inv.TokenHash))
-		return roster.Email{To: m.To, Subject: m.Subject, Body: m.Text}
+		return iv.message(inv, tenant, token(inv.TokenHash))
 	}
 }
 
@@ -127,7 +125,7 @@ func (iv *Invitations) AcceptLink(token, tenantSlug string) string {
 	return iv.PublicURL + InvitationAcceptPath + "?" + url.Values{"token": {token}, "tenant": {tenantSlug}}.Encode()
 }
 
-func (iv *Invitations) message(inv *roster.Invitation, tenant *roster.Tenant, token string) notify.Message {
+func (iv *Invitations) message(inv *roster.Invitation, tenant *roster.Tenant, token string) roster.Email {
 	text := fmt.Sprintf(`You have been invited to join %s on Roster as %s.
 
 Accept the invitation and choose your password here:
@@ -137,7 +135,7 @@ The link works once, until %s. Afterwards, sign in to the organisation %q with %
 If you did not expect this invitation, ignore this message.`,
 		tenant.Name, inv.Role, iv.AcceptLink(token, tenant.Slug), inv.ExpiresAt.UTC().Format("2 January 2006 15:04 MST"),
 		tenant.Slug, inv.Email)
-	return notify.Message{To: inv.Email, Subject: "You are invited to join " + tenant.Name + " on Roster", Text: text}
+	return roster.Email{To: inv.Email, Subject: "You are invited to join " + tenant.Name + " on Roster", Body: text}
 }
 
 // Acceptance is what an invitee sends to accept: the token from the link,

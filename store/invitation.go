@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -160,10 +161,11 @@ func createInvitation(ctx context.Context, tx *sqlx.Tx, now time.Time, tenantID 
 }
 
 // queueInvitationMail puts the message carrying inv's current link in the
-// outbox on tx and points inv at it. EINVALID naming "email".
+// outbox on tx and points inv at it. EINVALID, naming "email" for a
+// recipient the outbox refuses.
 func queueInvitationMail(ctx context.Context, tx *sqlx.Tx, now time.Time, inv *roster.Invitation, mail roster.InvitationMail) error {
 	id, err := enqueueEmail(ctx, tx, now, inv.TenantID, "", mail(inv))
-	if roster.ErrorCode(err) == roster.EINVALID {
+	if slices.ContainsFunc(roster.ErrorFields(err), func(f roster.FieldError) bool { return f.Field == "to" }) {
 		return roster.Invalid(roster.FieldError{Field: "email", Message: "must be an address mail can be sent to"})
 	} else if err != nil {
 		return err

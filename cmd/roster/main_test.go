@@ -227,11 +227,12 @@ func (s *served) wait() error {
 	}
 }
 
-// startServe runs `roster serve` on a free port and waits until it listens.
-func startServe(t *testing.T) *served {
+// startServe runs `roster serve` on a free port, with env's KEY=VALUE
+// settings, and waits until it listens.
+func startServe(t *testing.T, env ...string) *served {
 	t.Helper()
 	cmd := exec.Command(rosterBin, "serve")
-	cmd.Env = append(os.Environ(), "DATABASE_URL="+testDSN, "ROSTER_ADDR=127.0.0.1:0")
+	cmd.Env = append(append(os.Environ(), "DATABASE_URL="+testDSN, "ROSTER_ADDR=127.0.0.1:0"), env...)
 	logs := &safeBuffer{}
 	pr, pw := io.Pipe()
 	cmd.Stderr = pw
