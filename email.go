@@ -25,6 +25,13 @@ const (
 	EmailCancelled = "cancelled"
 )
 
+// Sealer encrypts data kept at rest, bound to additional data that must
+// match to open it; *auth.SecretBox is one.
+type Sealer interface {
+	Seal(plaintext, additionalData []byte) ([]byte, error)
+	Open(sealed, additionalData []byte) ([]byte, error)
+}
+
 // EmailQueue sends mail after the fact, with retries, so that no request
 // waits on (or fails with) a mail server.
 type EmailQueue interface {

@@ -124,6 +124,7 @@ func newTestEnvWithDSN(t *testing.T, dsn string) *testEnv {
 	users := store.NewUserService(db)
 	creds := store.NewCredentialService(db)
 	keys := auth.NewKeyring(creds, box)
+	db.MailSealer = box
 	if err := keys.Ensure(ctx); err != nil {
 		t.Fatal(err)
 	}

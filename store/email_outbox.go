@@ -89,15 +89,29 @@ func (o *EmailOutbox) ClaimEmails(ctx context.Context, n int, lease time.Duratio
 		return nil, translate(err)
 	}
 	defer rows.Close()
-	var out []*roster.Email
+	var claimed []*roster.Email
 	for rows.Next() {
 		var m roster.Email
 		if err := rows.Scan(&m.TenantID, &m.ID, &m.To, &m.Subject, &m.Body, &m.Attempts); err != nil {
 			return nil, translate(err)
 		}
-		out = append(out, &m)
+		claimed = append(claimed, &m)
 	}
-	return out, translate(rows.Err())
+	if err := rows.Err(); err != nil {
+		return nil, translate(err)
+	}
+	// A sealed body that does not open never will: the message is dead.
+	out := claimed[:0]
+	for _, m := range claimed {
+		if err := o.db.openMail(m); err != nil {
+			if err := o.EmailFailed(ctx, m, err.Error(), nil); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		out = append(out, m)
+	}
+	return out, nil
 }
 
 // EmailSent marks a message delivered and clears its body.

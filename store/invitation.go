@@ -54,7 +54,7 @@ func (s *InvitationService) CreateInvitation(ctx context.Context, tenantID strin
 	var created *roster.Invitation
 	err := s.db.inTx(ctx, func(tx *sqlx.Tx) error {
 		var err error
-		created, err = createInvitation(ctx, tx, s.db.now(), tenantID, by, in, mail)
+		created, err = createInvitation(ctx, tx, s.db.now(), tenantID, by, in, s.db.sealMail(tenantID, mail))
 		return err
 	})
 	if err != nil {
@@ -76,6 +76,7 @@ const invitationBatch = 50
 // batches committed before it stand.
 func (s *InvitationService) CreateInvitations(ctx context.Context, tenantID string, by roster.Actor, invs []*roster.Invitation, mail roster.InvitationMail) ([]error, error) {
 	errs := make([]error, len(invs))
+	compose := s.db.sealMail(tenantID, mail)
 	for start := 0; start < len(invs); start += invitationBatch {
 		end := min(start+invitationBatch, len(invs))
 		err := s.db.inTx(ctx, func(tx *sqlx.Tx) error {
@@ -84,7 +85,7 @@ func (s *InvitationService) CreateInvitations(ctx context.Context, tenantID stri
 				if _, err := tx.ExecContext(ctx, `SAVEPOINT invitation`); err != nil {
 					return translate(err)
 				}
-				_, err := createInvitation(ctx, tx, now, tenantID, by, invs[i], mail)
+				_, err := createInvitation(ctx, tx, now, tenantID, by, invs[i], compose)
 				switch code := roster.ErrorCode(err); {
 				case err == nil:
 				case code == roster.EINVALID || code == roster.ECONFLICT:
@@ -119,7 +120,7 @@ const invitationInsertAudited = `WITH inserted AS (
 
 // createInvitation checks and inserts one invitation on tx, and queues its
 // mail.
-func createInvitation(ctx context.Context, tx *sqlx.Tx, now time.Time, tenantID string, by roster.Actor, in *roster.Invitation, mail roster.InvitationMail) (*roster.Invitation, error) {
+func createInvitation(ctx context.Context, tx *sqlx.Tx, now time.Time, tenantID string, by roster.Actor, in *roster.Invitation, compose func(*roster.Invitation) (roster.Email, error)) (*roster.Invitation, error) {
 	inv := *in
 	inv.Normalize()
 	if err := inv.Validate(); err != nil {
@@ -148,7 +149,7 @@ func createInvitation(ctx context.Context, tx *sqlx.Tx, now time.Time, tenantID 
 	if err != nil {
 		return nil, fmt.Errorf("encode audit details: %w", err)
 	}
-	if err := queueInvitationMail(ctx, tx, now, &inv, mail); err != nil {
+	if err := queueInvitationMail(ctx, tx, now, &inv, compose); err != nil {
 		return nil, err
 	}
 	_, err = tx.ExecContext(ctx, invitationInsertAudited,
@@ -163,8 +164,12 @@ func createInvitation(ctx context.Context, tx *sqlx.Tx, now time.Time, tenantID 
 // queueInvitationMail puts the message carrying inv's current link in the
 // outbox on tx and points inv at it. EINVALID, naming "email" for a
 // recipient the outbox refuses.
-func queueInvitationMail(ctx context.Context, tx *sqlx.Tx, now time.Time, inv *roster.Invitation, mail roster.InvitationMail) error {
-	id, err := enqueueEmail(ctx, tx, now, inv.TenantID, "", mail(inv))
+func queueInvitationMail(ctx context.Context, tx *sqlx.Tx, now time.Time, inv *roster.Invitation, compose func(*roster.Invitation) (roster.Email, error)) error {
+	m, err := compose(inv)
+	if err != nil {
+		return err
+	}
+	id, err := enqueueEmail(ctx, tx, now, inv.TenantID, "", m)
 	if slices.ContainsFunc(roster.ErrorFields(err), func(f roster.FieldError) bool { return f.Field == "to" }) {
 		return roster.Invalid(roster.FieldError{Field: "email", Message: "must be an address mail can be sent to"})
 	} else if err != nil {
@@ -354,7 +359,7 @@ func (s *InvitationService) RenewInvitation(ctx context.Context, tenantID string
 			return err
 		}
 		inv.TokenHash, inv.ExpiresAt = tokenHash, expiresAt
-		if err := queueInvitationMail(ctx, tx, now, inv, mail); err != nil {
+		if err := queueInvitationMail(ctx, tx, now, inv, s.db.sealMail(tenantID, mail)); err != nil {
 			return err
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE invitations SET token_hash = $3, expires_at = $4, email_id = $5

@@ -106,6 +106,7 @@ func (m *Main) handler(ctx context.Context) (http.Handler, error) {
 	users := store.NewUserService(m.DB)
 	creds := store.NewCredentialService(m.DB)
 	keys := auth.NewKeyring(creds, box)
+	m.DB.MailSealer = box // invitation links wait in the outbox sealed
 	if err := keys.Ensure(ctx); err != nil {
 		return nil, fmt.Errorf("signing keys: %w", err)
 	}
