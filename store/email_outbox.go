@@ -42,14 +42,8 @@ func (o *EmailOutbox) EnqueueEmail(ctx context.Context, tenantID, dedupeKey stri
 // returns its id; "" when a message with the same dedupe key exists.
 // EINVALID for a bad recipient, a multi-line subject or an empty body.
 func enqueueEmail(ctx context.Context, tx sqlx.ExtContext, now time.Time, tenantID, dedupeKey string, m roster.Email) (string, error) {
-	if addr, err := mail.ParseAddress(m.To); err != nil || addr.Address != m.To {
-		return "", roster.Invalid(roster.FieldError{Field: "to", Message: "must be an email address"})
-	}
-	if strings.ContainsAny(m.Subject, "\r\n") {
-		return "", roster.Invalid(roster.FieldError{Field: "subject", Message: "must be one line"})
-	}
-	if m.Body == "" {
-		return "", roster.Invalid(roster.FieldError{Field: "body", Message: "is required"})
+	if err := checkEmail(m); err != nil {
+		return "", err
 	}
 	id := newID()
 	var key any
@@ -68,6 +62,21 @@ func enqueueEmail(ctx context.Context, tx sqlx.ExtContext, now time.Time, tenant
 		return "", translate(err)
 	}
 	return id, nil
+}
+
+// checkEmail refuses what the outbox does not take: a bad recipient, a
+// multi-line subject or an empty body. EINVALID.
+func checkEmail(m roster.Email) error {
+	if addr, err := mail.ParseAddress(m.To); err != nil || addr.Address != m.To {
+		return roster.Invalid(roster.FieldError{Field: "to", Message: "must be an email address"})
+	}
+	if strings.ContainsAny(m.Subject, "\r\n") {
+		return roster.Invalid(roster.FieldError{Field: "subject", Message: "must be one line"})
+	}
+	if m.Body == "" {
+		return roster.Invalid(roster.FieldError{Field: "body", Message: "is required"})
+	}
+	return nil
 }
 
 // ClaimEmails takes up to n due messages of any tenant, skipping those

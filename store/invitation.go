@@ -109,9 +109,12 @@ func (s *InvitationService) CreateInvitations(ctx context.Context, tenantID stri
 	return errs, nil
 }
 
-// invitationInsertAudited inserts an invitation and its audit event in one
-// statement: one round trip per invitation of a bulk request.
-const invitationInsertAudited = `WITH inserted AS (
+// invitationInsertAudited inserts an invitation, its mail and its audit
+// event in one statement: one round trip per invitation of a bulk request.
+const invitationInsertAudited = `WITH mail AS (
+		INSERT INTO email_outbox (tenant_id, id, recipient, subject, body, next_attempt_at, created_at)
+		VALUES ($1, $13, $14, $15, $16, $7, $7)),
+	inserted AS (
 		INSERT INTO invitations (` + invitationColumns + `)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, NULL, NULL, NULL, $13) RETURNING id)
 	INSERT INTO audit_events (` + auditColumns + `)
@@ -149,34 +152,33 @@ func createInvitation(ctx context.Context, tx *sqlx.Tx, now time.Time, tenantID 
 	if err != nil {
 		return nil, fmt.Errorf("encode audit details: %w", err)
 	}
-	if err := queueInvitationMail(ctx, tx, now, &inv, compose); err != nil {
+	m, err := invitationMail(&inv, compose)
+	if err != nil {
 		return nil, err
 	}
+	emailID := newID()
 	_, err = tx.ExecContext(ctx, invitationInsertAudited,
 		inv.TenantID, inv.ID, inv.Email, inv.Role, inv.TokenHash, inv.InvitedBy, inv.CreatedAt, inv.ExpiresAt,
-		newID(), by.Type, by.RequestID, string(details), inv.EmailID)
+		newID(), by.Type, by.RequestID, string(details), emailID, m.To, m.Subject, m.Body)
 	if err != nil {
 		return nil, translate(err)
 	}
+	inv.EmailID, inv.MailStatus, inv.SentAt = &emailID, roster.EmailPending, nil
 	return &inv, nil
 }
 
-// queueInvitationMail puts the message carrying inv's current link in the
-// outbox on tx and points inv at it. EINVALID, naming "email" for a
-// recipient the outbox refuses.
-func queueInvitationMail(ctx context.Context, tx *sqlx.Tx, now time.Time, inv *roster.Invitation, compose func(*roster.Invitation) (roster.Email, error)) error {
+// invitationMail composes the message carrying inv's current link, as the
+// outbox takes it. EINVALID, naming "email" for a recipient it refuses.
+func invitationMail(inv *roster.Invitation, compose func(*roster.Invitation) (roster.Email, error)) (roster.Email, error) {
 	m, err := compose(inv)
 	if err != nil {
-		return err
+		return m, err
 	}
-	id, err := enqueueEmail(ctx, tx, now, inv.TenantID, "", m)
+	err = checkEmail(m)
 	if slices.ContainsFunc(roster.ErrorFields(err), func(f roster.FieldError) bool { return f.Field == "to" }) {
-		return roster.Invalid(roster.FieldError{Field: "email", Message: "must be an address mail can be sent to"})
-	} else if err != nil {
-		return err
+		return m, roster.Invalid(roster.FieldError{Field: "email", Message: "must be an address mail can be sent to"})
 	}
-	inv.EmailID, inv.MailStatus, inv.SentAt = &id, roster.EmailPending, nil
-	return nil
+	return m, err
 }
 
 // cancelInvitationMail cancels the mail carrying an invitation's current
@@ -359,9 +361,15 @@ func (s *InvitationService) RenewInvitation(ctx context.Context, tenantID string
 			return err
 		}
 		inv.TokenHash, inv.ExpiresAt = tokenHash, expiresAt
-		if err := queueInvitationMail(ctx, tx, now, inv, s.db.sealMail(tenantID, mail)); err != nil {
+		m, err := invitationMail(inv, s.db.sealMail(tenantID, mail))
+		if err != nil {
 			return err
 		}
+		emailID, err := enqueueEmail(ctx, tx, now, tenantID, "", m)
+		if err != nil {
+			return err
+		}
+		inv.EmailID, inv.MailStatus, inv.SentAt = &emailID, roster.EmailPending, nil
 		if _, err := tx.ExecContext(ctx, `UPDATE invitations SET token_hash = $3, expires_at = $4, email_id = $5
 			WHERE tenant_id = $1 AND id = $2`, tenantID, id, tokenHash, expiresAt, inv.EmailID); err != nil {
 			return translate(err)
