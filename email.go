@@ -21,7 +21,8 @@ const (
 	EmailSent    = "sent"
 	EmailDead    = "dead" // out of attempts
 	// EmailCancelled is a message made pointless before it went out (an
-	// invitation link replaced or revoked): never sent, its body cleared.
+	// invitation link replaced, revoked or used): never sent, its body
+	// cleared.
 	EmailCancelled = "cancelled"
 )
 
@@ -45,6 +46,7 @@ type EmailQueue interface {
 type EmailOutbox interface {
 	// ClaimEmails takes up to n pending messages that are due, counts an
 	// attempt on each and hides them from other workers until lease passes.
+	// A sealed body is opened; one that does not open is dead, not returned.
 	ClaimEmails(ctx context.Context, n int, lease time.Duration) ([]*Email, error)
 	// EmailSent marks a message delivered and forgets its body.
 	EmailSent(ctx context.Context, m *Email) error

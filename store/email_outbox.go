@@ -82,6 +82,7 @@ func checkEmail(m roster.Email) error {
 // ClaimEmails takes up to n due messages of any tenant, skipping those
 // another worker holds, counts an attempt on each and makes them due again
 // only after lease: a worker that dies mid-send leaves them to the next.
+// Sealed bodies are opened; a message whose body does not open is dead.
 func (o *EmailOutbox) ClaimEmails(ctx context.Context, n int, lease time.Duration) ([]*roster.Email, error) {
 	now := o.db.now()
 	rows, err := o.db.db.QueryContext(ctx, `
