@@ -76,6 +76,7 @@ type testEnv struct {
 	mfa        *auth.MFA
 
 	invitations *auth.Invitations
+	passkeys    *auth.Passkeys
 }
 
 // tenantCreds is a tenant and API tokens of each role in it.
@@ -140,6 +141,14 @@ func newTestEnvWithDSN(t *testing.T, dsn string) *testEnv {
 	e.mfa.Log = log
 	e.signIn = auth.NewSignIn(creds, tenants, issuer, e.mfa)
 	e.invitations = auth.NewInvitations(store.NewInvitationService(db), tenants, e.signIn, testPublicURL)
+	rp, err := auth.NewPasskeyConfig(testPublicURL, "", "", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e.passkeys, err = auth.NewPasskeys(rp, store.NewPasskeyService(db), users, e.signIn, e.mfa); err != nil {
+		t.Fatal(err)
+	}
+	e.passkeys.Log = log
 	srv := &api.Server{
 		Users:   users,
 		Audit:   store.NewAuditService(db),
@@ -159,6 +168,7 @@ func newTestEnvWithDSN(t *testing.T, dsn string) *testEnv {
 		Log:     log,
 	}
 	srv.Invitations = e.invitations
+	srv.Passkeys = e.passkeys
 	ts := httptest.NewServer(srv.Handler())
 	t.Cleanup(ts.Close)
 	e.URL = ts.URL

@@ -38,6 +38,10 @@ type Config struct {
 	EncryptionKey string // ROSTER_ENCRYPTION_KEY: 32 bytes, base64 or hex
 
 	Worker worker.Config // ROSTER_JOB_WORKERS, ROSTER_EMAIL_MAX_ATTEMPTS
+	// The WebAuthn relying party; "" derives it from the public URL.
+	WebAuthnRPID    string // ROSTER_WEBAUTHN_RP_ID: the domain passkeys are bound to
+	WebAuthnRPName  string // ROSTER_WEBAUTHN_RP_NAME: the name authenticators show
+	WebAuthnOrigins string // ROSTER_WEBAUTHN_ORIGINS: comma-separated origins of the ceremonies
 }
 
 // Development reports whether Roster runs in development mode.
@@ -53,6 +57,10 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 		JWTAudience: getenv("ROSTER_JWT_AUDIENCE"),
 		LogFormat:   getenv("ROSTER_LOG_FORMAT"),
 		DebugAddr:   getenv("ROSTER_DEBUG_ADDR"),
+
+		WebAuthnRPID:    getenv("ROSTER_WEBAUTHN_RP_ID"),
+		WebAuthnRPName:  getenv("ROSTER_WEBAUTHN_RP_NAME"),
+		WebAuthnOrigins: getenv("ROSTER_WEBAUTHN_ORIGINS"),
 	}
 	if c.Addr == "" {
 		c.Addr = ":8080"
@@ -106,6 +114,11 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 			return c, fmt.Errorf("ROSTER_INVITATION_TTL must be a duration from 1h to 2160h (90 days), such as 168h, not %q", v)
 		}
 		c.InvitationTTL = d
+	}
+	// The public URL may come only from the listener; the origins given are
+	// checked now all the same.
+	if _, err := auth.NewPasskeyConfig("http://localhost", c.WebAuthnRPID, c.WebAuthnRPName, c.WebAuthnOrigins); err != nil {
+		return c, err
 	}
 	if c.JWKSURL != "" && (c.JWTIssuer == "" || c.JWTAudience == "") {
 		return c, fmt.Errorf("ROSTER_JWKS_URL needs ROSTER_JWT_ISSUER and ROSTER_JWT_AUDIENCE")

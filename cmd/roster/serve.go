@@ -152,6 +152,15 @@ func (m *Main) handler(ctx context.Context) (http.Handler, error) {
 	m.worker.Mailer = mfa.Mailer
 	invitations := auth.NewInvitations(store.NewInvitationService(m.DB), tenants, signIn, publicURL)
 	invitations.TTL = m.Config.InvitationTTL
+	rp, err := auth.NewPasskeyConfig(publicURL, m.Config.WebAuthnRPID, m.Config.WebAuthnRPName, m.Config.WebAuthnOrigins)
+	if err != nil {
+		return nil, err
+	}
+	passkeys, err := auth.NewPasskeys(rp, store.NewPasskeyService(m.DB), users, signIn, mfa)
+	if err != nil {
+		return nil, err
+	}
+	passkeys.Log = m.Log
 	srv := &api.Server{
 		Users:        users,
 		Audit:        store.NewAuditService(m.DB),
@@ -163,6 +172,7 @@ func (m *Main) handler(ctx context.Context) (http.Handler, error) {
 		Export:       users,
 		SignIn:       signIn,
 		MFA:          mfa,
+		Passkeys:     passkeys,
 		Keys:         keys,
 		Issuer:       issuer,
 		Auth:         authenticator,

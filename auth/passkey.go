@@ -1,0 +1,228 @@
+package auth
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/go-webauthn/webauthn/protocol"
+	"github.com/go-webauthn/webauthn/webauthn"
+	"github.com/google/uuid"
+
+	"github.com/rosterhq/roster"
+	"github.com/rosterhq/roster/notify"
+)
+
+// Passkeys runs WebAuthn ceremonies (W3C WebAuthn Level 3, through
+// go-webauthn) and keeps users' passkeys. Ceremony state lives in the
+// database, so any replica finishes what another began: a finish request
+// names its ceremony by the challenge in its client data.
+type Passkeys struct {
+	store  roster.PasskeyService
+	users  roster.UserService
+	signIn *SignIn
+	mfa    *MFA
+	wa     *webauthn.WebAuthn
+
+	// CeremonyTTL is how long a begun ceremony may be finished.
+	CeremonyTTL time.Duration
+	// Now is the clock ceremonies expire by.
+	Now func() time.Time
+	// Log records mails that could not be sent.
+	Log *slog.Logger
+}
+
+// DefaultCeremonyTTL is how long a WebAuthn ceremony may take.
+const DefaultCeremonyTTL = 5 * time.Minute
+
+// NewPasskeys returns Passkeys for the relying party cfg. Sign-in with
+// passkeys goes through signIn's limits, lockout and tokens, and mfa's
+// challenges and mailer.
+func NewPasskeys(cfg PasskeyConfig, store roster.PasskeyService, users roster.UserService, signIn *SignIn, mfa *MFA) (*Passkeys, error) {
+	wa, err := webauthn.New(&webauthn.Config{
+		RPID:          cfg.RPID,
+		RPDisplayName: cfg.RPName,
+		RPOrigins:     cfg.Origins,
+		Timeouts: webauthn.TimeoutsConfig{
+			Login:        webauthn.TimeoutConfig{Timeout: DefaultCeremonyTTL, TimeoutUVD: DefaultCeremonyTTL},
+			Registration: webauthn.TimeoutConfig{Timeout: DefaultCeremonyTTL, TimeoutUVD: DefaultCeremonyTTL},
+		},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("webauthn relying party: %w", err)
+	}
+	return &Passkeys{store: store, users: users, signIn: signIn, mfa: mfa, wa: wa,
+		CeremonyTTL: DefaultCeremonyTTL, Now: time.Now, Log: slog.New(slog.DiscardHandler)}, nil
+}
+
+// webauthnUser is a user and their passkeys as go-webauthn sees them. The
+// user handle is the user id's 16 bytes: no personal data.
+type webauthnUser struct {
+	u     *roster.User
+	creds []webauthn.Credential
+}
+
+func newWebAuthnUser(u *roster.User, passkeys []*roster.Passkey) *webauthnUser {
+	w := &webauthnUser{u: u}
+	for _, p := range passkeys {
+		w.creds = append(w.creds, credentialOf(p))
+	}
+	return w
+}
+
+func (w *webauthnUser) WebAuthnID() []byte {
+	id := uuid.MustParse(w.u.ID) // ids come from the database
+	return id[:]
+}
+
+func (w *webauthnUser) WebAuthnName() string { return w.u.Email }
+
+func (w *webauthnUser) WebAuthnDisplayName() string {
+	if name := strings.TrimSpace(w.u.GivenName + " " + w.u.FamilyName); name != "" {
+		return name
+	}
+	return w.u.Email
+}
+
+func (w *webauthnUser) WebAuthnCredentials() []webauthn.Credential { return w.creds }
+
+// credentialOf is a stored passkey as go-webauthn checks it. The clone
+// warning is left out, so that the one the library sets means this
+// assertion's counter did not advance.
+func credentialOf(p *roster.Passkey) webauthn.Credential {
+	c := webauthn.Credential{
+		ID:              p.CredentialID,
+		PublicKey:       p.PublicKey,
+		AttestationType: p.AttestationType,
+		Flags: webauthn.CredentialFlags{UserPresent: true, UserVerified: p.UserVerified,
+			BackupEligible: p.BackupEligible, BackupState: p.BackedUp},
+		Authenticator: webauthn.Authenticator{SignCount: p.SignCount},
+	}
+	for _, t := range p.Transports {
+		c.Transport = append(c.Transport, protocol.AuthenticatorTransport(t))
+	}
+	if id, err := uuid.Parse(p.AAGUID); err == nil {
+		c.Authenticator.AAGUID = id[:]
+	}
+	return c
+}
+
+// descriptors lists passkeys for excludeCredentials or allowCredentials.
+func descriptors(passkeys []*roster.Passkey) []protocol.CredentialDescriptor {
+	var d []protocol.CredentialDescriptor
+	for _, p := range passkeys {
+		c := credentialOf(p)
+		d = append(d, c.Descriptor())
+	}
+	return d
+}
+
+// storeCeremony keeps sd for the finish, bound as ws says.
+func (pk *Passkeys) storeCeremony(ctx context.Context, ws *roster.WebAuthnSession, sd *webauthn.SessionData) error {
+	if err := pk.fillCeremony(ws, sd); err != nil {
+		return err
+	}
+	return pk.store.CreateWebAuthnSession(ctx, ws)
+}
+
+// fillCeremony sets the challenge, state and expiry of ws from sd.
+func (pk *Passkeys) fillCeremony(ws *roster.WebAuthnSession, sd *webauthn.SessionData) error {
+	raw, err := json.Marshal(sd)
+	if err != nil {
+		return fmt.Errorf("encode webauthn session: %w", err)
+	}
+	ws.Challenge, ws.Data, ws.ExpiresAt = sd.Challenge, raw, pk.Now().Add(pk.CeremonyTTL)
+	return nil
+}
+
+// sessionData decodes a ceremony taken from the store; an expired one is
+// errGone.
+func (pk *Passkeys) sessionData(ws *roster.WebAuthnSession, errGone error) (webauthn.SessionData, error) {
+	var sd webauthn.SessionData
+	if !pk.Now().Before(ws.ExpiresAt) {
+		return sd, errGone
+	}
+	if err := json.Unmarshal(ws.Data, &sd); err != nil {
+		return sd, fmt.Errorf("decode webauthn session: %w", err)
+	}
+	return sd, nil
+}
+
+// PasskeyName trims a passkey's name and checks it: 1 to 64 characters,
+// none of them a control character. EINVALID naming "name".
+func PasskeyName(name string) (string, error) {
+	name = strings.TrimSpace(name)
+	n := utf8.RuneCountInString(name)
+	switch {
+	case !utf8.ValidString(name) || strings.ContainsFunc(name, unicode.IsControl):
+		return "", roster.Invalid(roster.FieldError{Field: "name", Message: "must not hold control characters"})
+	case n < 1 || n > 64:
+		return "", roster.Invalid(roster.FieldError{Field: "name", Message: "must be 1 to 64 characters (spaces around it are trimmed)"})
+	}
+	return name, nil
+}
+
+// List returns the user's passkeys, oldest first. ENOTFOUND.
+func (pk *Passkeys) List(ctx context.Context, tenantID, userID string) ([]*roster.Passkey, error) {
+	return pk.store.FindPasskeys(ctx, tenantID, userID)
+}
+
+// Rename renames one of the user's passkeys. EINVALID naming "name";
+// ENOTFOUND.
+func (pk *Passkeys) Rename(ctx context.Context, tenantID string, by roster.Actor, userID, id, name string) (*roster.Passkey, error) {
+	name, err := PasskeyName(name)
+	if err != nil {
+		return nil, err
+	}
+	return pk.store.RenamePasskey(ctx, tenantID, by, userID, id, name)
+}
+
+// Remove deletes one of the user's passkeys. When someone else removes it
+// (an admin), the user is told by email; a mail that cannot be sent is
+// logged, and the passkey is gone all the same. ENOTFOUND.
+func (pk *Passkeys) Remove(ctx context.Context, tenantID string, by roster.Actor, userID, id string) error {
+	p, err := pk.store.DeletePasskey(ctx, tenantID, by, userID, id)
+	if err != nil {
+		return err
+	}
+	if by.ID == userID {
+		return nil
+	}
+	u, err := pk.users.FindUserByID(ctx, tenantID, userID)
+	if err != nil {
+		return nil //nolint:nilerr // the user went meanwhile: no one to tell
+	}
+	pk.notifyRemoved(ctx, u, p)
+	return nil
+}
+
+// RemoveAll deletes every passkey of the user. ENOTFOUND when they have
+// none.
+func (pk *Passkeys) RemoveAll(ctx context.Context, tenantID string, by roster.Actor, userID string) error {
+	return pk.store.DeleteAllPasskeys(ctx, tenantID, by, userID)
+}
+
+// notifyRemoved tells u that an administrator removed one of their
+// passkeys.
+func (pk *Passkeys) notifyRemoved(ctx context.Context, u *roster.User, p *roster.Passkey) {
+	if pk.mfa.Mailer == nil || u.Email == "" {
+		pk.Log.WarnContext(ctx, "no mail sender: a user was not told of a removed passkey", "user_id", u.ID, "passkey_id", p.ID)
+		return
+	}
+	text := fmt.Sprintf("An administrator removed the passkey %q from your %s account. "+
+		"It can no longer be used to sign in. If you did not expect this, contact your administrator.", p.Name, pk.mfa.TOTPIssuer)
+	err := pk.mfa.Mailer.Send(ctx, notify.Message{To: u.Email, Subject: "A passkey was removed from your " + pk.mfa.TOTPIssuer + " account", Text: text})
+	if err != nil {
+		pk.Log.WarnContext(ctx, "could not tell a user of a removed passkey", "user_id", u.ID, "to", notify.MaskEmail(u.Email), "err", err)
+	}
+}
+
+// ActiveSessions counts the user's live sessions.
+func (pk *Passkeys) ActiveSessions(ctx context.Context, tenantID, userID string) (int, error) {
+	return pk.store.CountActiveSessions(ctx, tenantID, userID)
+}
