@@ -20,7 +20,18 @@ const (
 	EmailPending = "pending"
 	EmailSent    = "sent"
 	EmailDead    = "dead" // out of attempts
+	// EmailCancelled is a message made pointless before it went out (an
+	// invitation link replaced, revoked or used): never sent, its body
+	// cleared.
+	EmailCancelled = "cancelled"
 )
+
+// Sealer encrypts data kept at rest, bound to additional data that must
+// match to open it; *auth.SecretBox is one.
+type Sealer interface {
+	Seal(plaintext, additionalData []byte) ([]byte, error)
+	Open(sealed, additionalData []byte) ([]byte, error)
+}
 
 // EmailQueue sends mail after the fact, with retries, so that no request
 // waits on (or fails with) a mail server.
@@ -35,6 +46,7 @@ type EmailQueue interface {
 type EmailOutbox interface {
 	// ClaimEmails takes up to n pending messages that are due, counts an
 	// attempt on each and hides them from other workers until lease passes.
+	// A sealed body is opened; one that does not open is dead, not returned.
 	ClaimEmails(ctx context.Context, n int, lease time.Duration) ([]*Email, error)
 	// EmailSent marks a message delivered and forgets its body.
 	EmailSent(ctx context.Context, m *Email) error

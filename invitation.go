@@ -17,11 +17,22 @@ type Invitation struct {
 	InvitedBy  string     `db:"invited_by"` // the actor id: a user or an API token
 	CreatedAt  time.Time  `db:"created_at"`
 	ExpiresAt  time.Time  `db:"expires_at"`
-	SentAt     *time.Time `db:"sent_at"` // when the mail with the current token went out
 	AcceptedAt *time.Time `db:"accepted_at"`
 	RevokedAt  *time.Time `db:"revoked_at"`
 	UserID     *string    `db:"user_id"` // the user the acceptance made
+
+	// The outbox message carrying the current link: its id, its status
+	// (EmailPending, EmailSent, EmailDead, EmailCancelled) and when it was
+	// delivered.
+	EmailID    *string    `db:"email_id"`
+	MailStatus string     `db:"mail_status"`
+	SentAt     *time.Time `db:"sent_at"`
 }
+
+// InvitationMail composes the message that carries inv's link. The store
+// calls it inside the transaction that stores or renews inv, and queues the
+// message in that transaction, so no invitation exists without its mail.
+type InvitationMail func(inv *Invitation) Email
 
 // Invitation statuses. They are derived from the timestamps, never stored.
 const (
@@ -95,35 +106,33 @@ type InvitationPage struct {
 // ENOTFOUND.
 type InvitationService interface {
 	// CreateInvitation validates and stores inv, whose TokenHash and
-	// ExpiresAt the caller has set, with its audit event. An expired
-	// invitation to the same address is revoked first. EINVALID; ECONFLICT
-	// when the address is a user's or has a pending invitation.
-	CreateInvitation(ctx context.Context, tenantID string, by Actor, inv *Invitation) (*Invitation, error)
+	// ExpiresAt the caller has set, with its audit event and its mail
+	// queued in the email outbox. An expired invitation to the same address
+	// is revoked first. EINVALID; ECONFLICT when the address is a user's or
+	// has a pending invitation.
+	CreateInvitation(ctx context.Context, tenantID string, by Actor, inv *Invitation, mail InvitationMail) (*Invitation, error)
 
 	// CreateInvitations stores each of invs as CreateInvitation does, each
-	// atomic with its audit event; the ones refused (EINVALID, ECONFLICT)
-	// are reported in errs at their index and the others stand. committed
-	// is called with the invitations stored, as they are committed. Any
-	// other error stops the run; what was committed before it stands.
-	CreateInvitations(ctx context.Context, tenantID string, by Actor, invs []*Invitation, committed func([]*Invitation)) (errs []error, err error)
+	// atomic with its audit event and its mail; the ones refused (EINVALID,
+	// ECONFLICT) are reported in errs at their index and the others stand.
+	// Any other error stops the run; what was committed before it stands.
+	CreateInvitations(ctx context.Context, tenantID string, by Actor, invs []*Invitation, mail InvitationMail) (errs []error, err error)
 
 	// FindInvitations returns a page of the tenant's invitations. EINVALID
 	// for a bad filter or cursor.
 	FindInvitations(ctx context.Context, tenantID string, f InvitationFilter) (*InvitationPage, error)
 
-	// RevokeInvitation stops a pending or expired invitation. ENOTFOUND;
-	// ECONFLICT when it was accepted or revoked already.
+	// RevokeInvitation stops a pending or expired invitation and cancels
+	// its mail if that has not gone out. ENOTFOUND; ECONFLICT when it was
+	// accepted or revoked already.
 	RevokeInvitation(ctx context.Context, tenantID string, by Actor, id string) (*Invitation, error)
 
 	// RenewInvitation gives a pending or expired invitation a new token
-	// hash and expiry and clears its sent_at, so the old token stops
-	// working. ENOTFOUND; ECONFLICT when it was accepted or revoked, or the
-	// address has become a user's.
-	RenewInvitation(ctx context.Context, tenantID string, by Actor, id string, tokenHash []byte, expiresAt time.Time) (*Invitation, error)
-
-	// MarkInvitationSent records that the mail carrying the token with this
-	// hash went out at t; a token renewed since is left alone.
-	MarkInvitationSent(ctx context.Context, tenantID, id string, tokenHash []byte, t time.Time) error
+	// hash and expiry, so the old token stops working, cancels the mail
+	// with the old one if it has not gone out and queues mail's message.
+	// ENOTFOUND; ECONFLICT when it was accepted or revoked, or the address
+	// has become a user's.
+	RenewInvitation(ctx context.Context, tenantID string, by Actor, id string, tokenHash []byte, expiresAt time.Time, mail InvitationMail) (*Invitation, error)
 
 	// FindInvitationByTokenHash returns the invitation with this token
 	// hash, in whatever tenant. ENOTFOUND.

@@ -16,8 +16,8 @@ import (
 )
 
 // invitationResponse is an invitation as the REST API shows it: no token,
-// no hash, its status derived. sent_at null means the mail with the
-// current link has not gone out.
+// no hash, its status derived, and the state of the queued mail with the
+// current link (sent_at null until it is delivered).
 type invitationResponse struct {
 	ID         string  `json:"id"`
 	Email      string  `json:"email"`
@@ -26,6 +26,7 @@ type invitationResponse struct {
 	InvitedBy  string  `json:"invited_by"`
 	CreatedAt  string  `json:"created_at"`
 	ExpiresAt  string  `json:"expires_at"`
+	MailStatus string  `json:"mail_status"`
 	SentAt     *string `json:"sent_at"`
 	AcceptedAt *string `json:"accepted_at"`
 	RevokedAt  *string `json:"revoked_at"`
@@ -36,7 +37,7 @@ func (s *Server) newInvitationResponse(inv *roster.Invitation) invitationRespons
 	return invitationResponse{
 		ID: inv.ID, Email: inv.Email, Role: inv.Role, Status: inv.Status(s.Invitations.Now()),
 		InvitedBy: inv.InvitedBy, CreatedAt: timestamp(inv.CreatedAt), ExpiresAt: timestamp(inv.ExpiresAt),
-		SentAt: optTimestamp(inv.SentAt), AcceptedAt: optTimestamp(inv.AcceptedAt), RevokedAt: optTimestamp(inv.RevokedAt),
+		MailStatus: inv.MailStatus, SentAt: optTimestamp(inv.SentAt), AcceptedAt: optTimestamp(inv.AcceptedAt), RevokedAt: optTimestamp(inv.RevokedAt),
 		UserID: inv.UserID,
 	}
 }

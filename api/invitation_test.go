@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"database/sql"
 	"fmt"
 	"net/http"
 	"reflect"
@@ -12,6 +13,7 @@ import (
 	"time"
 
 	"github.com/rosterhq/roster"
+	"github.com/rosterhq/roster/worker"
 )
 
 // invitationTokenPattern finds the token in an invitation mail.
@@ -26,25 +28,64 @@ type invitation struct {
 	InvitedBy  string  `json:"invited_by"`
 	CreatedAt  string  `json:"created_at"`
 	ExpiresAt  string  `json:"expires_at"`
+	MailStatus string  `json:"mail_status"`
 	SentAt     *string `json:"sent_at"`
 	AcceptedAt *string `json:"accepted_at"`
 	RevokedAt  *string `json:"revoked_at"`
 	UserID     *string `json:"user_id"`
 }
 
-// startInvitationMailbox makes e mail invitations (and MFA codes) to a
-// real SMTP server.
-func startInvitationMailbox(t *testing.T, e *testEnv) *mailbox {
-	t.Helper()
-	mb := startMailbox(t, e)
-	e.invitations.Mailer = e.mfa.Mailer
-	return mb
+// inbox is a real SMTP server and the outbox worker of `roster serve`
+// delivering to it.
+type inbox struct {
+	*mailbox
+	w *worker.Worker
 }
 
-// lastInvitationToken returns the token of the last mail, which must be the
-// count-th and have gone to to, with the link to the accept page.
-func (mb *mailbox) lastInvitationToken(t *testing.T, to string, count int) string {
+// startInvitationMailbox starts a real SMTP server (which MFA codes go to
+// as well) and a mail worker with a 1 ms backoff and 3 attempts.
+func startInvitationMailbox(t *testing.T, e *testEnv) *inbox {
 	t.Helper()
+	mb := startMailbox(t, e)
+	return &inbox{mailbox: mb, w: e.newWorker(e.mfa.Mailer, worker.Config{EmailBackoff: time.Millisecond, EmailMaxAttempts: 3})}
+}
+
+// deliver runs the worker until no mail is due, as `roster serve` does in
+// the background.
+func (ib *inbox) deliver(t *testing.T) {
+	t.Helper()
+	for {
+		n, err := ib.w.DeliverEmails(t.Context())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n == 0 {
+			return
+		}
+	}
+}
+
+// cancelQueuedMail cancels the mail e's tenants left in the outbox, which
+// the next test's worker would otherwise deliver to its own mailbox.
+func (e *testEnv) cancelQueuedMail() {
+	db, err := sql.Open("postgres", testDSN)
+	if err != nil {
+		e.t.Error(err)
+		return
+	}
+	defer db.Close()
+	if _, err := db.Exec(`UPDATE email_outbox SET status = 'cancelled', body = ''
+		WHERE tenant_id IN ($1, $2) AND status = 'pending'`, e.A.ID, e.B.ID); err != nil {
+		e.t.Error(err)
+	}
+}
+
+// lastInvitationToken delivers the queued mail and returns the token of the
+// last one received, which must be the count-th and have gone to to, with
+// the link to the accept page.
+func (mb *inbox) lastInvitationToken(t *testing.T, to string, count int) string {
+	t.Helper()
+	mb.deliver(t)
 	mb.mu.Lock()
 	defer mb.mu.Unlock()
 	if len(mb.msgs) != count {
@@ -96,18 +137,27 @@ func TestInvitationIsMailedAndAcceptedOnce(t *testing.T) {
 	mb := startInvitationMailbox(t, e)
 	before := time.Now()
 	inv := invite(t, e, e.A.Admin, " Ada@Example.com ", "developer")
-	if inv.Email != "Ada@Example.com" || inv.Role != "developer" || inv.Status != "pending" || inv.SentAt == nil || inv.InvitedBy == "" {
+	if inv.Email != "Ada@Example.com" || inv.Role != "developer" || inv.Status != "pending" || inv.InvitedBy == "" ||
+		inv.MailStatus != "pending" || inv.SentAt != nil {
 		t.Fatalf("invitation %+v", inv)
+	}
+	if mb.count() != 0 {
+		t.Fatal("the invitation was mailed inside the request")
 	}
 	expires, err := time.Parse(time.RFC3339Nano, inv.ExpiresAt)
 	if err != nil || expires.Before(before.Add(7*24*time.Hour-time.Minute)) || expires.After(time.Now().Add(7*24*time.Hour)) {
 		t.Fatalf("expires_at %s, want 7 days from now (%v)", inv.ExpiresAt, err)
 	}
 	token := mb.lastInvitationToken(t, "Ada@Example.com", 1)
-	if listed := listInvitations(t, e, e.A.Admin, ""); len(listed) != 1 || !reflect.DeepEqual(listed[0], inv) {
+	listed := listInvitations(t, e, e.A.Admin, "")
+	if len(listed) != 1 || listed[0].MailStatus != "sent" || listed[0].SentAt == nil {
+		t.Fatalf("listed after delivery %+v", listed)
+	}
+	listed[0].MailStatus, listed[0].SentAt = inv.MailStatus, nil
+	if !reflect.DeepEqual(listed[0], inv) {
 		t.Fatalf("listed %+v, want what the invitation answered %+v", listed, inv)
 	}
-	if strings.Contains(dumpTables(t, "invitations", "audit_events"), token) {
+	if strings.Contains(dumpTables(t, "invitations", "audit_events", "email_outbox"), token) {
 		t.Fatal("the invitation token is stored in the clear")
 	}
 
@@ -179,7 +229,7 @@ func TestInvitationResendAndRevoke(t *testing.T) {
 	var resent invitation
 	r.JSON(t, &resent)
 	second := mb.lastInvitationToken(t, "grace@example.com", 2)
-	if second == first || resent.Status != "pending" || resent.SentAt == nil || resent.ExpiresAt < inv.ExpiresAt {
+	if second == first || resent.Status != "pending" || resent.MailStatus != "pending" || resent.SentAt != nil || resent.ExpiresAt < inv.ExpiresAt {
 		t.Fatalf("resent %+v (same token: %v)", resent, second == first)
 	}
 	wantProblem(t, accept(e, first, nil), http.StatusGone, "")
@@ -243,7 +293,12 @@ func TestExpiredInvitation(t *testing.T) {
 	if len(all) != 2 || all[0].ID != fresh.ID || all[1].ID != inv.ID || all[1].Status != "revoked" {
 		t.Fatalf("invitations after replacing an expired one %+v", all)
 	}
-	if r := accept(e, mb.lastInvitationToken(t, "EXPIRED@example.com", 3), nil); r.Status != 201 {
+	// The resent mail, not delivered before the invitation was replaced,
+	// was cancelled with it: the new invitation's mail is the second.
+	if status, body, _ := queuedMail(t, inv.ID); status != "cancelled" || body != "" {
+		t.Fatalf("the replaced invitation's mail is %s: %q", status, body)
+	}
+	if r := accept(e, mb.lastInvitationToken(t, "EXPIRED@example.com", 2), nil); r.Status != 201 {
 		t.Fatalf("accept the new invitation: %d %s", r.Status, r.Body)
 	}
 }
@@ -362,38 +417,106 @@ func (e *testEnv) adminEmail(c tenantCreds) string {
 	return u.Email
 }
 
-func TestInvitationMailFailure(t *testing.T) {
-	e := newTestEnv(t)
-	// No mailer configured: the invitation is kept, unsent, and a resend
-	// says it could not send.
-	inv := invite(t, e, e.A.Admin, "unsent@example.com", "viewer")
-	if inv.SentAt != nil {
-		t.Fatalf("sent_at %v without a mailer", *inv.SentAt)
-	}
-	wantProblem(t, e.do(request{Method: "POST", Path: "/api/v1/invitations/" + inv.ID + "/resend", Token: e.A.Admin}), http.StatusServiceUnavailable, "")
+// count is how many mails the server has taken.
+func (mb *inbox) count() int {
+	mb.mu.Lock()
+	defer mb.mu.Unlock()
+	return len(mb.msgs)
+}
 
+// queuedMail is the outbox message carrying an invitation's current link.
+func queuedMail(t *testing.T, invitationID string) (status, body string, attempts int) {
+	t.Helper()
+	if err := openTestDB(t).QueryRow(`SELECT e.status, e.body, e.attempts FROM invitations i
+		JOIN email_outbox e ON e.tenant_id = i.tenant_id AND e.id = i.email_id WHERE i.id = $1`,
+		invitationID).Scan(&status, &body, &attempts); err != nil {
+		t.Fatal(err)
+	}
+	return status, body, attempts
+}
+
+func TestInvitationMailGoesThroughTheOutbox(t *testing.T) {
+	e := newTestEnv(t)
+	db := openTestDB(t)
+	// No worker runs, as when the process dies right after answering: the
+	// mail is in the outbox already, committed with the invitation.
+	// Its body, with the link, is sealed with the encryption key until sent.
+	inv := invite(t, e, e.A.Admin, "queued@example.com", "viewer")
+	status, body, _ := queuedMail(t, inv.ID)
+	if status != "pending" || !strings.HasPrefix(body, "sealed:v1:") || strings.Contains(body, "riv_") || strings.Contains(body, "accept") {
+		t.Fatalf("queued mail %s: %q", status, body)
+	}
+	if strings.Contains(dumpTables(t, "email_outbox", "invitations", "audit_events"), "riv_") {
+		t.Fatal("a queued invitation token is readable in the database")
+	}
+
+	// A resend before delivery cancels that mail; its link is dead anyway.
+	r := e.do(request{Method: "POST", Path: "/api/v1/invitations/" + inv.ID + "/resend", Token: e.A.Admin})
+	var resent invitation
+	r.JSON(t, &resent)
+	if r.Status != 200 || resent.MailStatus != "pending" || resent.SentAt != nil {
+		t.Fatalf("resend while the first mail is queued: %d %s", r.Status, r.Body)
+	}
+	var cancelled int
+	if err := db.QueryRow(`SELECT count(*) FROM email_outbox WHERE tenant_id = $1 AND status = 'cancelled' AND body = ''`,
+		e.A.ID).Scan(&cancelled); err != nil || cancelled != 1 {
+		t.Fatalf("%d cancelled mails (%v), want the first one", cancelled, err)
+	}
+
+	// The mail server refuses, then accepts: the worker retries and delivers.
 	mb := startInvitationMailbox(t, e)
 	mb.setFailing(true)
-	failed := invite(t, e, e.A.Admin, "refused@example.com", "viewer")
-	if failed.SentAt != nil {
-		t.Fatal("sent_at set though the mail server refused the mail")
+	if n, err := mb.w.DeliverEmails(t.Context()); n != 1 || err != nil {
+		t.Fatalf("delivery to a refusing server: %d %v", n, err)
 	}
-	wantProblem(t, e.do(request{Method: "POST", Path: "/api/v1/invitations/" + failed.ID + "/resend", Token: e.A.Admin}), http.StatusServiceUnavailable, "")
+	if status, _, attempts := queuedMail(t, inv.ID); status != "pending" || attempts != 1 {
+		t.Fatalf("after a refusal the mail is %s after %d attempts", status, attempts)
+	}
+	if got := listInvitations(t, e, e.A.Admin, ""); len(got) != 1 || got[0].MailStatus != "pending" || got[0].SentAt != nil {
+		t.Fatalf("listed after a refusal %+v", got)
+	}
+	time.Sleep(5 * time.Millisecond)
+	mb.setFailing(false)
+	second := mb.lastInvitationToken(t, "queued@example.com", 1)
+	var matches bool
+	if err := db.QueryRow(`SELECT token_hash = sha256($2::bytea) FROM invitations WHERE id = $1`, inv.ID, second).Scan(&matches); err != nil || !matches {
+		t.Fatalf("the delivered link is not the invitation's current one (%v)", err)
+	}
+	got := listInvitations(t, e, e.A.Admin, "")
+	if len(got) != 1 || got[0].MailStatus != "sent" || got[0].SentAt == nil {
+		t.Fatalf("listed after delivery %+v", got)
+	}
+	if dump := dumpTables(t, "email_outbox"); strings.Contains(dump, "riv_") {
+		t.Fatal("a link lingers in the outbox after delivery")
+	}
 	if strings.Contains(e.logs.String(), "riv_") {
 		t.Fatal("a token was logged")
 	}
+	// Tenant B sees neither the invitation nor its mail.
+	if got := listInvitations(t, e, e.B.Admin, ""); len(got) != 0 {
+		t.Fatalf("tenant B lists %+v", got)
+	}
+
+	// Out of attempts, the mail is dead, and a resend queues a new one.
+	dead := invite(t, e, e.A.Admin, "dead@example.com", "viewer")
+	mb.setFailing(true)
+	for range 3 {
+		if n, err := mb.w.DeliverEmails(t.Context()); n != 1 || err != nil {
+			t.Fatalf("delivery to a refusing server: %d %v", n, err)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if got := listInvitations(t, e, e.A.Admin, "?limit=1"); got[0].ID != dead.ID || got[0].MailStatus != "dead" || got[0].SentAt != nil {
+		t.Fatalf("listed after the last attempt %+v", got)
+	}
 	mb.setFailing(false)
-	r := e.do(request{Method: "POST", Path: "/api/v1/invitations/" + failed.ID + "/resend", Token: e.A.Admin})
-	var resent invitation
-	r.JSON(t, &resent)
-	if r.Status != 200 || resent.SentAt == nil {
-		t.Fatalf("resend after the server is back: %d %s", r.Status, r.Body)
+	if r := e.do(request{Method: "POST", Path: "/api/v1/invitations/" + dead.ID + "/resend", Token: e.A.Admin}); r.Status != 200 {
+		t.Fatalf("resend a dead mail: %d %s", r.Status, r.Body)
 	}
-	got := listInvitations(t, e, e.A.Admin, "?status=pending")
-	if len(got) != 2 || got[0].SentAt == nil || got[1].SentAt != nil {
-		t.Fatalf("sent_at in the list %+v", got)
+	if r := accept(e, mb.lastInvitationToken(t, "dead@example.com", 2), nil); r.Status != 201 {
+		t.Fatalf("accept: %d %s", r.Status, r.Body)
 	}
-	if r := accept(e, mb.lastInvitationToken(t, "refused@example.com", 1), nil); r.Status != 201 {
+	if r := accept(e, second, nil); r.Status != 201 {
 		t.Fatalf("accept: %d %s", r.Status, r.Body)
 	}
 }
@@ -511,14 +634,14 @@ func TestBulkInvitations(t *testing.T) {
 			t.Errorf("row %d (%s): %q, want it to mention %q", f.Row, f.Email, f.Error, want)
 		}
 	}
-	// The mails go out after the answer.
-	if err := e.invitations.Wait(t.Context()); err != nil {
-		t.Fatal(err)
+	// The request queued the mails; the worker delivers them.
+	var queued int
+	if err := openTestDB(t).QueryRow(`SELECT count(*) FROM email_outbox WHERE tenant_id = $1 AND status = 'pending'`,
+		e.A.ID).Scan(&queued); err != nil || queued != 4 || mb.count() != 0 {
+		t.Fatalf("%d mails queued, %d sent by the request (%v), want 4 and none", queued, mb.count(), err)
 	}
-	mb.mu.Lock()
-	mails := len(mb.msgs)
-	mb.mu.Unlock()
-	if mails != 4 {
+	mb.deliver(t)
+	if mails := mb.count(); mails != 4 {
 		t.Fatalf("%d mails, want 4", mails)
 	}
 	pending := listInvitations(t, e, e.A.Admin, "?status=pending")

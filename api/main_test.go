@@ -125,6 +125,7 @@ func newTestEnvWithDSN(t *testing.T, dsn string) *testEnv {
 	users := store.NewUserService(db)
 	creds := store.NewCredentialService(db)
 	keys := auth.NewKeyring(creds, box)
+	db.MailSealer = box
 	if err := keys.Ensure(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -140,7 +141,6 @@ func newTestEnvWithDSN(t *testing.T, dsn string) *testEnv {
 	e.mfa.Log = log
 	e.signIn = auth.NewSignIn(creds, tenants, issuer, e.mfa)
 	e.invitations = auth.NewInvitations(store.NewInvitationService(db), tenants, e.signIn, testPublicURL)
-	e.invitations.Log = log
 	rp, err := auth.NewPasskeyConfig(testPublicURL, "", "", "")
 	if err != nil {
 		t.Fatal(err)
@@ -173,6 +173,7 @@ func newTestEnvWithDSN(t *testing.T, dsn string) *testEnv {
 	e.URL = ts.URL
 	e.client = &http.Client{Transport: newContractTransport(t, http.DefaultTransport)}
 	e.A, e.B = e.newTenant(), e.newTenant()
+	t.Cleanup(e.cancelQueuedMail)
 	t.Cleanup(func() {
 		if t.Failed() {
 			t.Logf("service logs:\n%s", e.logs.String())

@@ -46,7 +46,7 @@ func mailerFromEnv(env envReader, log *slog.Logger, devMode bool) (Mailer, error
 			}
 		}
 		if !devMode {
-			log.Warn("no mail sender configured: email MFA and invitations are unavailable (set ROSTER_SMTP_ADDR)")
+			log.Warn("no mail sender configured: email MFA is unavailable and queued mail (invitations, reminders) waits in the outbox (set ROSTER_SMTP_ADDR)")
 			return nil, nil
 		}
 		log.Info("mail goes to the log (development mode)")

@@ -16,6 +16,7 @@ import (
 	"github.com/jmoiron/sqlx"
 	_ "github.com/lib/pq" // the PostgreSQL driver
 
+	"github.com/rosterhq/roster"
 	"github.com/rosterhq/roster/migrations"
 )
 
@@ -29,6 +30,10 @@ type DB struct {
 	// Now returns the current time; tests replace it. Read once per
 	// transaction so every row a change writes carries the same instant.
 	Now func() time.Time
+
+	// MailSealer seals the bodies of queued mail that carry a credential
+	// (invitation links) until they are sent; nil stores them in the clear.
+	MailSealer roster.Sealer
 }
 
 // Open connects to the database at dsn and checks that it answers.

@@ -42,14 +42,8 @@ func (o *EmailOutbox) EnqueueEmail(ctx context.Context, tenantID, dedupeKey stri
 // returns its id; "" when a message with the same dedupe key exists.
 // EINVALID for a bad recipient, a multi-line subject or an empty body.
 func enqueueEmail(ctx context.Context, tx sqlx.ExtContext, now time.Time, tenantID, dedupeKey string, m roster.Email) (string, error) {
-	if addr, err := mail.ParseAddress(m.To); err != nil || addr.Address != m.To {
-		return "", roster.Invalid(roster.FieldError{Field: "to", Message: "must be an email address"})
-	}
-	if strings.ContainsAny(m.Subject, "\r\n") {
-		return "", roster.Invalid(roster.FieldError{Field: "subject", Message: "must be one line"})
-	}
-	if m.Body == "" {
-		return "", roster.Invalid(roster.FieldError{Field: "body", Message: "is required"})
+	if err := checkEmail(m); err != nil {
+		return "", err
 	}
 	id := newID()
 	var key any
@@ -70,9 +64,25 @@ func enqueueEmail(ctx context.Context, tx sqlx.ExtContext, now time.Time, tenant
 	return id, nil
 }
 
+// checkEmail refuses what the outbox does not take: a bad recipient, a
+// multi-line subject or an empty body. EINVALID.
+func checkEmail(m roster.Email) error {
+	if addr, err := mail.ParseAddress(m.To); err != nil || addr.Address != m.To {
+		return roster.Invalid(roster.FieldError{Field: "to", Message: "must be an email address"})
+	}
+	if strings.ContainsAny(m.Subject, "\r\n") {
+		return roster.Invalid(roster.FieldError{Field: "subject", Message: "must be one line"})
+	}
+	if m.Body == "" {
+		return roster.Invalid(roster.FieldError{Field: "body", Message: "is required"})
+	}
+	return nil
+}
+
 // ClaimEmails takes up to n due messages of any tenant, skipping those
 // another worker holds, counts an attempt on each and makes them due again
 // only after lease: a worker that dies mid-send leaves them to the next.
+// Sealed bodies are opened; a message whose body does not open is dead.
 func (o *EmailOutbox) ClaimEmails(ctx context.Context, n int, lease time.Duration) ([]*roster.Email, error) {
 	now := o.db.now()
 	rows, err := o.db.db.QueryContext(ctx, `
@@ -89,15 +99,29 @@ func (o *EmailOutbox) ClaimEmails(ctx context.Context, n int, lease time.Duratio
 		return nil, translate(err)
 	}
 	defer rows.Close()
-	var out []*roster.Email
+	var claimed []*roster.Email
 	for rows.Next() {
 		var m roster.Email
 		if err := rows.Scan(&m.TenantID, &m.ID, &m.To, &m.Subject, &m.Body, &m.Attempts); err != nil {
 			return nil, translate(err)
 		}
-		out = append(out, &m)
+		claimed = append(claimed, &m)
 	}
-	return out, translate(rows.Err())
+	if err := rows.Err(); err != nil {
+		return nil, translate(err)
+	}
+	// A sealed body that does not open never will: the message is dead.
+	out := claimed[:0]
+	for _, m := range claimed {
+		if err := o.db.openMail(m); err != nil {
+			if err := o.EmailFailed(ctx, m, err.Error(), nil); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		out = append(out, m)
+	}
+	return out, nil
 }
 
 // EmailSent marks a message delivered and clears its body.
@@ -109,16 +133,19 @@ func (o *EmailOutbox) EmailSent(ctx context.Context, m *roster.Email) error {
 }
 
 // EmailFailed records a failed attempt; with no retryAt the message is dead
-// and, like a sent one, loses its body: links in it may be secrets.
+// and, like a sent one, loses its body: links in it may be secrets. A
+// message cancelled while it was being sent stays cancelled.
 func (o *EmailOutbox) EmailFailed(ctx context.Context, m *roster.Email, reason string, retryAt *time.Time) error {
 	if retryAt == nil {
 		_, err := o.db.db.ExecContext(ctx, `
-			UPDATE email_outbox SET status = 'dead', body = '', last_error = $3 WHERE tenant_id = $1 AND id = $2`,
+			UPDATE email_outbox SET status = 'dead', body = '', last_error = $3
+			WHERE tenant_id = $1 AND id = $2 AND status = 'pending'`,
 			m.TenantID, m.ID, reason)
 		return translate(err)
 	}
 	_, err := o.db.db.ExecContext(ctx, `
-		UPDATE email_outbox SET next_attempt_at = $3, last_error = $4 WHERE tenant_id = $1 AND id = $2`,
+		UPDATE email_outbox SET next_attempt_at = $3, last_error = $4
+		WHERE tenant_id = $1 AND id = $2 AND status = 'pending'`,
 		m.TenantID, m.ID, *retryAt, reason)
 	return translate(err)
 }

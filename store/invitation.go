@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -26,26 +27,34 @@ func NewInvitationService(db *DB) *InvitationService {
 }
 
 const invitationColumns = `tenant_id, id, email, role, token_hash, invited_by, created_at, expires_at,
-	sent_at, accepted_at, revoked_at, user_id`
+	accepted_at, revoked_at, user_id, email_id`
+
+// invitationSelect reads invitations (aliased i) with the state of the
+// mail carrying each one's current link; an invitation without one (made
+// by hand) reads as if its mail were dead. Lock with FOR UPDATE OF i.
+const invitationSelect = `SELECT i.tenant_id, i.id, i.email, i.role, i.token_hash, i.invited_by, i.created_at, i.expires_at,
+	i.accepted_at, i.revoked_at, i.user_id, i.email_id, COALESCE(e.status, 'dead'), e.sent_at
+	FROM invitations i LEFT JOIN email_outbox e ON e.tenant_id = i.tenant_id AND e.id = i.email_id`
 
 func invitationFields(i *roster.Invitation) []any {
 	return []any{&i.TenantID, &i.ID, &i.Email, &i.Role, &i.TokenHash, &i.InvitedBy, &i.CreatedAt, &i.ExpiresAt,
-		&i.SentAt, &i.AcceptedAt, &i.RevokedAt, &i.UserID}
+		&i.AcceptedAt, &i.RevokedAt, &i.UserID, &i.EmailID, &i.MailStatus, &i.SentAt}
 }
 
 // invitationOpenByEmail is the one invitation to an address that is
 // neither accepted nor revoked (the partial unique index allows one).
-const invitationOpenByEmail = `SELECT ` + invitationColumns + ` FROM invitations
-	WHERE tenant_id = $1 AND lower(email) = lower($2) AND accepted_at IS NULL AND revoked_at IS NULL
-	FOR UPDATE`
+const invitationOpenByEmail = invitationSelect + `
+	WHERE i.tenant_id = $1 AND lower(i.email) = lower($2) AND i.accepted_at IS NULL AND i.revoked_at IS NULL
+	FOR UPDATE OF i`
 
-// CreateInvitation stores a new invitation with its audit event, revoking
-// an expired one to the same address first. EINVALID, ECONFLICT.
-func (s *InvitationService) CreateInvitation(ctx context.Context, tenantID string, by roster.Actor, in *roster.Invitation) (*roster.Invitation, error) {
+// CreateInvitation stores a new invitation with its audit event and its
+// mail in the outbox, revoking an expired one to the same address first.
+// EINVALID, ECONFLICT.
+func (s *InvitationService) CreateInvitation(ctx context.Context, tenantID string, by roster.Actor, in *roster.Invitation, mail roster.InvitationMail) (*roster.Invitation, error) {
 	var created *roster.Invitation
 	err := s.db.inTx(ctx, func(tx *sqlx.Tx) error {
 		var err error
-		created, err = createInvitation(ctx, tx, s.db.now(), tenantID, by, in)
+		created, err = createInvitation(ctx, tx, s.db.now(), tenantID, by, in, s.db.sealMail(tenantID, mail))
 		return err
 	})
 	if err != nil {
@@ -63,25 +72,22 @@ const invitationBatch = 50
 // CreateInvitations stores each of invs as CreateInvitation does, in
 // transactions of invitationBatch rows, each row under a savepoint so that
 // a refused one (EINVALID, ECONFLICT) rolls back alone and is reported in
-// errs at its index. committed is called with each batch's invitations
-// once the batch has committed. Any other error stops the run and is
-// returned; the batches committed before it stand.
-func (s *InvitationService) CreateInvitations(ctx context.Context, tenantID string, by roster.Actor, invs []*roster.Invitation, committed func([]*roster.Invitation)) ([]error, error) {
+// errs at its index. Any other error stops the run and is returned; the
+// batches committed before it stand.
+func (s *InvitationService) CreateInvitations(ctx context.Context, tenantID string, by roster.Actor, invs []*roster.Invitation, mail roster.InvitationMail) ([]error, error) {
 	errs := make([]error, len(invs))
+	compose := s.db.sealMail(tenantID, mail)
 	for start := 0; start < len(invs); start += invitationBatch {
 		end := min(start+invitationBatch, len(invs))
-		var batch []*roster.Invitation
 		err := s.db.inTx(ctx, func(tx *sqlx.Tx) error {
-			batch = batch[:0]
 			now := s.db.now()
 			for i := start; i < end; i++ {
 				if _, err := tx.ExecContext(ctx, `SAVEPOINT invitation`); err != nil {
 					return translate(err)
 				}
-				created, err := createInvitation(ctx, tx, now, tenantID, by, invs[i])
+				_, err := createInvitation(ctx, tx, now, tenantID, by, invs[i], compose)
 				switch code := roster.ErrorCode(err); {
 				case err == nil:
-					batch = append(batch, created)
 				case code == roster.EINVALID || code == roster.ECONFLICT:
 					if _, err := tx.ExecContext(ctx, `ROLLBACK TO SAVEPOINT invitation`); err != nil {
 						return translate(err)
@@ -99,31 +105,32 @@ func (s *InvitationService) CreateInvitations(ctx context.Context, tenantID stri
 		if err != nil {
 			return errs, err
 		}
-		if committed != nil && len(batch) > 0 {
-			committed(batch)
-		}
 	}
 	return errs, nil
 }
 
-// invitationInsertAudited inserts an invitation and its audit event in one
-// statement: one round trip per invitation of a bulk request.
-const invitationInsertAudited = `WITH inserted AS (
+// invitationInsertAudited inserts an invitation, its mail and its audit
+// event in one statement: one round trip per invitation of a bulk request.
+const invitationInsertAudited = `WITH mail AS (
+		INSERT INTO email_outbox (tenant_id, id, recipient, subject, body, next_attempt_at, created_at)
+		VALUES ($1, $13, $14, $15, $16, $7, $7)),
+	inserted AS (
 		INSERT INTO invitations (` + invitationColumns + `)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, NULL, NULL, NULL, NULL) RETURNING id)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, NULL, NULL, NULL, $13) RETURNING id)
 	INSERT INTO audit_events (` + auditColumns + `)
 	SELECT $1, $9, $7, $10, $6, '` + roster.ActionInvitationCreated + `', 'invitation', inserted.id::text, $11, $12
 	FROM inserted`
 
-// createInvitation checks and inserts one invitation on tx.
-func createInvitation(ctx context.Context, tx *sqlx.Tx, now time.Time, tenantID string, by roster.Actor, in *roster.Invitation) (*roster.Invitation, error) {
+// createInvitation checks and inserts one invitation on tx, and queues its
+// mail.
+func createInvitation(ctx context.Context, tx *sqlx.Tx, now time.Time, tenantID string, by roster.Actor, in *roster.Invitation, compose func(*roster.Invitation) (roster.Email, error)) (*roster.Invitation, error) {
 	inv := *in
 	inv.Normalize()
 	if err := inv.Validate(); err != nil {
 		return nil, err
 	}
 	inv.ID, inv.TenantID, inv.InvitedBy, inv.CreatedAt = newID(), tenantID, by.ID, now
-	inv.SentAt, inv.AcceptedAt, inv.RevokedAt, inv.UserID = nil, nil, nil, nil
+	inv.AcceptedAt, inv.RevokedAt, inv.UserID = nil, nil, nil
 	if err := refuseUserEmail(ctx, tx, tenantID, inv.Email); err != nil {
 		return nil, err
 	}
@@ -145,13 +152,45 @@ func createInvitation(ctx context.Context, tx *sqlx.Tx, now time.Time, tenantID 
 	if err != nil {
 		return nil, fmt.Errorf("encode audit details: %w", err)
 	}
+	m, err := invitationMail(&inv, compose)
+	if err != nil {
+		return nil, err
+	}
+	emailID := newID()
 	_, err = tx.ExecContext(ctx, invitationInsertAudited,
 		inv.TenantID, inv.ID, inv.Email, inv.Role, inv.TokenHash, inv.InvitedBy, inv.CreatedAt, inv.ExpiresAt,
-		newID(), by.Type, by.RequestID, string(details))
+		newID(), by.Type, by.RequestID, string(details), emailID, m.To, m.Subject, m.Body)
 	if err != nil {
 		return nil, translate(err)
 	}
+	inv.EmailID, inv.MailStatus, inv.SentAt = &emailID, roster.EmailPending, nil
 	return &inv, nil
+}
+
+// invitationMail composes the message carrying inv's current link, as the
+// outbox takes it. EINVALID, naming "email" for a recipient it refuses.
+func invitationMail(inv *roster.Invitation, compose func(*roster.Invitation) (roster.Email, error)) (roster.Email, error) {
+	m, err := compose(inv)
+	if err != nil {
+		return m, err
+	}
+	err = checkEmail(m)
+	if slices.ContainsFunc(roster.ErrorFields(err), func(f roster.FieldError) bool { return f.Field == "to" }) {
+		return m, roster.Invalid(roster.FieldError{Field: "email", Message: "must be an address mail can be sent to"})
+	}
+	return m, err
+}
+
+// cancelInvitationMail cancels the mail carrying an invitation's current
+// link unless it has gone out (or died) already: its link is about to stop
+// working. A worker sending it at this moment may still deliver it; the
+// link then answers 410.
+func cancelInvitationMail(ctx context.Context, tx *sqlx.Tx, tenantID, id string) error {
+	_, err := tx.ExecContext(ctx, `UPDATE email_outbox e SET status = 'cancelled', body = ''
+		FROM invitations i
+		WHERE i.tenant_id = $1 AND i.id = $2 AND e.tenant_id = i.tenant_id AND e.id = i.email_id AND e.status = 'pending'`,
+		tenantID, id)
+	return translate(err)
 }
 
 // refuseUserEmail returns ECONFLICT naming "email" when a user of the
@@ -175,6 +214,9 @@ func emailConflict(msg string) error {
 }
 
 func setRevoked(ctx context.Context, tx *sqlx.Tx, now time.Time, tenantID string, by roster.Actor, id string, details map[string]any) error {
+	if err := cancelInvitationMail(ctx, tx, tenantID, id); err != nil {
+		return err
+	}
 	if _, err := tx.ExecContext(ctx, `UPDATE invitations SET revoked_at = $3 WHERE tenant_id = $1 AND id = $2`,
 		tenantID, id, now); err != nil {
 		return translate(err)
@@ -184,10 +226,10 @@ func setRevoked(ctx context.Context, tx *sqlx.Tx, now time.Time, tenantID string
 
 // invitationStatusWhere is the condition of each status at the time $now.
 var invitationStatusWhere = map[string]string{
-	roster.InvitationPending:  "accepted_at IS NULL AND revoked_at IS NULL AND expires_at > $now",
-	roster.InvitationExpired:  "accepted_at IS NULL AND revoked_at IS NULL AND expires_at <= $now",
-	roster.InvitationAccepted: "accepted_at IS NOT NULL",
-	roster.InvitationRevoked:  "accepted_at IS NULL AND revoked_at IS NOT NULL",
+	roster.InvitationPending:  "i.accepted_at IS NULL AND i.revoked_at IS NULL AND i.expires_at > $now",
+	roster.InvitationExpired:  "i.accepted_at IS NULL AND i.revoked_at IS NULL AND i.expires_at <= $now",
+	roster.InvitationAccepted: "i.accepted_at IS NOT NULL",
+	roster.InvitationRevoked:  "i.accepted_at IS NULL AND i.revoked_at IS NOT NULL",
 }
 
 // FindInvitations returns a page of the tenant's invitations, newest first,
@@ -201,7 +243,7 @@ func (s *InvitationService) FindInvitations(ctx context.Context, tenantID string
 		return nil, roster.Invalid(roster.FieldError{Field: "limit", Message: fmt.Sprintf("must be between 1 and %d", roster.MaxPageSize)})
 	}
 	q := &sqlBuilder{}
-	where := []string{"tenant_id = " + q.arg(tenantID)}
+	where := []string{"i.tenant_id = " + q.arg(tenantID)}
 	if f.Status != "" {
 		cond, ok := invitationStatusWhere[f.Status]
 		if !ok {
@@ -220,10 +262,10 @@ func (s *InvitationService) FindInvitations(ctx context.Context, tenantID string
 		if !validKey(c.Keys[0], "timestamptz") || !isUUID(c.Keys[1]) {
 			return nil, roster.Invalid(roster.FieldError{Field: "cursor", Message: "is not a cursor of this list and sort"})
 		}
-		where = append(where, "(created_at, id) < ("+q.arg(c.Keys[0])+"::timestamptz, "+q.arg(c.Keys[1])+"::uuid)")
+		where = append(where, "(i.created_at, i.id) < ("+q.arg(c.Keys[0])+"::timestamptz, "+q.arg(c.Keys[1])+"::uuid)")
 	}
-	query := `SELECT ` + invitationColumns + ` FROM invitations WHERE ` + strings.Join(where, " AND ") +
-		` ORDER BY created_at DESC, id DESC LIMIT ` + q.arg(limit+1)
+	query := invitationSelect + ` WHERE ` + strings.Join(where, " AND ") +
+		` ORDER BY i.created_at DESC, i.id DESC LIMIT ` + q.arg(limit+1)
 	rows, err := s.db.db.QueryxContext(ctx, query, q.args...)
 	if err != nil {
 		return nil, translate(err)
@@ -256,8 +298,8 @@ func lockInvitation(ctx context.Context, tx *sqlx.Tx, tenantID, id string) (*ros
 		return nil, roster.Errorf(roster.ENOTFOUND, "invitation not found")
 	}
 	var inv roster.Invitation
-	err := tx.QueryRowxContext(ctx, `SELECT `+invitationColumns+` FROM invitations
-		WHERE tenant_id = $1 AND id = $2 FOR UPDATE`, tenantID, id).Scan(invitationFields(&inv)...)
+	err := tx.QueryRowxContext(ctx, invitationSelect+`
+		WHERE i.tenant_id = $1 AND i.id = $2 FOR UPDATE OF i`, tenantID, id).Scan(invitationFields(&inv)...)
 	if err != nil {
 		return nil, notFound(translate(err), "invitation")
 	}
@@ -286,6 +328,9 @@ func (s *InvitationService) RevokeInvitation(ctx context.Context, tenantID strin
 			return err
 		}
 		inv.RevokedAt = &now
+		if inv.MailStatus == roster.EmailPending {
+			inv.MailStatus = roster.EmailCancelled
+		}
 		return setRevoked(ctx, tx, now, tenantID, by, id, map[string]any{"email": inv.Email, "role": inv.Role})
 	})
 	if err != nil {
@@ -295,8 +340,10 @@ func (s *InvitationService) RevokeInvitation(ctx context.Context, tenantID strin
 }
 
 // RenewInvitation replaces the token and expiry of a pending or expired
-// invitation, with its audit event. ENOTFOUND, ECONFLICT.
-func (s *InvitationService) RenewInvitation(ctx context.Context, tenantID string, by roster.Actor, id string, tokenHash []byte, expiresAt time.Time) (*roster.Invitation, error) {
+// invitation, with its audit event; the mail with the old link is
+// cancelled unless it went out, and mail's message queued. ENOTFOUND,
+// ECONFLICT.
+func (s *InvitationService) RenewInvitation(ctx context.Context, tenantID string, by roster.Actor, id string, tokenHash []byte, expiresAt time.Time, mail roster.InvitationMail) (*roster.Invitation, error) {
 	var inv *roster.Invitation
 	err := s.db.inTx(ctx, func(tx *sqlx.Tx) error {
 		now := s.db.now()
@@ -310,9 +357,21 @@ func (s *InvitationService) RenewInvitation(ctx context.Context, tenantID string
 		if err := refuseUserEmail(ctx, tx, tenantID, inv.Email); err != nil {
 			return err
 		}
-		inv.TokenHash, inv.ExpiresAt, inv.SentAt = tokenHash, expiresAt, nil
-		if _, err := tx.ExecContext(ctx, `UPDATE invitations SET token_hash = $3, expires_at = $4, sent_at = NULL
-			WHERE tenant_id = $1 AND id = $2`, tenantID, id, tokenHash, expiresAt); err != nil {
+		if err := cancelInvitationMail(ctx, tx, tenantID, id); err != nil {
+			return err
+		}
+		inv.TokenHash, inv.ExpiresAt = tokenHash, expiresAt
+		m, err := invitationMail(inv, s.db.sealMail(tenantID, mail))
+		if err != nil {
+			return err
+		}
+		emailID, err := enqueueEmail(ctx, tx, now, tenantID, "", m)
+		if err != nil {
+			return err
+		}
+		inv.EmailID, inv.MailStatus, inv.SentAt = &emailID, roster.EmailPending, nil
+		if _, err := tx.ExecContext(ctx, `UPDATE invitations SET token_hash = $3, expires_at = $4, email_id = $5
+			WHERE tenant_id = $1 AND id = $2`, tenantID, id, tokenHash, expiresAt, inv.EmailID); err != nil {
 			return translate(err)
 		}
 		return insertAudit(ctx, tx, now, tenantID, by, roster.ActionInvitationResent, "invitation", id,
@@ -324,18 +383,11 @@ func (s *InvitationService) RenewInvitation(ctx context.Context, tenantID string
 	return inv, nil
 }
 
-// MarkInvitationSent records when the mail with the token went out.
-func (s *InvitationService) MarkInvitationSent(ctx context.Context, tenantID, id string, tokenHash []byte, at time.Time) error {
-	_, err := s.db.db.ExecContext(ctx, `UPDATE invitations SET sent_at = $4
-		WHERE tenant_id = $1 AND id = $2 AND token_hash = $3`, tenantID, id, tokenHash, at.UTC().Truncate(time.Microsecond))
-	return translate(err)
-}
-
 // FindInvitationByTokenHash returns the invitation with this token hash.
 // ENOTFOUND.
 func (s *InvitationService) FindInvitationByTokenHash(ctx context.Context, tokenHash []byte) (*roster.Invitation, error) {
 	var inv roster.Invitation
-	err := s.db.db.QueryRowxContext(ctx, `SELECT `+invitationColumns+` FROM invitations WHERE token_hash = $1`,
+	err := s.db.db.QueryRowxContext(ctx, invitationSelect+` WHERE i.token_hash = $1`,
 		tokenHash).Scan(invitationFields(&inv)...)
 	if err != nil {
 		return nil, notFound(translate(err), "invitation")
@@ -351,7 +403,7 @@ func (s *InvitationService) AcceptInvitation(ctx context.Context, tokenHash []by
 	var created *roster.User
 	err := s.db.inTx(ctx, func(tx *sqlx.Tx) error {
 		now := s.db.now()
-		err := tx.QueryRowxContext(ctx, `SELECT `+invitationColumns+` FROM invitations WHERE token_hash = $1 FOR UPDATE`,
+		err := tx.QueryRowxContext(ctx, invitationSelect+` WHERE i.token_hash = $1 FOR UPDATE OF i`,
 			tokenHash).Scan(invitationFields(&inv)...)
 		if roster.ErrorCode(translate(err)) == roster.ENOTFOUND {
 			return roster.InvitationGone("")
@@ -368,6 +420,10 @@ func (s *InvitationService) AcceptInvitation(ctx context.Context, tokenHash []by
 			return err
 		}
 		inv.AcceptedAt, inv.UserID = &now, &created.ID
+		// The invitee has the link already: a copy still queued is pointless.
+		if err := cancelInvitationMail(ctx, tx, inv.TenantID, inv.ID); err != nil {
+			return err
+		}
 		if _, err := tx.ExecContext(ctx, `UPDATE invitations SET accepted_at = $3, user_id = $4
 			WHERE tenant_id = $1 AND id = $2`, inv.TenantID, inv.ID, now, created.ID); err != nil {
 			return translate(err)

@@ -228,18 +228,12 @@ func (s *served) wait() error {
 	}
 }
 
-// startServe runs `roster serve` on a free port and waits until it listens.
-func startServe(t *testing.T) *served {
-	t.Helper()
-	return startServeWith(t)
-}
-
-// startServeWith is startServe with more NAME=value settings.
-func startServeWith(t *testing.T, env ...string) *served {
+// startServe runs `roster serve` on a free port, with env's KEY=VALUE
+// settings, and waits until it listens.
+func startServe(t *testing.T, env ...string) *served {
 	t.Helper()
 	cmd := exec.Command(rosterBin, "serve")
-	cmd.Env = append(os.Environ(), "DATABASE_URL="+testDSN, "ROSTER_ADDR=127.0.0.1:0")
-	cmd.Env = append(cmd.Env, env...)
+	cmd.Env = append(append(os.Environ(), "DATABASE_URL="+testDSN, "ROSTER_ADDR=127.0.0.1:0"), env...)
 	logs := &safeBuffer{}
 	pr, pw := io.Pipe()
 	cmd.Stderr = pw

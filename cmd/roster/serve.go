@@ -40,8 +40,6 @@ type Main struct {
 	worker   *worker.Worker
 	listener net.Listener
 	done     chan error
-
-	invitations *auth.Invitations // mails bulk invitations after the answer
 }
 
 // NewMain returns a Main for cfg that logs to w: JSON for machines, text
@@ -108,6 +106,7 @@ func (m *Main) handler(ctx context.Context) (http.Handler, error) {
 	users := store.NewUserService(m.DB)
 	creds := store.NewCredentialService(m.DB)
 	keys := auth.NewKeyring(creds, box)
+	m.DB.MailSealer = box // invitation links wait in the outbox sealed
 	if err := keys.Ensure(ctx); err != nil {
 		return nil, fmt.Errorf("signing keys: %w", err)
 	}
@@ -152,7 +151,7 @@ func (m *Main) handler(ctx context.Context) (http.Handler, error) {
 	m.worker = worker.New(bulk, store.NewEmailOutbox(m.DB), m.Log, m.Config.Worker)
 	m.worker.Mailer = mfa.Mailer
 	invitations := auth.NewInvitations(store.NewInvitationService(m.DB), tenants, signIn, publicURL)
-	invitations.Mailer, invitations.TTL, invitations.Log = mfa.Mailer, m.Config.InvitationTTL, m.Log
+	invitations.TTL = m.Config.InvitationTTL
 	rp, err := auth.NewPasskeyConfig(publicURL, m.Config.WebAuthnRPID, m.Config.WebAuthnRPName, m.Config.WebAuthnOrigins)
 	if err != nil {
 		return nil, err
@@ -182,7 +181,7 @@ func (m *Main) handler(ctx context.Context) (http.Handler, error) {
 		Log:          m.Log,
 		MaxBodyBytes: m.Config.MaxBodyBytes,
 	}
-	srv.Invitations, m.invitations = invitations, invitations
+	srv.Invitations = invitations
 	return srv.Handler(), nil
 }
 
@@ -253,15 +252,6 @@ func (m *Main) Close() error {
 	}
 	if m.worker != nil {
 		m.worker.Stop() // a running job goes back to the queue where it stopped
-	}
-	if m.invitations != nil {
-		// Mails still going out have until the database closes; the rest
-		// stay unsent, to be resent.
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		if err := m.invitations.Wait(ctx); err != nil {
-			m.Log.Warn("stopped before every invitation was mailed", "err", err)
-		}
 	}
 	if m.debug != nil {
 		errs = append(errs, m.debug.Close())

@@ -40,7 +40,7 @@ func TestStory(t *testing.T) {
 	const officers, early, later = 50, 3, 44
 	mailbox := startStoryMailbox(t)
 	b := createTenant(t, "Story Police")
-	srv := startServeWith(t,
+	srv := startServe(t,
 		"ROSTER_SMTP_ADDR="+mailbox.addr, "ROSTER_SMTP_FROM=Roster <no-reply@roster.test>", "ROSTER_SMTP_TLS=none",
 		"ROSTER_PUBLIC_URL=http://roster.story.test")
 	admin := &storyClient{t: t, base: srv.url, token: b.AdminToken, http: http.DefaultClient}
