@@ -13,10 +13,6 @@ type groupRolesBody struct {
 
 // getGroupRoles serves GET /scim-group-roles.
 func (s *Server) getGroupRoles(w http.ResponseWriter, r *http.Request) {
-	if err := onlyParams(r.URL.Query()); err != nil {
-		s.Error(w, r, err)
-		return
-	}
 	mapping, err := s.Tenants.GroupRoles(r.Context(), tenantID(r))
 	if err != nil {
 		s.Error(w, r, err)

@@ -158,10 +158,6 @@ func (s *Server) listUserPasskeys(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) listPasskeys(w http.ResponseWriter, r *http.Request, userID string) {
-	if err := onlyParams(r.URL.Query()); err != nil {
-		s.Error(w, r, err)
-		return
-	}
 	passkeys, err := s.Passkeys.List(r.Context(), tenantID(r), userID)
 	if err != nil {
 		s.Error(w, r, err)

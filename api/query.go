@@ -2,9 +2,24 @@ package api
 
 import "net/http"
 
-// noQuery refuses every query parameter on an endpoint that takes none. A
-// script that writes `POST /users/bulk?role=viewer` believes it narrowed the
-// selection; answering 400 is safer than acting on the whole body's filter.
+// queryOnlyOnReads refuses query parameters on every request but a GET: no
+// change takes any. A script that writes `POST /users/bulk?role=viewer`
+// believes it narrowed the selection; answering 400 is safer than acting on
+// the whole body's filter.
+func (s *Server) queryOnlyOnReads(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodGet {
+			if err := onlyParams(r.URL.Query()); err != nil {
+				s.Error(w, r, err)
+				return
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// noQuery refuses every query parameter on a GET that takes none; the GETs
+// that take some check them with onlyParams.
 func (s *Server) noQuery(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if err := onlyParams(r.URL.Query()); err != nil {

@@ -8,8 +8,8 @@ import (
 	"github.com/google/uuid"
 )
 
-// TestEndpointsWithoutQueryRefuseOne: the bulk, job and invitation
-// endpoints take no query parameter, and a script that adds one (believing
+// TestEndpointsWithoutQueryRefuseOne: no change, and no read of a single
+// resource, takes a query parameter, and a script that adds one (believing
 // it narrows a bulk action, say) gets 400 naming it, with nothing done.
 func TestEndpointsWithoutQueryRefuseOne(t *testing.T) {
 	e := newTestEnv(t)
@@ -30,6 +30,13 @@ func TestEndpointsWithoutQueryRefuseOne(t *testing.T) {
 		{"DELETE", "/api/v1/invitations/" + inv.ID + "?force=1", "force", nil, nil},
 		{"POST", "/api/v1/invitations/" + inv.ID + "/resend?force=1", "force", nil, nil},
 		{"POST", "/api/v1/invitations/accept?lang=en", "lang", map[string]any{"token": "riv_x", "password": goodPassword}, nil},
+		{"PATCH", "/api/v1/users/" + officers[0] + "?notify=1", "notify", map[string]any{"active": false}, nil},
+		{"DELETE", "/api/v1/users/" + officers[0] + "?soft=1", "soft", nil, nil},
+		{"GET", "/api/v1/users/" + officers[0] + "?fields=email", "fields", nil, nil},
+		{"GET", "/api/v1/users/" + officers[0] + "/mfa?all=1", "all", nil, nil},
+		{"GET", "/api/v1/scim-tokens?limit=5", "limit", nil, nil},
+		{"GET", "/api/v1/scim-group-roles?x=1", "x", nil, nil},
+		{"GET", "/api/v1/tenant/security-policy?x=1", "x", nil, nil},
 	} {
 		r := e.do(request{Method: tc.method, Path: tc.path, Token: e.A.Admin, Body: tc.body, Header: tc.header, Invalid: true})
 		wantProblem(t, r, http.StatusBadRequest, tc.field)
@@ -73,5 +80,24 @@ func TestRepeatedQueryParameterIsRefused(t *testing.T) {
 	}
 	if r := e.do(request{Method: "GET", Path: "/api/v1/stats?role=viewer", Token: e.A.Admin}); r.Status != http.StatusOK {
 		t.Fatalf("stats with one role: %d %s", r.Status, r.Body)
+	}
+}
+
+// TestEveryOperationRefusesAStrayQueryParameter: each operation under
+// /api/v1 answers an unknown query parameter with 400 naming it, before it
+// changes anything: changes take none at all, reads only their own.
+func TestEveryOperationRefusesAStrayQueryParameter(t *testing.T) {
+	e := newTestEnv(t)
+	for _, op := range allOperations(e) {
+		sep := "?"
+		if strings.Contains(op.Path, "?") {
+			sep = "&"
+		}
+		op.Path += sep + "stray=1"
+		op.Token, op.Invalid = e.A.Admin, true
+		wantProblem(t, e.do(op), http.StatusBadRequest, "stray")
+	}
+	if u := e.user(e.A.Admin, e.A.AdminID); u["active"] != true || u["given_name"] == "Op" {
+		t.Fatalf("the admin was changed by refused requests: %v", u)
 	}
 }

@@ -27,10 +27,6 @@ type securityResponse struct {
 
 // getUserSecurity serves GET /users/{id}/security.
 func (s *Server) getUserSecurity(w http.ResponseWriter, r *http.Request) {
-	if err := onlyParams(r.URL.Query()); err != nil {
-		s.Error(w, r, err)
-		return
-	}
 	ctx, tenant, id := r.Context(), tenantID(r), chi.URLParam(r, "id")
 	login, err := s.Creds.FindLoginByID(ctx, tenant, id)
 	if err != nil {

@@ -9,10 +9,6 @@ import (
 // getSecurityPolicy serves GET /tenant/security-policy: the caller's
 // tenant's policy, defaults included.
 func (s *Server) getSecurityPolicy(w http.ResponseWriter, r *http.Request) {
-	if err := onlyParams(r.URL.Query()); err != nil {
-		s.Error(w, r, err)
-		return
-	}
 	p, err := s.Tenants.SecurityPolicy(r.Context(), tenantID(r))
 	if err != nil {
 		s.Error(w, r, err)

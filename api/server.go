@@ -77,13 +77,13 @@ func (s *Server) Handler() http.Handler {
 	}
 
 	r.Route("/api/v1", func(r chi.Router) {
-		r.Use(s.limitBody)
+		r.Use(s.limitBody, s.queryOnlyOnReads)
 		r.Post("/auth/login", s.login)
 		r.Post("/auth/refresh", s.refresh)
 		r.Post("/auth/logout", s.logout)
 		r.Post("/auth/mfa/verify", s.verifyMFA)
 		r.Post("/auth/mfa/challenge", s.sendMFAChallengeCode)
-		r.With(s.noQuery).Post("/invitations/accept", s.acceptInvitation) // the token is the credential
+		r.Post("/invitations/accept", s.acceptInvitation) // the token is the credential
 		r.Post("/auth/passkey/begin", s.beginPasskeyLogin)
 		r.Post("/auth/passkey/finish", s.finishPasskeyLogin)
 		r.Post("/auth/mfa/passkey/begin", s.beginPasskeyMFA)
@@ -101,7 +101,7 @@ func (s *Server) Handler() http.Handler {
 // strong sign-in.
 func (s *Server) authenticatedRoutes(r chi.Router) {
 	// An enrolment-only token reaches these and nothing else.
-	r.Get("/me", s.me)
+	r.With(s.noQuery).Get("/me", s.me)
 	r.Post("/auth/step-up", s.stepUp)
 	// A user's own second factors: any signed-in user, no permission.
 	r.Route("/me/mfa", func(r chi.Router) {
@@ -133,7 +133,7 @@ func (s *Server) passkeyRoutes(r chi.Router) {
 	r.Post("/auth/step-up/passkey/finish", s.finishPasskeyStepUp)
 	r.Route("/me/passkeys", func(r chi.Router) {
 		stepUp := s.selfStepUp()
-		r.Get("/", s.listMyPasskeys)
+		r.With(s.noQuery).Get("/", s.listMyPasskeys)
 		r.With(stepUp).Post("/register/begin", s.beginPasskeyRegistration)
 		r.With(stepUp).Post("/register/finish", s.finishPasskeyRegistration)
 		r.Patch("/{id}", s.renameMyPasskey)
@@ -148,41 +148,41 @@ func (s *Server) fullRoutes(r chi.Router) {
 	r.Route("/users", func(r chi.Router) {
 		r.With(s.require(roster.PermUsersRead)).Get("/", s.listUsers)
 		r.With(s.require(roster.PermUsersWrite)).Post("/", s.createUser)
-		r.With(s.require(roster.PermUsersWrite), s.noQuery).Post("/bulk", s.bulkUsers)
+		r.With(s.require(roster.PermUsersWrite)).Post("/bulk", s.bulkUsers)
 		r.With(s.require(roster.PermUsersExport)).Get("/export", s.exportUsers)
 		r.Route("/{id}", func(r chi.Router) {
-			r.With(s.require(roster.PermUsersRead)).Get("/", s.getUser)
+			r.With(s.require(roster.PermUsersRead), s.noQuery).Get("/", s.getUser)
 			r.With(s.require(roster.PermUsersWrite)).Patch("/", s.updateUser)
 			r.With(s.require(roster.PermUsersWrite)).Delete("/", s.deleteUser)
 			r.With(s.require(roster.PermUsersWrite)).Post("/unlock", s.unlockUser)
-			r.With(s.require(roster.PermUsersRead)).Get("/mfa", s.getUserMFA)
+			r.With(s.require(roster.PermUsersRead), s.noQuery).Get("/mfa", s.getUserMFA)
 			r.With(s.require(roster.PermUsersWrite)).Delete("/mfa", s.resetUserMFA)
-			r.With(s.require(roster.PermUsersRead)).Get("/passkeys", s.listUserPasskeys)
+			r.With(s.require(roster.PermUsersRead), s.noQuery).Get("/passkeys", s.listUserPasskeys)
 			r.With(s.require(roster.PermUsersWrite)).Patch("/passkeys/{pid}", s.renameUserPasskey)
 			r.With(s.require(roster.PermUsersWrite)).Delete("/passkeys/{pid}", s.removeUserPasskey)
-			r.With(s.require(roster.PermUsersRead)).Get("/security", s.getUserSecurity)
+			r.With(s.require(roster.PermUsersRead), s.noQuery).Get("/security", s.getUserSecurity)
 		})
 	})
 	r.With(s.require(roster.PermAuditRead)).Get("/audit-events", s.listAuditEvents)
 	r.With(s.require(roster.PermUsersWrite), s.noQuery).Get("/jobs/{id}", s.getJob)
 	r.With(s.require(roster.PermUsersRead)).Get("/invitations", s.listInvitations)
-	r.With(s.require(roster.PermUsersWrite), s.noQuery).Post("/invitations", s.createInvitation)
-	r.With(s.require(roster.PermUsersWrite), s.noQuery).Post("/invitations/bulk", s.bulkInvite)
-	r.With(s.require(roster.PermUsersWrite), s.noQuery).Delete("/invitations/{id}", s.revokeInvitation)
-	r.With(s.require(roster.PermUsersWrite), s.noQuery).Post("/invitations/{id}/resend", s.resendInvitation)
+	r.With(s.require(roster.PermUsersWrite)).Post("/invitations", s.createInvitation)
+	r.With(s.require(roster.PermUsersWrite)).Post("/invitations/bulk", s.bulkInvite)
+	r.With(s.require(roster.PermUsersWrite)).Delete("/invitations/{id}", s.revokeInvitation)
+	r.With(s.require(roster.PermUsersWrite)).Post("/invitations/{id}/resend", s.resendInvitation)
 	r.With(s.require(roster.PermUsersRead)).Get("/stats", s.getStats)
 	r.Route("/scim-group-roles", func(r chi.Router) {
-		r.With(s.require(roster.PermUsersRead)).Get("/", s.getGroupRoles)
+		r.With(s.require(roster.PermUsersRead), s.noQuery).Get("/", s.getGroupRoles)
 		r.With(s.require(roster.PermUsersWrite)).Put("/", s.putGroupRoles)
 	})
 	r.Route("/scim-tokens", func(r chi.Router) {
 		r.Use(s.require(roster.PermTokensWrite))
-		r.Get("/", s.listSCIMTokens)
+		r.With(s.noQuery).Get("/", s.listSCIMTokens)
 		r.With(s.adminStepUp()).Post("/", s.createSCIMToken)
 		r.Delete("/{id}", s.revokeSCIMToken)
 	})
 	r.Route("/tenant/security-policy", func(r chi.Router) {
-		r.With(s.require(roster.PermAuditRead)).Get("/", s.getSecurityPolicy)
+		r.With(s.require(roster.PermAuditRead), s.noQuery).Get("/", s.getSecurityPolicy)
 		r.With(s.require(roster.PermTenantWrite)).Put("/", s.putSecurityPolicy)
 	})
 }
