@@ -228,10 +228,11 @@ func (s *served) wait() error {
 }
 
 // startServe runs `roster serve` on a free port and waits until it listens.
-func startServe(t *testing.T) *served {
+func startServe(t *testing.T, env ...string) *served {
 	t.Helper()
 	cmd := exec.Command(rosterBin, "serve")
 	cmd.Env = append(os.Environ(), "DATABASE_URL="+testDSN, "ROSTER_ADDR=127.0.0.1:0")
+	cmd.Env = append(cmd.Env, env...) // the last of a repeated variable wins
 	logs := &safeBuffer{}
 	pr, pw := io.Pipe()
 	cmd.Stderr = pw
