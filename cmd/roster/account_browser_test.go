@@ -258,16 +258,17 @@ func (b *browser) waitMessage(text string) {
 	b.waitFor("the message "+text, fmt.Sprintf(`document.getElementById('message').textContent.includes(%s)`, jsString(text)))
 }
 
-// fill replaces the value of the input with id by typing text.
-func (b *browser) fill(id, text string) {
+// fill replaces the value of the input that the CSS selector finds by
+// typing text.
+func (b *browser) fill(sel, text string) {
 	b.t.Helper()
-	eval[chromedp.Void](b, fmt.Sprintf(`document.getElementById(%q).value = ''`, id))
-	b.do(chromedp.SendKeys(chromedp.ID(id), text))
+	eval[chromedp.Void](b, fmt.Sprintf(`document.querySelector(%s).value = ''`, jsString(sel)))
+	b.do(chromedp.SendKeys(chromedp.CSS(sel), text))
 }
 
-func (b *browser) click(id string) {
+func (b *browser) click(sel string) {
 	b.t.Helper()
-	b.do(chromedp.Click(chromedp.ID(id)))
+	b.do(chromedp.Click(chromedp.CSS(sel)))
 }
 
 // session is what the page keeps in sessionStorage.
@@ -332,24 +333,24 @@ func TestAccountPageInChromium(t *testing.T) {
 	}
 
 	// A wrong password is shown, not thrown.
-	b.fill("tenant", site.slug)
-	b.fill("username", email)
-	b.fill("password", "not-the-password-0")
-	b.click("password-signin")
+	b.fill("#tenant", site.slug)
+	b.fill("#username", email)
+	b.fill("#password", "not-the-password-0")
+	b.click("#password-signin")
 	b.waitFor("an error", `document.getElementById('message').className === 'error'`)
 	if b.session() != nil {
 		t.Fatal("a failed sign-in left a session")
 	}
 
-	b.fill("password", password)
-	b.click("password-signin")
+	b.fill("#password", password)
+	b.click("#password-signin")
 	b.waitSection("account")
 	if got := eval[string](b, `document.getElementById('me-email').textContent`); got != email {
 		t.Fatalf("signed in as %q, want %q", got, email)
 	}
 
 	// Enrol the authenticator app from the QR code the page shows.
-	b.click("totp-start")
+	b.click("#totp-start")
 	b.waitFor("the QR code", `document.getElementById('totp-qr').complete && document.getElementById('totp-qr').naturalWidth > 0`)
 	if src := eval[string](b, `document.getElementById('totp-qr').src`); !strings.HasPrefix(src, "data:image/png;base64,") {
 		t.Fatalf("QR code source %.40q, want a PNG data URL", src)
@@ -358,13 +359,13 @@ func TestAccountPageInChromium(t *testing.T) {
 	if len(app.secret) < 16 {
 		t.Fatalf("TOTP key %q", app.secret)
 	}
-	b.fill("totp-code", app.code(t))
-	b.click("totp-confirm")
+	b.fill("#totp-code", app.code(t))
+	b.click("#totp-confirm")
 	b.waitMessage("authenticator app is turned on")
 
 	// Sign out: the session ends on the server too.
 	before := b.session()
-	b.click("signout")
+	b.click("#signout")
 	b.waitSection("signin")
 	if b.session() != nil {
 		t.Fatal("sign-out left the tokens in sessionStorage")
@@ -374,16 +375,16 @@ func TestAccountPageInChromium(t *testing.T) {
 	}
 
 	// Password, then the app's code.
-	b.fill("tenant", site.slug)
-	b.fill("username", email)
-	b.fill("password", password)
-	b.click("password-signin")
+	b.fill("#tenant", site.slug)
+	b.fill("#username", email)
+	b.fill("#password", password)
+	b.click("#password-signin")
 	b.waitSection("mfa")
-	b.fill("mfa-code", "000000")
-	b.click("mfa-verify")
+	b.fill("#mfa-code", "000000")
+	b.click("#mfa-verify")
 	b.waitFor("an error", `document.getElementById('message').className === 'error'`)
-	b.fill("mfa-code", app.code(t))
-	b.click("mfa-verify")
+	b.fill("#mfa-code", app.code(t))
+	b.click("#mfa-verify")
 	b.waitSection("account")
 	var me map[string]any
 	if status := site.call("GET", "/me", b.session().AccessToken, nil, &me); status != http.StatusOK || me["email"] != email {
@@ -392,5 +393,15 @@ func TestAccountPageInChromium(t *testing.T) {
 
 	// A reload keeps the tab's session.
 	b.do(chromedp.Navigate(site.origin + "/account"))
+	b.waitSection("account")
+}
+
+// signIn signs in on the page with a password alone.
+func (b *browser) signIn(tenant, email, password string) {
+	b.t.Helper()
+	b.fill("#tenant", tenant)
+	b.fill("#username", email)
+	b.fill("#password", password)
+	b.click("#password-signin")
 	b.waitSection("account")
 }
