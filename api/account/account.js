@@ -56,10 +56,10 @@
   // call sends one request to the JSON API. A token that expired is
   // refreshed once; a change that needs a step-up asks for one and is
   // sent again.
-  async function call(method, path, body, retried = false) {
+  async function call(method, path, body, { auth = true, retried = false } = {}) {
     const headers = { Accept: 'application/json, application/problem+json' };
     if (body !== undefined) headers['Content-Type'] = 'application/json';
-    if (session) headers.Authorization = `Bearer ${session.access_token}`;
+    if (auth && session) headers.Authorization = `Bearer ${session.access_token}`;
     const resp = await fetch(`/api/v1${path}`, {
       method,
       headers,
@@ -69,25 +69,19 @@
     });
     const data = resp.status === 204 ? null : await resp.json().catch(() => null);
     if (resp.ok) return data;
-    if (resp.status === 401 && session && !retried) {
+    if (resp.status === 401 && auth && session && !retried) {
       if (data && data.code === 'step_up_required') {
         await askStepUp();
-        return call(method, path, body, true);
+        return call(method, path, body, { retried: true });
       }
-      if (session.refresh_token && (await refresh())) return call(method, path, body, true);
+      if (session.refresh_token && (await refresh())) return call(method, path, body, { retried: true });
     }
     throw new APIError(resp.status, data);
   }
 
   // send is call without a credential, for the sign-in endpoints.
-  async function send(method, path, body) {
-    const saved = session;
-    session = null;
-    try {
-      return await call(method, path, body, true);
-    } finally {
-      if (session === null) session = saved;
-    }
+  function send(method, path, body) {
+    return call(method, path, body, { auth: false });
   }
 
   async function refresh() {
@@ -216,11 +210,16 @@
     recovery_code: 'Recovery code',
     email: 'Code by email',
     sms: 'Code by text message',
+    passkey: 'Passkey',
   };
 
   function onMethodChange() {
     const m = $('mfa-method').value;
     $('mfa-send').hidden = m !== 'email' && m !== 'sms';
+    $('mfa-passkey').hidden = m !== 'passkey';
+    $('mfa-code-label').hidden = m === 'passkey';
+    $('mfa-verify').hidden = m === 'passkey';
+    $('mfa-code').required = m !== 'passkey';
   }
 
   const passwordSignIn = guard(async () => {
@@ -248,6 +247,21 @@
     say('A code is on its way.');
   });
 
+  // usePasskey runs a WebAuthn assertion with the options the server began.
+  async function usePasskey(options) {
+    if (!passkeysSupported()) throw new Error('This browser cannot use passkeys here.');
+    say('Waiting for your passkey…');
+    const cred = await navigator.credentials.get({ publicKey: requestOptions(options) });
+    if (!cred) throw new Error('No passkey was chosen.');
+    return credentialJSON(cred);
+  }
+
+  const passkeySecondFactor = guard(async () => {
+    const { mfa_token } = challenge;
+    const credential = await usePasskey(await send('POST', '/auth/mfa/passkey/begin', { mfa_token }));
+    await signedIn(await send('POST', '/auth/mfa/passkey/finish', { mfa_token, credential }));
+  });
+
   const passkeySignIn = guard(async () => {
     if (!passkeysSupported()) throw new Error('This browser cannot use passkeys here.');
     const tenant = $('tenant').value.trim();
@@ -255,11 +269,8 @@
       $('tenant').focus();
       throw new Error('Enter your organisation first.');
     }
-    say('Waiting for your passkey…');
-    const options = await send('POST', '/auth/passkey/begin', { tenant });
-    const cred = await navigator.credentials.get({ publicKey: requestOptions(options) });
-    if (!cred) throw new Error('No passkey was chosen.');
-    await signedIn(await send('POST', '/auth/passkey/finish', { tenant, credential: credentialJSON(cred) }));
+    const credential = await usePasskey(await send('POST', '/auth/passkey/begin', { tenant }));
+    await signedIn(await send('POST', '/auth/passkey/finish', { tenant, credential }));
   });
 
   const signOut = guard(async () => {
@@ -281,6 +292,7 @@
 
   function askStepUp() {
     $('stepup-code').value = '';
+    $('stepup-passkey').hidden = !passkeysSupported() || $('passkeys').hidden;
     $('stepup').hidden = false;
     $('stepup-code').focus();
     say('Confirm it is you to go on.');
@@ -297,8 +309,15 @@
   }
 
   const confirmStepUp = guard(async () => {
-    const tokens = await call('POST', '/auth/step-up', { method: 'totp', code: $('stepup-code').value.trim() }, true);
+    const tokens = await call('POST', '/auth/step-up', { method: 'totp', code: $('stepup-code').value.trim() }, { retried: true });
     saveSession(tokens);
+    const waiter = endStepUp();
+    if (waiter) waiter.resolve();
+  });
+
+  const passkeyStepUp = guard(async () => {
+    const credential = await usePasskey(await call('POST', '/auth/step-up/passkey/begin', undefined, { retried: true }));
+    saveSession(await call('POST', '/auth/step-up/passkey/finish', { credential }, { retried: true }));
     const waiter = endStepUp();
     if (waiter) waiter.resolve();
   });
@@ -416,7 +435,9 @@
       say('');
     });
     $('stepup-form').addEventListener('submit', confirmStepUp);
+    $('stepup-passkey').addEventListener('click', passkeyStepUp);
     $('stepup-cancel').addEventListener('click', cancelStepUp);
+    $('mfa-passkey').addEventListener('click', passkeySecondFactor);
     $('signout').addEventListener('click', signOut);
     $('totp-start').addEventListener('click', startTOTP);
     $('totp-confirm-form').addEventListener('submit', confirmTOTP);
