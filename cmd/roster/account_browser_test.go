@@ -34,7 +34,7 @@ type accountSite struct {
 	slug   string
 }
 
-func startAccountSite(t *testing.T) *accountSite {
+func startAccountSite(t *testing.T, env ...string) *accountSite {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -43,12 +43,13 @@ func startAccountSite(t *testing.T) *accountSite {
 	port := ln.Addr().(*net.TCPAddr).Port
 	ln.Close()
 	origin := fmt.Sprintf("http://localhost:%d", port)
-	srv := startServe(t,
+	base := []string{
 		fmt.Sprintf("ROSTER_ADDR=127.0.0.1:%d", port),
-		"ROSTER_PUBLIC_URL="+origin,
+		"ROSTER_PUBLIC_URL=" + origin,
 		"ROSTER_WEBAUTHN_RP_ID=localhost",
-		"ROSTER_WEBAUTHN_ORIGINS="+origin,
-	)
+		"ROSTER_WEBAUTHN_ORIGINS=" + origin,
+	}
+	srv := startServe(t, append(base, env...)...)
 	s := &accountSite{t: t, api: srv.url, origin: origin}
 	s.tenant, s.slug = createTenantWithSlug(t, "Account Page "+fmt.Sprint(time.Now().UnixNano()))
 	t.Cleanup(func() {
@@ -301,11 +302,13 @@ type authenticatorApp struct {
 
 func (a *authenticatorApp) code(t *testing.T) string {
 	t.Helper()
-	step := time.Now().Unix() / 30
+	// The server takes codes one step either side of its clock: start from
+	// the oldest step it still takes in a few seconds, and wait only when
+	// the next unused step is ahead of that window.
+	step := time.Now().Add(3*time.Second).Unix()/30 - 1
 	if step <= a.lastStep {
 		step = a.lastStep + 1
 	}
-	// The server allows one step of clock drift ahead; wait beyond that.
 	if wait := time.Unix((step-1)*30, 0).Sub(time.Now()); wait > 0 {
 		time.Sleep(wait)
 	}
@@ -404,4 +407,68 @@ func (b *browser) signIn(tenant, email, password string) {
 	b.fill("#password", password)
 	b.click("#password-signin")
 	b.waitSection("account")
+}
+
+// TestAccountPageStepUpInChromium lets a sign-in grow too old for a change
+// and checks that the page asks for a second factor and then makes it.
+func TestAccountPageStepUpInChromium(t *testing.T) {
+	const maxAge = 4 * time.Second
+	site := startAccountSite(t, "ROSTER_STEP_UP_MAX_AGE="+maxAge.String())
+	const email, password = "katherine@stepup.example", "a-long-passphrase-42"
+	site.newUser(email, password)
+
+	// The authenticator app, turned on through the API.
+	var login struct {
+		AccessToken string `json:"access_token"`
+	}
+	site.call("POST", "/auth/login", "", map[string]string{"tenant": site.slug, "username": email, "password": password}, &login)
+	var enrolment struct{ Secret string }
+	if status := site.call("POST", "/me/mfa/totp", login.AccessToken, nil, &enrolment); status != http.StatusOK {
+		t.Fatalf("enrol TOTP: %d", status)
+	}
+	app := &authenticatorApp{secret: enrolment.Secret}
+	if status := site.call("POST", "/me/mfa/totp/verify", login.AccessToken, map[string]string{"code": app.code(t)}, nil); status != http.StatusNoContent && status != http.StatusOK {
+		t.Fatalf("confirm TOTP: %d", status)
+	}
+
+	b := newBrowser(t)
+	b.do(chromedp.Navigate(site.origin + "/account"))
+	b.waitSection("signin")
+	b.fill("#tenant", site.slug)
+	b.fill("#username", email)
+	b.fill("#password", password)
+	b.click("#password-signin")
+	b.waitSection("mfa")
+	b.fill("#mfa-code", app.code(t))
+	b.click("#mfa-verify")
+	b.waitSection("account")
+	signedIn := b.session()
+	time.Sleep(maxAge + time.Second)
+
+	// Too old: the page asks; cancelling makes no change.
+	b.click("#totp-start")
+	b.waitSection("stepup")
+	b.click("#stepup-cancel")
+	b.waitFor("the refusal", `document.getElementById('message').className === 'error' && document.getElementById('stepup').hidden`)
+	if !eval[bool](b, `document.getElementById('totp-enrol').hidden`) {
+		t.Fatal("a cancelled step-up still enrolled")
+	}
+
+	// A wrong code is refused and the page still asks; the right one
+	// raises the session and the change goes through.
+	b.click("#totp-start")
+	b.waitSection("stepup")
+	b.fill("#stepup-code", "000000")
+	b.click("#stepup-verify")
+	b.waitFor("an error", `document.getElementById('message').className === 'error'`)
+	if eval[bool](b, `document.getElementById('stepup').hidden`) {
+		t.Fatal("a wrong code closed the step-up")
+	}
+	b.fill("#stepup-code", app.code(t))
+	b.click("#stepup-verify")
+	b.waitFor("the new QR code", `!document.getElementById('totp-enrol').hidden && document.getElementById('totp-qr').naturalWidth > 0`)
+	raised := b.session()
+	if raised.AccessToken == signedIn.AccessToken || raised.RefreshToken != signedIn.RefreshToken {
+		t.Fatal("the step-up did not raise the access token within the same session")
+	}
 }
