@@ -15,6 +15,7 @@
   let session = loadSession(); // {access_token, refresh_token, enrolment_only}
   let challenge = null; // {mfa_token, methods} while a second factor is due
   let stepUpWaiter = null; // {resolve, reject} while a step-up is asked for
+  let passkeyCount = 0; // the signed-in user's passkeys, to offer one for a step-up
 
   class APIError extends Error {
     constructor(status, problem) {
@@ -292,7 +293,7 @@
 
   function askStepUp() {
     $('stepup-code').value = '';
-    $('stepup-passkey').hidden = !passkeysSupported() || $('passkeys').hidden;
+    $('stepup-passkey').hidden = !passkeysSupported() || passkeyCount === 0;
     $('stepup').hidden = false;
     $('stepup-code').focus();
     say('Confirm it is you to go on.');
@@ -357,6 +358,7 @@
 
   async function listPasskeys() {
     const section = $('passkeys');
+    passkeyCount = 0;
     if (!passkeysSupported() || session.enrolment_only) {
       section.hidden = true;
       return;
@@ -371,6 +373,7 @@
       return;
     }
     const items = page.items || page;
+    passkeyCount = items.length;
     const list = $('passkey-list');
     list.replaceChildren(...items.map(passkeyItem));
     $('passkeys-empty').hidden = items.length > 0;
