@@ -296,7 +296,7 @@
     $('stepup-passkey').hidden = !passkeysSupported() || passkeyCount === 0;
     $('stepup').hidden = false;
     $('stepup-code').focus();
-    say('Confirm it is you to go on.');
+    say(session.enrolment_only ? 'Use your new second factor to finish signing in.' : 'Confirm it is you to go on.');
     return new Promise((resolve, reject) => {
       stepUpWaiter = { resolve, reject };
     });
@@ -335,7 +335,11 @@
     $('me-email').textContent = me.email;
     $('me-name').textContent = me.display_name ? `(${me.display_name})` : '';
     show('account');
-    say(session.enrolment_only ? 'Your organisation requires a second factor: set one up below.' : 'You are signed in.');
+    say(
+      session.enrolment_only
+        ? 'Your organisation requires a second factor: set up an authenticator app or a passkey below.'
+        : 'You are signed in.',
+    );
     await listPasskeys();
   }
 
@@ -354,12 +358,21 @@
     $('totp-secret').textContent = '';
     $('totp-qr').removeAttribute('src');
     say('Your authenticator app is turned on.');
+    await finishEnrolment();
   });
+
+  // finishEnrolment lifts an enrolment-only session: a tenant that requires
+  // a second factor lets its user in fully once they use the new one.
+  async function finishEnrolment() {
+    if (!session.enrolment_only) return;
+    await askStepUp();
+    await showAccount();
+  }
 
   async function listPasskeys() {
     const section = $('passkeys');
     passkeyCount = 0;
-    if (!passkeysSupported() || session.enrolment_only) {
+    if (!passkeysSupported()) {
       section.hidden = true;
       return;
     }
@@ -422,6 +435,7 @@
     $('passkey-name').value = '';
     say(`The passkey “${name}” is added.`);
     await listPasskeys();
+    await finishEnrolment();
   });
 
   // --- wiring ---

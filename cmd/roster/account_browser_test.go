@@ -472,3 +472,48 @@ func TestAccountPageStepUpInChromium(t *testing.T) {
 		t.Fatal("the step-up did not raise the access token within the same session")
 	}
 }
+
+// TestAccountPageFirstFactorInChromium signs in to a tenant that requires a
+// second factor: the page lets the user set up an authenticator app with
+// the enrolment-only token, then use it to get in fully.
+func TestAccountPageFirstFactorInChromium(t *testing.T) {
+	site := startAccountSite(t)
+	var policy map[string]any
+	if status := site.call("GET", "/tenant/security-policy", site.tenant.AdminToken, nil, &policy); status != http.StatusOK {
+		t.Fatalf("GET security policy: %d", status)
+	}
+	policy["mfa_required"] = true
+	if status := site.call("PUT", "/tenant/security-policy", site.tenant.AdminToken, policy, &policy); status != http.StatusOK {
+		t.Fatalf("PUT security policy: %d %v", status, policy)
+	}
+	const email, password = "dorothy@required.example", "a-long-passphrase-42"
+	site.newUser(email, password)
+
+	b := newBrowser(t)
+	b.do(chromedp.Navigate(site.origin + "/account?tenant=" + site.slug))
+	b.waitSection("signin")
+	if got := eval[string](b, `document.getElementById('tenant').value`); got != site.slug {
+		t.Fatalf("the tenant field holds %q, want the ?tenant= of the link", got)
+	}
+	b.fill("#username", email)
+	b.fill("#password", password)
+	b.click("#password-signin")
+	b.waitSection("account")
+	b.waitMessage("requires a second factor")
+	if status := site.call("GET", "/users", b.session().AccessToken, nil, nil); status != http.StatusForbidden {
+		t.Fatalf("GET /users with the enrolment-only token: %d, want 403", status)
+	}
+
+	b.click("#totp-start")
+	b.waitFor("the QR code", `document.getElementById('totp-qr').naturalWidth > 0`)
+	app := &authenticatorApp{secret: eval[string](b, `document.getElementById('totp-secret').textContent`)}
+	b.fill("#totp-code", app.code(t))
+	b.click("#totp-confirm")
+	b.waitSection("stepup")
+	b.fill("#stepup-code", app.code(t))
+	b.click("#stepup-verify")
+	b.waitMessage("You are signed in")
+	if status := site.call("GET", "/users", b.session().AccessToken, nil, nil); status != http.StatusOK {
+		t.Fatalf("GET /users after the step-up: %d, want 200", status)
+	}
+}
