@@ -76,6 +76,10 @@
         return call(method, path, body, { retried: true });
       }
       if (session.refresh_token && (await refresh())) return call(method, path, body, { retried: true });
+      // The session is over (signed out elsewhere, or revoked).
+      clearSession();
+      showSignIn();
+      throw new Error('Your session has ended. Sign in again.');
     }
     throw new APIError(resp.status, data);
   }

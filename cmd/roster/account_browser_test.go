@@ -303,9 +303,9 @@ type authenticatorApp struct {
 func (a *authenticatorApp) code(t *testing.T) string {
 	t.Helper()
 	// The server takes codes one step either side of its clock: start from
-	// the oldest step it still takes in a few seconds, and wait only when
+	// the oldest step it still takes ten seconds from now, and wait only when
 	// the next unused step is ahead of that window.
-	step := time.Now().Add(3*time.Second).Unix()/30 - 1
+	step := time.Now().Add(10*time.Second).Unix()/30 - 1
 	if step <= a.lastStep {
 		step = a.lastStep + 1
 	}
@@ -397,6 +397,23 @@ func TestAccountPageInChromium(t *testing.T) {
 	// A reload keeps the tab's session.
 	b.do(chromedp.Navigate(site.origin + "/account"))
 	b.waitSection("account")
+
+	// An admin deactivates the user: the page's next request finds the
+	// session over and goes back to the sign-in form.
+	var users struct{ Items []struct{ ID, Email string } }
+	site.call("GET", "/users?q=grace", site.tenant.AdminToken, nil, &users)
+	if len(users.Items) != 1 {
+		t.Fatalf("users matching grace: %+v", users.Items)
+	}
+	if status := site.call("PATCH", "/users/"+users.Items[0].ID, site.tenant.AdminToken, map[string]any{"active": false}, nil); status != http.StatusOK {
+		t.Fatalf("deactivate: %d", status)
+	}
+	b.click("#totp-start")
+	b.waitSection("signin")
+	b.waitMessage("session has ended")
+	if b.session() != nil {
+		t.Fatal("an ended session stayed in sessionStorage")
+	}
 }
 
 // signIn signs in on the page with a password alone.
