@@ -74,6 +74,7 @@ type testEnv struct {
 	signingKey jwk.Key // the identity provider's private key
 	signIn     *auth.SignIn
 	mfa        *auth.MFA
+	passkeys   *auth.Passkeys
 }
 
 // tenantCreds is a tenant and API tokens of each role in it.
@@ -136,6 +137,14 @@ func newTestEnvWithDSN(t *testing.T, dsn string) *testEnv {
 	e.mfa = auth.NewMFA(store.NewMFAService(db), users, tenants, box, codes)
 	e.mfa.Log = log
 	e.signIn = auth.NewSignIn(creds, tenants, issuer, e.mfa)
+	rp, err := auth.NewPasskeyConfig(testPublicURL, "", "", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e.passkeys, err = auth.NewPasskeys(rp, store.NewPasskeyService(db), users, e.signIn, e.mfa); err != nil {
+		t.Fatal(err)
+	}
+	e.passkeys.Log = log
 	srv := &api.Server{
 		Users:   users,
 		Audit:   store.NewAuditService(db),
@@ -151,6 +160,7 @@ func newTestEnvWithDSN(t *testing.T, dsn string) *testEnv {
 		OpenAPI: roster.OpenAPI,
 		Log:     log,
 	}
+	srv.Passkeys = e.passkeys
 	ts := httptest.NewServer(srv.Handler())
 	t.Cleanup(ts.Close)
 	e.URL = ts.URL

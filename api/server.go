@@ -39,6 +39,9 @@ type Server struct {
 	SCIM    http.Handler                    // the SCIM 2.0 tree, mounted at /scim/v2 when set
 	Log     *slog.Logger
 
+	// Passkeys runs WebAuthn ceremonies; nil leaves the passkey routes out.
+	Passkeys *auth.Passkeys
+
 	// MaxBodyBytes limits request bodies; larger ones get 413.
 	MaxBodyBytes int64
 }
@@ -77,6 +80,12 @@ func (s *Server) Handler() http.Handler {
 		r.Post("/auth/logout", s.logout)
 		r.Post("/auth/mfa/verify", s.verifyMFA)
 		r.Post("/auth/mfa/challenge", s.sendMFAChallengeCode)
+		if s.Passkeys != nil {
+			r.Post("/auth/passkey/begin", s.beginPasskeyLogin)
+			r.Post("/auth/passkey/finish", s.finishPasskeyLogin)
+			r.Post("/auth/mfa/passkey/begin", s.beginPasskeyMFA)
+			r.Post("/auth/mfa/passkey/finish", s.finishPasskeyMFA)
+		}
 		r.Group(func(r chi.Router) {
 			r.Use(s.authenticate)
 			s.authenticatedRoutes(r)
@@ -108,9 +117,27 @@ func (s *Server) authenticatedRoutes(r chi.Router) {
 		r.Put("/default", s.setMFADefault)
 		r.With(stepUp).Delete("/{method}", s.removeMFAMethod)
 	})
+	if s.Passkeys != nil {
+		s.passkeyRoutes(r)
+	}
 	r.Group(func(r chi.Router) {
 		r.Use(s.refuseEnrolmentOnly)
 		s.fullRoutes(r)
+	})
+}
+
+// passkeyRoutes are a user's own passkeys and the passkey step-up, which
+// an enrolment-only token reaches too, as it does /me/mfa.
+func (s *Server) passkeyRoutes(r chi.Router) {
+	r.Post("/auth/step-up/passkey/begin", s.beginPasskeyStepUp)
+	r.Post("/auth/step-up/passkey/finish", s.finishPasskeyStepUp)
+	r.Route("/me/passkeys", func(r chi.Router) {
+		stepUp := s.selfStepUp()
+		r.Get("/", s.listMyPasskeys)
+		r.With(stepUp).Post("/register/begin", s.beginPasskeyRegistration)
+		r.With(stepUp).Post("/register/finish", s.finishPasskeyRegistration)
+		r.Patch("/{id}", s.renameMyPasskey)
+		r.With(stepUp).Delete("/{id}", s.removeMyPasskey)
 	})
 }
 
@@ -128,6 +155,12 @@ func (s *Server) fullRoutes(r chi.Router) {
 			r.With(s.require(roster.PermUsersWrite)).Post("/unlock", s.unlockUser)
 			r.With(s.require(roster.PermUsersRead)).Get("/mfa", s.getUserMFA)
 			r.With(s.require(roster.PermUsersWrite)).Delete("/mfa", s.resetUserMFA)
+			if s.Passkeys != nil {
+				r.With(s.require(roster.PermUsersRead)).Get("/passkeys", s.listUserPasskeys)
+				r.With(s.require(roster.PermUsersWrite)).Patch("/passkeys/{pid}", s.renameUserPasskey)
+				r.With(s.require(roster.PermUsersWrite)).Delete("/passkeys/{pid}", s.removeUserPasskey)
+				r.With(s.require(roster.PermUsersRead)).Get("/security", s.getUserSecurity)
+			}
 		})
 	})
 	r.With(s.require(roster.PermAuditRead)).Get("/audit-events", s.listAuditEvents)

@@ -39,6 +39,12 @@ type MFARequired struct {
 // challenge starts the second-factor step of l's sign-in, whose password
 // was checked at authTime.
 func (s *SignIn) challenge(ctx context.Context, l *roster.Login, authTime time.Time) (*MFARequired, error) {
+	return s.challengeAfter(ctx, l, []string{AMRPassword}, authTime)
+}
+
+// challengeAfter starts the second-factor step of l's sign-in, whose
+// first factor (amr) passed at authTime.
+func (s *SignIn) challengeAfter(ctx context.Context, l *roster.Login, amr []string, authTime time.Time) (*MFARequired, error) {
 	token, err := newOpaqueToken(mfaTokenPrefix)
 	if err != nil {
 		return nil, err
@@ -47,7 +53,7 @@ func (s *SignIn) challenge(ctx context.Context, l *roster.Login, authTime time.T
 		TenantID:  l.User.TenantID,
 		UserID:    l.User.ID,
 		TokenHash: HashAPIToken(token), // 238 random bits: a fast hash is as safe as a slow one
-		AMR:       []string{AMRPassword},
+		AMR:       amr,
 		AuthTime:  authTime,
 		ExpiresAt: s.mfa.Now().Add(s.mfa.ChallengeTTL),
 	})

@@ -198,7 +198,10 @@ func (s *MFAService) ResetMFA(ctx context.Context, tenantID string, by roster.Ac
 		if err != nil {
 			return err
 		}
-		if err := deleteMFAState(ctx, tx, tenantID, userID, "mfa_methods", "recovery_codes", "mfa_challenges"); err != nil {
+		// Passkeys are factors too: a reset removes them, as Okta's
+		// "reset all factors" does, so a lost or stolen device stops working.
+		if err := deleteMFAState(ctx, tx, tenantID, userID, "mfa_methods", "recovery_codes", "mfa_challenges",
+			"passkeys", "webauthn_sessions"); err != nil {
 			return err
 		}
 		_, err = tx.ExecContext(ctx, `

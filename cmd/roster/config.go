@@ -31,6 +31,11 @@ type Config struct {
 	Env           string
 	PublicURL     string // ROSTER_PUBLIC_URL: the public base URL, the iss of its tokens; default http://localhost:PORT
 	EncryptionKey string // ROSTER_ENCRYPTION_KEY: 32 bytes, base64 or hex
+
+	// The WebAuthn relying party; "" derives it from the public URL.
+	WebAuthnRPID    string // ROSTER_WEBAUTHN_RP_ID: the domain passkeys are bound to
+	WebAuthnRPName  string // ROSTER_WEBAUTHN_RP_NAME: the name authenticators show
+	WebAuthnOrigins string // ROSTER_WEBAUTHN_ORIGINS: comma-separated origins of the ceremonies
 }
 
 // Development reports whether Roster runs in development mode.
@@ -46,6 +51,10 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 		JWTAudience: getenv("ROSTER_JWT_AUDIENCE"),
 		LogFormat:   getenv("ROSTER_LOG_FORMAT"),
 		DebugAddr:   getenv("ROSTER_DEBUG_ADDR"),
+
+		WebAuthnRPID:    getenv("ROSTER_WEBAUTHN_RP_ID"),
+		WebAuthnRPName:  getenv("ROSTER_WEBAUTHN_RP_NAME"),
+		WebAuthnOrigins: getenv("ROSTER_WEBAUTHN_ORIGINS"),
 	}
 	if c.Addr == "" {
 		c.Addr = ":8080"

@@ -143,6 +143,15 @@ func (m *Main) handler(ctx context.Context) (http.Handler, error) {
 		return nil, fmt.Errorf("SCIM server: %w", err)
 	}
 	signIn.StepUpMaxAge = m.Config.StepUpMaxAge
+	rp, err := auth.NewPasskeyConfig(publicURL, m.Config.WebAuthnRPID, m.Config.WebAuthnRPName, m.Config.WebAuthnOrigins)
+	if err != nil {
+		return nil, err
+	}
+	passkeys, err := auth.NewPasskeys(rp, store.NewPasskeyService(m.DB), users, signIn, mfa)
+	if err != nil {
+		return nil, err
+	}
+	passkeys.Log = m.Log
 	srv := &api.Server{
 		Users:        users,
 		Audit:        store.NewAuditService(m.DB),
@@ -151,6 +160,7 @@ func (m *Main) handler(ctx context.Context) (http.Handler, error) {
 		Creds:        creds,
 		SignIn:       signIn,
 		MFA:          mfa,
+		Passkeys:     passkeys,
 		Keys:         keys,
 		Issuer:       issuer,
 		Auth:         authenticator,

@@ -1,0 +1,87 @@
+package api
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+
+	"github.com/rosterhq/roster"
+)
+
+// securityResponse is a user's security information: how they sign in and
+// how that has gone lately.
+type securityResponse struct {
+	UserID                 string              `json:"user_id"`
+	MFAEnabled             bool                `json:"mfa_enabled"`
+	DefaultMethod          *string             `json:"default_method"`
+	Methods                []mfaMethodResponse `json:"methods"`
+	RecoveryCodesRemaining int                 `json:"recovery_codes_remaining"`
+	Passkeys               []passkeyResponse   `json:"passkeys"`
+	PasswordSet            bool                `json:"password_set"`
+	LastLoginAt            *string             `json:"last_login_at"`
+	FailedLoginAttempts    int                 `json:"failed_login_attempts"`
+	LockedUntil            *string             `json:"locked_until"`
+	ActiveTokens           int                 `json:"active_tokens"`
+}
+
+// getUserSecurity serves GET /users/{id}/security.
+func (s *Server) getUserSecurity(w http.ResponseWriter, r *http.Request) {
+	ctx, tenant, id := r.Context(), tenantID(r), chi.URLParam(r, "id")
+	login, err := s.Creds.FindLoginByID(ctx, tenant, id)
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	st, err := s.MFA.Status(ctx, tenant, id)
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	passkeys, err := s.Passkeys.List(ctx, tenant, id)
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	active, err := s.Passkeys.ActiveSessions(ctx, tenant, id)
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	mfa := newMFAStatusResponse(st)
+	if len(passkeys) > 0 {
+		// Passkeys have no mfa_methods row; they are one method here.
+		m := mfaMethodResponse{Type: roster.MFAPasskey, Verified: true, CreatedAt: timestamp(passkeys[0].CreatedAt)}
+		var last *time.Time
+		for _, p := range passkeys {
+			if p.LastUsedAt != nil && (last == nil || p.LastUsedAt.After(*last)) {
+				last = p.LastUsedAt
+			}
+		}
+		if last != nil {
+			t := timestamp(*last)
+			m.LastUsedAt = &t
+		}
+		mfa.Methods = append(mfa.Methods, m)
+	}
+	resp := securityResponse{
+		UserID:                 id,
+		MFAEnabled:             mfa.Enabled,
+		DefaultMethod:          mfa.DefaultMethod,
+		Methods:                mfa.Methods,
+		RecoveryCodesRemaining: mfa.RecoveryCodesRemaining,
+		Passkeys:               newPasskeyList(passkeys)["items"],
+		PasswordSet:            login.PasswordHash != "",
+		FailedLoginAttempts:    login.FailedLogins,
+		ActiveTokens:           active,
+	}
+	if login.User.LastLoginAt != nil {
+		t := timestamp(*login.User.LastLoginAt)
+		resp.LastLoginAt = &t
+	}
+	if login.LockedUntil != nil {
+		t := timestamp(*login.LockedUntil)
+		resp.LockedUntil = &t
+	}
+	writeJSON(w, http.StatusOK, resp)
+}

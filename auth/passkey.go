@@ -1,0 +1,386 @@
+package auth
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/go-webauthn/webauthn/protocol"
+	"github.com/go-webauthn/webauthn/webauthn"
+	"github.com/google/uuid"
+
+	"github.com/rosterhq/roster"
+	"github.com/rosterhq/roster/notify"
+)
+
+// PasskeyConfig is the WebAuthn relying party: the domain passkeys are
+// bound to, the name authenticators show, and the origins (scheme, host,
+// port) browsers may run the ceremonies from.
+type PasskeyConfig struct {
+	RPID    string
+	RPName  string
+	Origins []string
+}
+
+// NewPasskeyConfig returns the relying party of ROSTER_WEBAUTHN_RP_ID,
+// ROSTER_WEBAUTHN_RP_NAME and ROSTER_WEBAUTHN_ORIGINS (comma-separated),
+// each "" for its default: the host and the origin of publicURL, and
+// "Roster".
+func NewPasskeyConfig(publicURL, rpID, rpName, origins string) (PasskeyConfig, error) {
+	c := PasskeyConfig{RPID: rpID, RPName: rpName}
+	for _, o := range strings.Split(origins, ",") {
+		if o = strings.TrimSpace(o); o != "" {
+			c.Origins = append(c.Origins, strings.TrimSuffix(o, "/"))
+		}
+	}
+	if c.RPID == "" || len(c.Origins) == 0 {
+		u, err := url.Parse(publicURL)
+		if err != nil || u.Host == "" {
+			return c, fmt.Errorf("the WebAuthn relying party needs ROSTER_WEBAUTHN_RP_ID and ROSTER_WEBAUTHN_ORIGINS, or a ROSTER_PUBLIC_URL to derive them from")
+		}
+		if c.RPID == "" {
+			c.RPID = u.Hostname()
+		}
+		if len(c.Origins) == 0 {
+			c.Origins = []string{u.Scheme + "://" + u.Host}
+		}
+	}
+	if c.RPName == "" {
+		c.RPName = DefaultTOTPIssuer
+	}
+	return c, nil
+}
+
+// Passkeys runs WebAuthn ceremonies (W3C WebAuthn Level 3, through
+// go-webauthn) and keeps users' passkeys. Ceremony state lives in the
+// database, so any replica finishes what another began: a finish request
+// names its ceremony by the challenge in its client data.
+type Passkeys struct {
+	store  roster.PasskeyService
+	users  roster.UserService
+	signIn *SignIn
+	mfa    *MFA
+	wa     *webauthn.WebAuthn
+
+	// CeremonyTTL is how long a begun ceremony may be finished.
+	CeremonyTTL time.Duration
+	// Now is the clock ceremonies expire by.
+	Now func() time.Time
+	// Log records mails that could not be sent.
+	Log *slog.Logger
+}
+
+// DefaultCeremonyTTL is how long a WebAuthn ceremony may take.
+const DefaultCeremonyTTL = 5 * time.Minute
+
+// NewPasskeys returns Passkeys for the relying party cfg. Sign-in with
+// passkeys goes through signIn's limits, lockout and tokens, and mfa's
+// challenges and mailer.
+func NewPasskeys(cfg PasskeyConfig, store roster.PasskeyService, users roster.UserService, signIn *SignIn, mfa *MFA) (*Passkeys, error) {
+	wa, err := webauthn.New(&webauthn.Config{
+		RPID:          cfg.RPID,
+		RPDisplayName: cfg.RPName,
+		RPOrigins:     cfg.Origins,
+		Timeouts: webauthn.TimeoutsConfig{
+			Login:        webauthn.TimeoutConfig{Timeout: DefaultCeremonyTTL, TimeoutUVD: DefaultCeremonyTTL},
+			Registration: webauthn.TimeoutConfig{Timeout: DefaultCeremonyTTL, TimeoutUVD: DefaultCeremonyTTL},
+		},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("webauthn relying party: %w", err)
+	}
+	return &Passkeys{store: store, users: users, signIn: signIn, mfa: mfa, wa: wa,
+		CeremonyTTL: DefaultCeremonyTTL, Now: time.Now, Log: slog.New(slog.DiscardHandler)}, nil
+}
+
+// webauthnUser is a user and their passkeys as go-webauthn sees them. The
+// user handle is the user id's 16 bytes: no personal data.
+type webauthnUser struct {
+	u     *roster.User
+	creds []webauthn.Credential
+}
+
+func newWebAuthnUser(u *roster.User, passkeys []*roster.Passkey) *webauthnUser {
+	w := &webauthnUser{u: u}
+	for _, p := range passkeys {
+		w.creds = append(w.creds, credentialOf(p))
+	}
+	return w
+}
+
+func (w *webauthnUser) WebAuthnID() []byte {
+	id := uuid.MustParse(w.u.ID) // ids come from the database
+	return id[:]
+}
+
+func (w *webauthnUser) WebAuthnName() string { return w.u.Email }
+
+func (w *webauthnUser) WebAuthnDisplayName() string {
+	if name := strings.TrimSpace(w.u.GivenName + " " + w.u.FamilyName); name != "" {
+		return name
+	}
+	return w.u.Email
+}
+
+func (w *webauthnUser) WebAuthnCredentials() []webauthn.Credential { return w.creds }
+
+// credentialOf is a stored passkey as go-webauthn checks it. The clone
+// warning is left out, so that the one the library sets means this
+// assertion's counter did not advance.
+func credentialOf(p *roster.Passkey) webauthn.Credential {
+	c := webauthn.Credential{
+		ID:              p.CredentialID,
+		PublicKey:       p.PublicKey,
+		AttestationType: p.AttestationType,
+		Flags: webauthn.CredentialFlags{UserPresent: true, UserVerified: p.UserVerified,
+			BackupEligible: p.BackupEligible, BackupState: p.BackedUp},
+		Authenticator: webauthn.Authenticator{SignCount: p.SignCount},
+	}
+	for _, t := range p.Transports {
+		c.Transport = append(c.Transport, protocol.AuthenticatorTransport(t))
+	}
+	if id, err := uuid.Parse(p.AAGUID); err == nil {
+		c.Authenticator.AAGUID = id[:]
+	}
+	return c
+}
+
+// descriptors lists passkeys for excludeCredentials or allowCredentials.
+func descriptors(passkeys []*roster.Passkey) []protocol.CredentialDescriptor {
+	var d []protocol.CredentialDescriptor
+	for _, p := range passkeys {
+		c := credentialOf(p)
+		d = append(d, c.Descriptor())
+	}
+	return d
+}
+
+// storeCeremony keeps sd for the finish, bound as ws says.
+func (pk *Passkeys) storeCeremony(ctx context.Context, ws *roster.WebAuthnSession, sd *webauthn.SessionData) error {
+	if err := pk.fillCeremony(ws, sd); err != nil {
+		return err
+	}
+	return pk.store.CreateWebAuthnSession(ctx, ws)
+}
+
+// fillCeremony sets the challenge, state and expiry of ws from sd.
+func (pk *Passkeys) fillCeremony(ws *roster.WebAuthnSession, sd *webauthn.SessionData) error {
+	raw, err := json.Marshal(sd)
+	if err != nil {
+		return fmt.Errorf("encode webauthn session: %w", err)
+	}
+	ws.Challenge, ws.Data, ws.ExpiresAt = sd.Challenge, raw, pk.Now().Add(pk.CeremonyTTL)
+	return nil
+}
+
+// sessionData decodes a ceremony taken from the store; an expired one is
+// errGone.
+func (pk *Passkeys) sessionData(ws *roster.WebAuthnSession, errGone error) (webauthn.SessionData, error) {
+	var sd webauthn.SessionData
+	if !pk.Now().Before(ws.ExpiresAt) {
+		return sd, errGone
+	}
+	if err := json.Unmarshal(ws.Data, &sd); err != nil {
+		return sd, fmt.Errorf("decode webauthn session: %w", err)
+	}
+	return sd, nil
+}
+
+// BeginRegistration starts registering a passkey for the user: the
+// creation options for navigator.credentials.create, a discoverable
+// credential and user verification preferred, the user's passkeys
+// excluded. ENOTFOUND; ECONFLICT when the tenant's policy does not allow
+// passkeys.
+func (pk *Passkeys) BeginRegistration(ctx context.Context, tenantID, userID string) (*protocol.CredentialCreation, error) {
+	if err := pk.mfa.allowed(ctx, tenantID, roster.MFAPasskey); err != nil {
+		return nil, err
+	}
+	u, err := pk.users.FindUserByID(ctx, tenantID, userID)
+	if err != nil {
+		return nil, err
+	}
+	passkeys, err := pk.store.FindPasskeys(ctx, tenantID, userID)
+	if err != nil {
+		return nil, err
+	}
+	creation, sd, err := pk.wa.BeginRegistration(newWebAuthnUser(u, passkeys),
+		webauthn.WithAuthenticatorSelection(protocol.AuthenticatorSelection{
+			ResidentKey:      protocol.ResidentKeyRequirementPreferred,
+			UserVerification: protocol.VerificationPreferred,
+		}),
+		webauthn.WithExclusions(descriptors(passkeys)))
+	if err != nil {
+		return nil, fmt.Errorf("begin passkey registration: %w", err)
+	}
+	ws := &roster.WebAuthnSession{TenantID: tenantID, Kind: roster.WebAuthnRegistration, UserID: userID}
+	if err := pk.storeCeremony(ctx, ws, sd); err != nil {
+		return nil, err
+	}
+	return creation, nil
+}
+
+// errCredential is an EINVALID naming "credential".
+func errCredential(msg string) error {
+	return roster.Invalid(roster.FieldError{Field: "credential", Message: msg})
+}
+
+// webauthnProblem describes why go-webauthn refused a credential, in its
+// own words (they name a check, never a secret).
+func webauthnProblem(err error) string {
+	var perr *protocol.Error
+	if errors.As(err, &perr) && perr.Details != "" {
+		return perr.Details
+	}
+	return "could not be verified"
+}
+
+// FinishRegistration checks the authenticator's answer to a registration
+// begun for the user and stores the passkey, named name ("" for the
+// authenticator's vendor name, or "Passkey"). EINVALID naming "name", or
+// "credential" for an answer that is malformed, fails verification or
+// answers no registration of the user in progress (they work once, for
+// CeremonyTTL); ECONFLICT when the passkey is registered already or the
+// tenant's policy does not allow passkeys; ENOTFOUND.
+func (pk *Passkeys) FinishRegistration(ctx context.Context, tenantID string, by roster.Actor, userID string, name *string, credential []byte) (*roster.Passkey, error) {
+	if name != nil {
+		n, err := PasskeyName(*name)
+		if err != nil {
+			return nil, err
+		}
+		name = &n
+	}
+	if err := pk.mfa.allowed(ctx, tenantID, roster.MFAPasskey); err != nil {
+		return nil, err
+	}
+	parsed, err := protocol.ParseCredentialCreationResponseBytes(credential)
+	if err != nil {
+		return nil, errCredential("is not a PublicKeyCredential from navigator.credentials.create: " + webauthnProblem(err))
+	}
+	errGone := errCredential("answers no passkey registration in progress: begin one again")
+	ws, err := pk.store.TakeWebAuthnSession(ctx, tenantID, roster.WebAuthnRegistration, userID, parsed.Response.CollectedClientData.Challenge)
+	if roster.ErrorCode(err) == roster.ENOTFOUND {
+		return nil, errGone
+	} else if err != nil {
+		return nil, err
+	}
+	sd, err := pk.sessionData(ws, errGone)
+	if err != nil {
+		return nil, err
+	}
+	u, err := pk.users.FindUserByID(ctx, tenantID, userID)
+	if err != nil {
+		return nil, err
+	}
+	passkeys, err := pk.store.FindPasskeys(ctx, tenantID, userID)
+	if err != nil {
+		return nil, err
+	}
+	cred, err := pk.wa.CreateCredential(newWebAuthnUser(u, passkeys), sd, parsed)
+	if err != nil {
+		return nil, errCredential(webauthnProblem(err))
+	}
+	p := &roster.Passkey{
+		UserID:          userID,
+		CredentialID:    cred.ID,
+		PublicKey:       cred.PublicKey,
+		AttestationType: cred.AttestationType,
+		SignCount:       cred.Authenticator.SignCount,
+		BackupEligible:  cred.Flags.BackupEligible,
+		BackedUp:        cred.Flags.BackupState,
+		UserVerified:    cred.Flags.UserVerified,
+		Transports:      []string{},
+	}
+	if id, err := uuid.FromBytes(cred.Authenticator.AAGUID); err == nil && id != uuid.Nil {
+		p.AAGUID = id.String()
+	}
+	for _, t := range cred.Transport {
+		p.Transports = append(p.Transports, string(t))
+	}
+	switch {
+	case name != nil:
+		p.Name = *name
+	case AuthenticatorName(p.AAGUID) != "":
+		p.Name = AuthenticatorName(p.AAGUID)
+	default:
+		p.Name = "Passkey"
+	}
+	if err := pk.store.CreatePasskey(ctx, tenantID, by, p); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// PasskeyName trims a passkey's name and checks it: 1 to 64 characters,
+// none of them a control character. EINVALID naming "name".
+func PasskeyName(name string) (string, error) {
+	name = strings.TrimSpace(name)
+	n := utf8.RuneCountInString(name)
+	switch {
+	case !utf8.ValidString(name) || strings.ContainsFunc(name, unicode.IsControl):
+		return "", roster.Invalid(roster.FieldError{Field: "name", Message: "must not hold control characters"})
+	case n < 1 || n > 64:
+		return "", roster.Invalid(roster.FieldError{Field: "name", Message: "must be 1 to 64 characters (spaces around it are trimmed)"})
+	}
+	return name, nil
+}
+
+// List returns the user's passkeys, oldest first. ENOTFOUND.
+func (pk *Passkeys) List(ctx context.Context, tenantID, userID string) ([]*roster.Passkey, error) {
+	return pk.store.FindPasskeys(ctx, tenantID, userID)
+}
+
+// Rename renames one of the user's passkeys. EINVALID naming "name";
+// ENOTFOUND.
+func (pk *Passkeys) Rename(ctx context.Context, tenantID string, by roster.Actor, userID, id, name string) (*roster.Passkey, error) {
+	name, err := PasskeyName(name)
+	if err != nil {
+		return nil, err
+	}
+	return pk.store.RenamePasskey(ctx, tenantID, by, userID, id, name)
+}
+
+// Remove deletes one of the user's passkeys. When someone else removes it
+// (an admin), the user is told by email; a mail that cannot be sent is
+// logged, and the passkey is gone all the same. ENOTFOUND.
+func (pk *Passkeys) Remove(ctx context.Context, tenantID string, by roster.Actor, userID, id string) error {
+	p, err := pk.store.DeletePasskey(ctx, tenantID, by, userID, id)
+	if err != nil {
+		return err
+	}
+	if by.ID == userID {
+		return nil
+	}
+	u, err := pk.users.FindUserByID(ctx, tenantID, userID)
+	if err != nil {
+		return nil //nolint:nilerr // the user went meanwhile: no one to tell
+	}
+	pk.notifyRemoved(ctx, u, p)
+	return nil
+}
+
+// notifyRemoved tells u that an administrator removed one of their
+// passkeys.
+func (pk *Passkeys) notifyRemoved(ctx context.Context, u *roster.User, p *roster.Passkey) {
+	if pk.mfa.Mailer == nil || u.Email == "" {
+		pk.Log.WarnContext(ctx, "no mail sender: a user was not told of a removed passkey", "user_id", u.ID, "passkey_id", p.ID)
+		return
+	}
+	text := fmt.Sprintf("An administrator removed the passkey %q from your %s account. "+
+		"It can no longer be used to sign in. If you did not expect this, contact your administrator.", p.Name, pk.mfa.TOTPIssuer)
+	err := pk.mfa.Mailer.Send(ctx, notify.Message{To: u.Email, Subject: "A passkey was removed from your " + pk.mfa.TOTPIssuer + " account", Text: text})
+	if err != nil {
+		pk.Log.WarnContext(ctx, "could not tell a user of a removed passkey", "user_id", u.ID, "to", notify.MaskEmail(u.Email), "err", err)
+	}
+}
+
+// ActiveSessions counts the user's live sessions.
+func (pk *Passkeys) ActiveSessions(ctx context.Context, tenantID, userID string) (int, error) {
+	return pk.store.CountActiveSessions(ctx, tenantID, userID)
+}

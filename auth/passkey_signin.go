@@ -1,0 +1,313 @@
+package auth
+
+import (
+	"bytes"
+	"context"
+	"slices"
+
+	"github.com/go-webauthn/webauthn/protocol"
+	"github.com/go-webauthn/webauthn/webauthn"
+
+	"github.com/rosterhq/roster"
+)
+
+// Authentication method references (RFC 8176) of a passkey assertion: a
+// hardware-secured key, a test of user presence, and "mfa" when the
+// authenticator verified the user (PIN or biometric) as well.
+const (
+	AMRHardwareKey  = "hwk"
+	AMRUserPresence = "user"
+)
+
+// errPasskeyRefused is the one answer to a passkey sign-in that fails,
+// whatever the reason: unknown tenant or credential, a wrong signature, a
+// counter gone backwards, a locked or deactivated account.
+func errPasskeyRefused() error {
+	return roster.Errorf(roster.EUNAUTHORIZED, "the passkey was not accepted, or the account cannot sign in")
+}
+
+// parseAssertion parses the PublicKeyCredential JSON of an assertion.
+// EINVALID naming "credential".
+func parseAssertion(credential []byte) (*protocol.ParsedCredentialAssertionData, error) {
+	parsed, err := protocol.ParseCredentialRequestResponseBytes(credential)
+	if err != nil {
+		return nil, errCredential("is not a PublicKeyCredential from navigator.credentials.get: " + webauthnProblem(err))
+	}
+	return parsed, nil
+}
+
+// verifyAssertion checks parsed against the ceremony sd and the passkey p
+// of user, as go-webauthn does (origin, RP id, challenge, signature, user
+// handle, flags). It returns the use to record, nil when the assertion is
+// not the passkey's (a wrong signature, or a wrong user): a counter that
+// did not advance is a use with a clone warning.
+func (pk *Passkeys) verifyAssertion(sd webauthn.SessionData, a *roster.PasskeyAttempt, parsed *protocol.ParsedCredentialAssertionData, discoverable bool) *roster.PasskeyUse {
+	if a.Passkey == nil {
+		return nil
+	}
+	user := newWebAuthnUser(a.Login.User, a.Passkeys)
+	var (
+		cred *webauthn.Credential
+		err  error
+	)
+	if discoverable {
+		cred, err = pk.wa.ValidateDiscoverableLogin(func(rawID, userHandle []byte) (webauthn.User, error) {
+			if !bytes.Equal(userHandle, user.WebAuthnID()) {
+				return nil, protocol.ErrBadRequest.WithDetails("the user handle is not the passkey's user")
+			}
+			return user, nil
+		}, sd, parsed)
+	} else {
+		cred, err = pk.wa.ValidateLogin(user, sd, parsed)
+	}
+	if err != nil {
+		return nil
+	}
+	flags := parsed.Response.AuthenticatorData.Flags
+	return &roster.PasskeyUse{
+		SignCount:      cred.Authenticator.SignCount,
+		CloneWarning:   cred.Authenticator.CloneWarning,
+		BackupEligible: flags.HasBackupEligible(),
+		BackedUp:       flags.HasBackupState(),
+		UserVerified:   flags.HasUserVerified(),
+	}
+}
+
+// passkeyAMR is the amr a session gets from a passkey assertion, after
+// those of amr: mfa when the authenticator verified the user, or when the
+// passkey comes second to a password.
+func passkeyAMR(amr []string, userVerified bool) []string {
+	out := slices.Clone(amr)
+	refs := []string{AMRHardwareKey, AMRUserPresence}
+	if userVerified || slices.Contains(amr, AMRPassword) {
+		refs = append(refs, AMRMFA)
+	}
+	for _, ref := range refs {
+		if !slices.Contains(out, ref) {
+			out = append(out, ref)
+		}
+	}
+	return out
+}
+
+// BeginLogin starts a passwordless sign-in to the tenant (id or slug): the
+// request options for navigator.credentials.get, discoverable (no
+// allowCredentials), user verification preferred. An unknown tenant gets
+// options all the same, which no answer can pass, so that the answer does
+// not tell which tenants exist. ETOOMANY when the address is over its
+// rate.
+func (pk *Passkeys) BeginLogin(ctx context.Context, ip, tenant string) (*protocol.CredentialAssertion, error) {
+	if ok, wait := pk.signIn.perIP.Allow(ip); !ok {
+		return nil, tooManyAttempts(wait)
+	}
+	assertion, sd, err := pk.wa.BeginDiscoverableLogin(webauthn.WithUserVerification(protocol.VerificationPreferred))
+	if err != nil {
+		return nil, err
+	}
+	tenantID, err := pk.store.FindTenantID(ctx, tenant)
+	if roster.ErrorCode(err) == roster.ENOTFOUND {
+		return assertion, nil
+	} else if err != nil {
+		return nil, err
+	}
+	ws := &roster.WebAuthnSession{TenantID: tenantID, Kind: roster.WebAuthnLogin}
+	if err := pk.storeCeremony(ctx, ws, sd); err != nil {
+		return nil, err
+	}
+	return assertion, nil
+}
+
+// FinishLogin checks the answer to a passwordless sign-in begun for the
+// tenant and answers as a password sign-in does: tokens whose amr is
+// hwk and user, with mfa when the authenticator verified the user. An
+// assertion without user verification is one factor: a user with another
+// second factor gets an MFA challenge for it. A wrong signature or a
+// counter gone backwards (recorded as a clone warning, audited) counts as
+// a failed sign-in towards the lockout. EINVALID naming "credential" for
+// a malformed answer; EUNAUTHORIZED for any failure; ETOOMANY over the
+// rates.
+func (pk *Passkeys) FinishLogin(ctx context.Context, ip, tenant string, credential []byte) (*Tokens, *MFARequired, error) {
+	s := pk.signIn
+	if ok, wait := s.perIP.Allow(ip); !ok {
+		return nil, nil, tooManyAttempts(wait)
+	}
+	parsed, err := parseAssertion(credential)
+	if err != nil {
+		return nil, nil, err
+	}
+	tenantID, err := pk.store.FindTenantID(ctx, tenant)
+	if roster.ErrorCode(err) == roster.ENOTFOUND {
+		return nil, nil, errPasskeyRefused()
+	} else if err != nil {
+		return nil, nil, err
+	}
+	ws, err := pk.store.TakeWebAuthnSession(ctx, tenantID, roster.WebAuthnLogin, "", parsed.Response.CollectedClientData.Challenge)
+	if roster.ErrorCode(err) == roster.ENOTFOUND {
+		return nil, nil, errPasskeyRefused()
+	} else if err != nil {
+		return nil, nil, err
+	}
+	sd, err := pk.sessionData(ws, errPasskeyRefused())
+	if err != nil {
+		return nil, nil, err
+	}
+	policy, err := s.policies.SecurityPolicy(ctx, tenantID)
+	if err != nil {
+		return nil, nil, err
+	}
+	now := s.Now()
+	var (
+		login           roster.Login
+		use             *roster.PasskeyUse
+		passed, refused bool
+	)
+	err = pk.store.AttemptPasskey(ctx, tenantID, "", parsed.RawID, map[string]any{"passwordless": true},
+		func(a *roster.PasskeyAttempt) (roster.PasskeyVerdict, error) {
+			login = *a.Login
+			if ok, wait := s.perAccount.Allow(tenantID + "/" + a.Login.User.ID); !ok {
+				return roster.PasskeyVerdict{}, tooManyAttempts(wait)
+			}
+			if !a.Login.User.Active || a.Login.Locked(now) || !policy.AllowsMethod(roster.MFAPasskey) {
+				refused = true
+				return roster.PasskeyVerdict{}, nil
+			}
+			use = pk.verifyAssertion(sd, a, parsed, true)
+			passed = use != nil && !use.CloneWarning
+			return roster.PasskeyVerdict{Passed: passed, Use: use}, nil
+		})
+	if roster.ErrorCode(err) == roster.ENOTFOUND {
+		return nil, nil, errPasskeyRefused()
+	} else if err != nil {
+		return nil, nil, err
+	}
+	u := login.User
+	switch {
+	case refused:
+		return nil, nil, errPasskeyRefused()
+	case !passed:
+		if err := s.recordFailure(ctx, u, policy); err != nil {
+			return nil, nil, err
+		}
+		return nil, nil, errPasskeyRefused()
+	}
+	amr := passkeyAMR(nil, use.UserVerified)
+	others := slices.DeleteFunc(slices.Clone(login.MFAMethods), func(m string) bool { return m == roster.MFAPasskey })
+	if !use.UserVerified && len(others) > 0 && s.mfa != nil {
+		login.MFAMethods = others
+		challenge, err := s.challengeAfter(ctx, &login, amr, now)
+		return nil, challenge, err
+	}
+	if err := s.creds.RecordLogin(ctx, u.TenantID, u.ID); err != nil {
+		return nil, nil, err
+	}
+	tokens, err := s.issue(ctx, u, policy, amr, now, "")
+	return tokens, nil, err
+}
+
+// BeginMFA starts a passkey ceremony as the second factor of the sign-in
+// with this mfa_token: request options listing the user's passkeys. EINVALID
+// naming "method" when the user has none; EUNAUTHORIZED for an unknown,
+// expired or ended challenge.
+func (pk *Passkeys) BeginMFA(ctx context.Context, mfaToken string) (*protocol.CredentialAssertion, error) {
+	m := pk.mfa
+	if !isMFAToken(mfaToken) {
+		return nil, errChallengeGone()
+	}
+	now := m.Now()
+	var assertion *protocol.CredentialAssertion
+	err := pk.store.BeginPasskeyMFA(ctx, HashAPIToken(mfaToken), func(a *roster.MFAAttempt, passkeys []*roster.Passkey) (*roster.WebAuthnSession, error) {
+		c, l := a.Challenge, a.Login
+		if !now.Before(c.ExpiresAt) || c.FailedAttempts >= m.MaxAttempts || !l.User.Active || l.Locked(now) {
+			return nil, errChallengeGone()
+		}
+		if len(passkeys) == 0 || slices.Contains(c.AMR, AMRHardwareKey) {
+			// A passkey that signed in without verifying the user cannot
+			// also be the second factor of that sign-in.
+			return nil, roster.Invalid(roster.FieldError{Field: "method", Message: "passkey is not a second factor this sign-in can use"})
+		}
+		var (
+			sd  *webauthn.SessionData
+			err error
+		)
+		assertion, sd, err = pk.wa.BeginLogin(newWebAuthnUser(l.User, passkeys), webauthn.WithUserVerification(protocol.VerificationPreferred))
+		if err != nil {
+			return nil, err
+		}
+		ws := &roster.WebAuthnSession{}
+		return ws, pk.fillCeremony(ws, sd)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return assertion, nil
+}
+
+// FinishMFA passes the second factor of a sign-in with a passkey
+// assertion answering BeginMFA, and answers as VerifyMFA does: amr adds
+// hwk, user and mfa. A refused assertion counts against the challenge and
+// towards the lockout. EINVALID naming "credential" for a malformed
+// answer; EUNAUTHORIZED for a refused one, no ceremony begun, or an
+// unknown, expired or ended challenge.
+func (pk *Passkeys) FinishMFA(ctx context.Context, ip, mfaToken string, credential []byte) (*Tokens, error) {
+	s, m := pk.signIn, pk.mfa
+	if ok, wait := s.perIP.Allow("mfa-verify/" + ip); !ok {
+		return nil, tooManyAttempts(wait)
+	}
+	parsed, err := parseAssertion(credential)
+	if err != nil {
+		return nil, err
+	}
+	if !isMFAToken(mfaToken) {
+		return nil, errChallengeGone()
+	}
+	now := m.Now()
+	var (
+		attempt       roster.MFAAttempt
+		passed, wrong bool
+	)
+	err = pk.store.AttemptPasskeyMFA(ctx, HashAPIToken(mfaToken), parsed.Response.CollectedClientData.Challenge, parsed.RawID,
+		func(a *roster.MFAAttempt, ws *roster.WebAuthnSession, pa *roster.PasskeyAttempt) (roster.PasskeyVerdict, bool, error) {
+			attempt = *a
+			c, l := a.Challenge, a.Login
+			if ok, wait := s.perAccountMFA.Allow(c.TenantID + "/" + c.UserID); !ok {
+				return roster.PasskeyVerdict{}, false, tooManyAttempts(wait)
+			}
+			if !now.Before(c.ExpiresAt) || c.FailedAttempts >= m.MaxAttempts || !l.User.Active || l.Locked(now) {
+				return roster.PasskeyVerdict{}, true, nil
+			}
+			if ws == nil {
+				return roster.PasskeyVerdict{}, false, roster.Errorf(roster.EUNAUTHORIZED,
+					"no passkey ceremony is in progress for this sign-in: begin one at POST /api/v1/auth/mfa/passkey/begin")
+			}
+			sd, err := pk.sessionData(ws, errChallengeGone())
+			var use *roster.PasskeyUse
+			if err == nil {
+				use = pk.verifyAssertion(sd, pa, parsed, false)
+			}
+			passed = use != nil && !use.CloneWarning
+			wrong = !passed
+			return roster.PasskeyVerdict{Passed: passed, Use: use}, wrong && c.FailedAttempts+1 >= m.MaxAttempts, nil
+		})
+	if err != nil {
+		return nil, err
+	}
+	if !passed && !wrong {
+		return nil, errChallengeGone()
+	}
+	u := attempt.Login.User
+	policy, err := s.policies.SecurityPolicy(ctx, u.TenantID)
+	if err != nil {
+		return nil, err
+	}
+	if wrong {
+		if err := s.recordFailure(ctx, u, policy); err != nil {
+			return nil, err
+		}
+		return nil, roster.Errorf(roster.EUNAUTHORIZED, "the passkey was not accepted")
+	}
+	if err := s.creds.RecordLogin(ctx, u.TenantID, u.ID); err != nil {
+		return nil, err
+	}
+	amr := passkeyAMR(attempt.Challenge.AMR, false)
+	return s.issue(ctx, u, policy, amr, attempt.Challenge.AuthTime, "")
+}
