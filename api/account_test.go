@@ -1,41 +1,25 @@
 package api_test
 
 import (
-	"io"
-	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"regexp"
 	"strings"
 	"testing"
-
-	"github.com/rosterhq/roster"
-	"github.com/rosterhq/roster/api"
 )
 
 // The account page itself runs in Chromium in cmd/roster's
 // TestAccountPageInChromium; these are the rules of how it is served.
 func TestAccountPageIsServedUnderAStrictPolicy(t *testing.T) {
-	srv := &api.Server{OpenAPI: roster.OpenAPI, Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
-	ts := httptest.NewServer(srv.Handler())
-	defer ts.Close()
-	get := func(path string) (*http.Response, string) {
+	e := newTestEnv(t)
+	get := func(path string, invalid bool) (response, string) {
 		t.Helper()
-		resp, err := http.Get(ts.URL + path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		body, err := io.ReadAll(resp.Body)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return resp, string(body)
+		r := e.do(request{Method: "GET", Path: path, Invalid: invalid})
+		return r, string(r.Body)
 	}
 
-	resp, page := get("/account")
-	if resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Type") != "text/html; charset=utf-8" {
-		t.Fatalf("GET /account: %d %s", resp.StatusCode, resp.Header.Get("Content-Type"))
+	resp, page := get("/account?tenant=acme", false)
+	if resp.Status != http.StatusOK || resp.Header.Get("Content-Type") != "text/html; charset=utf-8" {
+		t.Fatalf("GET /account: %d %s", resp.Status, resp.Header.Get("Content-Type"))
 	}
 	csp := resp.Header.Get("Content-Security-Policy")
 	for _, want := range []string{"default-src 'self'", "script-src 'self';", "img-src 'self' data:", "frame-ancestors 'none'", "base-uri 'none'"} {
@@ -74,19 +58,27 @@ func TestAccountPageIsServedUnderAStrictPolicy(t *testing.T) {
 		"/account/account.js":  "text/javascript; charset=utf-8",
 		"/account/account.css": "text/css; charset=utf-8",
 	} {
-		resp, body := get(path)
-		if resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Type") != contentType || len(body) < 100 {
-			t.Errorf("GET %s: %d %s, %d bytes", path, resp.StatusCode, resp.Header.Get("Content-Type"), len(body))
+		resp, body := get(path, false)
+		if resp.Status != http.StatusOK || resp.Header.Get("Content-Type") != contentType || len(body) < 100 {
+			t.Errorf("GET %s: %d %s, %d bytes", path, resp.Status, resp.Header.Get("Content-Type"), len(body))
 		}
 		if !strings.Contains(page, `"`+path+`"`) {
 			t.Errorf("the page does not load %s", path)
 		}
 	}
 
-	for _, path := range []string{"/account/index.html", "/account/secret.go", "/account/..%2Fserver.go", "/account/account.js/x"} {
-		resp, _ := get(path)
-		if resp.StatusCode != http.StatusNotFound || resp.Header.Get("Content-Type") != "application/problem+json" {
-			t.Errorf("GET %s: %d %s, want a 404 problem", path, resp.StatusCode, resp.Header.Get("Content-Type"))
+	// Only those two files: not the page under another name, not the
+	// embedded folder, not a path out of it.
+	for path, invalid := range map[string]bool{
+		"/account/index.html":         false,
+		"/account/secret.go":          false,
+		"/account/..%2Fserver.go":     true,
+		"/account/account.js/x":       true,
+		"/account/account/account.js": true,
+	} {
+		resp, _ := get(path, invalid)
+		if resp.Status != http.StatusNotFound || resp.Header.Get("Content-Type") != "application/problem+json" {
+			t.Errorf("GET %s: %d %s, want a 404 problem", path, resp.Status, resp.Header.Get("Content-Type"))
 		}
 	}
 }
