@@ -119,6 +119,10 @@ type PasskeyService interface {
 	// is left the recovery codes go too. ENOTFOUND.
 	DeletePasskey(ctx context.Context, tenantID string, by Actor, userID, id string) (*Passkey, error)
 
+	// DeleteAllPasskeys deletes every passkey of the user, as DeletePasskey
+	// deletes the last. ENOTFOUND when the user has none.
+	DeleteAllPasskeys(ctx context.Context, tenantID string, by Actor, userID string) error
+
 	// AttemptPasskey runs check on an assertion by the tenant's credential
 	// with this id, the user's row and the passkey's locked; userID, when
 	// not "", must own it. The verdict's Use is recorded in the same

@@ -90,6 +90,16 @@ func allOperations(e *testEnv) []request {
 		{Method: "DELETE", Path: user + "/mfa"},
 		{Method: "PUT", Path: "/api/v1/me/password", Body: map[string]any{"current_password": "a", "new_password": "b"}},
 		{Method: "POST", Path: "/api/v1/auth/step-up", Body: map[string]any{"method": "totp", "code": "123456"}},
+		{Method: "GET", Path: "/api/v1/me/passkeys"},
+		{Method: "POST", Path: "/api/v1/me/passkeys/register/begin"},
+		{Method: "POST", Path: "/api/v1/me/passkeys/register/finish", Body: map[string]any{"credential": map[string]any{"id": "x", "type": "public-key", "response": map[string]any{}}}},
+		{Method: "PATCH", Path: "/api/v1/me/passkeys/00000000-0000-7000-8000-000000000000", Body: map[string]any{"name": "op"}},
+		{Method: "DELETE", Path: "/api/v1/me/passkeys/00000000-0000-7000-8000-000000000000"},
+		{Method: "POST", Path: "/api/v1/auth/step-up/passkey/begin"},
+		{Method: "GET", Path: user + "/passkeys"},
+		{Method: "PATCH", Path: user + "/passkeys/00000000-0000-7000-8000-000000000000", Body: map[string]any{"name": "op"}},
+		{Method: "DELETE", Path: user + "/passkeys/00000000-0000-7000-8000-000000000000"},
+		{Method: "GET", Path: user + "/security"},
 		{Method: "GET", Path: "/api/v1/tenant/security-policy"},
 		{Method: "PUT", Path: "/api/v1/tenant/security-policy", Body: map[string]any{
 			"mfa_required": false, "allowed_methods": []string{"totp"},
@@ -103,7 +113,8 @@ func allOperations(e *testEnv) []request {
 // needsUserSession reports whether an operation refuses API tokens for a
 // user's own sign-in.
 func needsUserSession(op request) bool {
-	return strings.HasPrefix(op.Path, "/api/v1/me/") && op.Path != "/api/v1/me/mfa/default" || op.Path == "/api/v1/auth/step-up"
+	return strings.HasPrefix(op.Path, "/api/v1/me/") && op.Path != "/api/v1/me/mfa/default" || op.Path == "/api/v1/auth/step-up" ||
+		strings.HasPrefix(op.Path, "/api/v1/auth/step-up/")
 }
 
 func TestPermissionsFollowRoles(t *testing.T) {

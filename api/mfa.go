@@ -151,7 +151,11 @@ func (s *Server) removeMethod(w http.ResponseWriter, r *http.Request, method str
 	if !ok {
 		return
 	}
-	if err := s.MFA.Remove(r.Context(), tenantID(r), actor(r), userID, method); err != nil {
+	remove := s.MFA.Remove
+	if method == roster.MFAPasskey {
+		remove = s.removeAllPasskeys // passkeys have rows of their own
+	}
+	if err := remove(r.Context(), tenantID(r), actor(r), userID, method); err != nil {
 		s.Error(w, r, err)
 		return
 	}

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 
@@ -212,4 +213,10 @@ func (s *Server) removePasskey(w http.ResponseWriter, r *http.Request, userID, i
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)
+}
+
+// removeAllPasskeys serves DELETE /me/mfa/passkey: the method goes, with
+// every passkey.
+func (s *Server) removeAllPasskeys(ctx context.Context, tenantID string, by roster.Actor, userID, _ string) error {
+	return s.Passkeys.RemoveAll(ctx, tenantID, by, userID)
 }

@@ -139,7 +139,7 @@ func TestPasskeyRegistrationAndPasswordlessSignIn(t *testing.T) {
 	}
 	var creation struct {
 		PublicKey struct {
-			RP struct{ ID string } `json:"rp"`
+			RP                     struct{ ID string } `json:"rp"`
 			AuthenticatorSelection struct {
 				ResidentKey      string `json:"residentKey"`
 				UserVerification string `json:"userVerification"`

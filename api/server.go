@@ -39,7 +39,7 @@ type Server struct {
 	SCIM    http.Handler                    // the SCIM 2.0 tree, mounted at /scim/v2 when set
 	Log     *slog.Logger
 
-	// Passkeys runs WebAuthn ceremonies; nil leaves the passkey routes out.
+	// Passkeys runs WebAuthn ceremonies and keeps users' passkeys.
 	Passkeys *auth.Passkeys
 
 	// MaxBodyBytes limits request bodies; larger ones get 413.
@@ -80,12 +80,10 @@ func (s *Server) Handler() http.Handler {
 		r.Post("/auth/logout", s.logout)
 		r.Post("/auth/mfa/verify", s.verifyMFA)
 		r.Post("/auth/mfa/challenge", s.sendMFAChallengeCode)
-		if s.Passkeys != nil {
-			r.Post("/auth/passkey/begin", s.beginPasskeyLogin)
-			r.Post("/auth/passkey/finish", s.finishPasskeyLogin)
-			r.Post("/auth/mfa/passkey/begin", s.beginPasskeyMFA)
-			r.Post("/auth/mfa/passkey/finish", s.finishPasskeyMFA)
-		}
+		r.Post("/auth/passkey/begin", s.beginPasskeyLogin)
+		r.Post("/auth/passkey/finish", s.finishPasskeyLogin)
+		r.Post("/auth/mfa/passkey/begin", s.beginPasskeyMFA)
+		r.Post("/auth/mfa/passkey/finish", s.finishPasskeyMFA)
 		r.Group(func(r chi.Router) {
 			r.Use(s.authenticate)
 			s.authenticatedRoutes(r)
@@ -117,9 +115,7 @@ func (s *Server) authenticatedRoutes(r chi.Router) {
 		r.Put("/default", s.setMFADefault)
 		r.With(stepUp).Delete("/{method}", s.removeMFAMethod)
 	})
-	if s.Passkeys != nil {
-		s.passkeyRoutes(r)
-	}
+	s.passkeyRoutes(r)
 	r.Group(func(r chi.Router) {
 		r.Use(s.refuseEnrolmentOnly)
 		s.fullRoutes(r)
@@ -155,12 +151,10 @@ func (s *Server) fullRoutes(r chi.Router) {
 			r.With(s.require(roster.PermUsersWrite)).Post("/unlock", s.unlockUser)
 			r.With(s.require(roster.PermUsersRead)).Get("/mfa", s.getUserMFA)
 			r.With(s.require(roster.PermUsersWrite)).Delete("/mfa", s.resetUserMFA)
-			if s.Passkeys != nil {
-				r.With(s.require(roster.PermUsersRead)).Get("/passkeys", s.listUserPasskeys)
-				r.With(s.require(roster.PermUsersWrite)).Patch("/passkeys/{pid}", s.renameUserPasskey)
-				r.With(s.require(roster.PermUsersWrite)).Delete("/passkeys/{pid}", s.removeUserPasskey)
-				r.With(s.require(roster.PermUsersRead)).Get("/security", s.getUserSecurity)
-			}
+			r.With(s.require(roster.PermUsersRead)).Get("/passkeys", s.listUserPasskeys)
+			r.With(s.require(roster.PermUsersWrite)).Patch("/passkeys/{pid}", s.renameUserPasskey)
+			r.With(s.require(roster.PermUsersWrite)).Delete("/passkeys/{pid}", s.removeUserPasskey)
+			r.With(s.require(roster.PermUsersRead)).Get("/security", s.getUserSecurity)
 		})
 	})
 	r.With(s.require(roster.PermAuditRead)).Get("/audit-events", s.listAuditEvents)

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/url"
 	"strings"
 	"time"
@@ -36,20 +37,33 @@ type PasskeyConfig struct {
 func NewPasskeyConfig(publicURL, rpID, rpName, origins string) (PasskeyConfig, error) {
 	c := PasskeyConfig{RPID: rpID, RPName: rpName}
 	for _, o := range strings.Split(origins, ",") {
-		if o = strings.TrimSpace(o); o != "" {
-			c.Origins = append(c.Origins, strings.TrimSuffix(o, "/"))
+		if o = strings.TrimSuffix(strings.TrimSpace(o), "/"); o == "" {
+			continue
 		}
+		if u, err := url.Parse(o); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.Path != "" {
+			return c, fmt.Errorf("ROSTER_WEBAUTHN_ORIGINS: %q is not an origin such as https://id.example.com", o)
+		}
+		c.Origins = append(c.Origins, o)
 	}
 	if c.RPID == "" || len(c.Origins) == 0 {
 		u, err := url.Parse(publicURL)
 		if err != nil || u.Host == "" {
 			return c, fmt.Errorf("the WebAuthn relying party needs ROSTER_WEBAUTHN_RP_ID and ROSTER_WEBAUTHN_ORIGINS, or a ROSTER_PUBLIC_URL to derive them from")
 		}
+		host := u.Host
+		if net.ParseIP(u.Hostname()) != nil {
+			// WebAuthn has no relying party on an IP address; a service
+			// reached at one (in development) offers passkeys on localhost.
+			host = "localhost"
+			if port := u.Port(); port != "" {
+				host += ":" + port
+			}
+		}
 		if c.RPID == "" {
-			c.RPID = u.Hostname()
+			c.RPID = strings.Split(host, ":")[0]
 		}
 		if len(c.Origins) == 0 {
-			c.Origins = []string{u.Scheme + "://" + u.Host}
+			c.Origins = []string{u.Scheme + "://" + host}
 		}
 	}
 	if c.RPName == "" {
@@ -363,6 +377,12 @@ func (pk *Passkeys) Remove(ctx context.Context, tenantID string, by roster.Actor
 	}
 	pk.notifyRemoved(ctx, u, p)
 	return nil
+}
+
+// RemoveAll deletes every passkey of the user. ENOTFOUND when they have
+// none.
+func (pk *Passkeys) RemoveAll(ctx context.Context, tenantID string, by roster.Actor, userID string) error {
+	return pk.store.DeleteAllPasskeys(ctx, tenantID, by, userID)
 }
 
 // notifyRemoved tells u that an administrator removed one of their

@@ -260,6 +260,47 @@ func (s *PasskeyService) DeletePasskey(ctx context.Context, tenantID string, by 
 	return p, nil
 }
 
+// DeleteAllPasskeys removes every passkey of the user.
+func (s *PasskeyService) DeleteAllPasskeys(ctx context.Context, tenantID string, by roster.Actor, userID string) error {
+	if !isUUID(tenantID) || !isUUID(userID) {
+		return roster.Errorf(roster.ENOTFOUND, "the user has no passkey")
+	}
+	return s.db.inTx(ctx, func(tx *sqlx.Tx) error {
+		now := s.db.now()
+		methods, def, err := lockMFAUser(ctx, tx, tenantID, userID)
+		if err != nil {
+			return err
+		}
+		var ids []string
+		rows, err := tx.QueryContext(ctx, `DELETE FROM passkeys WHERE tenant_id = $1 AND user_id = $2 RETURNING id`, tenantID, userID)
+		if err != nil {
+			return translate(err)
+		}
+		for rows.Next() {
+			var id string
+			if err := rows.Scan(&id); err != nil {
+				rows.Close()
+				return translate(err)
+			}
+			ids = append(ids, id)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return translate(err)
+		}
+		if len(ids) == 0 {
+			return roster.Errorf(roster.ENOTFOUND, "the user has no passkey")
+		}
+		remaining, err := dropVerifiedMethod(ctx, tx, tenantID, userID, methods, def, roster.MFAPasskey)
+		if err != nil {
+			return err
+		}
+		return insertAudit(ctx, tx, now, tenantID, by, roster.ActionMFARemoved, "user", userID,
+			map[string]any{"method": roster.MFAPasskey, "passkey_ids": ids, "remaining": remaining,
+				"recovery_codes_removed": len(remaining) == 0})
+	})
+}
+
 // dropVerifiedMethod takes method out of the user's verified methods (and
 // default), and when none is left removes the recovery codes and open
 // sign-ins, as RemoveMFAMethod does. It returns the methods left.

@@ -97,6 +97,11 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 		}
 		c.StepUpMaxAge = d
 	}
+	// The public URL may come only from the listener; the origins given are
+	// checked now all the same.
+	if _, err := auth.NewPasskeyConfig("http://localhost", c.WebAuthnRPID, c.WebAuthnRPName, c.WebAuthnOrigins); err != nil {
+		return c, err
+	}
 	if c.JWKSURL != "" && (c.JWTIssuer == "" || c.JWTAudience == "") {
 		return c, fmt.Errorf("ROSTER_JWKS_URL needs ROSTER_JWT_ISSUER and ROSTER_JWT_AUDIENCE")
 	}

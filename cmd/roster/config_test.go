@@ -26,3 +26,16 @@ func TestStepUpMaxAgeConfig(t *testing.T) {
 		}
 	}
 }
+
+func TestWebAuthnConfig(t *testing.T) {
+	env := map[string]string{"ROSTER_WEBAUTHN_RP_ID": "acme.example", "ROSTER_WEBAUTHN_RP_NAME": "Acme",
+		"ROSTER_WEBAUTHN_ORIGINS": "https://acme.example,https://login.acme.example"}
+	c, err := ConfigFromEnv(func(name string) string { return env[name] })
+	if err != nil || c.WebAuthnRPID != "acme.example" || c.WebAuthnRPName != "Acme" || c.WebAuthnOrigins != env["ROSTER_WEBAUTHN_ORIGINS"] {
+		t.Fatalf("config %+v, %v", c, err)
+	}
+	env["ROSTER_WEBAUTHN_ORIGINS"] = "acme.example"
+	if _, err := ConfigFromEnv(func(name string) string { return env[name] }); err == nil {
+		t.Fatal("an origin without a scheme was accepted")
+	}
+}
