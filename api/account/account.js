@@ -399,7 +399,13 @@
   }
 
   function when(t) {
-    return t ? new Date(t).toLocaleString() : 'never';
+    return new Date(t).toLocaleString();
+  }
+
+  function uses(p) {
+    if (!p.use_count) return 'not used yet';
+    const times = p.use_count === 1 ? 'once' : `${p.use_count} times`;
+    return `used ${times}, last ${when(p.last_used_at)}`;
   }
 
   function passkeyItem(p) {
@@ -407,7 +413,7 @@
     li.dataset.id = p.id;
     li.querySelector('.passkey-name').value = p.name;
     li.querySelector('.passkey-meta').textContent =
-      `Added ${when(p.created_at)} · last used ${when(p.last_used_at)} · used ${p.use_count} times` +
+      `Added ${when(p.created_at)} · ${uses(p)}` +
       (p.authenticator ? ` · ${p.authenticator}` : '');
     li.querySelector('.passkey-rename-form').addEventListener(
       'submit',

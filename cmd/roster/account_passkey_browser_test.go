@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -67,6 +68,9 @@ func TestAccountPagePasskeysInChromium(t *testing.T) {
 	if got := b.listedPasskeys(); len(got) != 1 || got[0] != "Work laptop" {
 		t.Fatalf("the page lists %q, want the new passkey", got)
 	}
+	if meta := eval[string](b, `document.querySelector('#passkey-list .passkey-meta').textContent`); !strings.Contains(meta, "not used yet") {
+		t.Fatalf("the new passkey is described as %q", meta)
+	}
 	creds, err := chromedp.Call(b.ctx, webauthn.GetCredentials, webauthn.GetCredentialsParams{AuthenticatorID: authenticator})
 	if err != nil {
 		t.Fatal(err)
@@ -99,7 +103,7 @@ func TestAccountPagePasskeysInChromium(t *testing.T) {
 	if len(keys) != 1 || keys[0].UseCount != 1 || keys[0].LastUsedAt == nil {
 		t.Fatalf("after a passkey sign-in the API lists %+v, want one use", keys)
 	}
-	b.waitFor("the passkey's use", `document.querySelector('#passkey-list .passkey-meta').textContent.includes('used 1 times')`)
+	b.waitFor("the passkey's use", `document.querySelector('#passkey-list .passkey-meta').textContent.includes('used once')`)
 
 	// Rename.
 	b.fill("#passkey-list .passkey-name", "Personal laptop")
