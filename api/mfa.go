@@ -2,6 +2,7 @@ package api
 
 import (
 	"net/http"
+	"slices"
 
 	"github.com/go-chi/chi/v5"
 
@@ -169,7 +170,16 @@ func (s *Server) getUserMFA(w http.ResponseWriter, r *http.Request) {
 		s.Error(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, newMFAStatusResponse(st))
+	resp := newMFAStatusResponse(st)
+	if slices.Contains(st.Methods, roster.MFAPasskey) {
+		passkeys, err := s.Passkeys.List(r.Context(), tenantID(r), chi.URLParam(r, "id"))
+		if err != nil {
+			s.Error(w, r, err)
+			return
+		}
+		resp.Methods = appendPasskeyMethod(resp.Methods, passkeys)
+	}
+	writeJSON(w, http.StatusOK, resp)
 }
 
 // resetUserMFA serves DELETE /users/{id}/mfa.

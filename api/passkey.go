@@ -1,8 +1,11 @@
 package api
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
+	"io"
 	"net/http"
 
 	"github.com/go-chi/chi/v5"
@@ -77,13 +80,19 @@ func (o *object) credential(name string) []byte {
 // noBody refuses a body with any field: the endpoint takes none, and an
 // empty body or {} will do.
 func noBody(r *http.Request) error {
-	if r.ContentLength == 0 {
+	raw, err := io.ReadAll(r.Body)
+	var tooLarge *http.MaxBytesError
+	if errors.As(err, &tooLarge) {
+		return roster.Errorf(roster.ETOOLARGE, "the request body is larger than %d bytes", tooLarge.Limit)
+	} else if err != nil {
+		return roster.Errorf(roster.EINVALID, "the request body could not be read")
+	}
+	if len(bytes.TrimSpace(raw)) == 0 {
 		return nil
 	}
+	r.Body = io.NopCloser(bytes.NewReader(raw))
 	body, err := decodeObject(r)
-	if roster.ErrorCode(err) == roster.EINVALID && len(roster.ErrorFields(err)) == 1 && roster.ErrorFields(err)[0].Message == "is required: send a JSON object" {
-		return nil
-	} else if err != nil {
+	if err != nil {
 		return err
 	}
 	body.only()

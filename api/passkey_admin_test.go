@@ -75,6 +75,11 @@ func TestPasskeyAdminInventory(t *testing.T) {
 		t.Fatalf("security: %d %s", r.Status, r.Body)
 	}
 
+	r = e.do(request{Method: "GET", Path: users + "/mfa", Token: e.A.Viewer})
+	if r.Status != 200 || !strings.Contains(string(r.Body), `"type":"passkey"`) {
+		t.Fatalf("mfa status: %d %s", r.Status, r.Body)
+	}
+
 	// An MFA reset removes passkeys too.
 	if r := e.do(request{Method: "DELETE", Path: users + "/mfa", Token: e.A.Admin}); r.Status != 204 {
 		t.Fatalf("reset: %d %s", r.Status, r.Body)

@@ -197,7 +197,7 @@ func TestPasskeyStepUpAndRemoval(t *testing.T) {
 	k := newSoftKey(id)
 	p := registerPasskey(t, e, pwd, k, "Phone")
 	del := request{Method: "DELETE", Path: "/api/v1/me/passkeys/" + p.ID, Token: pwd}
-	wantStepUpRequired(t, e.do(del), "step up")
+	wantStepUpRequired(t, e.do(del), "/api/v1/auth/step-up/passkey/begin")
 
 	begin := e.do(request{Method: "POST", Path: "/api/v1/auth/step-up/passkey/begin", Token: pwd})
 	if begin.Status != 200 {
@@ -306,4 +306,48 @@ func TestPasskeyRegistrationRefusals(t *testing.T) {
 	wantProblem(t, e.do(request{Method: "POST", Path: begin, Token: fresh}), 409, "")
 	wantProblem(t, e.do(request{Method: "POST", Path: finish, Token: fresh, Body: map[string]any{"credential": answer}}), 409, "")
 	wantProblem(t, passkeyLogin(t, e, e.A.ID, k, 1), 401, "")
+}
+
+func TestPasskeyUnderMFARequired(t *testing.T) {
+	e := newTestEnv(t)
+	id := newPasswordUser(t, e, "first-factor@example.com")
+	setPolicy(t, e, e.A.Admin, func(p policy) { p["mfa_required"] = true })
+	r := login(e, e.A.ID, "first-factor@example.com", goodPassword)
+	enrolOnly := r.Object(t)
+	if enrolOnly["mfa_enrollment_required"] != true {
+		t.Fatalf("login: %s", r.Body)
+	}
+	token := enrolOnly["access_token"].(string)
+	wantProblem(t, e.do(request{Method: "GET", Path: "/api/v1/users", Token: token}), 403, "")
+
+	// The enrolment-only token reaches the passkey routes, and the passkey
+	// it registers steps the session up to a full one.
+	k := newSoftKey(id)
+	registerPasskey(t, e, token, k, "Phone")
+	begin := e.do(request{Method: "POST", Path: "/api/v1/auth/step-up/passkey/begin", Token: token})
+	r = e.do(request{Method: "POST", Path: "/api/v1/auth/step-up/passkey/finish", Token: token, Body: map[string]any{"credential": k.assert(t, begin.Body, 1)}})
+	full := wantAMR(t, r, "pwd", "hwk", "user", "mfa")
+	if r.Object(t)["mfa_enrollment_required"] != nil {
+		t.Fatalf("step-up under mfa_required: %s", r.Body)
+	}
+	if r := e.do(request{Method: "GET", Path: "/api/v1/users", Token: full}); r.Status != 200 {
+		t.Fatalf("full token: %d %s", r.Status, r.Body)
+	}
+
+	// A passkey that does not verify the user is one factor: enrolment only.
+	k.auth.Options.UserNotVerified = true
+	r = passkeyLogin(t, e, e.A.ID, k, 2)
+	wantAMR(t, r, "hwk", "user")
+	if r.Object(t)["mfa_enrollment_required"] != true {
+		t.Fatalf("non-UV sign-in under mfa_required: %s", r.Body)
+	}
+	// The backup state is kept current: this authenticator stopped syncing.
+	k.auth.Options.UserNotVerified, k.auth.Options.BackupState = false, false
+	wantAMR(t, passkeyLogin(t, e, e.A.ID, k, 3), "hwk", "user", "mfa")
+	r = e.do(request{Method: "GET", Path: "/api/v1/me/passkeys", Token: full})
+	var list struct{ Items []passkeyJSON }
+	r.JSON(t, &list)
+	if len(list.Items) != 1 || list.Items[0].BackedUp || !list.Items[0].BackupEligible || !list.Items[0].UserVerified || list.Items[0].UseCount != 3 {
+		t.Fatalf("after the backup state changed: %s", r.Body)
+	}
 }

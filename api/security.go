@@ -49,21 +49,7 @@ func (s *Server) getUserSecurity(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	mfa := newMFAStatusResponse(st)
-	if len(passkeys) > 0 {
-		// Passkeys have no mfa_methods row; they are one method here.
-		m := mfaMethodResponse{Type: roster.MFAPasskey, Verified: true, CreatedAt: timestamp(passkeys[0].CreatedAt)}
-		var last *time.Time
-		for _, p := range passkeys {
-			if p.LastUsedAt != nil && (last == nil || p.LastUsedAt.After(*last)) {
-				last = p.LastUsedAt
-			}
-		}
-		if last != nil {
-			t := timestamp(*last)
-			m.LastUsedAt = &t
-		}
-		mfa.Methods = append(mfa.Methods, m)
-	}
+	mfa.Methods = appendPasskeyMethod(mfa.Methods, passkeys)
 	resp := securityResponse{
 		UserID:                 id,
 		MFAEnabled:             mfa.Enabled,
@@ -84,4 +70,24 @@ func (s *Server) getUserSecurity(w http.ResponseWriter, r *http.Request) {
 		resp.LockedUntil = &t
 	}
 	writeJSON(w, http.StatusOK, resp)
+}
+
+// appendPasskeyMethod adds the user's passkeys, when they have any, to
+// methods as one method: passkeys have no mfa_methods row of their own.
+func appendPasskeyMethod(methods []mfaMethodResponse, passkeys []*roster.Passkey) []mfaMethodResponse {
+	if len(passkeys) == 0 {
+		return methods
+	}
+	m := mfaMethodResponse{Type: roster.MFAPasskey, Verified: true, CreatedAt: timestamp(passkeys[0].CreatedAt)}
+	var last *time.Time
+	for _, p := range passkeys {
+		if p.LastUsedAt != nil && (last == nil || p.LastUsedAt.After(*last)) {
+			last = p.LastUsedAt
+		}
+	}
+	if last != nil {
+		t := timestamp(*last)
+		m.LastUsedAt = &t
+	}
+	return append(methods, m)
 }

@@ -97,7 +97,9 @@ func passkeyAMR(amr []string, userVerified bool) []string {
 // not tell which tenants exist. ETOOMANY when the address is over its
 // rate.
 func (pk *Passkeys) BeginLogin(ctx context.Context, ip, tenant string) (*protocol.CredentialAssertion, error) {
-	if ok, wait := pk.signIn.perIP.Allow(ip); !ok {
+	// Its own bucket: beginning stores a ceremony, but is no attempt, and
+	// must not eat into the address's sign-in attempts.
+	if ok, wait := pk.signIn.perIP.Allow("passkey-begin/" + ip); !ok {
 		return nil, tooManyAttempts(wait)
 	}
 	assertion, sd, err := pk.wa.BeginDiscoverableLogin(webauthn.WithUserVerification(protocol.VerificationPreferred))

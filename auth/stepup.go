@@ -60,6 +60,8 @@ func (s *SignIn) RequireStepUp(ctx context.Context, p *roster.Principal, rule St
 	switch {
 	case !own:
 		return roster.Errorf(roster.ESTEPUP, "this needs a sign-in with a second factor %s: sign in again with one at your identity provider", within)
+	case hasMFA && slices.Equal(st.Methods, []string{roster.MFAPasskey}):
+		return roster.Errorf(roster.ESTEPUP, "this needs a sign-in with a second factor %s: step up with a passkey at POST /api/v1/auth/step-up/passkey/begin", within)
 	case hasMFA:
 		return roster.Errorf(roster.ESTEPUP, "this needs a sign-in with a second factor %s: step up at POST /api/v1/auth/step-up", within)
 	}
