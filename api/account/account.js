@@ -72,7 +72,9 @@
     if (resp.ok) return data;
     if (resp.status === 401 && auth && session && !retried) {
       if (data && data.code === 'step_up_required') {
-        await askStepUp();
+        // The server names the passkey step-up when a passkey is the
+        // user's only factor.
+        await askStepUp((data.detail || '').includes('/auth/step-up/passkey/'));
         return call(method, path, body, { retried: true });
       }
       if (session.refresh_token && (await refresh())) return call(method, path, body, { retried: true });
@@ -295,11 +297,14 @@
 
   // --- step-up: a change that needs a recent second factor ---
 
-  function askStepUp() {
+  function askStepUp(passkeyOnly = false) {
     $('stepup-code').value = '';
-    $('stepup-passkey').hidden = !passkeysSupported() || passkeyCount === 0;
+    $('stepup-totp').hidden = passkeyOnly;
+    $('stepup-code').required = !passkeyOnly;
+    $('stepup-passkey').hidden = !passkeysSupported() || (passkeyCount === 0 && !passkeyOnly);
+    $('stepup-passkey').textContent = passkeyOnly ? 'Use your passkey' : 'Use a passkey instead';
     $('stepup').hidden = false;
-    $('stepup-code').focus();
+    (passkeyOnly ? $('stepup-passkey') : $('stepup-code')).focus();
     say(session.enrolment_only ? 'Use your new second factor to finish signing in.' : 'Confirm it is you to go on.');
     return new Promise((resolve, reject) => {
       stepUpWaiter = { resolve, reject };

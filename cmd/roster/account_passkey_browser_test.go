@@ -175,6 +175,9 @@ func TestAccountPagePasskeyFactorAndStepUpInChromium(t *testing.T) {
 	time.Sleep(maxAge + time.Second)
 	b.click("#passkey-list .passkey-remove")
 	b.waitSection("stepup")
+	if !eval[bool](b, `document.getElementById('stepup-totp').hidden`) {
+		t.Fatal("the step-up asks a user whose only factor is a passkey for an app code")
+	}
 	b.click("#stepup-passkey")
 	b.waitMessage("is removed")
 	if keys := site.passkeys(b.session().AccessToken); len(keys) != 0 {
