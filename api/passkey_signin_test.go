@@ -222,6 +222,9 @@ func TestPasskeyStepUpAndRemoval(t *testing.T) {
 	wantProblem(t, e.do(request{Method: "POST", Path: finish, Body: map[string]any{"credential": k.assert(t, begin.Body, 2)}}), 401, "")
 	_, other := signIn(t, e, "bystander@example.com")
 	wantProblem(t, e.do(request{Method: "POST", Path: "/api/v1/auth/step-up/passkey/begin", Token: other}), 409, "")
+	// Another user of the tenant cannot rename or remove it as their own.
+	wantProblem(t, e.do(request{Method: "PATCH", Path: "/api/v1/me/passkeys/" + p.ID, Token: other, Body: map[string]any{"name": "mine"}}), 404, "")
+	wantProblem(t, e.do(request{Method: "DELETE", Path: "/api/v1/me/passkeys/" + p.ID, Token: other}), 404, "")
 
 	// Rename, then remove with the raised token.
 	patch := request{Method: "PATCH", Path: "/api/v1/me/passkeys/" + p.ID, Token: pwd, Body: map[string]any{"name": "  Old phone "}}

@@ -2,10 +2,8 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"slices"
-	"time"
 
 	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
@@ -36,87 +34,6 @@ func passkeyFields(p *roster.Passkey) []any {
 	return []any{&p.TenantID, &p.ID, &p.UserID, &p.CredentialID, &p.PublicKey, &p.AttestationType, &p.AAGUID,
 		&p.SignCount, &p.CloneWarning, &p.BackupEligible, &p.BackedUp, &p.UserVerified, pq.Array(&p.Transports),
 		&p.Name, &p.CreatedAt, &p.LastUsedAt, &p.UseCount}
-}
-
-// FindTenantID resolves a tenant id or slug.
-func (s *PasskeyService) FindTenantID(ctx context.Context, tenant string) (string, error) {
-	var tenantID any // NULL unless tenant is an id, so the uuid comparison cannot fail
-	if isUUID(tenant) {
-		tenantID = tenant
-	}
-	var id string
-	err := s.db.db.QueryRowContext(ctx, `SELECT id FROM tenants WHERE id = $1 OR lower(slug) = lower($2)`, tenantID, tenant).Scan(&id)
-	if err != nil {
-		return "", notFound(translate(err), "tenant")
-	}
-	return id, nil
-}
-
-// CreateWebAuthnSession stores a ceremony in progress.
-func (s *PasskeyService) CreateWebAuthnSession(ctx context.Context, ws *roster.WebAuthnSession) error {
-	return s.db.inTx(ctx, func(tx *sqlx.Tx) error {
-		return insertWebAuthnSession(ctx, tx, s.db.now(), ws)
-	})
-}
-
-// insertWebAuthnSession stores ws, first deleting a bounded batch of
-// expired ceremonies: abandoned ones are cleared as new ones begin, with no
-// sweeper, and no begin pays for more than a batch.
-func insertWebAuthnSession(ctx context.Context, tx *sqlx.Tx, now time.Time, ws *roster.WebAuthnSession) error {
-	_, err := tx.ExecContext(ctx, `
-		DELETE FROM webauthn_sessions WHERE (tenant_id, id) IN (
-		    SELECT tenant_id, id FROM webauthn_sessions WHERE expires_at <= $1 LIMIT 100)`, now)
-	if err != nil {
-		return translate(err)
-	}
-	ws.ID, ws.CreatedAt = newID(), now
-	_, err = tx.ExecContext(ctx, `
-		INSERT INTO webauthn_sessions (tenant_id, id, kind, user_id, mfa_challenge_id, challenge, session_data, created_at, expires_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-		ws.TenantID, ws.ID, ws.Kind, nullIfEmpty(ws.UserID), nullIfEmpty(ws.MFAChallengeID), ws.Challenge, []byte(ws.Data),
-		ws.CreatedAt, ws.ExpiresAt)
-	return translate(err)
-}
-
-// nullIfEmpty is s, or NULL for "".
-func nullIfEmpty(s string) any {
-	if s == "" {
-		return nil
-	}
-	return s
-}
-
-// TakeWebAuthnSession deletes and returns a ceremony, single use.
-func (s *PasskeyService) TakeWebAuthnSession(ctx context.Context, tenantID, kind, userID, challenge string) (*roster.WebAuthnSession, error) {
-	if !isUUID(tenantID) || (userID != "" && !isUUID(userID)) {
-		return nil, roster.Errorf(roster.ENOTFOUND, "no such ceremony")
-	}
-	var ws *roster.WebAuthnSession
-	err := s.db.inTx(ctx, func(tx *sqlx.Tx) error {
-		var err error
-		ws, err = takeWebAuthnSession(ctx, tx, tenantID, kind, userID, "", challenge)
-		return err
-	})
-	return ws, err
-}
-
-// takeWebAuthnSession deletes and returns the ceremony, bound to the user
-// and sign-in given ("" for none). ENOTFOUND.
-func takeWebAuthnSession(ctx context.Context, tx *sqlx.Tx, tenantID, kind, userID, mfaChallengeID, challenge string) (*roster.WebAuthnSession, error) {
-	ws := roster.WebAuthnSession{TenantID: tenantID, Kind: kind, UserID: userID, MFAChallengeID: mfaChallengeID, Challenge: challenge}
-	var data []byte
-	err := tx.QueryRowContext(ctx, `
-		DELETE FROM webauthn_sessions
-		WHERE challenge = $1 AND tenant_id = $2 AND kind = $3
-		  AND user_id IS NOT DISTINCT FROM $4::uuid AND mfa_challenge_id IS NOT DISTINCT FROM $5::uuid
-		RETURNING id, session_data, created_at, expires_at`,
-		challenge, tenantID, kind, nullIfEmpty(userID), nullIfEmpty(mfaChallengeID)).
-		Scan(&ws.ID, &data, &ws.CreatedAt, &ws.ExpiresAt)
-	if err != nil {
-		return nil, notFound(translate(err), "ceremony")
-	}
-	ws.Data = data
-	return &ws, nil
 }
 
 // FindPasskeys returns the user's passkeys.
@@ -324,95 +241,6 @@ func dropVerifiedMethod(ctx context.Context, tx *sqlx.Tx, tenantID, userID strin
 		}
 	}
 	return remaining, nil
-}
-
-// errNoCredential is the answer to an assertion by a credential the tenant
-// does not know.
-func errNoCredential() error {
-	return roster.Errorf(roster.ENOTFOUND, "passkey not found")
-}
-
-// AttemptPasskey records one assertion by a passkey, as check judges it.
-func (s *PasskeyService) AttemptPasskey(ctx context.Context, tenantID, userID string, credentialID []byte, details map[string]any, check func(*roster.PasskeyAttempt) (roster.PasskeyVerdict, error)) error {
-	if !isUUID(tenantID) || (userID != "" && !isUUID(userID)) {
-		return errNoCredential()
-	}
-	return s.db.inTx(ctx, func(tx *sqlx.Tx) error {
-		now := s.db.now()
-		var owner string
-		err := tx.QueryRowContext(ctx, `SELECT user_id FROM passkeys WHERE tenant_id = $1 AND credential_id = $2`,
-			tenantID, credentialID).Scan(&owner)
-		if errors.Is(err, sql.ErrNoRows) || (err == nil && userID != "" && owner != userID) {
-			return errNoCredential()
-		} else if err != nil {
-			return translate(err)
-		}
-		a, err := lockPasskeyAttempt(ctx, tx, tenantID, owner, credentialID)
-		if err != nil {
-			return err
-		}
-		v, err := check(a)
-		if err != nil {
-			return err
-		}
-		return recordPasskeyUse(ctx, tx, now, tenantID, a, v, details)
-	})
-}
-
-// lockPasskeyAttempt locks the user, then their passkeys, and reads them.
-// ENOTFOUND when the credential went meanwhile.
-func lockPasskeyAttempt(ctx context.Context, tx *sqlx.Tx, tenantID, userID string, credentialID []byte) (*roster.PasskeyAttempt, error) {
-	a := roster.PasskeyAttempt{Login: &roster.Login{}}
-	err := tx.QueryRowContext(ctx, `SELECT `+loginColumns+` FROM users WHERE tenant_id = $1 AND id = $2 FOR UPDATE`,
-		tenantID, userID).Scan(loginFields(a.Login)...)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, errNoCredential()
-	} else if err != nil {
-		return nil, translate(err)
-	}
-	if a.Passkeys, err = userPasskeys(ctx, tx, tenantID, userID, true); err != nil {
-		return nil, err
-	}
-	for _, p := range a.Passkeys {
-		if string(p.CredentialID) == string(credentialID) {
-			a.Passkey = p
-		}
-	}
-	return &a, nil
-}
-
-// recordPasskeyUse writes what an assertion changed on its passkey: a
-// clone warning (audited, the counter left as it was), or the new counter,
-// flags and use.
-func recordPasskeyUse(ctx context.Context, tx *sqlx.Tx, now time.Time, tenantID string, a *roster.PasskeyAttempt, v roster.PasskeyVerdict, details map[string]any) error {
-	if v.Use == nil || a.Passkey == nil {
-		return nil
-	}
-	p, u := a.Passkey, v.Use
-	if u.CloneWarning {
-		if _, err := tx.ExecContext(ctx, `UPDATE passkeys SET clone_warning = true WHERE tenant_id = $1 AND id = $2`,
-			tenantID, p.ID); err != nil {
-			return translate(err)
-		}
-		return insertAudit(ctx, tx, now, tenantID, signInActor, roster.ActionPasskeyCloneWarning, "user", p.UserID,
-			map[string]any{"passkey_id": p.ID, "stored_sign_count": p.SignCount, "sign_count": u.SignCount})
-	}
-	_, err := tx.ExecContext(ctx, `
-		UPDATE passkeys SET sign_count = $3, backup_eligible = $4, backed_up = $5, user_verified = $6,
-		    last_used_at = $7, use_count = use_count + 1
-		WHERE tenant_id = $1 AND id = $2`,
-		tenantID, p.ID, u.SignCount, u.BackupEligible, u.BackedUp, u.UserVerified, now)
-	if err != nil {
-		return translate(err)
-	}
-	if !v.Passed {
-		return nil
-	}
-	d := map[string]any{"passkey_id": p.ID, "user_verified": u.UserVerified}
-	for k, val := range details {
-		d[k] = val
-	}
-	return insertAudit(ctx, tx, now, tenantID, signInActor, roster.ActionPasskeySignIn, "user", p.UserID, d)
 }
 
 // CountActiveSessions counts the user's live refresh tokens: one per
