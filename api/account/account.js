@@ -289,6 +289,9 @@
   });
 
   function showSignIn() {
+    // A step-up still asked for belongs to the session that ended.
+    $('stepup').hidden = true;
+    stepUpWaiter = null;
     $('totp-enrol').hidden = true;
     $('passkey-list').replaceChildren();
     $('passkey-signin').hidden = !passkeysSupported();
