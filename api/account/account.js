@@ -106,14 +106,23 @@
     m.className = isError ? 'error' : '';
   }
 
-  // guard runs an event handler and shows what went wrong, if anything.
+  // guard runs an event handler and shows what went wrong, if anything. The
+  // button that started it stays disabled meanwhile, so that a second click
+  // does not start a second ceremony.
   function guard(fn) {
     return async (event) => {
-      if (event) event.preventDefault();
+      let button = null;
+      if (event) {
+        event.preventDefault();
+        button = event.submitter || (event.currentTarget instanceof HTMLButtonElement ? event.currentTarget : null);
+      }
+      if (button) button.disabled = true;
       try {
         await fn(event);
       } catch (err) {
         say(err.message || String(err), true);
+      } finally {
+        if (button) button.disabled = false;
       }
     };
   }
