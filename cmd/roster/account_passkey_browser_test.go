@@ -105,15 +105,19 @@ func TestAccountPagePasskeysInChromium(t *testing.T) {
 	}
 	b.waitFor("the passkey's use", `document.querySelector('#passkey-list .passkey-meta').textContent.includes('used once')`)
 
-	// Rename.
-	b.fill("#passkey-list .passkey-name", "Personal laptop")
+	// Rename, to a name that would be markup if the page wrote it as HTML.
+	const renamed = `Personal <img src=x id=injected> laptop`
+	b.fill("#passkey-list .passkey-name", renamed)
 	b.click("#passkey-list .passkey-rename")
 	b.waitMessage("now called")
-	if keys = site.passkeys(token); len(keys) != 1 || keys[0].Name != "Personal laptop" {
+	if keys = site.passkeys(token); len(keys) != 1 || keys[0].Name != renamed {
 		t.Fatalf("after the rename the API lists %+v", keys)
 	}
-	if got := b.listedPasskeys(); len(got) != 1 || got[0] != "Personal laptop" {
+	if got := b.listedPasskeys(); len(got) != 1 || got[0] != renamed {
 		t.Fatalf("after the rename the page lists %q", got)
+	}
+	if eval[bool](b, `document.getElementById('injected') !== null`) || !strings.Contains(b.message(), renamed) {
+		t.Fatalf("the new name was written as HTML: %q", b.message())
 	}
 
 	// Remove: the passkey sign-in is the step-up that removal needs.
