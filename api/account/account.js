@@ -1,0 +1,509 @@
+// Roster's self-service account page: sign-in (password with a second
+// factor, or a passkey), the authenticator app and passkeys, all through
+// the JSON API. The tokens live in sessionStorage: they survive a reload of
+// this tab but no other tab sees them, and they are gone when the tab
+// closes (localStorage would keep a session on the disk for days). The
+// page's Content-Security-Policy admits no script but this file, which is
+// what keeps them out of reach of injected code; names are always written
+// with textContent, never as HTML.
+'use strict';
+
+(() => {
+  const sessionKey = 'roster.account.session';
+  const $ = (id) => document.getElementById(id);
+
+  let session = loadSession(); // {access_token, refresh_token, enrolment_only}
+  let challenge = null; // {mfa_token, methods} while a second factor is due
+  let stepUpWaiter = null; // {resolve, reject} while a step-up is asked for
+  let passkeyCount = 0; // the signed-in user's passkeys, to offer one for a step-up
+
+  class APIError extends Error {
+    constructor(status, problem) {
+      super(describe(status, problem));
+      this.status = status;
+      this.code = problem && problem.code;
+    }
+  }
+
+  function describe(status, problem) {
+    if (!problem) return `The server answered ${status}.`;
+    let text = problem.detail || problem.title || `The server answered ${status}.`;
+    for (const e of problem.errors || []) text += ` ${e.field}: ${e.message}.`;
+    return text;
+  }
+
+  function loadSession() {
+    try {
+      return JSON.parse(sessionStorage.getItem(sessionKey));
+    } catch {
+      return null;
+    }
+  }
+
+  function saveSession(tokens) {
+    session = {
+      access_token: tokens.access_token,
+      refresh_token: tokens.refresh_token || (session && session.refresh_token),
+      enrolment_only: Boolean(tokens.mfa_enrollment_required),
+    };
+    sessionStorage.setItem(sessionKey, JSON.stringify(session));
+  }
+
+  function clearSession() {
+    session = null;
+    sessionStorage.removeItem(sessionKey);
+  }
+
+  // call sends one request to the JSON API. A token that expired is
+  // refreshed once; a change that needs a step-up asks for one and is
+  // sent again.
+  async function call(method, path, body, { auth = true, retried = false } = {}) {
+    const headers = { Accept: 'application/json, application/problem+json' };
+    if (body !== undefined) headers['Content-Type'] = 'application/json';
+    if (auth && session) headers.Authorization = `Bearer ${session.access_token}`;
+    const resp = await fetch(`/api/v1${path}`, {
+      method,
+      headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+      credentials: 'omit',
+      cache: 'no-store',
+    });
+    const data = resp.status === 204 ? null : await resp.json().catch(() => null);
+    if (resp.ok) return data;
+    if (resp.status === 401 && auth && session && !retried) {
+      if (data && data.code === 'step_up_required') {
+        // The server names the passkey step-up when a passkey is the
+        // user's only factor.
+        await askStepUp((data.detail || '').includes('/auth/step-up/passkey/'));
+        return call(method, path, body, { retried: true });
+      }
+      if (session.refresh_token && (await refresh())) return call(method, path, body, { retried: true });
+      // The session is over (signed out elsewhere, or revoked).
+      clearSession();
+      showSignIn();
+      throw new Error('Your session has ended. Sign in again.');
+    }
+    throw new APIError(resp.status, data);
+  }
+
+  // send is call without a credential, for the sign-in endpoints.
+  function send(method, path, body) {
+    return call(method, path, body, { auth: false });
+  }
+
+  async function refresh() {
+    try {
+      saveSession(await send('POST', '/auth/refresh', { refresh_token: session.refresh_token }));
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  function say(text, isError = false) {
+    const m = $('message');
+    m.textContent = text;
+    m.className = isError ? 'error' : '';
+  }
+
+  // guard runs an event handler and shows what went wrong, if anything. The
+  // button that started it stays disabled meanwhile, so that a second click
+  // does not start a second ceremony.
+  function guard(fn) {
+    return async (event) => {
+      let button = null;
+      if (event) {
+        event.preventDefault();
+        button = event.submitter || (event.currentTarget instanceof HTMLButtonElement ? event.currentTarget : null);
+      }
+      if (button) button.disabled = true;
+      try {
+        await fn(event);
+      } catch (err) {
+        say(err.message || String(err), true);
+      } finally {
+        if (button) button.disabled = false;
+      }
+    };
+  }
+
+  function show(section) {
+    for (const id of ['signin', 'mfa', 'account']) $(id).hidden = id !== section;
+  }
+
+  // --- base64url <-> ArrayBuffer, for the WebAuthn options and answers ---
+
+  function fromBase64url(s) {
+    const b64 = s.replace(/-/g, '+').replace(/_/g, '/').padEnd(Math.ceil(s.length / 4) * 4, '=');
+    const bin = atob(b64);
+    const bytes = new Uint8Array(bin.length);
+    for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
+    return bytes.buffer;
+  }
+
+  function toBase64url(buf) {
+    let bin = '';
+    for (const b of new Uint8Array(buf)) bin += String.fromCharCode(b);
+    return btoa(bin).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+  }
+
+  function decodeDescriptors(list) {
+    return (list || []).map((c) => ({ ...c, id: fromBase64url(c.id) }));
+  }
+
+  function creationOptions(json) {
+    const o = { ...json.publicKey };
+    o.challenge = fromBase64url(o.challenge);
+    o.user = { ...o.user, id: fromBase64url(o.user.id) };
+    if (o.excludeCredentials) o.excludeCredentials = decodeDescriptors(o.excludeCredentials);
+    return o;
+  }
+
+  function requestOptions(json) {
+    const o = { ...json.publicKey };
+    o.challenge = fromBase64url(o.challenge);
+    if (o.allowCredentials) o.allowCredentials = decodeDescriptors(o.allowCredentials);
+    return o;
+  }
+
+  // credentialJSON is the credential as PublicKeyCredential.toJSON() gives
+  // it, built by hand where a browser lacks toJSON.
+  function credentialJSON(cred) {
+    if (typeof cred.toJSON === 'function') return cred.toJSON();
+    const r = cred.response;
+    const out = {
+      id: cred.id,
+      rawId: toBase64url(cred.rawId),
+      type: cred.type,
+      authenticatorAttachment: cred.authenticatorAttachment || undefined,
+      clientExtensionResults: cred.getClientExtensionResults(),
+      response: { clientDataJSON: toBase64url(r.clientDataJSON) },
+    };
+    if (r.attestationObject) {
+      out.response.attestationObject = toBase64url(r.attestationObject);
+      out.response.transports = typeof r.getTransports === 'function' ? r.getTransports() : [];
+    } else {
+      out.response.authenticatorData = toBase64url(r.authenticatorData);
+      out.response.signature = toBase64url(r.signature);
+      out.response.userHandle = r.userHandle ? toBase64url(r.userHandle) : null;
+    }
+    return out;
+  }
+
+  function passkeysSupported() {
+    return typeof window.PublicKeyCredential === 'function' && window.isSecureContext;
+  }
+
+  // --- sign-in ---
+
+  async function signedIn(answer) {
+    if (answer.mfa_required) {
+      challenge = { mfa_token: answer.mfa_token, methods: answer.methods };
+      const select = $('mfa-method');
+      select.replaceChildren();
+      for (const m of answer.methods) {
+        const option = document.createElement('option');
+        option.value = m;
+        option.textContent = methodNames[m] || m;
+        select.append(option);
+      }
+      if (answer.default_method) select.value = answer.default_method;
+      onMethodChange();
+      $('mfa-code').value = '';
+      show('mfa');
+      say('Enter the code of your second factor.');
+      $('mfa-code').focus();
+      return;
+    }
+    challenge = null;
+    saveSession(answer);
+    $('password').value = '';
+    await showAccount();
+  }
+
+  const methodNames = {
+    totp: 'Authenticator app',
+    recovery_code: 'Recovery code',
+    email: 'Code by email',
+    sms: 'Code by text message',
+    passkey: 'Passkey',
+  };
+
+  function onMethodChange() {
+    const m = $('mfa-method').value;
+    $('mfa-send').hidden = m !== 'email' && m !== 'sms';
+    $('mfa-passkey').hidden = m !== 'passkey';
+    $('mfa-code-label').hidden = m === 'passkey';
+    $('mfa-verify').hidden = m === 'passkey';
+    $('mfa-code').required = m !== 'passkey';
+  }
+
+  const passwordSignIn = guard(async () => {
+    say('Signing in…');
+    await signedIn(
+      await send('POST', '/auth/login', {
+        tenant: $('tenant').value.trim(),
+        username: $('username').value.trim(),
+        password: $('password').value,
+      }),
+    );
+  });
+
+  const verifySecondFactor = guard(async () => {
+    const tokens = await send('POST', '/auth/mfa/verify', {
+      mfa_token: challenge.mfa_token,
+      method: $('mfa-method').value,
+      code: $('mfa-code').value.trim(),
+    });
+    await signedIn(tokens);
+  });
+
+  const sendCode = guard(async () => {
+    await send('POST', '/auth/mfa/challenge', { mfa_token: challenge.mfa_token, method: $('mfa-method').value });
+    say('A code is on its way.');
+  });
+
+  // usePasskey runs a WebAuthn assertion with the options the server began.
+  async function usePasskey(options) {
+    if (!passkeysSupported()) throw new Error('This browser cannot use passkeys here.');
+    say('Waiting for your passkey…');
+    const cred = await navigator.credentials.get({ publicKey: requestOptions(options) });
+    if (!cred) throw new Error('No passkey was chosen.');
+    return credentialJSON(cred);
+  }
+
+  const passkeySecondFactor = guard(async () => {
+    const { mfa_token } = challenge;
+    const credential = await usePasskey(await send('POST', '/auth/mfa/passkey/begin', { mfa_token }));
+    await signedIn(await send('POST', '/auth/mfa/passkey/finish', { mfa_token, credential }));
+  });
+
+  const passkeySignIn = guard(async () => {
+    if (!passkeysSupported()) throw new Error('This browser cannot use passkeys here.');
+    const tenant = $('tenant').value.trim();
+    if (!tenant) {
+      $('tenant').focus();
+      throw new Error('Enter your organisation first.');
+    }
+    const credential = await usePasskey(await send('POST', '/auth/passkey/begin', { tenant }));
+    await signedIn(await send('POST', '/auth/passkey/finish', { tenant, credential }));
+  });
+
+  const signOut = guard(async () => {
+    const refreshToken = session && session.refresh_token;
+    clearSession();
+    if (refreshToken) await send('POST', '/auth/logout', { refresh_token: refreshToken }).catch(() => {});
+    showSignIn();
+    say('You are signed out.');
+  });
+
+  function showSignIn() {
+    // A step-up still asked for belongs to the session that ended.
+    $('stepup').hidden = true;
+    stepUpWaiter = null;
+    $('totp-enrol').hidden = true;
+    $('passkey-list').replaceChildren();
+    $('passkey-signin').hidden = !passkeysSupported();
+    show('signin');
+  }
+
+  // --- step-up: a change that needs a recent second factor ---
+
+  function askStepUp(passkeyOnly = false) {
+    $('stepup-code').value = '';
+    $('stepup-totp').hidden = passkeyOnly;
+    $('stepup-code').required = !passkeyOnly;
+    $('stepup-passkey').hidden = !passkeysSupported() || (passkeyCount === 0 && !passkeyOnly);
+    $('stepup-passkey').textContent = passkeyOnly ? 'Use your passkey' : 'Use a passkey instead';
+    $('stepup').hidden = false;
+    (passkeyOnly ? $('stepup-passkey') : $('stepup-code')).focus();
+    say(session.enrolment_only ? 'Use your new second factor to finish signing in.' : 'Confirm it is you to go on.');
+    return new Promise((resolve, reject) => {
+      stepUpWaiter = { resolve, reject };
+    });
+  }
+
+  function endStepUp() {
+    $('stepup').hidden = true;
+    const waiter = stepUpWaiter;
+    stepUpWaiter = null;
+    return waiter;
+  }
+
+  const confirmStepUp = guard(async () => {
+    const tokens = await call('POST', '/auth/step-up', { method: 'totp', code: $('stepup-code').value.trim() }, { retried: true });
+    saveSession(tokens);
+    const waiter = endStepUp();
+    if (waiter) waiter.resolve();
+  });
+
+  const passkeyStepUp = guard(async () => {
+    const credential = await usePasskey(await call('POST', '/auth/step-up/passkey/begin', undefined, { retried: true }));
+    saveSession(await call('POST', '/auth/step-up/passkey/finish', { credential }, { retried: true }));
+    const waiter = endStepUp();
+    if (waiter) waiter.resolve();
+  });
+
+  function cancelStepUp() {
+    const waiter = endStepUp();
+    if (waiter) waiter.reject(new Error('The change was not made: it needs a recent second factor.'));
+  }
+
+  // --- the signed-in account ---
+
+  async function showAccount() {
+    const me = await call('GET', '/me');
+    $('me-email').textContent = me.email;
+    $('me-name').textContent = me.display_name ? `(${me.display_name})` : '';
+    show('account');
+    say(
+      session.enrolment_only
+        ? 'Your organisation requires a second factor: set up an authenticator app or a passkey below.'
+        : 'You are signed in.',
+    );
+    await listPasskeys();
+  }
+
+  const startTOTP = guard(async () => {
+    const e = await call('POST', '/me/mfa/totp');
+    $('totp-qr').src = `data:image/png;base64,${e.qr_png}`;
+    $('totp-secret').textContent = e.secret;
+    $('totp-code').value = '';
+    $('totp-enrol').hidden = false;
+    say('Scan the code, then type the six digits your app shows.');
+  });
+
+  const confirmTOTP = guard(async () => {
+    await call('POST', '/me/mfa/totp/verify', { code: $('totp-code').value.trim() });
+    $('totp-enrol').hidden = true;
+    $('totp-secret').textContent = '';
+    $('totp-qr').removeAttribute('src');
+    say('Your authenticator app is turned on.');
+    await finishEnrolment();
+  });
+
+  // finishEnrolment lifts an enrolment-only session: a tenant that requires
+  // a second factor lets its user in fully once they use the new one.
+  async function finishEnrolment() {
+    if (!session.enrolment_only) return;
+    await askStepUp();
+    await showAccount();
+  }
+
+  async function listPasskeys() {
+    const section = $('passkeys');
+    passkeyCount = 0;
+    if (!passkeysSupported()) {
+      section.hidden = true;
+      return;
+    }
+    let page;
+    try {
+      page = await call('GET', '/me/passkeys');
+    } catch (err) {
+      // A server without passkeys still serves the rest of the page.
+      if (err.status !== 404) throw err;
+      section.hidden = true;
+      return;
+    }
+    const items = page.items || page;
+    passkeyCount = items.length;
+    const list = $('passkey-list');
+    list.replaceChildren(...items.map(passkeyItem));
+    $('passkeys-empty').hidden = items.length > 0;
+    list.hidden = items.length === 0;
+    section.hidden = false;
+  }
+
+  function when(t) {
+    return new Date(t).toLocaleString();
+  }
+
+  function uses(p) {
+    if (!p.use_count) return 'not used yet';
+    const times = p.use_count === 1 ? 'once' : `${p.use_count} times`;
+    return `used ${times}, last ${when(p.last_used_at)}`;
+  }
+
+  function passkeyItem(p) {
+    const li = $('passkey-item').content.firstElementChild.cloneNode(true);
+    li.dataset.id = p.id;
+    li.querySelector('.passkey-name').value = p.name;
+    li.querySelector('.passkey-meta').textContent =
+      `Added ${when(p.created_at)} · ${uses(p)}` +
+      (p.authenticator ? ` · ${p.authenticator}` : '');
+    li.querySelector('.passkey-rename-form').addEventListener(
+      'submit',
+      guard(async () => {
+        const name = li.querySelector('.passkey-name').value.trim();
+        await call('PATCH', `/me/passkeys/${encodeURIComponent(p.id)}`, { name });
+        say(`The passkey is now called “${name}”.`);
+        await listPasskeys();
+      }),
+    );
+    li.querySelector('.passkey-remove').addEventListener(
+      'click',
+      guard(async () => {
+        await call('DELETE', `/me/passkeys/${encodeURIComponent(p.id)}`);
+        say(`The passkey “${p.name}” is removed.`);
+        await listPasskeys();
+      }),
+    );
+    return li;
+  }
+
+  const addPasskey = guard(async () => {
+    const name = $('passkey-name').value.trim();
+    say('Waiting for your authenticator…');
+    const options = await call('POST', '/me/passkeys/register/begin');
+    const cred = await navigator.credentials.create({ publicKey: creationOptions(options) });
+    if (!cred) throw new Error('No passkey was made.');
+    await call('POST', '/me/passkeys/register/finish', { name, credential: credentialJSON(cred) });
+    $('passkey-name').value = '';
+    say(`The passkey “${name}” is added.`);
+    await listPasskeys();
+    await finishEnrolment();
+  });
+
+  // --- wiring ---
+
+  document.addEventListener('DOMContentLoaded', () => {
+    $('password-form').addEventListener('submit', passwordSignIn);
+    $('passkey-signin').addEventListener('click', passkeySignIn);
+    $('mfa-form').addEventListener('submit', verifySecondFactor);
+    $('mfa-method').addEventListener('change', onMethodChange);
+    $('mfa-send').addEventListener('click', sendCode);
+    $('mfa-cancel').addEventListener('click', () => {
+      challenge = null;
+      showSignIn();
+      say('');
+    });
+    $('stepup-form').addEventListener('submit', confirmStepUp);
+    $('stepup-passkey').addEventListener('click', passkeyStepUp);
+    $('stepup-cancel').addEventListener('click', cancelStepUp);
+    $('mfa-passkey').addEventListener('click', passkeySecondFactor);
+    $('signout').addEventListener('click', signOut);
+    $('totp-start').addEventListener('click', startTOTP);
+    $('totp-confirm-form').addEventListener('submit', confirmTOTP);
+    $('passkey-add-form').addEventListener('submit', addPasskey);
+
+    const tenant = new URLSearchParams(location.search).get('tenant');
+    if (tenant) $('tenant').value = tenant;
+    if (session) {
+      guard(async () => {
+        try {
+          await showAccount();
+        } catch (err) {
+          if (err.status === 401) {
+            clearSession();
+            showSignIn();
+          }
+          throw err;
+        }
+      })();
+    } else {
+      showSignIn();
+    }
+    document.body.dataset.ready = 'true';
+  });
+})();
