@@ -301,23 +301,7 @@ func (pk *Passkeys) FinishMFA(ctx context.Context, ip, mfaToken string, credenti
 	if err != nil {
 		return nil, err
 	}
-	if !passed && !wrong {
-		return nil, errChallengeGone()
-	}
-	u := attempt.Login.User
-	policy, err := s.policies.SecurityPolicy(ctx, u.TenantID)
-	if err != nil {
-		return nil, err
-	}
-	if wrong {
-		if err := s.recordFailure(ctx, u, policy); err != nil {
-			return nil, err
-		}
-		return nil, roster.Errorf(roster.EUNAUTHORIZED, "the passkey was not accepted")
-	}
-	if err := s.creds.RecordLogin(ctx, u.TenantID, u.ID); err != nil {
-		return nil, err
-	}
-	amr := passkeyAMR(attempt.Challenge.AMR, false)
-	return s.issue(ctx, u, policy, amr, attempt.Challenge.AuthTime, "")
+	return s.concludeMFA(ctx, attempt, passed, wrong, func(amr []string) []string {
+		return passkeyAMR(amr, false)
+	}, "the passkey was not accepted")
 }

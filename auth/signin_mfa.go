@@ -115,6 +115,17 @@ func (s *SignIn) VerifyMFA(ctx context.Context, ip, mfaToken, method, code strin
 	if err != nil {
 		return nil, err
 	}
+	return s.concludeMFA(ctx, attempt, passed, wrong, func(amr []string) []string {
+		return append(slices.Clone(amr), factor, AMRMFA)
+	}, "the code is wrong")
+}
+
+// concludeMFA ends a second-factor attempt the store has judged: neither
+// passed nor wrong means the challenge is gone; wrong counts toward the
+// account's lockout and answers refusal; passed issues the session's
+// tokens, with the methods addAMR makes of those already passed.
+func (s *SignIn) concludeMFA(ctx context.Context, attempt roster.MFAAttempt, passed, wrong bool,
+	addAMR func(amr []string) []string, refusal string) (*Tokens, error) {
 	if !passed && !wrong {
 		return nil, errChallengeGone()
 	}
@@ -127,13 +138,12 @@ func (s *SignIn) VerifyMFA(ctx context.Context, ip, mfaToken, method, code strin
 		if err := s.recordFailure(ctx, u, policy); err != nil {
 			return nil, err
 		}
-		return nil, roster.Errorf(roster.EUNAUTHORIZED, "the code is wrong")
+		return nil, roster.Errorf(roster.EUNAUTHORIZED, "%s", refusal)
 	}
 	if err := s.creds.RecordLogin(ctx, u.TenantID, u.ID); err != nil {
 		return nil, err
 	}
-	amr := append(slices.Clone(attempt.Challenge.AMR), factor, AMRMFA)
-	return s.issue(ctx, u, policy, amr, attempt.Challenge.AuthTime, "")
+	return s.issue(ctx, u, policy, addAMR(attempt.Challenge.AMR), attempt.Challenge.AuthTime, "")
 }
 
 // factorAMR returns the RFC 8176 method a second factor adds to a session.
