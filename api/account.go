@@ -28,7 +28,8 @@ var accountContentTypes = map[string]string{
 const accountCSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
 	"connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 
-// accountPage serves GET /account.
+// accountPage serves GET /account and GET /account/accept, the link of an
+// invitation mail: the page's script tells them apart.
 func (s *Server) accountPage(w http.ResponseWriter, r *http.Request) {
 	s.serveAccountFile(w, r, "index.html", "text/html; charset=utf-8")
 }

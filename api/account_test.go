@@ -54,6 +54,16 @@ func TestAccountPageIsServedUnderAStrictPolicy(t *testing.T) {
 		t.Errorf("headers %v", resp.Header)
 	}
 
+	// The link of an invitation mail is the same page under the same policy.
+	token := "riv_" + strings.Repeat("A1b2", 10)
+	accept, acceptPage := get("/account/accept?tenant=acme&token="+token, false)
+	if accept.Status != http.StatusOK || accept.Header.Get("Content-Type") != "text/html; charset=utf-8" || acceptPage != page {
+		t.Fatalf("GET /account/accept: %d %s, the same page: %v", accept.Status, accept.Header.Get("Content-Type"), acceptPage == page)
+	}
+	if accept.Header.Get("Content-Security-Policy") != csp || accept.Header.Get("Referrer-Policy") != "no-referrer" {
+		t.Errorf("GET /account/accept headers %v", accept.Header)
+	}
+
 	for path, contentType := range map[string]string{
 		"/account/account.js":  "text/javascript; charset=utf-8",
 		"/account/account.css": "text/css; charset=utf-8",

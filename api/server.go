@@ -73,6 +73,7 @@ func (s *Server) Handler() http.Handler {
 	r.Get("/.well-known/jwks.json", s.jwks)
 	r.Get("/.well-known/openid-configuration", s.openIDConfiguration)
 	r.Get("/account", s.accountPage)
+	r.Get("/account/accept", s.accountPage)
 	r.Get("/account/{file}", s.accountAsset)
 	if s.SCIM != nil {
 		r.Mount("/scim/v2", s.SCIM)

@@ -1,6 +1,6 @@
 // Roster's self-service account page: sign-in (password with a second
-// factor, or a passkey), the authenticator app and passkeys, all through
-// the JSON API. The tokens live in sessionStorage: they survive a reload of
+// factor, or a passkey), accepting an invitation (at /account/accept), the
+// authenticator app and passkeys, all through the JSON API. The tokens live in sessionStorage: they survive a reload of
 // this tab but no other tab sees them, and they are gone when the tab
 // closes (localStorage would keep a session on the disk for days). The
 // page's Content-Security-Policy admits no script but this file, which is
@@ -22,6 +22,7 @@
       super(describe(status, problem));
       this.status = status;
       this.code = problem && problem.code;
+      this.fields = (problem && problem.errors) || [];
     }
   }
 
@@ -128,7 +129,7 @@
   }
 
   function show(section) {
-    for (const id of ['signin', 'mfa', 'account']) $(id).hidden = id !== section;
+    for (const id of ['accept', 'signin', 'mfa', 'account']) $(id).hidden = id !== section;
   }
 
   // --- base64url <-> ArrayBuffer, for the WebAuthn options and answers ---
@@ -307,6 +308,84 @@
     show('signin');
   }
 
+  // --- accepting an invitation: the link of an invitation mail ---
+
+  const acceptInputs = {
+    password: 'accept-password',
+    user_name: 'accept-user-name',
+    given_name: 'accept-given-name',
+    family_name: 'accept-family-name',
+  };
+
+  // invitationLink is the token and tenant of the address when it is an
+  // invitation link.
+  function invitationLink() {
+    if (location.pathname !== '/account/accept') return null;
+    const params = new URLSearchParams(location.search);
+    const token = params.get('token');
+    return token ? { token, tenant: params.get('tenant') || '' } : null;
+  }
+
+  // leaveInvitationLink takes the token out of the address bar and the
+  // tab's history: a reload or a shared screenshot no longer carries it.
+  function leaveInvitationLink(tenant) {
+    history.replaceState(null, '', tenant ? `/account?tenant=${encodeURIComponent(tenant)}` : '/account');
+  }
+
+  function showAccept() {
+    show('accept');
+    say('Choose a password to join your organisation.');
+    $('accept-password').focus();
+  }
+
+  const acceptInvitation = guard(async () => {
+    const link = invitationLink();
+    if (!link) throw new Error('This page was not opened from an invitation link.');
+    for (const id of Object.values(acceptInputs)) $(id).removeAttribute('aria-invalid');
+    const password = $('accept-password').value;
+    const body = { token: link.token, password };
+    for (const [field, id] of Object.entries(acceptInputs)) {
+      const value = $(id).value.trim();
+      if (field !== 'password' && value) body[field] = value;
+    }
+    say('Accepting the invitation…');
+    let user;
+    try {
+      user = await send('POST', '/invitations/accept', body);
+    } catch (err) {
+      if (err.status === 410) {
+        leaveInvitationLink(link.tenant);
+        if (session) await showAccount();
+        else showSignIn();
+        throw new Error(
+          'This invitation link is no longer valid: it was used already, revoked or has expired. ' +
+            'Ask your administrator for a new invitation, or sign in if you accepted it.',
+        );
+      }
+      for (const f of err.fields || []) if (acceptInputs[f.field]) $(acceptInputs[f.field]).setAttribute('aria-invalid', 'true');
+      throw err;
+    }
+    $('accept-password').value = '';
+    leaveInvitationLink(link.tenant);
+    // Whoever was signed in in this tab is not the person who just joined.
+    if (session) {
+      const refreshToken = session.refresh_token;
+      clearSession();
+      if (refreshToken) await send('POST', '/auth/logout', { refresh_token: refreshToken }).catch(() => {});
+    }
+    $('tenant').value = link.tenant;
+    $('username').value = user.email;
+    say('Your account is ready. Signing in…');
+    let answer;
+    try {
+      answer = await send('POST', '/auth/login', { tenant: link.tenant, username: user.email, password });
+    } catch (err) {
+      showSignIn();
+      throw new Error(`Your account is ready, but signing in failed: ${err.message} Sign in with your new password.`);
+    }
+    await signedIn(answer);
+  });
+
   // --- step-up: a change that needs a recent second factor ---
 
   function askStepUp(passkeyOnly = false) {
@@ -468,6 +547,7 @@
   // --- wiring ---
 
   document.addEventListener('DOMContentLoaded', () => {
+    $('accept-form').addEventListener('submit', acceptInvitation);
     $('password-form').addEventListener('submit', passwordSignIn);
     $('passkey-signin').addEventListener('click', passkeySignIn);
     $('mfa-form').addEventListener('submit', verifySecondFactor);
@@ -489,7 +569,9 @@
 
     const tenant = new URLSearchParams(location.search).get('tenant');
     if (tenant) $('tenant').value = tenant;
-    if (session) {
+    if (invitationLink()) {
+      showAccept();
+    } else if (session) {
       guard(async () => {
         try {
           await showAccount();
