@@ -27,12 +27,9 @@ func NewAuditService(db *DB) *AuditService {
 // FindAuditEvents returns a page of the tenant's events, newest first, keyed
 // on the time-ordered id. EINVALID for a bad limit or cursor.
 func (s *AuditService) FindAuditEvents(ctx context.Context, tenantID string, f roster.AuditFilter) (*roster.AuditPage, error) {
-	limit := f.Limit
-	if limit == 0 {
-		limit = roster.DefaultPageSize
-	}
-	if limit < 1 || limit > roster.MaxPageSize {
-		return nil, roster.Invalid(roster.FieldError{Field: "limit", Message: fmt.Sprintf("must be between 1 and %d", roster.MaxPageSize)})
+	limit, err := pageLimit(f.Limit)
+	if err != nil {
+		return nil, err
 	}
 	q := &sqlBuilder{}
 	where := []string{"tenant_id = " + q.arg(tenantID)}

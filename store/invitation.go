@@ -235,12 +235,9 @@ var invitationStatusWhere = map[string]string{
 // FindInvitations returns a page of the tenant's invitations, newest first,
 // keyed on (created_at, id). EINVALID for a bad status, limit or cursor.
 func (s *InvitationService) FindInvitations(ctx context.Context, tenantID string, f roster.InvitationFilter) (*roster.InvitationPage, error) {
-	limit := f.Limit
-	if limit == 0 {
-		limit = roster.DefaultPageSize
-	}
-	if limit < 1 || limit > roster.MaxPageSize {
-		return nil, roster.Invalid(roster.FieldError{Field: "limit", Message: fmt.Sprintf("must be between 1 and %d", roster.MaxPageSize)})
+	limit, err := pageLimit(f.Limit)
+	if err != nil {
+		return nil, err
 	}
 	q := &sqlBuilder{}
 	where := []string{"i.tenant_id = " + q.arg(tenantID)}

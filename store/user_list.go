@@ -85,9 +85,9 @@ func UserListQuery(tenantID string, f roster.UserFilter) (string, []any, error) 
 	if err != nil {
 		return "", nil, err
 	}
-	limit := cmp.Or(f.Limit, roster.DefaultPageSize)
-	if limit < 1 || limit > roster.MaxPageSize {
-		return "", nil, roster.Invalid(roster.FieldError{Field: "limit", Message: fmt.Sprintf("must be between 1 and %d", roster.MaxPageSize)})
+	limit, err := pageLimit(f.Limit)
+	if err != nil {
+		return "", nil, err
 	}
 
 	q := &sqlBuilder{}
@@ -225,4 +225,14 @@ func validKey(v, typ string) bool {
 		return err == nil
 	}
 	return utf8.ValidString(v) && !strings.ContainsRune(v, 0)
+}
+
+// pageLimit is a list's page size: the default for 0, else 1 to the
+// maximum. EINVALID naming "limit" otherwise.
+func pageLimit(limit int) (int, error) {
+	limit = cmp.Or(limit, roster.DefaultPageSize)
+	if limit < 1 || limit > roster.MaxPageSize {
+		return 0, roster.Invalid(roster.FieldError{Field: "limit", Message: fmt.Sprintf("must be between 1 and %d", roster.MaxPageSize)})
+	}
+	return limit, nil
 }
