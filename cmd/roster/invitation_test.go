@@ -18,14 +18,16 @@ import (
 	"github.com/emersion/go-smtp"
 )
 
-// smtpInbox is a real SMTP server (emersion/go-smtp) that keeps the bodies
+// smtpInbox is a real SMTP server (emersion/go-smtp) that keeps the mail
 // it takes, or refuses every message while refusing is set.
 type smtpInbox struct {
 	addr     string
 	mu       sync.Mutex
-	bodies   []string
+	mails    []inboxMail
 	refusing bool
 }
+
+type inboxMail struct{ to, subject, body string }
 
 type smtpSession struct{ in *smtpInbox }
 
@@ -43,12 +45,16 @@ func (s smtpSession) Data(r io.Reader) error {
 	if err != nil {
 		return err
 	}
+	to, err := mail.ParseAddress(msg.Header.Get("To"))
+	if err != nil {
+		return err
+	}
 	s.in.mu.Lock()
 	defer s.in.mu.Unlock()
 	if s.in.refusing {
 		return &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 0}, Message: "try again later"}
 	}
-	s.in.bodies = append(s.in.bodies, string(body))
+	s.in.mails = append(s.in.mails, inboxMail{to: to.Address, subject: msg.Header.Get("Subject"), body: string(body)})
 	return nil
 }
 
@@ -75,10 +81,30 @@ func (in *smtpInbox) setRefusing(v bool) {
 	in.refusing = v
 }
 
+// received returns the bodies of the mail taken so far.
 func (in *smtpInbox) received() []string {
 	in.mu.Lock()
 	defer in.mu.Unlock()
-	return append([]string(nil), in.bodies...)
+	bodies := make([]string, len(in.mails))
+	for i, m := range in.mails {
+		bodies[i] = m.body
+	}
+	return bodies
+}
+
+// to returns the mail taken so far for addresses ending in suffix: a
+// server's worker delivers the queued mail of every tenant in the
+// package's shared database, not only its own test's.
+func (in *smtpInbox) to(suffix string) []inboxMail {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	var mails []inboxMail
+	for _, m := range in.mails {
+		if strings.HasSuffix(m.to, suffix) {
+			mails = append(mails, m)
+		}
+	}
+	return mails
 }
 
 // eventually polls cond every 50 ms for up to 15 seconds.

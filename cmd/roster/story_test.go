@@ -7,21 +7,15 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"log"
 	"math"
-	"mime/quotedprintable"
 	"net"
 	"net/http"
-	"net/mail"
 	"net/url"
 	"os/exec"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
-
-	"github.com/emersion/go-smtp"
 )
 
 // TestStory replays the opening story of the seed, end to end, on the real
@@ -38,7 +32,7 @@ import (
 // (role=viewer): 47, while the dashboard counts everyone, 3 of 51.
 func TestStory(t *testing.T) {
 	const officers, early, later = 50, 3, 44
-	mailbox := startStoryMailbox(t)
+	mailbox := startSMTPInbox(t)
 	b := createTenant(t, "Story Police")
 	srv := startServe(t,
 		"ROSTER_SMTP_ADDR="+mailbox.addr, "ROSTER_SMTP_FROM=Roster <no-reply@roster.test>", "ROSTER_SMTP_TLS=none",
@@ -49,7 +43,7 @@ func TestStory(t *testing.T) {
 	emails := make([]string, officers)
 	ids := make(map[string]string, officers) // email -> user id
 	for i := range officers {
-		emails[i] = fmt.Sprintf("officer%02d@storypolice.example", i)
+		emails[i] = fmt.Sprintf("officer%02d%s", i, storyDomain)
 		var u struct{ ID string }
 		admin.want(201, "POST", "/api/v1/users", map[string]any{
 			"email": emails[i], "given_name": "Officer", "family_name": fmt.Sprintf("No. %02d", i),
@@ -87,7 +81,7 @@ func TestStory(t *testing.T) {
 
 	// The email worker delivers exactly 47 reminders, one to each of them,
 	// none to the enrolled officers or the admin, each saying what to do.
-	mails := mailbox.waitFor(t, 47, srv)
+	mails := waitFor(t, mailbox, 47, srv)
 	var to []string
 	for _, m := range mails {
 		to = append(to, m.to)
@@ -141,7 +135,7 @@ func TestStory(t *testing.T) {
 	if result.Matched != 3 || result.Succeeded != 3 {
 		t.Fatalf("second reminder: %+v, want 3", result)
 	}
-	mails = mailbox.waitFor(t, 50, srv)
+	mails = waitFor(t, mailbox, 50, srv)
 	to = to[:0]
 	for _, m := range mails[47:] {
 		to = append(to, m.to)
@@ -323,73 +317,14 @@ func wantOutboxSent(t *testing.T, tenantID string, n int) {
 	}
 }
 
-// storyMailbox is a real SMTP server (emersion/go-smtp) that keeps every
-// message it receives for the story's tenant.
-type storyMailbox struct {
-	addr string
-	mu   sync.Mutex
-	msgs []storyMail
-}
+// storyDomain is where the story's officers get their mail.
+const storyDomain = "@storypolice.example"
 
-type storyMail struct{ to, subject, body string }
-
-type storyMailSession struct{ mb *storyMailbox }
-
-func (s *storyMailSession) Mail(string, *smtp.MailOptions) error { return nil }
-func (s *storyMailSession) Rcpt(string, *smtp.RcptOptions) error { return nil }
-func (s *storyMailSession) Reset()                               {}
-func (s *storyMailSession) Logout() error                        { return nil }
-
-func (s *storyMailSession) Data(r io.Reader) error {
-	msg, err := mail.ReadMessage(r)
-	if err != nil {
-		return err
-	}
-	body, err := io.ReadAll(quotedprintable.NewReader(msg.Body))
-	if err != nil {
-		return err
-	}
-	to, err := mail.ParseAddress(msg.Header.Get("To"))
-	if err != nil {
-		return err
-	}
-	if !strings.HasSuffix(to.Address, "@storypolice.example") {
-		return nil // another test's mail, from the package's shared database
-	}
-	s.mb.mu.Lock()
-	defer s.mb.mu.Unlock()
-	s.mb.msgs = append(s.mb.msgs, storyMail{to: to.Address, subject: msg.Header.Get("Subject"), body: string(body)})
-	return nil
-}
-
-func startStoryMailbox(t *testing.T) *storyMailbox {
+// waitFor waits until n messages for the story's tenant have arrived, then
+// a little longer to catch any extra one, and returns them.
+func waitFor(t *testing.T, in *smtpInbox, n int, srv *served) []inboxMail {
 	t.Helper()
-	mb := &storyMailbox{}
-	s := smtp.NewServer(smtp.BackendFunc(func(*smtp.Conn) (smtp.Session, error) {
-		return &storyMailSession{mb: mb}, nil
-	}))
-	s.Domain = "localhost"
-	s.ReadTimeout, s.WriteTimeout = 5*time.Second, 5*time.Second
-	s.ErrorLog = log.New(io.Discard, "", 0)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	mb.addr = ln.Addr().String()
-	go func() { _ = s.Serve(ln) }()
-	t.Cleanup(func() { _ = s.Close() })
-	return mb
-}
-
-// waitFor waits until n messages have arrived, then a little longer to
-// catch any extra one, and returns them.
-func (mb *storyMailbox) waitFor(t *testing.T, n int, srv *served) []storyMail {
-	t.Helper()
-	count := func() int {
-		mb.mu.Lock()
-		defer mb.mu.Unlock()
-		return len(mb.msgs)
-	}
+	count := func() int { return len(in.to(storyDomain)) }
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	for count() < n {
@@ -400,10 +335,9 @@ func (mb *storyMailbox) waitFor(t *testing.T, n int, srv *served) []storyMail {
 		}
 	}
 	time.Sleep(1500 * time.Millisecond) // longer than the worker's poll interval
-	mb.mu.Lock()
-	defer mb.mu.Unlock()
-	if len(mb.msgs) != n {
-		t.Fatalf("%d mails arrived, want %d", len(mb.msgs), n)
+	mails := in.to(storyDomain)
+	if len(mails) != n {
+		t.Fatalf("%d mails arrived, want %d", len(mails), n)
 	}
-	return slices.Clone(mb.msgs)
+	return mails
 }
