@@ -2,6 +2,7 @@ package roster
 
 import (
 	"context"
+	"encoding/json"
 	"time"
 )
 
@@ -21,6 +22,17 @@ type Login struct {
 // Locked reports whether the account is locked at now.
 func (l *Login) Locked(now time.Time) bool {
 	return l.LockedUntil != nil && now.Before(*l.LockedUntil)
+}
+
+// CheckUnlocked returns ETOOMANY, with the time left as RetryAfter, while
+// the account is locked at now: what a signed-in user trying a factor or
+// a password meets, where a sign-in would meet only "wrong".
+func (l *Login) CheckUnlocked(now time.Time) error {
+	if !l.Locked(now) {
+		return nil
+	}
+	return &Error{Code: ETOOMANY, Message: "the account is locked after too many failed attempts: try again later",
+		RetryAfter: l.LockedUntil.Sub(now)}
 }
 
 // RefreshToken is one link of a rotating chain: using it spends it and
@@ -51,8 +63,9 @@ type SigningKey struct {
 	RetiredAt  *time.Time
 }
 
-// CredentialService stores what sign-in reads and writes.
-type CredentialService interface {
+// LoginService stores what sign-in reads and writes of a user: their
+// password, failed attempts and lockout.
+type LoginService interface {
 	// FindLogin returns the user of the tenant (id or slug) whose user name
 	// or email is username, case-insensitively. ENOTFOUND.
 	FindLogin(ctx context.Context, tenant, username string) (*Login, error)
@@ -68,9 +81,6 @@ type CredentialService interface {
 	// RecordLogin clears failed attempts and sets last_login_at.
 	RecordLogin(ctx context.Context, tenantID, userID string) error
 
-	// SetPassword stores a password hash, audited. ENOTFOUND.
-	SetPassword(ctx context.Context, tenantID string, by Actor, userID, hash string) error
-
 	// ChangePassword stores the hash as the user's password and ends their
 	// other sessions in the same transaction: every refresh token family but
 	// keepFamily is revoked and sign-ins awaiting a second factor end.
@@ -79,7 +89,10 @@ type CredentialService interface {
 
 	// Unlock clears a lockout and failed attempts, audited. ENOTFOUND.
 	Unlock(ctx context.Context, tenantID string, by Actor, userID string) error
+}
 
+// SessionService stores the refresh tokens of signed-in sessions.
+type SessionService interface {
 	// CreateRefreshToken stores a new refresh token (its hash set).
 	CreateRefreshToken(ctx context.Context, t *RefreshToken) error
 
@@ -93,6 +106,20 @@ type CredentialService interface {
 	// with this hash (sign-out). Unknown hashes are ignored.
 	RevokeRefreshFamily(ctx context.Context, hash []byte) error
 
+	// CountActiveSessions returns how many sessions of the user are alive:
+	// refresh tokens neither spent, revoked nor expired.
+	CountActiveSessions(ctx context.Context, tenantID, userID string) (int, error)
+}
+
+// JWKSource gives the JSON Web Key Set (RFC 7517) of the keys that verify
+// Roster's own tokens, as /.well-known/jwks.json publishes it.
+type JWKSource interface {
+	JWKS(ctx context.Context) (json.RawMessage, error)
+}
+
+// SigningKeyService stores Roster's own JWT signing keys, which belong to
+// no tenant.
+type SigningKeyService interface {
 	// SigningKeys returns the signing keys not retired, oldest first.
 	SigningKeys(ctx context.Context) ([]SigningKey, error)
 

@@ -145,20 +145,6 @@ type InvitationService interface {
 	AcceptInvitation(ctx context.Context, tokenHash []byte, requestID string, u *User) (*Invitation, *User, error)
 }
 
-// RoleRank orders the built-in roles by power: admin 3, developer 2,
-// viewer 1; unknown roles 0.
-func RoleRank(role string) int {
-	switch role {
-	case RoleAdmin:
-		return 3
-	case RoleDeveloper:
-		return 2
-	case RoleViewer:
-		return 1
-	}
-	return 0
-}
-
 // ActorInvitation is the actor of the changes an invitation's acceptance
 // makes: the invitee has no credential yet, the invitation stands for them.
 const ActorInvitation = "invitation"

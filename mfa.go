@@ -113,6 +113,25 @@ type MFAAttempt struct {
 	RecoveryCodeUnused bool
 }
 
+// ChallengeOpen reports whether the sign-in's challenge can still be
+// passed at now: not expired, fewer than maxAttempts wrong tries, and its
+// user active and not locked. An attempt at a challenge that is not open
+// ends it.
+func (a *MFAAttempt) ChallengeOpen(now time.Time, maxAttempts int) bool {
+	c, l := a.Challenge, a.Login
+	return c != nil && now.Before(c.ExpiresAt) && c.FailedAttempts < maxAttempts && l.User.Active && !l.Locked(now)
+}
+
+// MaskMFATarget is the phone number (for sms) or address (for email) a
+// code goes to, as answers, logs and the audit trail show it: enough for
+// its owner to recognise, too little to give it away.
+func MaskMFATarget(method, target string) string {
+	if method == MFASMS {
+		return MaskPhone(target)
+	}
+	return MaskEmail(target)
+}
+
 // MFAVerdict is what the check of an attempt decides.
 type MFAVerdict struct {
 	Passed bool
@@ -157,13 +176,22 @@ type MFAService interface {
 	// verified method.
 	ReplaceRecoveryCodes(ctx context.Context, tenantID string, by Actor, userID string, hashes [][]byte) error
 
-	// SendEnrolmentCode runs send on the user's method of this type (sms
-	// or email), its row locked, nil when there is none; the code send
+	// SetEnrolmentCode runs issue on the user's method of this type (sms
+	// or email), its row locked, nil when there is none; the code issue
 	// returns becomes the one awaiting confirmation for target, replacing
-	// any earlier one, audited as mfa.enrolling. send delivers the code
-	// while the row is locked, so two requests never both send. ENOTFOUND;
-	// send's error as it is, with nothing stored.
-	SendEnrolmentCode(ctx context.Context, tenantID string, by Actor, userID, method, target string, send func(m *MFAMethod) (*MFACode, error)) error
+	// any earlier one. Nothing is sent here: the caller sends the code
+	// after, then calls RecordEnrolmentCodeSent or WithdrawEnrolmentCode.
+	// ENOTFOUND; issue's error as it is, with nothing stored.
+	SetEnrolmentCode(ctx context.Context, tenantID, userID, method, target string, issue func(m *MFAMethod) (*MFACode, error)) error
+
+	// RecordEnrolmentCodeSent audits, as mfa.enrolling, a code of the
+	// user's method sent to target.
+	RecordEnrolmentCodeSent(ctx context.Context, tenantID string, by Actor, userID, method, target string) error
+
+	// WithdrawEnrolmentCode drops the code awaiting confirmation for the
+	// user's method when its hash is still codeHash (it could not be
+	// sent), and the method with it when it was never verified.
+	WithdrawEnrolmentCode(ctx context.Context, tenantID, userID, method string, codeHash []byte) error
 
 	// ConfirmCode runs check on the code awaiting confirmation for the
 	// user's method of this type (sms or email), its row locked. When check
@@ -173,12 +201,17 @@ type MFAService interface {
 	// ENOTFOUND; ECONFLICT when no code awaits; check's error as it is.
 	ConfirmCode(ctx context.Context, tenantID string, by Actor, userID, method string, check func(m *MFAMethod) (passed bool, err error)) error
 
-	// SendChallengeCode runs send on the challenge with this token hash,
+	// SetChallengeCode runs issue on the challenge with this token hash,
 	// rows locked as for AttemptMFAChallenge, with the user's verified
 	// method of this type (nil when none), and stores the code it returns
-	// on the challenge, replacing any earlier one. EUNAUTHORIZED for an
-	// unknown token; send's error as it is, with nothing stored.
-	SendChallengeCode(ctx context.Context, tokenHash []byte, method string, send func(a *MFAAttempt, m *MFAMethod) (*MFACode, error)) error
+	// on the challenge, replacing any earlier one. Nothing is sent here.
+	// EUNAUTHORIZED for an unknown token; issue's error as it is, with
+	// nothing stored.
+	SetChallengeCode(ctx context.Context, tokenHash []byte, method string, issue func(a *MFAAttempt, m *MFAMethod) (*MFACode, error)) error
+
+	// WithdrawChallengeCode drops the code of the challenge with this token
+	// hash when its hash is still codeHash: it could not be sent.
+	WithdrawChallengeCode(ctx context.Context, tokenHash, codeHash []byte) error
 
 	// CreateMFAChallenge stores c, whose TokenHash, AMR, AuthTime and
 	// ExpiresAt the caller has set, and drops the user's expired ones.

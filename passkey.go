@@ -149,8 +149,4 @@ type PasskeyService interface {
 	// challenge; a failure counts against it, or ends it when burn is
 	// set. EUNAUTHORIZED for an unknown token; check's error as it is.
 	AttemptPasskeyMFA(ctx context.Context, tokenHash []byte, challenge string, credentialID []byte, check func(a *MFAAttempt, s *WebAuthnSession, p *PasskeyAttempt) (v PasskeyVerdict, burn bool, err error)) error
-
-	// CountActiveSessions returns how many sessions of the user are alive:
-	// refresh tokens neither spent, revoked nor expired.
-	CountActiveSessions(ctx context.Context, tenantID, userID string) (int, error)
 }

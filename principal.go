@@ -51,16 +51,25 @@ func IsPermission(p Permission) bool {
 	return false
 }
 
-// HighestRole returns the most powerful of roles (admin, then developer,
-// then viewer), or viewer when there is none: the role a user gets from the
-// groups mapped to roles.
+// roleOrder lists the built-in roles from the least to the most powerful.
+var roleOrder = []string{RoleViewer, RoleDeveloper, RoleAdmin}
+
+// RoleRank orders the built-in roles by power: admin 3, developer 2,
+// viewer 1; unknown roles 0.
+func RoleRank(role string) int {
+	return slices.Index(roleOrder, role) + 1
+}
+
+// HighestRole returns the most powerful of roles, or viewer when there is
+// none: the role a user gets from the groups mapped to roles.
 func HighestRole(roles []string) string {
-	for _, r := range []string{RoleAdmin, RoleDeveloper} {
-		if slices.Contains(roles, r) {
-			return r
+	highest := RoleViewer
+	for _, r := range roles {
+		if RoleRank(r) > RoleRank(highest) {
+			highest = r
 		}
 	}
-	return RoleViewer
+	return highest
 }
 
 // IsRole reports whether role is a known role.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/mail"
+	"strconv"
 	"strings"
 	"time"
 	"unicode"
@@ -234,10 +235,47 @@ type UserFilter struct {
 	Cursor    string // opaque, from a previous page's NextCursor
 }
 
+// Params is the filter as a request gives it, with the users list's query
+// keys and only those given: how jobs keep it and audit events show it.
+func (f UserFilter) Params() map[string]any {
+	p := map[string]any{}
+	if f.Query != "" {
+		p["q"] = f.Query
+	}
+	if f.Role != "" {
+		p["role"] = f.Role
+	}
+	if f.Active != nil {
+		p["active"] = *f.Active
+	}
+	if f.MFA != nil {
+		p["mfa"] = map[bool]string{true: "enabled", false: "disabled"}[*f.MFA]
+	}
+	if f.MFAMethod != "" {
+		p["mfa_method"] = f.MFAMethod
+	}
+	return p
+}
+
 // UserPage is one page of users and the cursor of the next, "" at the end.
 type UserPage struct {
 	Items      []*User
 	NextCursor string
+}
+
+// ParseIfMatch reads an If-Match header: the version of the resource the
+// client last saw, 0 when the header is absent or "*". EINVALID naming
+// If-Match for anything else.
+func ParseIfMatch(h string) (int64, error) {
+	h = strings.TrimPrefix(strings.TrimSpace(h), "W/")
+	if h == "" || h == "*" {
+		return 0, nil
+	}
+	v, err := strconv.ParseInt(strings.Trim(h, `"`), 10, 64)
+	if err != nil || v < 1 {
+		return 0, Invalid(FieldError{Field: "If-Match", Message: "must be an ETag of this resource"})
+	}
+	return v, nil
 }
 
 // Actor is who makes a change; it is written to the audit trail.

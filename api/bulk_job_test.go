@@ -39,7 +39,7 @@ func (e *testEnv) job(token, id string) job {
 
 // newWorker returns a worker on e's database that sends mail with mailer.
 func (e *testEnv) newWorker(mailer notify.Mailer, cfg worker.Config) *worker.Worker {
-	w := worker.New(store.NewBulkService(e.DB, testPublicURL), store.NewEmailOutbox(e.DB),
+	w := worker.New(store.NewJobRunner(e.DB, testPublicURL), store.NewEmailOutbox(e.DB),
 		slog.New(slog.NewTextHandler(io.Discard, nil)), cfg)
 	w.Mailer = mailer
 	return w
@@ -130,7 +130,7 @@ func TestInterruptedJobResumesWhereItStopped(t *testing.T) {
 	active := e.seedUsers(1300)
 	id := e.startBulkJob(map[string]any{"action": "deactivate", "filter": map[string]any{"active": true}})
 	db := openTestDB(t)
-	bulk := store.NewBulkService(e.DB, testPublicURL)
+	bulk := store.NewJobRunner(e.DB, testPublicURL)
 	ctx := context.Background()
 
 	// A worker claims the job, does 300 users and dies holding the lease.
@@ -302,7 +302,7 @@ func TestAWorkerThatLostItsLeaseChangesNothing(t *testing.T) {
 	e := newTestEnv(t)
 	e.seedUsers(1200)
 	id := e.startBulkJob(map[string]any{"action": "deactivate", "filter": map[string]any{"active": true}})
-	bulk := store.NewBulkService(e.DB, testPublicURL)
+	bulk := store.NewJobRunner(e.DB, testPublicURL)
 	ctx := context.Background()
 	claimed, err := bulk.ClaimJob(ctx, "slow", time.Minute)
 	if err != nil || claimed == nil || claimed.ID != id {

@@ -9,7 +9,6 @@ import (
 	"strings"
 
 	"github.com/rosterhq/roster"
-	"github.com/rosterhq/roster/auth"
 )
 
 // statuses is the one table from domain error codes to HTTP statuses.
@@ -82,9 +81,9 @@ func (s *Server) Error(w http.ResponseWriter, r *http.Request, err error) {
 // too old or too weak. No acr_values: Roster's tokens carry no acr, and
 // what would do (a second factor, a fresh password) is in the description.
 func (s *Server) stepUpChallenge(description string) string {
-	maxAge := auth.DefaultStepUpMaxAge
-	if s.SignIn != nil {
-		maxAge = s.SignIn.StepUpMaxAge
+	maxAge := s.StepUpMaxAge
+	if maxAge == 0 {
+		maxAge = roster.DefaultStepUpMaxAge
 	}
 	// RFC 6750 §3 allows neither quotes nor backslashes in the description.
 	description = strings.NewReplacer(`"`, "'", `\`, "/").Replace(description)

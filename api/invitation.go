@@ -12,7 +12,6 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"github.com/rosterhq/roster"
-	"github.com/rosterhq/roster/auth"
 )
 
 // invitationResponse is an invitation as the REST API shows it: no token,
@@ -35,7 +34,7 @@ type invitationResponse struct {
 
 func (s *Server) newInvitationResponse(inv *roster.Invitation) invitationResponse {
 	return invitationResponse{
-		ID: inv.ID, Email: inv.Email, Role: inv.Role, Status: inv.Status(s.Invitations.Now()),
+		ID: inv.ID, Email: inv.Email, Role: inv.Role, Status: inv.Status(s.now()),
 		InvitedBy: inv.InvitedBy, CreatedAt: timestamp(inv.CreatedAt), ExpiresAt: timestamp(inv.ExpiresAt),
 		MailStatus: inv.MailStatus, SentAt: optTimestamp(inv.SentAt), AcceptedAt: optTimestamp(inv.AcceptedAt), RevokedAt: optTimestamp(inv.RevokedAt),
 		UserID: inv.UserID,
@@ -121,7 +120,7 @@ func (s *Server) acceptInvitation(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	body.only("token", "password", "user_name", "given_name", "family_name")
-	a := auth.Acceptance{Token: body.required("token"), Password: body.required("password")}
+	a := roster.InvitationAcceptance{Token: body.required("token"), Password: body.required("password")}
 	for _, f := range []struct {
 		name string
 		dst  *string
@@ -147,8 +146,8 @@ const MaxBulkInvitations = 10000
 
 // bulkResponse is what a bulk invitation made and which rows failed.
 type bulkResponse struct {
-	Created int                  `json:"created"`
-	Failed  []auth.InviteFailure `json:"failed"`
+	Created int                    `json:"created"`
+	Failed  []roster.InviteFailure `json:"failed"`
 }
 
 // bulkInvite serves POST /invitations/bulk, a text/csv body with an
@@ -171,7 +170,7 @@ func (s *Server) bulkInvite(w http.ResponseWriter, r *http.Request) {
 // the first row after the header. EINVALID naming "Content-Type" or "body"
 // for anything but CSV with an email,role header and 1 to
 // MaxBulkInvitations rows; ETOOLARGE past the body limit.
-func readInvitationCSV(r *http.Request) ([]auth.InviteRow, error) {
+func readInvitationCSV(r *http.Request) ([]roster.InviteRow, error) {
 	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "text/csv" {
 		return nil, &roster.Error{Code: roster.EINVALID, Message: "the body must be sent as Content-Type: text/csv",
 			Fields: []roster.FieldError{{Field: "Content-Type", Message: "must be text/csv"}}}
@@ -196,7 +195,7 @@ func readInvitationCSV(r *http.Request) ([]auth.InviteRow, error) {
 		!strings.EqualFold(strings.TrimSpace(header[1]), "role") {
 		return nil, bad("must start with the header email,role")
 	}
-	var rows []auth.InviteRow
+	var rows []roster.InviteRow
 	for {
 		rec, err := cr.Read()
 		if err == io.EOF {
@@ -207,7 +206,7 @@ func readInvitationCSV(r *http.Request) ([]auth.InviteRow, error) {
 		if len(rows) == MaxBulkInvitations {
 			return nil, bad("has more than 10000 rows: split it")
 		}
-		row := auth.InviteRow{Row: len(rows) + 1, Email: rec[0]}
+		row := roster.InviteRow{Row: len(rows) + 1, Email: rec[0]}
 		if len(rec) == 2 {
 			row.Role = rec[1]
 		} else {

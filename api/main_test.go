@@ -24,8 +24,9 @@ import (
 	"github.com/lestrrat-go/jwx/v3/jwt"
 
 	"github.com/rosterhq/roster"
-	"github.com/rosterhq/roster/api"
 	"github.com/rosterhq/roster/auth"
+	"github.com/rosterhq/roster/flow"
+	"github.com/rosterhq/roster/internal/app"
 	"github.com/rosterhq/roster/internal/pgtest"
 	"github.com/rosterhq/roster/store"
 )
@@ -60,8 +61,9 @@ const (
 	testAudience  = "roster-api"
 )
 
-// testEnv is a real Roster REST server on the package's test database, with
-// an identity provider's JWKS and two tenants to tell apart.
+// testEnv is the real Roster service (REST and SCIM, wired by app.New as
+// roster serve wires it) on the package's test database, with an identity
+// provider's JWKS and two tenants to tell apart.
 type testEnv struct {
 	t      *testing.T
 	URL    string
@@ -71,12 +73,13 @@ type testEnv struct {
 
 	A, B tenantCreds
 
-	signingKey jwk.Key // the identity provider's private key
-	signIn     *auth.SignIn
-	mfa        *auth.MFA
+	signingKey jwk.Key  // the identity provider's private key
+	app        *app.App // the service under test, as roster serve builds it
+	signIn     *flow.SignIn
+	mfa        *flow.MFA
 
-	invitations *auth.Invitations
-	passkeys    *auth.Passkeys
+	invitations *flow.Invitations
+	passkeys    *flow.Passkeys
 }
 
 // tenantCreds is a tenant and API tokens of each role in it.
@@ -105,70 +108,20 @@ func newTestEnvWithDSN(t *testing.T, dsn string) *testEnv {
 
 	e := &testEnv{t: t, DB: db, logs: &syncBuffer{}}
 	jwksURL := e.startIdentityProvider()
-	verifier, err := auth.NewJWTVerifier(ctx, auth.JWTConfig{JWKSURL: jwksURL, Issuer: testIssuer, Audience: testAudience})
+	a, err := app.New(ctx, db, app.Config{
+		PublicURL: testPublicURL,
+		// One key for the package: the signing keys in the shared database
+		// were sealed with it.
+		EncryptionKey: []byte("roster-api-tests-encryption-key!"),
+		JWT:           &auth.JWTConfig{JWKSURL: jwksURL, Issuer: testIssuer, Audience: testAudience},
+		Log:           slog.New(slog.NewJSONHandler(e.logs, nil)),
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { verifier.Close() })
-	log := slog.New(slog.NewJSONHandler(e.logs, nil))
-	// One key for the package: the signing keys in the shared database were
-	// sealed with it.
-	key := []byte("roster-api-tests-encryption-key!")
-	box, err := auth.NewSecretBox(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	codes, err := auth.NewCodeHasher(auth.DeriveKey(key, "roster recovery codes"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	users := store.NewUserService(db)
-	creds := store.NewCredentialService(db)
-	keys := auth.NewKeyring(creds, box)
-	db.MailSealer = box
-	if err := keys.Ensure(ctx); err != nil {
-		t.Fatal(err)
-	}
-	issuer := auth.NewIssuer(keys, testPublicURL, 0)
-	own, err := issuer.Verifier(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	authn := auth.NewAuthenticator(store.NewTokenService(db), verifier, log)
-	authn.TrustOwnTokens(issuer.URL(), own, users)
-	tenants := store.NewTenantService(db)
-	e.mfa = auth.NewMFA(store.NewMFAService(db), users, tenants, box, codes)
-	e.mfa.Log = log
-	e.signIn = auth.NewSignIn(creds, tenants, issuer, e.mfa)
-	e.invitations = auth.NewInvitations(store.NewInvitationService(db), tenants, e.signIn, testPublicURL)
-	rp, err := auth.NewPasskeyConfig(testPublicURL, "", "", "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if e.passkeys, err = auth.NewPasskeys(rp, store.NewPasskeyService(db), users, e.signIn, e.mfa); err != nil {
-		t.Fatal(err)
-	}
-	srv := &api.Server{
-		Users:   users,
-		Audit:   store.NewAuditService(db),
-		Tokens:  store.NewTokenService(db),
-		Tenants: tenants,
-		Creds:   creds,
-		Bulk:    store.NewBulkService(db, testPublicURL),
-		Stats:   store.NewStatsService(db),
-		Export:  users,
-		SignIn:  e.signIn,
-		MFA:     e.mfa,
-		Keys:    keys,
-		Issuer:  issuer,
-		Auth:    authn,
-		Ready:   db.Ping,
-		OpenAPI: roster.OpenAPI,
-		Log:     log,
-	}
-	srv.Invitations = e.invitations
-	srv.Passkeys = e.passkeys
-	ts := httptest.NewServer(srv.Handler())
+	t.Cleanup(func() { a.Close() })
+	e.app, e.signIn, e.mfa, e.invitations, e.passkeys = a, a.SignIn, a.MFA, a.Invitations, a.Passkeys
+	ts := httptest.NewServer(a.Handler)
 	t.Cleanup(ts.Close)
 	e.URL = ts.URL
 	e.client = &http.Client{Transport: newContractTransport(t, http.DefaultTransport)}

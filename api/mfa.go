@@ -7,7 +7,6 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"github.com/rosterhq/roster"
-	"github.com/rosterhq/roster/notify"
 )
 
 // mfaStatusResponse is a user's second factors as an admin sees them.
@@ -41,14 +40,8 @@ func newMFAStatusResponse(st *roster.MFAStatus) mfaStatusResponse {
 			t := timestamp(*m.LastUsedAt)
 			mr.LastUsedAt = &t
 		}
-		var target string
-		switch m.Type {
-		case roster.MFASMS:
-			target = notify.MaskPhone(m.Target)
-		case roster.MFAEmail:
-			target = notify.MaskEmail(m.Target)
-		}
-		if target != "" {
+		if m.Type == roster.MFASMS || m.Type == roster.MFAEmail {
+			target := roster.MaskMFATarget(m.Type, m.Target)
 			mr.Target = &target
 		}
 		resp.Methods = append(resp.Methods, mr)
@@ -152,11 +145,7 @@ func (s *Server) removeMethod(w http.ResponseWriter, r *http.Request, method str
 	if !ok {
 		return
 	}
-	remove := s.MFA.Remove
-	if method == roster.MFAPasskey {
-		remove = s.removeAllPasskeys // passkeys have rows of their own
-	}
-	if err := remove(r.Context(), tenantID(r), actor(r), userID, method); err != nil {
+	if err := s.MFA.Remove(r.Context(), tenantID(r), actor(r), userID, method); err != nil {
 		s.Error(w, r, err)
 		return
 	}

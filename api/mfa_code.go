@@ -13,8 +13,8 @@ type codeSentResponse struct {
 	ExpiresIn int    `json:"expires_in"`
 }
 
-func (s *Server) codeSent(w http.ResponseWriter, method, target string) {
-	writeJSON(w, http.StatusOK, codeSentResponse{Method: method, Target: target, ExpiresIn: int(s.MFA.CodeTTL.Seconds())})
+func codeSent(w http.ResponseWriter, c *roster.CodeSent) {
+	writeJSON(w, http.StatusOK, codeSentResponse{Method: c.Method, Target: c.Target, ExpiresIn: c.ExpiresIn})
 }
 
 // enrolEmail serves POST /me/mfa/email: a code to the caller's own address.
@@ -23,12 +23,12 @@ func (s *Server) enrolEmail(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	target, err := s.MFA.SendEnrolmentCode(r.Context(), tenantID(r), actor(r), userID, roster.MFAEmail, "")
+	sent, err := s.MFA.SendEnrolmentCode(r.Context(), tenantID(r), actor(r), userID, roster.MFAEmail, "")
 	if err != nil {
 		s.Error(w, r, err)
 		return
 	}
-	s.codeSent(w, roster.MFAEmail, target)
+	codeSent(w, sent)
 }
 
 // enrolSMS serves POST /me/mfa/sms {"phone"}.
@@ -42,12 +42,12 @@ func (s *Server) enrolSMS(w http.ResponseWriter, r *http.Request) {
 		s.Error(w, r, err)
 		return
 	}
-	target, err := s.MFA.SendEnrolmentCode(r.Context(), tenantID(r), actor(r), userID, roster.MFASMS, phone)
+	sent, err := s.MFA.SendEnrolmentCode(r.Context(), tenantID(r), actor(r), userID, roster.MFASMS, phone)
 	if err != nil {
 		s.Error(w, r, err)
 		return
 	}
-	s.codeSent(w, roster.MFASMS, target)
+	codeSent(w, sent)
 }
 
 // confirmEmail serves POST /me/mfa/email/verify {"code"}.
@@ -102,10 +102,10 @@ func (s *Server) sendMFAChallengeCode(w http.ResponseWriter, r *http.Request) {
 		s.Error(w, r, err)
 		return
 	}
-	target, err := s.SignIn.SendChallengeCode(r.Context(), token, method)
+	sent, err := s.SignIn.SendChallengeCode(r.Context(), token, method)
 	if err != nil {
 		s.Error(w, r, err)
 		return
 	}
-	s.codeSent(w, method, target)
+	codeSent(w, sent)
 }

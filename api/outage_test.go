@@ -30,17 +30,18 @@ func TestDatabaseOutage(t *testing.T) {
 	_, session := signIn(t, newTestEnv(t), "outage@example.com")
 
 	proxy.Cut()
+	mfaToken := "rmt_" + strings.Repeat("A", 40) // well formed, so it is looked up
 	public := []request{
 		{Method: "GET", Path: "/readyz"},
 		{Method: "GET", Path: "/.well-known/jwks.json"}, // no key has been read yet
 		{Method: "POST", Path: "/api/v1/auth/login", Body: map[string]any{"tenant": e.A.ID, "username": "x", "password": "y"}},
 		{Method: "POST", Path: "/api/v1/auth/refresh", Body: map[string]any{"refresh_token": "rrt_x"}},
 		{Method: "POST", Path: "/api/v1/auth/logout", Body: map[string]any{"refresh_token": "rrt_x"}},
-		{Method: "POST", Path: "/api/v1/auth/mfa/verify", Body: map[string]any{"mfa_token": "rmt_x", "method": "totp", "code": "123456"}},
-		{Method: "POST", Path: "/api/v1/auth/mfa/challenge", Body: map[string]any{"mfa_token": "rmt_x", "method": "sms"}},
+		{Method: "POST", Path: "/api/v1/auth/mfa/verify", Body: map[string]any{"mfa_token": mfaToken, "method": "totp", "code": "123456"}},
+		{Method: "POST", Path: "/api/v1/auth/mfa/challenge", Body: map[string]any{"mfa_token": mfaToken, "method": "sms"}},
 		{Method: "POST", Path: "/api/v1/invitations/accept", Body: map[string]any{"token": "riv_" + strings.Repeat("A", 40), "password": "p"}},
 		{Method: "POST", Path: "/api/v1/auth/passkey/begin", Body: map[string]any{"tenant": e.A.ID}},
-		{Method: "POST", Path: "/api/v1/auth/mfa/passkey/begin", Body: map[string]any{"mfa_token": "rmt_x"}},
+		{Method: "POST", Path: "/api/v1/auth/mfa/passkey/begin", Body: map[string]any{"mfa_token": mfaToken}},
 	}
 	for _, req := range allOperations(e) {
 		req.Token = e.A.Admin

@@ -2,7 +2,6 @@ package api
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"errors"
 	"io"
@@ -222,10 +221,4 @@ func (s *Server) removePasskey(w http.ResponseWriter, r *http.Request, userID, i
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)
-}
-
-// removeAllPasskeys serves DELETE /me/mfa/passkey: the method goes, with
-// every passkey.
-func (s *Server) removeAllPasskeys(ctx context.Context, tenantID string, by roster.Actor, userID, _ string) error {
-	return s.Passkeys.RemoveAll(ctx, tenantID, by, userID)
 }

@@ -20,7 +20,7 @@ func (s *Server) changePassword(w http.ResponseWriter, r *http.Request) {
 		s.Error(w, r, err)
 		return
 	}
-	if err := s.SignIn.ChangePassword(r.Context(), roster.PrincipalFromContext(r.Context()), actor(r), current, next); err != nil {
+	if err := s.Passwords.ChangePassword(r.Context(), roster.PrincipalFromContext(r.Context()), actor(r), current, next); err != nil {
 		s.Error(w, r, err)
 		return
 	}

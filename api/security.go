@@ -28,7 +28,7 @@ type securityResponse struct {
 // getUserSecurity serves GET /users/{id}/security.
 func (s *Server) getUserSecurity(w http.ResponseWriter, r *http.Request) {
 	ctx, tenant, id := r.Context(), tenantID(r), chi.URLParam(r, "id")
-	login, err := s.Creds.FindLoginByID(ctx, tenant, id)
+	login, err := s.Logins.FindLoginByID(ctx, tenant, id)
 	if err != nil {
 		s.Error(w, r, err)
 		return
@@ -43,7 +43,7 @@ func (s *Server) getUserSecurity(w http.ResponseWriter, r *http.Request) {
 		s.Error(w, r, err)
 		return
 	}
-	active, err := s.Passkeys.ActiveSessions(ctx, tenant, id)
+	active, err := s.Sessions.CountActiveSessions(ctx, tenant, id)
 	if err != nil {
 		s.Error(w, r, err)
 		return

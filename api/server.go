@@ -6,49 +6,48 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"time"
 
 	"github.com/go-chi/chi/v5"
 
 	"github.com/rosterhq/roster"
-	"github.com/rosterhq/roster/auth"
 )
 
-// Authenticator turns a bearer credential into the caller, and forgets
-// what it knows of a token when the token is revoked.
-type Authenticator interface {
-	Authenticate(ctx context.Context, credential string) (*roster.Principal, error)
-	Forget(tokenID string)
-}
-
-// Server holds what the REST handlers need. Fill every field, then serve
+// Server holds what the REST handlers need: the root package's services
+// and flows, nothing of how they are made. Fill every field, then serve
 // Handler().
 type Server struct {
-	Users   roster.UserService
-	Audit   roster.AuditService
-	Tokens  roster.TokenService
-	Tenants roster.TenantService
-	Creds   roster.CredentialService
-	Bulk    roster.BulkService
-	Stats   roster.StatsService
-	Export  roster.UserExportService
+	Users    roster.UserService
+	Audit    roster.AuditService
+	Tokens   roster.TokenService
+	Tenants  roster.TenantService
+	Logins   roster.LoginService
+	Sessions roster.SessionService
+	Bulk     roster.BulkService
+	Stats    roster.StatsService
+	Export   roster.UserExportService
 
-	SignIn  *auth.SignIn
-	MFA     *auth.MFA
-	Keys    *auth.Keyring // Roster's own signing keys, published as the JWKS
-	Issuer  *auth.Issuer
-	Auth    Authenticator
+	SignIn      roster.SignInFlow
+	Passwords   roster.PasswordFlow
+	MFA         roster.MFAFlow
+	Passkeys    roster.PasskeyFlow
+	Invitations roster.InvitationFlow
+
+	Keys    roster.JWKSource // Roster's own signing keys, published as the JWKS
+	Issuer  string           // the issuer of Roster's own tokens: its public URL
+	Auth    roster.Authenticator
 	Ready   func(ctx context.Context) error // reports whether the database answers
 	OpenAPI []byte                          // the contract, served at /openapi.yaml
 	SCIM    http.Handler                    // the SCIM 2.0 tree, mounted at /scim/v2 when set
 	Log     *slog.Logger
 
-	// Invitations invites people by email and accepts their invitations.
-	Invitations *auth.Invitations
-	// Passkeys runs WebAuthn ceremonies and keeps users' passkeys.
-	Passkeys *auth.Passkeys
-
+	// StepUpMaxAge is how recent a sign-in must be for the changes that
+	// need a step-up; the answers that ask for one say so.
+	StepUpMaxAge time.Duration
 	// MaxBodyBytes limits request bodies; larger ones get 413.
 	MaxBodyBytes int64
+	// Now is the clock invitation statuses are read at.
+	Now func() time.Time
 }
 
 // DefaultMaxBodyBytes is the request body limit when none is configured.
@@ -188,6 +187,14 @@ func (s *Server) fullRoutes(r chi.Router) {
 		r.With(s.require(roster.PermAuditRead), s.noQuery).Get("/", s.getSecurityPolicy)
 		r.With(s.require(roster.PermTenantWrite)).Put("/", s.putSecurityPolicy)
 	})
+}
+
+// now is the time by the server's clock.
+func (s *Server) now() time.Time {
+	if s.Now == nil {
+		return time.Now()
+	}
+	return s.Now()
 }
 
 // actor returns who is making the request, for the audit trail.

@@ -1,14 +1,12 @@
 package api
 
 import (
-	"encoding/json"
 	"net"
 	"net/http"
 
 	"github.com/go-chi/chi/v5"
 
 	"github.com/rosterhq/roster"
-	"github.com/rosterhq/roster/auth"
 )
 
 // tokenResponse is OAuth 2.0's token answer (RFC 6749 §5.1). A step-up
@@ -24,7 +22,7 @@ type tokenResponse struct {
 	MFAEnrollmentRequired bool `json:"mfa_enrollment_required,omitempty"`
 }
 
-func newTokenResponse(t *auth.Tokens) tokenResponse {
+func newTokenResponse(t *roster.Tokens) tokenResponse {
 	return tokenResponse{AccessToken: t.AccessToken, TokenType: "Bearer", ExpiresIn: t.ExpiresIn, RefreshToken: t.RefreshToken,
 		MFAEnrollmentRequired: t.EnrolmentOnly}
 }
@@ -65,7 +63,7 @@ type mfaRequiredResponse struct {
 	ExpiresIn     int      `json:"expires_in"`
 }
 
-func newMFARequiredResponse(c *auth.MFARequired) mfaRequiredResponse {
+func newMFARequiredResponse(c *roster.MFARequired) mfaRequiredResponse {
 	resp := mfaRequiredResponse{MFARequired: true, MFAToken: c.Token, Methods: c.Methods, ExpiresIn: c.ExpiresIn}
 	if c.Default != "" {
 		resp.DefaultMethod = &c.Default
@@ -100,7 +98,7 @@ func (s *Server) refresh(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	tokens, err := s.SignIn.Refresh(r.Context(), s.Users, token)
+	tokens, err := s.SignIn.Refresh(r.Context(), token)
 	if err != nil {
 		s.Error(w, r, err)
 		return
@@ -148,7 +146,7 @@ func (s *Server) me(w http.ResponseWriter, r *http.Request) {
 
 // unlockUser serves POST /users/{id}/unlock.
 func (s *Server) unlockUser(w http.ResponseWriter, r *http.Request) {
-	if err := s.Creds.Unlock(r.Context(), tenantID(r), actor(r), chi.URLParam(r, "id")); err != nil {
+	if err := s.Logins.Unlock(r.Context(), tenantID(r), actor(r), chi.URLParam(r, "id")); err != nil {
 		s.Error(w, r, err)
 		return
 	}
@@ -157,20 +155,20 @@ func (s *Server) unlockUser(w http.ResponseWriter, r *http.Request) {
 
 // jwks serves the public keys of Roster's own tokens.
 func (s *Server) jwks(w http.ResponseWriter, r *http.Request) {
-	set, err := s.Keys.PublicSet(r.Context())
+	set, err := s.Keys.JWKS(r.Context())
 	if err != nil {
 		s.Error(w, r, err)
 		return
 	}
 	w.Header().Set("Cache-Control", "public, max-age=300")
 	w.Header().Set("Content-Type", "application/json")
-	_ = json.NewEncoder(w).Encode(set)
+	_, _ = w.Write(set) // the client may be gone; nothing to do
 }
 
 // openIDConfiguration serves OpenID Connect discovery, for the parts Roster
 // has: who issues its tokens and where their keys are.
 func (s *Server) openIDConfiguration(w http.ResponseWriter, r *http.Request) {
-	iss := s.Issuer.URL()
+	iss := s.Issuer
 	writeJSON(w, http.StatusOK, map[string]any{
 		"issuer":                                iss,
 		"jwks_uri":                              iss + "/.well-known/jwks.json",

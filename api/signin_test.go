@@ -124,32 +124,39 @@ func TestFailedSignInsLookAlike(t *testing.T) {
 	}
 	_ = id
 	type attempt struct{ name, tenant, user, password string }
-	var first response
-	var times []time.Duration
-	for i, a := range []attempt{
+	attempts := []attempt{
 		{"wrong password", e.A.ID, "ada", "not-the-password-at-all"},
 		{"unknown user", e.A.ID, "nobody", goodPassword},
 		{"unknown tenant", "no-such-tenant", "ada", goodPassword},
 		{"another tenant", e.B.ID, "ada", goodPassword},
 		{"deactivated", e.A.ID, "gone", goodPassword},
 		{"user without a password", e.A.ID, "admin-" + strings.ToLower(e.A.AdminID[:0]), goodPassword},
-	} {
-		start := time.Now()
-		r := login(e, a.tenant, a.user, a.password)
-		times = append(times, time.Since(start))
-		wantProblem(t, r, http.StatusUnauthorized, "")
-		var p map[string]any
-		r.JSON(t, &p)
-		delete(p, "request_id")
-		if i == 0 {
-			first = r
-			continue
-		}
-		var p0 map[string]any
-		first.JSON(t, &p0)
-		delete(p0, "request_id")
-		if p["detail"] != p0["detail"] || p["code"] != p0["code"] {
-			t.Fatalf("%s answers differently from a wrong password:\n%s\n%s", a.name, r.Body, first.Body)
+	}
+	var first response
+	// The fastest of three rounds is each kind's cost; the others measure
+	// how busy the machine was.
+	times := make([]time.Duration, len(attempts))
+	for round := range 3 {
+		for i, a := range attempts {
+			start := time.Now()
+			r := login(e, a.tenant, a.user, a.password)
+			if d := time.Since(start); round == 0 || d < times[i] {
+				times[i] = d
+			}
+			wantProblem(t, r, http.StatusUnauthorized, "")
+			var p map[string]any
+			r.JSON(t, &p)
+			delete(p, "request_id")
+			if i == 0 && round == 0 {
+				first = r
+				continue
+			}
+			var p0 map[string]any
+			first.JSON(t, &p0)
+			delete(p0, "request_id")
+			if p["detail"] != p0["detail"] || p["code"] != p0["code"] {
+				t.Fatalf("%s answers differently from a wrong password:\n%s\n%s", a.name, r.Body, first.Body)
+			}
 		}
 	}
 	// Each failure does the work of one password verification, so none is

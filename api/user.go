@@ -12,7 +12,6 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"github.com/rosterhq/roster"
-	"github.com/rosterhq/roster/auth"
 )
 
 // userResponse is a user as the REST API shows it: no tenant, no secrets.
@@ -134,21 +133,10 @@ func (s *Server) createUser(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if password != nil {
-		rules, err := s.SignIn.PasswordPolicy(r.Context(), tenantID(r))
-		if err != nil {
+		if err := s.Passwords.SetPassword(r.Context(), tenantID(r), u, *password); err != nil {
 			s.Error(w, r, err)
 			return
 		}
-		if err := rules.Check(*password, u.Email, u.UserName); err != nil {
-			s.Error(w, r, err)
-			return
-		}
-		hash, err := auth.HashPassword(*password)
-		if err != nil {
-			s.Error(w, r, err)
-			return
-		}
-		u.SetPasswordHash = hash
 	}
 	created, err := s.Users.CreateUser(r.Context(), tenantID(r), actor(r), u)
 	if err != nil {
@@ -198,7 +186,7 @@ func (s *Server) getUser(w http.ResponseWriter, r *http.Request) {
 // updateUser serves PATCH /users/{id}: only the fields sent change, and
 // If-Match with a stale ETag is refused with 412.
 func (s *Server) updateUser(w http.ResponseWriter, r *http.Request) {
-	ifVersion, err := parseIfMatch(r.Header.Get("If-Match"))
+	ifVersion, err := roster.ParseIfMatch(r.Header.Get("If-Match"))
 	if err != nil {
 		s.Error(w, r, err)
 		return
@@ -278,18 +266,4 @@ func timestamp(t time.Time) string {
 // etag is the entity tag of a resource version.
 func etag(version int64) string {
 	return `"` + strconv.FormatInt(version, 10) + `"`
-}
-
-// parseIfMatch returns the version an If-Match header asks for, 0 when the
-// header is absent or "*".
-func parseIfMatch(h string) (int64, error) {
-	h = strings.TrimPrefix(strings.TrimSpace(h), "W/")
-	if h == "" || h == "*" {
-		return 0, nil
-	}
-	v, err := strconv.ParseInt(strings.Trim(h, `"`), 10, 64)
-	if err != nil || v < 1 {
-		return 0, roster.Invalid(roster.FieldError{Field: "If-Match", Message: "must be an ETag of this resource"})
-	}
-	return v, nil
 }

@@ -22,15 +22,17 @@ const (
 // NewAPIToken returns a fresh token secret, the prefix shown in token lists,
 // and the hash to store. The secret is shown to its owner once and never kept.
 func NewAPIToken() (secret, prefix string, hash []byte, err error) {
-	secret, err = newOpaqueToken(TokenPrefix)
+	secret, err = NewOpaqueToken(TokenPrefix)
 	if err != nil {
 		return "", "", nil, err
 	}
 	return secret, secret[:tokenDisplayLen], HashAPIToken(secret), nil
 }
 
-// newOpaqueToken returns prefix followed by 40 random base62 characters.
-func newOpaqueToken(prefix string) (string, error) {
+// NewOpaqueToken returns prefix followed by 40 random base62 characters:
+// the form of every bearer secret Roster hands out (API, refresh, MFA and
+// invitation tokens), each kind with a prefix of its own.
+func NewOpaqueToken(prefix string) (string, error) {
 	buf := make([]byte, tokenSecretLen)
 	var b strings.Builder
 	b.WriteString(prefix)
@@ -56,7 +58,8 @@ func HashAPIToken(secret string) []byte {
 	return sum[:]
 }
 
-// looksLikeAPIToken reports whether a bearer credential is a Roster API token.
-func looksLikeAPIToken(s string) bool {
-	return strings.HasPrefix(s, TokenPrefix) && len(s) == len(TokenPrefix)+tokenSecretLen
+// IsOpaqueToken reports whether s has the form NewOpaqueToken(prefix)
+// gives: anything else is no token of that kind, and needs no lookup.
+func IsOpaqueToken(s, prefix string) bool {
+	return strings.HasPrefix(s, prefix) && len(s) == len(prefix)+tokenSecretLen
 }

@@ -66,7 +66,7 @@ func (a *Authenticator) Authenticate(ctx context.Context, credential string) (*r
 	switch {
 	case credential == "":
 		return nil, roster.Errorf(roster.EUNAUTHORIZED, "a bearer token is required")
-	case looksLikeAPIToken(credential):
+	case IsOpaqueToken(credential, TokenPrefix):
 		return a.authenticateAPIToken(ctx, credential)
 	case strings.Count(credential, ".") == 2:
 		return a.authenticateJWT(ctx, credential)

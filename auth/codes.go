@@ -11,7 +11,7 @@ import (
 )
 
 // recoveryAlphabet is Crockford's base32: 32 symbols, so 12 of them carry 60
-// bits. It leaves out I, L, O and U; normalizeCode reads I and L as 1 and O
+// bits. It leaves out I, L, O and U; NormalizeCode reads I and L as 1 and O
 // as 0, so a user who mistakes one glyph for its look-alike still gets in.
 const recoveryAlphabet = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 
@@ -81,26 +81,26 @@ func NewCodeHasher(key []byte) (*CodeHasher, error) {
 	return &CodeHasher{key: append([]byte(nil), key...)}, nil
 }
 
-// HashCode returns the HMAC-SHA256 of code after normalizeCode, to store.
+// HashCode returns the HMAC-SHA256 of code after NormalizeCode, to store.
 func (h *CodeHasher) HashCode(code string) []byte {
 	mac := hmac.New(sha256.New, h.key)
-	mac.Write([]byte(normalizeCode(code)))
+	mac.Write([]byte(NormalizeCode(code)))
 	return mac.Sum(nil)
 }
 
 // CheckCode reports, in constant time, whether code as typed matches hash.
 // An empty code never matches.
 func (h *CodeHasher) CheckCode(hash []byte, code string) bool {
-	if normalizeCode(code) == "" {
+	if NormalizeCode(code) == "" {
 		return false
 	}
 	return hmac.Equal(hash, h.HashCode(code))
 }
 
-// normalizeCode lets users type codes loosely: case, spaces and dashes do not
+// NormalizeCode lets users type codes loosely: case, spaces and dashes do not
 // matter, and the look-alikes Crockford's base32 leaves out read as the digit
 // they resemble.
-func normalizeCode(code string) string {
+func NormalizeCode(code string) string {
 	return strings.Map(func(r rune) rune {
 		switch r = unicode.ToUpper(r); {
 		case r == '-' || unicode.IsSpace(r):

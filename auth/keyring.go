@@ -22,7 +22,7 @@ import (
 // published before it signs and stays published after it stops, so a
 // rotation needs no coordination and no downtime.
 type Keyring struct {
-	store roster.CredentialService
+	store roster.SigningKeyService
 	box   *SecretBox
 	now   func() time.Time
 
@@ -48,7 +48,7 @@ const keyringReload = time.Minute
 const keyringForcedReload = 10 * time.Second
 
 // NewKeyring returns a Keyring on store whose private keys box seals.
-func NewKeyring(store roster.CredentialService, box *SecretBox) *Keyring {
+func NewKeyring(store roster.SigningKeyService, box *SecretBox) *Keyring {
 	return &Keyring{store: store, box: box, now: time.Now}
 }
 
@@ -203,6 +203,19 @@ func (k *Keyring) PublicSet(ctx context.Context) (jwk.Set, error) {
 		}
 	}
 	return set, nil
+}
+
+// JWKS is PublicSet as JSON, as /.well-known/jwks.json serves it.
+func (k *Keyring) JWKS(ctx context.Context) (json.RawMessage, error) {
+	set, err := k.PublicSet(ctx)
+	if err != nil {
+		return nil, err
+	}
+	raw, err := json.Marshal(set)
+	if err != nil {
+		return nil, fmt.Errorf("encode jwks: %w", err)
+	}
+	return raw, nil
 }
 
 // Lookup finds the public key with kid, reading the keys again once when it

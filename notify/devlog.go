@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+
+	"github.com/rosterhq/roster"
 )
 
 // LogSMS is the development stand-in for a phone: it writes each SMS, text
@@ -34,7 +36,7 @@ func (l *LogSMS) SendSMS(ctx context.Context, m SMS) error {
 	if err != nil {
 		return err
 	}
-	l.log.InfoContext(ctx, "SMS to "+MaskPhone(m.To), "text", m.Text)
+	l.log.InfoContext(ctx, "SMS to "+roster.MaskPhone(m.To), "text", m.Text)
 	return nil
 }
 
@@ -67,6 +69,6 @@ func (l *LogMailer) Send(ctx context.Context, m Message) error {
 	if err != nil {
 		return err
 	}
-	l.log.InfoContext(ctx, "mail to "+MaskEmail(to.Address), "subject", m.Subject, "text", m.Text)
+	l.log.InfoContext(ctx, "mail to "+roster.MaskEmail(to.Address), "subject", m.Subject, "text", m.Text)
 	return nil
 }

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"net/mail"
 	"strings"
+
+	"github.com/rosterhq/roster"
 )
 
 // Message is one email. To and Text are required. HTML is optional: when
@@ -33,7 +35,7 @@ func (m Message) recipient() (*mail.Address, error) {
 		return nil, errors.New("notify: subject must be a single line")
 	}
 	if m.Text == "" {
-		return nil, fmt.Errorf("notify: message to %s has no text", MaskEmail(to.Address))
+		return nil, fmt.Errorf("notify: message to %s has no text", roster.MaskEmail(to.Address))
 	}
 	return to, nil
 }

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/rosterhq/roster"
 )
 
 // SMS is one text message. To is a phone number in any form NormalizePhone
@@ -23,12 +25,12 @@ type SMSSender interface {
 
 // normalized validates m and returns it with To in E.164 form.
 func (m SMS) normalized() (SMS, error) {
-	to, err := NormalizePhone(m.To)
+	to, err := roster.NormalizePhone(m.To)
 	if err != nil {
 		return SMS{}, fmt.Errorf("notify: SMS recipient: %w", err)
 	}
 	if strings.TrimSpace(m.Text) == "" {
-		return SMS{}, errors.New("notify: SMS to " + MaskPhone(to) + " has no text")
+		return SMS{}, errors.New("notify: SMS to " + roster.MaskPhone(to) + " has no text")
 	}
 	return SMS{To: to, Text: m.Text}, nil
 }
@@ -37,7 +39,7 @@ func (m SMS) normalized() (SMS, error) {
 // error that quotes it is safe to log: some gateways echo the request.
 func redact(s string, m SMS) string {
 	s = strings.ReplaceAll(s, m.Text, "[message]")
-	return strings.ReplaceAll(s, m.To, MaskPhone(m.To))
+	return strings.ReplaceAll(s, m.To, roster.MaskPhone(m.To))
 }
 
 // ProviderError is an SMS provider's refusal of a message: an answer outside

@@ -13,6 +13,8 @@ import (
 	"net/textproto"
 	"os"
 	"time"
+
+	"github.com/rosterhq/roster"
 )
 
 // TLS modes of SMTPConfig.TLS.
@@ -112,7 +114,7 @@ func (s *SMTPMailer) Send(ctx context.Context, m Message) error {
 		return err
 	}
 	if s.cfg.Log != nil {
-		s.cfg.Log.InfoContext(ctx, "mail sent", "to", MaskEmail(to.Address), "driver", "smtp")
+		s.cfg.Log.InfoContext(ctx, "mail sent", "to", roster.MaskEmail(to.Address), "driver", "smtp")
 	}
 	return nil
 }
@@ -171,7 +173,7 @@ func (s *SMTPMailer) deliver(ctx context.Context, to string, msg []byte) error {
 		return stepError(ctx, "MAIL FROM "+s.from.Address, err)
 	}
 	if err := c.Rcpt(to); err != nil {
-		return stepError(ctx, "RCPT TO "+MaskEmail(to), err)
+		return stepError(ctx, "RCPT TO "+roster.MaskEmail(to), err)
 	}
 	w, err := c.Data()
 	if err != nil {
@@ -187,7 +189,7 @@ func (s *SMTPMailer) deliver(ctx context.Context, to string, msg []byte) error {
 	// The server has already accepted the message, so a failed QUIT is only
 	// worth a warning: returning it would make the caller send the mail twice.
 	if err := c.Quit(); err != nil && s.cfg.Log != nil {
-		s.cfg.Log.WarnContext(ctx, "smtp QUIT failed after the message was accepted", "to", MaskEmail(to), "err", err)
+		s.cfg.Log.WarnContext(ctx, "smtp QUIT failed after the message was accepted", "to", roster.MaskEmail(to), "err", err)
 	}
 	return nil
 }

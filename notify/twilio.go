@@ -10,6 +10,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/rosterhq/roster"
 )
 
 // TwilioAPI is the default TwilioConfig.BaseURL.
@@ -58,7 +60,7 @@ func NewTwilioSMS(cfg TwilioConfig) (*TwilioSMS, error) {
 		return nil, errors.New("notify: Twilio messaging service SID must be MG followed by letters and digits")
 	}
 	if strings.HasPrefix(cfg.From, "+") {
-		from, err := NormalizePhone(cfg.From)
+		from, err := roster.NormalizePhone(cfg.From)
 		if err != nil {
 			return nil, fmt.Errorf("notify: Twilio from number: %w", err)
 		}
@@ -120,12 +122,12 @@ func (t *TwilioSMS) SendSMS(ctx context.Context, m SMS) error {
 	req.SetBasicAuth(t.cfg.AccountSID, t.cfg.AuthToken)
 	resp, err := do(ctx, t.client, req, maxReadBody)
 	if err != nil {
-		return fmt.Errorf("notify: twilio SMS to %s: %w", MaskPhone(m.To), err)
+		return fmt.Errorf("notify: twilio SMS to %s: %w", roster.MaskPhone(m.To), err)
 	}
 	var reply twilioReply
 	jsonErr := json.Unmarshal(resp.body, &reply)
 	if resp.status < 200 || resp.status > 299 {
-		perr := &ProviderError{Driver: "twilio", To: MaskPhone(m.To), Status: resp.status}
+		perr := &ProviderError{Driver: "twilio", To: roster.MaskPhone(m.To), Status: resp.status}
 		if jsonErr == nil && (reply.Code != 0 || reply.Message != "") {
 			perr.Code = reply.Code
 			perr.Message = snippet(redact(reply.Message, m))
@@ -136,7 +138,7 @@ func (t *TwilioSMS) SendSMS(ctx context.Context, m SMS) error {
 	}
 	if t.cfg.Log != nil {
 		status, _ := reply.Status.(string)
-		t.cfg.Log.InfoContext(ctx, "sms sent", "to", MaskPhone(m.To), "driver", "twilio", "status", status)
+		t.cfg.Log.InfoContext(ctx, "sms sent", "to", roster.MaskPhone(m.To), "driver", "twilio", "status", status)
 	}
 	return nil
 }

@@ -8,6 +8,8 @@ import (
 	"log/slog"
 	"net/http"
 	"time"
+
+	"github.com/rosterhq/roster"
 )
 
 // WebhookConfig configures a WebhookSMS.
@@ -65,18 +67,18 @@ func (w *WebhookSMS) SendSMS(ctx context.Context, m SMS) error {
 	req.Header.Set("Content-Type", "application/json")
 	resp, err := do(ctx, w.client, req, maxReadBody)
 	if err != nil {
-		return fmt.Errorf("notify: SMS webhook to %s: %w", MaskPhone(m.To), err)
+		return fmt.Errorf("notify: SMS webhook to %s: %w", roster.MaskPhone(m.To), err)
 	}
 	if resp.status < 200 || resp.status > 299 {
 		return &ProviderError{
 			Driver:  "webhook",
-			To:      MaskPhone(m.To),
+			To:      roster.MaskPhone(m.To),
 			Status:  resp.status,
 			Message: snippet(redact(string(resp.body), m)),
 		}
 	}
 	if w.log != nil {
-		w.log.InfoContext(ctx, "sms sent", "to", MaskPhone(m.To), "driver", "webhook", "status", resp.status)
+		w.log.InfoContext(ctx, "sms sent", "to", roster.MaskPhone(m.To), "driver", "webhook", "status", resp.status)
 	}
 	return nil
 }

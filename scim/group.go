@@ -15,6 +15,7 @@ import (
 // groupHandler serves /Groups for the library. Member changes become
 // explicit adds and removes, so a PATCH never reads a whole membership.
 type groupHandler struct {
+	listedByRoster
 	groups roster.GroupService
 }
 
@@ -48,11 +49,6 @@ func (h groupHandler) resource(r *http.Request, id string) (scim.Resource, error
 		return scim.Resource{}, handlerError(r, err)
 	}
 	return groupResource(g), nil
-}
-
-// GetAll is not reached: lists are served by listGroups.
-func (h groupHandler) GetAll(r *http.Request, _ scim.ListRequestParams) (scim.Page, error) {
-	return scim.Page{}, handlerError(r, roster.Errorf(roster.EINTERNAL, "group lists are served by listGroups"))
 }
 
 // Replace is PUT: name, external id and the whole membership.

@@ -97,7 +97,7 @@ func TestSCIMBulk(t *testing.T) {
 
 func TestSCIMPasswordPush(t *testing.T) {
 	e := newSCIMEnv(t)
-	creds := store.NewCredentialService(e.DB)
+	creds := store.NewLoginService(e.DB)
 	verifies := func(login, pw string) bool {
 		t.Helper()
 		l, err := creds.FindLogin(context.Background(), e.A.ID, login)

@@ -12,6 +12,15 @@ import (
 	"github.com/rosterhq/roster"
 )
 
+// listedByRoster completes the library's ResourceHandler for a resource
+// whose lists Roster serves itself (listUsers, listGroups), with the
+// filter as SQL: the library never routes a list to GetAll.
+type listedByRoster struct{}
+
+func (listedByRoster) GetAll(r *http.Request, _ scim.ListRequestParams) (scim.Page, error) {
+	return scim.Page{}, handlerError(r, roster.Errorf(roster.EINTERNAL, "lists are served by Roster, not the library"))
+}
+
 const listResponseURN = "urn:ietf:params:scim:api:messages:2.0:ListResponse"
 
 // Page sizes of SCIM lists.

@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -14,8 +13,8 @@ import (
 	"testing"
 
 	"github.com/rosterhq/roster"
-	"github.com/rosterhq/roster/api"
 	"github.com/rosterhq/roster/auth"
+	"github.com/rosterhq/roster/internal/app"
 	"github.com/rosterhq/roster/internal/pgtest"
 	"github.com/rosterhq/roster/scim"
 	"github.com/rosterhq/roster/store"
@@ -27,8 +26,8 @@ func TestMain(m *testing.M) {
 	os.Exit(pgtest.Run(m, &testDSN))
 }
 
-// scimEnv is the whole HTTP service (REST and SCIM) on the package's test
-// database, with two tenants.
+// scimEnv is the whole HTTP service (REST and SCIM, wired by app.New as
+// roster serve wires it) on the package's test database, with two tenants.
 type scimEnv struct {
 	t   *testing.T
 	URL string
@@ -49,22 +48,19 @@ func newSCIMEnv(t *testing.T, options ...func(*scim.Server)) *scimEnv {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	log := slog.New(slog.NewJSONHandler(io.Discard, nil))
-	authn := auth.NewAuthenticator(store.NewTokenService(db), nil, log)
-	users := store.NewUserService(db)
-	scimServer := &scim.Server{Users: users, Groups: store.NewGroupService(db), Auth: authn, Log: log,
-		Passwords: tenantPasswords{store.NewTenantService(db)}}
-	for _, option := range options {
-		option(scimServer)
-	}
-	scimHandler, err := scimServer.Handler()
+	a, err := app.New(context.Background(), db, app.Config{
+		PublicURL:     "http://roster.test",
+		EncryptionKey: []byte("roster-scim-tests-encryption-key"),
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := &api.Server{Users: users, Audit: store.NewAuditService(db), Tokens: store.NewTokenService(db),
-		Tenants: store.NewTenantService(db), Auth: authn, Ready: db.Ping,
-		OpenAPI: roster.OpenAPI, SCIM: scimHandler, Log: log}
-	ts := httptest.NewServer(srv.Handler())
+	t.Cleanup(func() { a.Close() })
+	// The SCIM middleware reads its settings at each request.
+	for _, option := range options {
+		option(a.SCIM)
+	}
+	ts := httptest.NewServer(a.Handler)
 	t.Cleanup(ts.Close)
 	e := &scimEnv{t: t, URL: ts.URL, DB: db}
 	e.A, e.B = e.newTenant(), e.newTenant()
@@ -188,16 +184,4 @@ func str(m map[string]any, path string) string {
 	}
 	s, _ := cur.(string)
 	return s
-}
-
-// tenantPasswords reads each tenant's password rules from the store, as the
-// service's SignIn does.
-type tenantPasswords struct{ tenants *store.TenantService }
-
-func (p tenantPasswords) PasswordPolicy(ctx context.Context, tenantID string) (*auth.PasswordPolicy, error) {
-	policy, err := p.tenants.SecurityPolicy(ctx, tenantID)
-	if err != nil {
-		return nil, err
-	}
-	return auth.NewPasswordPolicy().WithRules(policy.Password), nil
 }

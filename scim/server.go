@@ -6,7 +6,6 @@
 package scim
 
 import (
-	"context"
 	"log/slog"
 	"math"
 	"net/http"
@@ -20,21 +19,15 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"github.com/rosterhq/roster"
-	"github.com/rosterhq/roster/auth"
 	"github.com/rosterhq/roster/internal/ratelimit"
 )
-
-// Authenticator turns a bearer credential into the caller.
-type Authenticator interface {
-	Authenticate(ctx context.Context, credential string) (*roster.Principal, error)
-}
 
 // Server holds what the SCIM handlers need; fill every field, then mount
 // Handler() at /scim/v2.
 type Server struct {
 	Users  roster.UserService
 	Groups roster.GroupService
-	Auth   Authenticator
+	Auth   roster.Authenticator
 	Log    *slog.Logger
 
 	// BaseURL is the public URL of the SCIM root (https://host/scim/v2),
@@ -45,14 +38,9 @@ type Server struct {
 	// with Retry-After. Nil means no limit.
 	Limiter *ratelimit.Limiter
 
-	// Passwords gives the tenant's password policy, for passwords identity
-	// providers push.
-	Passwords PasswordPolicies
-}
-
-// PasswordPolicies gives a tenant's password policy.
-type PasswordPolicies interface {
-	PasswordPolicy(ctx context.Context, tenantID string) (*auth.PasswordPolicy, error)
+	// Passwords sets the passwords identity providers push, under the
+	// tenant's password policy.
+	Passwords roster.PasswordFlow
 }
 
 // Limits advertised in /ServiceProviderConfig.
@@ -175,13 +163,5 @@ func weakETag(version int64) string {
 // ifMatchVersion reads If-Match: the version the client last saw, 0 when
 // the header is absent or "*".
 func ifMatchVersion(r *http.Request) (int64, error) {
-	h := strings.TrimSpace(r.Header.Get("If-Match"))
-	if h == "" || h == "*" {
-		return 0, nil
-	}
-	v, err := strconv.ParseInt(strings.Trim(strings.TrimPrefix(h, "W/"), `"`), 10, 64)
-	if err != nil || v < 1 {
-		return 0, roster.Invalid(roster.FieldError{Field: "If-Match", Message: "is not an ETag of this resource"})
-	}
-	return v, nil
+	return roster.ParseIfMatch(r.Header.Get("If-Match"))
 }

@@ -12,14 +12,14 @@ import (
 	"github.com/elimity-com/scim/optional"
 
 	"github.com/rosterhq/roster"
-	"github.com/rosterhq/roster/auth"
 )
 
 // userHandler serves /Users for the library: it maps SCIM attributes to
 // Roster users and back, and leaves every rule to the UserService.
 type userHandler struct {
+	listedByRoster
 	users     roster.UserService
-	passwords PasswordPolicies
+	passwords roster.PasswordFlow
 }
 
 var _ scim.ResourceHandler = userHandler{}
@@ -50,12 +50,6 @@ func (h userHandler) Get(r *http.Request, id string) (scim.Resource, error) {
 		return scim.Resource{}, handlerError(r, err)
 	}
 	return userResource(u), nil
-}
-
-// GetAll is not reached: lists are served by listUsers, which turns the
-// filter into SQL.
-func (h userHandler) GetAll(r *http.Request, _ scim.ListRequestParams) (scim.Page, error) {
-	return scim.Page{}, handlerError(r, roster.Errorf(roster.EINTERNAL, "user lists are served by listUsers"))
 }
 
 // Replace is PUT: the resource becomes what the body says; attributes the
@@ -119,19 +113,7 @@ func (h userHandler) setPassword(r *http.Request, doc map[string]any, u *roster.
 	if pw == "" {
 		return nil
 	}
-	policy, err := h.passwords.PasswordPolicy(r.Context(), tenantID(r))
-	if err != nil {
-		return err
-	}
-	if err := policy.Check(pw, u.Email, u.UserName); err != nil {
-		return err
-	}
-	hash, err := auth.HashPassword(pw)
-	if err != nil {
-		return err
-	}
-	u.SetPasswordHash = hash
-	return nil
+	return h.passwords.SetPassword(r.Context(), tenantID(r), u, pw)
 }
 
 // userToDoc is a user's SCIM attributes, without id and meta.

@@ -13,10 +13,7 @@ import (
 	"github.com/rosterhq/roster"
 )
 
-var (
-	_ roster.BulkService = (*BulkService)(nil)
-	_ roster.JobRunner   = (*BulkService)(nil)
-)
+var _ roster.BulkService = (*BulkService)(nil)
 
 // BulkService applies bulk actions through the single-user operations of
 // UserService and MFAService, so that their guards and audit events are the
@@ -50,7 +47,7 @@ func (s *BulkService) BulkUsers(ctx context.Context, tenantID string, by roster.
 	ids := req.IDs
 	selection := map[string]any{"ids": len(req.IDs)}
 	if req.Filter != nil {
-		selection = map[string]any{"filter": filterParams(*req.Filter)}
+		selection = map[string]any{"filter": req.Filter.Params()}
 		keys, err := s.selectUserKeys(ctx, tenantID, *req.Filter, userKey{}, roster.MaxBulkSync+1)
 		if err != nil {
 			return nil, nil, err
@@ -345,27 +342,6 @@ func (s *BulkService) countUsers(ctx context.Context, tenantID string, f roster.
 	var n int64
 	err = s.db.queryRow(ctx, `SELECT count(*) FROM users WHERE `+strings.Join(where, " AND "), q.args...).Scan(&n)
 	return n, translate(err)
-}
-
-// filterParams is a filter as the request gave it, for jobs and audit.
-func filterParams(f roster.UserFilter) map[string]any {
-	p := map[string]any{}
-	if f.Query != "" {
-		p["q"] = f.Query
-	}
-	if f.Role != "" {
-		p["role"] = f.Role
-	}
-	if f.Active != nil {
-		p["active"] = *f.Active
-	}
-	if f.MFA != nil {
-		p["mfa"] = map[bool]string{true: "enabled", false: "disabled"}[*f.MFA]
-	}
-	if f.MFAMethod != "" {
-		p["mfa_method"] = f.MFAMethod
-	}
-	return p
 }
 
 // bulkAuditDetails are the details of a users.bulk_action event.

@@ -30,7 +30,7 @@ func (s *UserService) ExportUsers(ctx context.Context, tenantID string, by roste
 	}
 	err := s.db.inTx(ctx, func(tx *sqlx.Tx) error {
 		return insertAudit(ctx, tx, s.db.now(), tenantID, by, roster.ActionUsersExported, "tenant", tenantID,
-			map[string]any{"format": format, "filters": exportFilters(f)})
+			map[string]any{"format": format, "filters": f.Params()})
 	})
 	if err != nil {
 		return err
@@ -90,26 +90,4 @@ func (s *UserService) exportBatch(ctx context.Context, tenantID string, f roster
 		batch = append(batch, u)
 	}
 	return batch, translate(rows.Err())
-}
-
-// exportFilters are the filters an export was asked for, for its audit
-// event: only those given.
-func exportFilters(f roster.UserFilter) map[string]any {
-	m := map[string]any{}
-	if f.Query != "" {
-		m["q"] = f.Query
-	}
-	if f.Role != "" {
-		m["role"] = f.Role
-	}
-	if f.Active != nil {
-		m["active"] = *f.Active
-	}
-	if f.MFA != nil {
-		m["mfa"] = map[bool]string{true: "enabled", false: "disabled"}[*f.MFA]
-	}
-	if f.MFAMethod != "" {
-		m["mfa_method"] = f.MFAMethod
-	}
-	return m
 }

@@ -104,7 +104,7 @@ func (s *BulkService) queueJob(ctx context.Context, tenantID string, by roster.A
 			return err
 		}
 		return insertAudit(ctx, tx, now, tenantID, by, roster.ActionJobQueued, "job", j.ID,
-			map[string]any{"kind": j.Kind, "action": req.Action, "role": req.Role, "filter": filterParams(*f)})
+			map[string]any{"kind": j.Kind, "action": req.Action, "role": req.Role, "filter": f.Params()})
 	})
 	if err != nil {
 		return nil, err
@@ -125,10 +125,26 @@ func (s *BulkService) FindJobByID(ctx context.Context, tenantID, id string) (*ro
 	return r.job()
 }
 
+var _ roster.JobRunner = (*JobRunner)(nil)
+
+// JobRunner is the PostgreSQL implementation of roster.JobRunner: it runs
+// the bulk jobs BulkService queues, each user through the same operation
+// a request applies.
+type JobRunner struct {
+	db   *DB
+	bulk *BulkService
+}
+
+// NewJobRunner returns a JobRunner on db; publicURL is the base of the
+// account link in MFA reminders.
+func NewJobRunner(db *DB, publicURL string) *JobRunner {
+	return &JobRunner{db: db, bulk: NewBulkService(db, publicURL)}
+}
+
 // ClaimJob takes the queued job that waited longest (a job that yielded
 // after its slice waits behind the others), or a running one whose lease
 // has expired, for owner. Taking over an expired lease counts an attempt.
-func (s *BulkService) ClaimJob(ctx context.Context, owner string, lease time.Duration) (*roster.Job, error) {
+func (s *JobRunner) ClaimJob(ctx context.Context, owner string, lease time.Duration) (*roster.Job, error) {
 	now := s.db.now()
 	var r jobRow
 	err := sqlx.GetContext(ctx, s.db.db, &r, `
@@ -157,7 +173,7 @@ func (s *BulkService) ClaimJob(ctx context.Context, owner string, lease time.Dur
 // keyset pages from where it stopped, and after each user records the
 // outcome, the user's position and a longer lease in one statement, so a
 // job taken over after a crash resumes after the last user it finished.
-func (s *BulkService) RunJob(ctx context.Context, job *roster.Job, owner string, lease time.Duration, budget int) error {
+func (s *JobRunner) RunJob(ctx context.Context, job *roster.Job, owner string, lease time.Duration, budget int) error {
 	var r jobRow
 	err := sqlx.GetContext(ctx, s.db.db, &r, `SELECT `+jobColumns+` FROM jobs
 		WHERE tenant_id = $1 AND id = $2 AND lease_owner = $3 AND status = 'running'`, job.TenantID, job.ID, owner)
@@ -183,7 +199,7 @@ func (s *BulkService) RunJob(ctx context.Context, job *roster.Job, owner string,
 		return s.failJob(ctx, &r, owner, "the job's position is unreadable")
 	}
 	if r.Total == nil {
-		total, err := s.countUsers(ctx, r.TenantID, *req.Filter)
+		total, err := s.bulk.countUsers(ctx, r.TenantID, *req.Filter)
 		if err != nil {
 			return s.releaseJob(ctx, &r, owner, err)
 		}
@@ -193,7 +209,7 @@ func (s *BulkService) RunJob(ctx context.Context, job *roster.Job, owner string,
 		}
 	}
 	for done := 0; ; {
-		keys, err := s.selectUserKeys(ctx, r.TenantID, *req.Filter, after, bulkBatch)
+		keys, err := s.bulk.selectUserKeys(ctx, r.TenantID, *req.Filter, after, bulkBatch)
 		if err != nil {
 			return s.releaseJob(ctx, &r, owner, err)
 		}
@@ -225,10 +241,10 @@ func (s *BulkService) RunJob(ctx context.Context, job *roster.Job, owner string,
 // savepoint and recorded. Deletion and MFA resets commit on their own, and
 // a crash between the two commits redoes that one user (a deleted user is
 // no longer selected; a reset is harmless to repeat).
-func (s *BulkService) runUser(ctx context.Context, r *jobRow, owner string, lease time.Duration, req roster.BulkRequest, by roster.Actor, k userKey) error {
+func (s *JobRunner) runUser(ctx context.Context, r *jobRow, owner string, lease time.Duration, req roster.BulkRequest, by roster.Actor, k userKey) error {
 	dedupeKey := "job:" + r.ID + ":" + k.ID
 	if !onTx(req.Action) {
-		o, err := s.applyOne(ctx, r.TenantID, by, req, k.ID, dedupeKey)
+		o, err := s.bulk.applyOne(ctx, r.TenantID, by, req, k.ID, dedupeKey)
 		if err != nil {
 			return err
 		}
@@ -238,7 +254,7 @@ func (s *BulkService) runUser(ctx context.Context, r *jobRow, owner string, leas
 		if _, err := tx.ExecContext(ctx, `SAVEPOINT bulk_user`); err != nil {
 			return err
 		}
-		o, err := s.applyOneOn(ctx, tx, r.TenantID, by, req, k.ID, dedupeKey)
+		o, err := s.bulk.applyOneOn(ctx, tx, r.TenantID, by, req, k.ID, dedupeKey)
 		if err != nil {
 			return err
 		}
@@ -254,7 +270,7 @@ func (s *BulkService) runUser(ctx context.Context, r *jobRow, owner string, leas
 // checkpoint records one user's outcome and position on q, and extends the
 // lease. errLeaseLost when another worker holds the job now, which also
 // rolls back a change made on the same transaction.
-func (s *BulkService) checkpoint(ctx context.Context, q sqlx.ExecerContext, r *jobRow, owner string, lease time.Duration, k userKey, o outcome) error {
+func (s *JobRunner) checkpoint(ctx context.Context, q sqlx.ExecerContext, r *jobRow, owner string, lease time.Duration, k userKey, o outcome) error {
 	var succeeded, skipped, failed int
 	var failure []byte
 	switch {
@@ -286,7 +302,7 @@ func (s *BulkService) checkpoint(ctx context.Context, q sqlx.ExecerContext, r *j
 }
 
 // finishJob marks the job succeeded and writes its users.bulk_action event.
-func (s *BulkService) finishJob(ctx context.Context, r *jobRow, owner string, req roster.BulkRequest, by roster.Actor) error {
+func (s *JobRunner) finishJob(ctx context.Context, r *jobRow, owner string, req roster.BulkRequest, by roster.Actor) error {
 	return s.db.inTx(ctx, func(tx *sqlx.Tx) error {
 		now := s.db.now()
 		var done jobRow
@@ -302,13 +318,13 @@ func (s *BulkService) finishJob(ctx context.Context, r *jobRow, owner string, re
 		res := &roster.BulkResult{Matched: done.Processed, Succeeded: done.Succeeded, Skipped: done.Skipped, FailedCount: done.Failed}
 		details := bulkAuditDetails(req, res)
 		details["job_id"] = r.ID
-		details["filter"] = filterParams(*req.Filter)
+		details["filter"] = req.Filter.Params()
 		return insertAudit(ctx, tx, now, r.TenantID, by, roster.ActionUsersBulk, "job", r.ID, details)
 	})
 }
 
 // failJob ends a job that cannot go on.
-func (s *BulkService) failJob(ctx context.Context, r *jobRow, owner, reason string) error {
+func (s *JobRunner) failJob(ctx context.Context, r *jobRow, owner, reason string) error {
 	now := s.db.now()
 	_, err := s.db.db.ExecContext(context.WithoutCancel(ctx), `
 		UPDATE jobs SET status = 'failed', error = $4, finished_at = $5, updated_at = $5, lease_owner = NULL, lease_until = NULL
@@ -318,7 +334,7 @@ func (s *BulkService) failJob(ctx context.Context, r *jobRow, owner, reason stri
 
 // releaseJob puts a job back in the queue for any worker to go on with,
 // and returns cause. A job released because of an error counts an attempt.
-func (s *BulkService) releaseJob(ctx context.Context, r *jobRow, owner string, cause error) error {
+func (s *JobRunner) releaseJob(ctx context.Context, r *jobRow, owner string, cause error) error {
 	attempt := 0
 	if cause != nil && !errors.Is(cause, context.Canceled) {
 		attempt = 1

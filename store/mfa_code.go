@@ -8,16 +8,7 @@ import (
 	"github.com/jmoiron/sqlx"
 
 	"github.com/rosterhq/roster"
-	"github.com/rosterhq/roster/notify"
 )
-
-// maskTarget is a number or address as the audit trail shows it.
-func maskTarget(method, target string) string {
-	if method == roster.MFASMS {
-		return notify.MaskPhone(target)
-	}
-	return notify.MaskEmail(target)
-}
 
 // lockCodeMethod reads and locks the user's method row of this type, nil
 // when there is none.
@@ -46,9 +37,9 @@ func lockCodeMethod(ctx context.Context, tx *sqlx.Tx, tenantID, userID, method s
 	return &m, nil
 }
 
-// SendEnrolmentCode stores the code send returns for an SMS or email
+// SetEnrolmentCode stores the code issue returns for an SMS or email
 // enrolment.
-func (s *MFAService) SendEnrolmentCode(ctx context.Context, tenantID string, by roster.Actor, userID, method, target string, send func(m *roster.MFAMethod) (*roster.MFACode, error)) error {
+func (s *MFAService) SetEnrolmentCode(ctx context.Context, tenantID, userID, method, target string, issue func(m *roster.MFAMethod) (*roster.MFACode, error)) error {
 	return s.db.inTx(ctx, func(tx *sqlx.Tx) error {
 		now := s.db.now()
 		if _, _, err := lockMFAUser(ctx, tx, tenantID, userID); err != nil {
@@ -58,7 +49,7 @@ func (s *MFAService) SendEnrolmentCode(ctx context.Context, tenantID string, by 
 		if err != nil {
 			return err
 		}
-		c, err := send(m)
+		c, err := issue(m)
 		if err != nil {
 			return err
 		}
@@ -69,11 +60,38 @@ func (s *MFAService) SendEnrolmentCode(ctx context.Context, tenantID string, by 
 			SET pending_target = EXCLUDED.pending_target, code_hash = EXCLUDED.code_hash,
 			    code_expires_at = EXCLUDED.code_expires_at, code_sent_at = EXCLUDED.code_sent_at, code_attempts = 0`,
 			tenantID, userID, method, target, c.Hash, c.ExpiresAt, c.SentAt, now)
+		return translate(err)
+	})
+}
+
+// RecordEnrolmentCodeSent audits a sent enrolment code as mfa.enrolling.
+func (s *MFAService) RecordEnrolmentCodeSent(ctx context.Context, tenantID string, by roster.Actor, userID, method, target string) error {
+	return s.db.inTx(ctx, func(tx *sqlx.Tx) error {
+		var verified bool
+		err := tx.QueryRowContext(ctx, `SELECT verified FROM mfa_methods WHERE tenant_id = $1 AND user_id = $2 AND type = $3`,
+			tenantID, userID, method).Scan(&verified)
 		if err != nil {
+			return notFound(translate(err), "MFA method")
+		}
+		return insertAudit(ctx, tx, s.db.now(), tenantID, by, roster.ActionMFAEnrolling, "user", userID,
+			map[string]any{"method": method, "target": roster.MaskMFATarget(method, target), "replaces_verified": verified})
+	})
+}
+
+// WithdrawEnrolmentCode drops an enrolment code that could not be sent.
+func (s *MFAService) WithdrawEnrolmentCode(ctx context.Context, tenantID, userID, method string, codeHash []byte) error {
+	return s.db.inTx(ctx, func(tx *sqlx.Tx) error {
+		if _, err := tx.ExecContext(ctx, `
+			DELETE FROM mfa_methods
+			WHERE tenant_id = $1 AND user_id = $2 AND type = $3 AND code_hash = $4 AND NOT verified`,
+			tenantID, userID, method, codeHash); err != nil {
 			return translate(err)
 		}
-		return insertAudit(ctx, tx, now, tenantID, by, roster.ActionMFAEnrolling, "user", userID,
-			map[string]any{"method": method, "target": maskTarget(method, target), "replaces_verified": m != nil && m.Verified})
+		_, err := tx.ExecContext(ctx, `
+			UPDATE mfa_methods SET pending_target = NULL, code_hash = NULL, code_expires_at = NULL, code_sent_at = NULL, code_attempts = 0
+			WHERE tenant_id = $1 AND user_id = $2 AND type = $3 AND code_hash = $4`,
+			tenantID, userID, method, codeHash)
+		return translate(err)
 	})
 }
 
@@ -113,12 +131,12 @@ func (s *MFAService) ConfirmCode(ctx context.Context, tenantID string, by roster
 			return err
 		}
 		return insertAudit(ctx, tx, now, tenantID, by, roster.ActionMFAEnabled, "user", userID,
-			map[string]any{"method": method, "target": maskTarget(method, m.PendingTarget), "replaced": m.Verified})
+			map[string]any{"method": method, "target": roster.MaskMFATarget(method, m.PendingTarget), "replaced": m.Verified})
 	})
 }
 
-// SendChallengeCode stores the code send returns on a sign-in's challenge.
-func (s *MFAService) SendChallengeCode(ctx context.Context, tokenHash []byte, method string, send func(a *roster.MFAAttempt, m *roster.MFAMethod) (*roster.MFACode, error)) error {
+// SetChallengeCode stores the code issue returns on a sign-in's challenge.
+func (s *MFAService) SetChallengeCode(ctx context.Context, tokenHash []byte, method string, issue func(a *roster.MFAAttempt, m *roster.MFAMethod) (*roster.MFACode, error)) error {
 	return s.db.inTx(ctx, func(tx *sqlx.Tx) error {
 		a, err := lockAttempt(ctx, tx, tokenHash)
 		if err != nil {
@@ -132,7 +150,7 @@ func (s *MFAService) SendChallengeCode(ctx context.Context, tokenHash []byte, me
 		if m != nil && !m.Verified {
 			m = nil
 		}
-		code, err := send(a, m)
+		code, err := issue(a, m)
 		if err != nil {
 			return err
 		}
@@ -141,4 +159,13 @@ func (s *MFAService) SendChallengeCode(ctx context.Context, tokenHash []byte, me
 			WHERE tenant_id = $1 AND id = $2`, c.TenantID, c.ID, method, code.Hash, code.ExpiresAt, code.SentAt)
 		return translate(err)
 	})
+}
+
+// WithdrawChallengeCode drops a challenge's code that could not be sent.
+func (s *MFAService) WithdrawChallengeCode(ctx context.Context, tokenHash, codeHash []byte) error {
+	_, err := s.db.db.ExecContext(ctx, `
+		UPDATE mfa_challenges
+		SET code_method = NULL, code_hash = NULL, code_expires_at = NULL, code_sent_at = NULL, code_attempts = 0
+		WHERE token_hash = $1 AND code_hash = $2`, tokenHash, codeHash)
+	return translate(err)
 }

@@ -254,20 +254,6 @@ func dropVerifiedMethod(ctx context.Context, tx *sqlx.Tx, tenantID, userID strin
 	return remaining, nil
 }
 
-// CountActiveSessions counts the user's live refresh tokens: one per
-// session, since each use spends the token and issues the next.
-func (s *PasskeyService) CountActiveSessions(ctx context.Context, tenantID, userID string) (int, error) {
-	if !isUUID(tenantID) || !isUUID(userID) {
-		return 0, nil
-	}
-	var n int
-	err := s.db.db.QueryRowContext(ctx, `
-		SELECT count(*) FROM refresh_tokens
-		WHERE tenant_id = $1 AND user_id = $2 AND used_at IS NULL AND revoked_at IS NULL AND expires_at > $3`,
-		tenantID, userID, s.db.now()).Scan(&n)
-	return n, translate(err)
-}
-
 // enqueueNotice puts m in the outbox on tx, addressed to the user, and
 // returns its id; "" when the user has no address a mail can go to.
 func enqueueNotice(ctx context.Context, tx *sqlx.Tx, now time.Time, tenantID, userID string, m roster.Email) (string, error) {

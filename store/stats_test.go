@@ -75,7 +75,7 @@ func TestStatsFollowEveryChange(t *testing.T) {
 	users := store.NewUserService(db)
 	stats := store.NewStatsService(db)
 	mfa := store.NewMFAService(db)
-	creds := store.NewCredentialService(db)
+	creds := store.NewLoginService(db)
 	b := MustTenant(t, db)
 	other := MustTenant(t, db)
 	tid := b.Tenant.ID
@@ -121,7 +121,7 @@ func TestStatsFollowEveryChange(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, u := range made[:3] {
-		err := mfa.SendEnrolmentCode(ctx, tid, testActor, u.ID, roster.MFAEmail, u.Email, func(*roster.MFAMethod) (*roster.MFACode, error) {
+		err := mfa.SetEnrolmentCode(ctx, tid, u.ID, roster.MFAEmail, u.Email, func(*roster.MFAMethod) (*roster.MFACode, error) {
 			return &roster.MFACode{Hash: []byte("h"), ExpiresAt: time.Now().Add(time.Hour)}, nil
 		})
 		if err != nil {

@@ -170,7 +170,7 @@ func (w *Worker) DeliverEmails(ctx context.Context) (int, error) {
 			t := w.Now().Add(w.backoff(m.Attempts))
 			retryAt = &t
 		}
-		w.Log.Warn("mail not delivered", "email_id", m.ID, "to", notify.MaskEmail(m.To), "attempt", m.Attempts,
+		w.Log.Warn("mail not delivered", "email_id", m.ID, "to", roster.MaskEmail(m.To), "attempt", m.Attempts,
 			"dead", retryAt == nil, "err", err)
 		if err := w.Outbox.EmailFailed(rec, m, err.Error(), retryAt); err != nil {
 			return len(msgs), err

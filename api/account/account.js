@@ -516,16 +516,16 @@
       guard(async () => {
         const name = li.querySelector('.passkey-name').value.trim();
         await call('PATCH', `/me/passkeys/${encodeURIComponent(p.id)}`, { name });
-        say(`The passkey is now called “${name}”.`);
         await listPasskeys();
+        say(`The passkey is now called “${name}”.`);
       }),
     );
     li.querySelector('.passkey-remove').addEventListener(
       'click',
       guard(async () => {
         await call('DELETE', `/me/passkeys/${encodeURIComponent(p.id)}`);
-        say(`The passkey “${p.name}” is removed.`);
         await listPasskeys();
+        say(`The passkey “${p.name}” is removed.`);
       }),
     );
     return li;
@@ -539,8 +539,8 @@
     if (!cred) throw new Error('No passkey was made.');
     await call('POST', '/me/passkeys/register/finish', { name, credential: credentialJSON(cred) });
     $('passkey-name').value = '';
-    say(`The passkey “${name}” is added.`);
     await listPasskeys();
+    say(`The passkey “${name}” is added.`);
     await finishEnrolment();
   });
 

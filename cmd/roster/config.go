@@ -6,7 +6,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/rosterhq/roster/auth"
+	"github.com/rosterhq/roster"
+	"github.com/rosterhq/roster/flow"
 	"github.com/rosterhq/roster/worker"
 )
 
@@ -95,7 +96,7 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 		}
 		c.SCIMRate = n
 	}
-	c.StepUpMaxAge = auth.DefaultStepUpMaxAge
+	c.StepUpMaxAge = roster.DefaultStepUpMaxAge
 	if v := getenv("ROSTER_STEP_UP_MAX_AGE"); v != "" {
 		d, err := time.ParseDuration(v)
 		if err != nil || d < time.Second || d > 24*time.Hour {
@@ -107,7 +108,7 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 	if c.Worker, err = workerConfigFromEnv(getenv); err != nil {
 		return c, err
 	}
-	c.InvitationTTL = auth.DefaultInvitationTTL
+	c.InvitationTTL = flow.DefaultInvitationTTL
 	if v := getenv("ROSTER_INVITATION_TTL"); v != "" {
 		d, err := time.ParseDuration(v)
 		if err != nil || d < time.Hour || d > 90*24*time.Hour {
@@ -121,7 +122,7 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 	if publicURL == "" {
 		publicURL = "http://localhost"
 	}
-	if _, err := auth.NewPasskeyConfig(publicURL, c.WebAuthnRPID, c.WebAuthnRPName, c.WebAuthnOrigins); err != nil {
+	if _, err := flow.NewPasskeyConfig(publicURL, c.WebAuthnRPID, c.WebAuthnRPName, c.WebAuthnOrigins); err != nil {
 		return c, err
 	}
 	if c.JWKSURL != "" && (c.JWTIssuer == "" || c.JWTAudience == "") {

@@ -38,7 +38,7 @@ func runKeysRotate(ctx context.Context, cfg Config, args []string, stdout, stder
 	if err != nil {
 		return err
 	}
-	if err := auth.NewKeyring(store.NewCredentialService(db), box).Rotate(ctx, *ahead); err != nil {
+	if err := auth.NewKeyring(store.NewSigningKeyService(db), box).Rotate(ctx, *ahead); err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "a new signing key is published now and signs from %s\n",

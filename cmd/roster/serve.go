@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"math"
 	"net"
 	"net/http"
 	"net/http/pprof"
@@ -16,14 +15,10 @@ import (
 	"strings"
 	"time"
 
-	"github.com/rosterhq/roster"
-	"github.com/rosterhq/roster/api"
 	"github.com/rosterhq/roster/auth"
-	"github.com/rosterhq/roster/internal/ratelimit"
+	"github.com/rosterhq/roster/internal/app"
 	"github.com/rosterhq/roster/notify"
-	"github.com/rosterhq/roster/scim"
 	"github.com/rosterhq/roster/store"
-	"github.com/rosterhq/roster/worker"
 )
 
 // Main is the running service: its database, its verifiers and its HTTP
@@ -34,10 +29,9 @@ type Main struct {
 
 	DB       *store.DB
 	DSN      string
-	jwt      *auth.JWTVerifier
+	app      *app.App
 	server   *http.Server
 	debug    *http.Server
-	worker   *worker.Worker
 	listener net.Listener
 	done     chan error
 }
@@ -80,22 +74,14 @@ func (m *Main) Open(ctx context.Context) error {
 	}
 	m.done = make(chan error, 1)
 	go func() { m.done <- m.server.Serve(m.listener) }()
-	m.worker.Start(context.WithoutCancel(ctx))
+	m.app.Worker.Start(context.WithoutCancel(ctx))
 	m.Log.Info("roster is listening", "addr", m.listener.Addr().String(), "version", version)
 	return nil
 }
 
-// handler wires the services into the REST and SCIM trees.
+// handler builds the service on the database: every route, and the worker.
 func (m *Main) handler(ctx context.Context) (http.Handler, error) {
 	key, err := m.encryptionKey()
-	if err != nil {
-		return nil, err
-	}
-	box, err := auth.NewSecretBox(key)
-	if err != nil {
-		return nil, err
-	}
-	codes, err := auth.NewCodeHasher(auth.DeriveKey(key, recoveryCodesKeyPurpose))
 	if err != nil {
 		return nil, err
 	}
@@ -103,91 +89,33 @@ func (m *Main) handler(ctx context.Context) (http.Handler, error) {
 	if publicURL == "" {
 		publicURL = m.URL()
 	}
-	users := store.NewUserService(m.DB)
-	creds := store.NewCredentialService(m.DB)
-	keys := auth.NewKeyring(creds, box)
-	m.DB.MailSealer = box // invitation links wait in the outbox sealed
-	if err := keys.Ensure(ctx); err != nil {
-		return nil, fmt.Errorf("signing keys: %w", err)
-	}
-	issuer := auth.NewIssuer(keys, publicURL, 0)
-	own, err := issuer.Verifier(ctx)
-	if err != nil {
-		return nil, err
+	cfg := app.Config{
+		PublicURL:       publicURL,
+		EncryptionKey:   key,
+		SCIMRate:        m.Config.SCIMRate,
+		StepUpMaxAge:    m.Config.StepUpMaxAge,
+		InvitationTTL:   m.Config.InvitationTTL,
+		MaxBodyBytes:    m.Config.MaxBodyBytes,
+		WebAuthnRPID:    m.Config.WebAuthnRPID,
+		WebAuthnRPName:  m.Config.WebAuthnRPName,
+		WebAuthnOrigins: m.Config.WebAuthnOrigins,
+		Worker:          m.Config.Worker,
+		Log:             m.Log,
 	}
 	if m.Config.JWKSURL != "" {
-		m.jwt, err = auth.NewJWTVerifier(ctx, auth.JWTConfig{
-			JWKSURL: m.Config.JWKSURL, Issuer: m.Config.JWTIssuer, Audience: m.Config.JWTAudience, Logger: m.Log,
-		})
-		if err != nil {
-			return nil, fmt.Errorf("JWT verifier: %w", err)
-		}
+		cfg.JWT = &auth.JWTConfig{JWKSURL: m.Config.JWKSURL, Issuer: m.Config.JWTIssuer, Audience: m.Config.JWTAudience}
 	}
-	authenticator := auth.NewAuthenticator(store.NewTokenService(m.DB), m.jwt, m.Log)
-	authenticator.TrustOwnTokens(issuer.URL(), own, users)
-	tenants := store.NewTenantService(m.DB)
-	mfa := auth.NewMFA(store.NewMFAService(m.DB), users, tenants, box, codes)
 	// Outside development, a channel with nothing configured stays nil and
 	// its MFA method answers that it is unavailable.
-	mfa.Mailer, mfa.SMS, err = notify.FromEnv(os.Getenv, m.Log, m.Config.Development())
+	cfg.Mailer, cfg.SMS, err = notify.FromEnv(os.Getenv, m.Log, m.Config.Development())
 	if err != nil {
 		return nil, fmt.Errorf("notifications: %w", err)
 	}
-	mfa.Log = m.Log
-	signIn := auth.NewSignIn(creds, tenants, issuer, mfa)
-	scimHandler, err := (&scim.Server{
-		Users:     users,
-		Groups:    store.NewGroupService(m.DB),
-		Auth:      authenticator,
-		Log:       m.Log,
-		Limiter:   ratelimit.New(m.Config.SCIMRate, int(math.Ceil(m.Config.SCIMRate))),
-		Passwords: signIn,
-	}).Handler()
-	if err != nil {
-		return nil, fmt.Errorf("SCIM server: %w", err)
-	}
-	signIn.StepUpMaxAge = m.Config.StepUpMaxAge
-	bulk := store.NewBulkService(m.DB, publicURL)
-	m.worker = worker.New(bulk, store.NewEmailOutbox(m.DB), m.Log, m.Config.Worker)
-	m.worker.Mailer = mfa.Mailer
-	invitations := auth.NewInvitations(store.NewInvitationService(m.DB), tenants, signIn, publicURL)
-	invitations.TTL = m.Config.InvitationTTL
-	rp, err := auth.NewPasskeyConfig(publicURL, m.Config.WebAuthnRPID, m.Config.WebAuthnRPName, m.Config.WebAuthnOrigins)
-	if err != nil {
+	if m.app, err = app.New(ctx, m.DB, cfg); err != nil {
 		return nil, err
 	}
-	passkeys, err := auth.NewPasskeys(rp, store.NewPasskeyService(m.DB), users, signIn, mfa)
-	if err != nil {
-		return nil, err
-	}
-	srv := &api.Server{
-		Users:        users,
-		Audit:        store.NewAuditService(m.DB),
-		Tokens:       store.NewTokenService(m.DB),
-		Tenants:      tenants,
-		Creds:        creds,
-		Bulk:         bulk,
-		Stats:        store.NewStatsService(m.DB),
-		Export:       users,
-		SignIn:       signIn,
-		MFA:          mfa,
-		Passkeys:     passkeys,
-		Keys:         keys,
-		Issuer:       issuer,
-		Auth:         authenticator,
-		SCIM:         scimHandler,
-		Ready:        m.DB.Ping,
-		OpenAPI:      roster.OpenAPI,
-		Log:          m.Log,
-		MaxBodyBytes: m.Config.MaxBodyBytes,
-	}
-	srv.Invitations = invitations
-	return srv.Handler(), nil
+	return m.app.Handler, nil
 }
-
-// recoveryCodesKeyPurpose derives the recovery codes' HMAC key from the
-// encryption key. Changing it invalidates every stored recovery code.
-const recoveryCodesKeyPurpose = "roster recovery codes"
 
 // encryptionKey is the key that seals secrets at rest (and keys the hashes
 // of recovery codes): ROSTER_ENCRYPTION_KEY or, in development only, a key
@@ -250,14 +178,11 @@ func (m *Main) Close() error {
 			errs = append(errs, err)
 		}
 	}
-	if m.worker != nil {
-		m.worker.Stop() // a running job goes back to the queue where it stopped
+	if m.app != nil {
+		errs = append(errs, m.app.Close()) // a running job goes back to the queue where it stopped
 	}
 	if m.debug != nil {
 		errs = append(errs, m.debug.Close())
-	}
-	if m.jwt != nil {
-		errs = append(errs, m.jwt.Close())
 	}
 	if m.DB != nil {
 		errs = append(errs, m.DB.Close())

@@ -1,12 +1,12 @@
-package auth
+package flow
 
 import (
 	"context"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/rosterhq/roster"
+	"github.com/rosterhq/roster/auth"
 )
 
 // Authentication method references (RFC 8176) of Roster's tokens.
@@ -27,32 +27,17 @@ const (
 // mfaTokenPrefix marks the token of a sign-in awaiting its second factor.
 const mfaTokenPrefix = "rmt_"
 
-// MFARequired answers the right password of a user with a second factor:
-// no token yet, but a challenge to pass within ExpiresIn seconds.
-type MFARequired struct {
-	Token     string   // shown once; only its hash is stored
-	Methods   []string // what may pass it: the verified methods, and recovery_code while unused codes remain
-	Default   string   // the method to offer first, "" when none is set
-	ExpiresIn int
-}
-
-// challenge starts the second-factor step of l's sign-in, whose password
-// was checked at authTime.
-func (s *SignIn) challenge(ctx context.Context, l *roster.Login, authTime time.Time) (*MFARequired, error) {
-	return s.challengeAfter(ctx, l, []string{AMRPassword}, authTime)
-}
-
-// challengeAfter starts the second-factor step of l's sign-in, whose
-// first factor (amr) passed at authTime.
-func (s *SignIn) challengeAfter(ctx context.Context, l *roster.Login, amr []string, authTime time.Time) (*MFARequired, error) {
-	token, err := newOpaqueToken(mfaTokenPrefix)
+// challenge starts the second-factor step of l's sign-in, whose first
+// factor (amr) passed at authTime.
+func (s *SignIn) challenge(ctx context.Context, l *roster.Login, amr []string, authTime time.Time) (*roster.MFARequired, error) {
+	token, err := auth.NewOpaqueToken(mfaTokenPrefix)
 	if err != nil {
 		return nil, err
 	}
 	err = s.mfa.store.CreateMFAChallenge(ctx, &roster.MFAChallenge{
 		TenantID:  l.User.TenantID,
 		UserID:    l.User.ID,
-		TokenHash: HashAPIToken(token), // 238 random bits: a fast hash is as safe as a slow one
+		TokenHash: auth.HashAPIToken(token), // 238 random bits: a fast hash is as safe as a slow one
 		AMR:       amr,
 		AuthTime:  authTime,
 		ExpiresAt: s.mfa.Now().Add(s.mfa.ChallengeTTL),
@@ -64,16 +49,17 @@ func (s *SignIn) challengeAfter(ctx context.Context, l *roster.Login, amr []stri
 	if l.RecoveryCodes > 0 {
 		methods = append(methods, roster.MFARecoveryCode)
 	}
-	return &MFARequired{Token: token, Methods: methods, Default: l.MFADefault, ExpiresIn: int(s.mfa.ChallengeTTL.Seconds())}, nil
+	return &roster.MFARequired{Token: token, Methods: methods, Default: l.MFADefault, ExpiresIn: int(s.mfa.ChallengeTTL.Seconds())}, nil
 }
 
 // VerifyMFA passes the second factor of a sign-in with a TOTP code, a code
-// sent by SendChallengeCode (method sms or email) or a recovery code, and answers as Login does for a user without one. The
-// challenge is spent by a right code; MaxAttempts wrong ones end it, and
-// each counts as a failed sign-in towards the account's lockout. EINVALID
-// naming "method" for a method that cannot be used here; EUNAUTHORIZED for
-// a wrong code, and for an unknown, expired or ended challenge.
-func (s *SignIn) VerifyMFA(ctx context.Context, ip, mfaToken, method, code string) (*Tokens, error) {
+// sent by SendChallengeCode (method sms or email) or a recovery code, and
+// answers as Login does for a user without one. The challenge is spent by
+// a right code; MaxAttempts wrong ones end it, and each counts as a failed
+// sign-in towards the account's lockout. EINVALID naming "method" for a
+// method that cannot be used here; EUNAUTHORIZED for a wrong code, and for
+// an unknown, expired or ended challenge.
+func (s *SignIn) VerifyMFA(ctx context.Context, ip, mfaToken, method, code string) (*roster.Tokens, error) {
 	if ok, wait := s.perIP.Allow("mfa-verify/" + ip); !ok {
 		return nil, tooManyAttempts(wait)
 	}
@@ -85,7 +71,7 @@ func (s *SignIn) VerifyMFA(ctx context.Context, ip, mfaToken, method, code strin
 	if err != nil {
 		return nil, err
 	}
-	if !isMFAToken(mfaToken) {
+	if !auth.IsOpaqueToken(mfaToken, mfaTokenPrefix) {
 		return nil, errChallengeGone()
 	}
 	recoveryHash := m.recoveryCodeHash(method, code)
@@ -94,14 +80,14 @@ func (s *SignIn) VerifyMFA(ctx context.Context, ip, mfaToken, method, code strin
 		attempt       roster.MFAAttempt
 		passed, wrong bool
 	)
-	err = m.store.AttemptMFAChallenge(ctx, HashAPIToken(mfaToken), method, recoveryHash,
+	err = m.store.AttemptMFAChallenge(ctx, auth.HashAPIToken(mfaToken), method, recoveryHash,
 		func(a *roster.MFAAttempt) (roster.MFAVerdict, error) {
 			attempt = *a
-			c, l := a.Challenge, a.Login
+			c := a.Challenge
 			if ok, wait := s.perAccountMFA.Allow(c.TenantID + "/" + c.UserID); !ok {
 				return roster.MFAVerdict{}, tooManyAttempts(wait)
 			}
-			if !now.Before(c.ExpiresAt) || c.FailedAttempts >= m.MaxAttempts || !l.User.Active || l.Locked(now) {
+			if !a.ChallengeOpen(now, m.MaxAttempts) {
 				return roster.MFAVerdict{Burn: true}, nil
 			}
 			v, err := m.check(a, c.TenantID, c.UserID, method, code, recoveryHash, now)
@@ -125,7 +111,7 @@ func (s *SignIn) VerifyMFA(ctx context.Context, ip, mfaToken, method, code strin
 // account's lockout and answers refusal; passed issues the session's
 // tokens, with the methods addAMR makes of those already passed.
 func (s *SignIn) concludeMFA(ctx context.Context, attempt roster.MFAAttempt, passed, wrong bool,
-	addAMR func(amr []string) []string, refusal string) (*Tokens, error) {
+	addAMR func(amr []string) []string, refusal string) (*roster.Tokens, error) {
 	if !passed && !wrong {
 		return nil, errChallengeGone()
 	}
@@ -135,15 +121,64 @@ func (s *SignIn) concludeMFA(ctx context.Context, attempt roster.MFAAttempt, pas
 		return nil, err
 	}
 	if wrong {
-		if err := s.recordFailure(ctx, u, policy); err != nil {
+		if err := recordFailure(ctx, s.logins, u, policy); err != nil {
 			return nil, err
 		}
 		return nil, roster.Errorf(roster.EUNAUTHORIZED, "%s", refusal)
 	}
-	if err := s.creds.RecordLogin(ctx, u.TenantID, u.ID); err != nil {
+	if err := s.logins.RecordLogin(ctx, u.TenantID, u.ID); err != nil {
 		return nil, err
 	}
 	return s.issue(ctx, u, policy, addAMR(attempt.Challenge.AMR), attempt.Challenge.AuthTime, "")
+}
+
+// SendChallengeCode sends a one-time code for the sign-in awaiting its
+// second factor, by method (sms or email), to the user's verified target,
+// and binds it to the challenge; VerifyMFA then takes it. The code is
+// stored first and sent after, with no row locked; a code that could not
+// be sent is withdrawn, so the next may be asked for at once. EINVALID
+// naming "method" for another method or one the user has not verified;
+// EUNAUTHORIZED for an unknown, expired or ended challenge; ETOOMANY
+// within CodeResendAfter of the last code; EUNAVAILABLE when no sender is
+// configured or the code could not be sent.
+func (s *SignIn) SendChallengeCode(ctx context.Context, mfaToken, method string) (*roster.CodeSent, error) {
+	m := s.mfa
+	if m == nil {
+		return nil, roster.Errorf(roster.EUNAVAILABLE, "sign-in with a second factor is not available")
+	}
+	if method != roster.MFASMS && method != roster.MFAEmail {
+		return nil, roster.Invalid(roster.FieldError{Field: "method", Message: "must be sms or email"})
+	}
+	if !auth.IsOpaqueToken(mfaToken, mfaTokenPrefix) {
+		return nil, errChallengeGone()
+	}
+	tokenHash := auth.HashAPIToken(mfaToken)
+	now := m.Now()
+	var out outgoingCode
+	err := m.store.SetChallengeCode(ctx, tokenHash, method, func(a *roster.MFAAttempt, mm *roster.MFAMethod) (*roster.MFACode, error) {
+		if !a.ChallengeOpen(now, m.MaxAttempts) {
+			return nil, errChallengeGone()
+		}
+		if mm == nil || !slices.Contains(a.Login.MFAMethods, method) {
+			return nil, roster.Invalid(roster.FieldError{Field: "method", Message: method + " is not a verified method of the user"})
+		}
+		if err := m.canSend(method); err != nil {
+			return nil, roster.Errorf(roster.EUNAVAILABLE, "%s", roster.ErrorMessage(err))
+		}
+		var err error
+		out, err = m.newCode(method, mm.Target, a.Challenge.Code)
+		return out.stored, err
+	})
+	if err != nil {
+		return nil, err
+	}
+	if err := m.deliver(ctx, out); err != nil {
+		if werr := m.store.WithdrawChallengeCode(ctx, tokenHash, out.stored.Hash); werr != nil {
+			m.Log.WarnContext(ctx, "could not withdraw an undelivered code", "err", werr)
+		}
+		return nil, err
+	}
+	return m.codeSent(out), nil
 }
 
 // factorAMR returns the RFC 8176 method a second factor adds to a session.
@@ -160,11 +195,6 @@ func factorAMR(method string) (string, error) {
 		return AMROTP, nil
 	}
 	return "", roster.Invalid(roster.FieldError{Field: "method", Message: "must be totp, sms, email or recovery_code"})
-}
-
-// isMFAToken reports whether token looks like an mfa_token at all.
-func isMFAToken(token string) bool {
-	return strings.HasPrefix(token, mfaTokenPrefix)
 }
 
 // errChallengeGone answers a second-factor attempt with no challenge to

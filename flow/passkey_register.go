@@ -1,7 +1,8 @@
-package auth
+package flow
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 
@@ -10,6 +11,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/rosterhq/roster"
+	"github.com/rosterhq/roster/auth"
 )
 
 // BeginRegistration starts registering a passkey for the user: the
@@ -17,32 +19,25 @@ import (
 // credential and user verification preferred, the user's passkeys
 // excluded. ENOTFOUND; ECONFLICT when the tenant's policy does not allow
 // passkeys.
-func (pk *Passkeys) BeginRegistration(ctx context.Context, tenantID, userID string) (*protocol.CredentialCreation, error) {
+func (pk *Passkeys) BeginRegistration(ctx context.Context, tenantID, userID string) (json.RawMessage, error) {
 	if err := pk.mfa.allowed(ctx, tenantID, roster.MFAPasskey); err != nil {
 		return nil, err
 	}
-	u, err := pk.users.FindUserByID(ctx, tenantID, userID)
+	user, err := pk.webauthnUserOf(ctx, tenantID, userID)
 	if err != nil {
 		return nil, err
 	}
-	passkeys, err := pk.store.FindPasskeys(ctx, tenantID, userID)
-	if err != nil {
-		return nil, err
-	}
-	creation, sd, err := pk.wa.BeginRegistration(newWebAuthnUser(u, passkeys),
+	creation, sd, err := pk.wa.BeginRegistration(user,
 		webauthn.WithAuthenticatorSelection(protocol.AuthenticatorSelection{
 			ResidentKey:      protocol.ResidentKeyRequirementPreferred,
 			UserVerification: protocol.VerificationPreferred,
 		}),
-		webauthn.WithExclusions(descriptors(passkeys)))
+		webauthn.WithExclusions(descriptors(user.passkeys)))
 	if err != nil {
 		return nil, fmt.Errorf("begin passkey registration: %w", err)
 	}
 	ws := &roster.WebAuthnSession{TenantID: tenantID, Kind: roster.WebAuthnRegistration, UserID: userID}
-	if err := pk.storeCeremony(ctx, ws, sd); err != nil {
-		return nil, err
-	}
-	return creation, nil
+	return pk.storeCeremony(ctx, ws, sd, creation)
 }
 
 // errCredential is an EINVALID naming "credential".
@@ -83,25 +78,15 @@ func (pk *Passkeys) FinishRegistration(ctx context.Context, tenantID string, by 
 		return nil, errCredential("is not a PublicKeyCredential from navigator.credentials.create: " + webauthnProblem(err))
 	}
 	errGone := errCredential("answers no passkey registration in progress: begin one again")
-	ws, err := pk.store.TakeWebAuthnSession(ctx, tenantID, roster.WebAuthnRegistration, userID, parsed.Response.CollectedClientData.Challenge)
-	if roster.ErrorCode(err) == roster.ENOTFOUND {
-		return nil, errGone
-	} else if err != nil {
-		return nil, err
-	}
-	sd, err := pk.sessionData(ws, errGone)
+	sd, err := pk.takeCeremony(ctx, tenantID, roster.WebAuthnRegistration, userID, parsed.Response.CollectedClientData.Challenge, errGone)
 	if err != nil {
 		return nil, err
 	}
-	u, err := pk.users.FindUserByID(ctx, tenantID, userID)
+	user, err := pk.webauthnUserOf(ctx, tenantID, userID)
 	if err != nil {
 		return nil, err
 	}
-	passkeys, err := pk.store.FindPasskeys(ctx, tenantID, userID)
-	if err != nil {
-		return nil, err
-	}
-	cred, err := pk.wa.CreateCredential(newWebAuthnUser(u, passkeys), sd, parsed)
+	cred, err := pk.wa.CreateCredential(user, sd, parsed)
 	if err != nil {
 		return nil, errCredential(webauthnProblem(err))
 	}
@@ -125,8 +110,8 @@ func (pk *Passkeys) FinishRegistration(ctx context.Context, tenantID string, by 
 	switch {
 	case name != nil:
 		p.Name = *name
-	case AuthenticatorName(p.AAGUID) != "":
-		p.Name = AuthenticatorName(p.AAGUID)
+	case auth.AuthenticatorName(p.AAGUID) != "":
+		p.Name = auth.AuthenticatorName(p.AAGUID)
 	default:
 		p.Name = "Passkey"
 	}

@@ -1,4 +1,4 @@
-package auth
+package flow
 
 import (
 	"context"
@@ -9,7 +9,10 @@ import (
 	"time"
 
 	"github.com/rosterhq/roster"
+	"github.com/rosterhq/roster/auth"
 )
+
+var _ roster.InvitationFlow = (*Invitations)(nil)
 
 // InvitationTokenPrefix marks invitation tokens, so that secret scanners
 // and people can tell one from an API token.
@@ -23,11 +26,6 @@ const DefaultInvitationTTL = 7 * 24 * time.Hour
 // URL: the account page that posts the token to /api/v1/invitations/accept.
 const InvitationAcceptPath = "/account/accept"
 
-// PasswordPolicies gives a tenant's password rules; *SignIn is one.
-type PasswordPolicies interface {
-	PasswordPolicy(ctx context.Context, tenantID string) (*PasswordPolicy, error)
-}
-
 // Invitations issues invitation tokens, queues the mails with the links
 // and turns an accepted invitation into a user. A mail is written to the
 // email outbox in the transaction that stores its invitation, and the
@@ -36,7 +34,7 @@ type PasswordPolicies interface {
 type Invitations struct {
 	store     roster.InvitationService
 	tenants   roster.TenantService
-	passwords PasswordPolicies
+	passwords roster.PasswordFlow
 
 	PublicURL string        // the base of the accept link
 	TTL       time.Duration // how long a link works
@@ -44,7 +42,7 @@ type Invitations struct {
 }
 
 // NewInvitations returns Invitations on store with the default TTL.
-func NewInvitations(store roster.InvitationService, tenants roster.TenantService, passwords PasswordPolicies, publicURL string) *Invitations {
+func NewInvitations(store roster.InvitationService, tenants roster.TenantService, passwords roster.PasswordFlow, publicURL string) *Invitations {
 	return &Invitations{
 		store: store, tenants: tenants, passwords: passwords,
 		PublicURL: strings.TrimSuffix(publicURL, "/"),
@@ -79,11 +77,11 @@ func (iv *Invitations) newInvitation(p *roster.Principal, email, role string) (*
 	if roster.RoleRank(inv.Role) > roster.RoleRank(roster.HighestRole(p.Roles)) {
 		return nil, "", roster.Errorf(roster.EFORBIDDEN, "you cannot invite someone as %s, a role above your own", inv.Role)
 	}
-	token, err := newOpaqueToken(InvitationTokenPrefix)
+	token, err := auth.NewOpaqueToken(InvitationTokenPrefix)
 	if err != nil {
 		return nil, "", err
 	}
-	inv.TokenHash = HashAPIToken(token)
+	inv.TokenHash = auth.HashAPIToken(token)
 	inv.ExpiresAt = iv.expiry()
 	return inv, token, nil
 }
@@ -93,7 +91,7 @@ func (iv *Invitations) newInvitation(p *roster.Principal, email, role string) (*
 // if it has not gone out), and queues the mail with it. ENOTFOUND;
 // ECONFLICT when it was accepted or revoked or the address is now a user's.
 func (iv *Invitations) Resend(ctx context.Context, tenantID string, by roster.Actor, id string) (*roster.Invitation, error) {
-	token, err := newOpaqueToken(InvitationTokenPrefix)
+	token, err := auth.NewOpaqueToken(InvitationTokenPrefix)
 	if err != nil {
 		return nil, err
 	}
@@ -101,7 +99,7 @@ func (iv *Invitations) Resend(ctx context.Context, tenantID string, by roster.Ac
 	if err != nil {
 		return nil, err
 	}
-	return iv.store.RenewInvitation(ctx, tenantID, by, id, HashAPIToken(token), iv.expiry(),
+	return iv.store.RenewInvitation(ctx, tenantID, by, id, auth.HashAPIToken(token), iv.expiry(),
 		iv.mail(tenant, func([]byte) string { return token }))
 }
 
@@ -138,23 +136,16 @@ If you did not expect this invitation, ignore this message.`,
 	return roster.Email{To: inv.Email, Subject: "You are invited to join " + tenant.Name + " on Roster", Body: text}
 }
 
-// Acceptance is what an invitee sends to accept: the token from the link,
-// a password, and optionally their names. UserName defaults to the
-// invited email.
-type Acceptance struct {
-	Token, Password, UserName, GivenName, FamilyName string
-}
-
 // Accept creates the invited user, in the invitation's tenant and role,
 // with a password that follows the tenant's policy, and marks the
 // invitation accepted: once, whatever the races. EGONE for a token that is
 // unknown, replaced, accepted, revoked or expired; EINVALID naming the
 // fields at fault; ECONFLICT when the user name or address is taken.
-func (iv *Invitations) Accept(ctx context.Context, requestID string, a Acceptance) (*roster.User, error) {
-	if !strings.HasPrefix(a.Token, InvitationTokenPrefix) || len(a.Token) != len(InvitationTokenPrefix)+tokenSecretLen {
+func (iv *Invitations) Accept(ctx context.Context, requestID string, a roster.InvitationAcceptance) (*roster.User, error) {
+	if !auth.IsOpaqueToken(a.Token, InvitationTokenPrefix) {
 		return nil, roster.InvitationGone("")
 	}
-	hash := HashAPIToken(a.Token)
+	hash := auth.HashAPIToken(a.Token)
 	inv, err := iv.store.FindInvitationByTokenHash(ctx, hash)
 	if roster.ErrorCode(err) == roster.ENOTFOUND {
 		return nil, roster.InvitationGone("")
@@ -170,33 +161,11 @@ func (iv *Invitations) Accept(ctx context.Context, requestID string, a Acceptanc
 	if err := u.Validate(); err != nil {
 		return nil, err
 	}
-	rules, err := iv.passwords.PasswordPolicy(ctx, inv.TenantID)
-	if err != nil {
-		return nil, err
-	}
-	if err := rules.Check(a.Password, u.Email, u.UserName); err != nil {
-		return nil, err
-	}
-	if u.SetPasswordHash, err = HashPassword(a.Password); err != nil {
+	if err := iv.passwords.SetPassword(ctx, inv.TenantID, u, a.Password); err != nil {
 		return nil, err
 	}
 	_, created, err := iv.store.AcceptInvitation(ctx, hash, requestID, u)
 	return created, err
-}
-
-// InviteRow is one invitation of a bulk request; Row numbers it for the
-// answer. A row with a Problem found while reading it fails with it.
-type InviteRow struct {
-	Row         int
-	Email, Role string
-	Problem     string
-}
-
-// InviteFailure says why one row of a bulk request made no invitation.
-type InviteFailure struct {
-	Row   int    `json:"row"`
-	Email string `json:"email"`
-	Error string `json:"error"`
 }
 
 // InviteMany invites each row as Invite does, each atomic with its own
@@ -204,13 +173,13 @@ type InviteFailure struct {
 // Rows refused (EINVALID, EFORBIDDEN, ECONFLICT) are reported in failed,
 // by row; any other error (the database gone) stops the run and is
 // returned, with what was committed before it standing.
-func (iv *Invitations) InviteMany(ctx context.Context, p *roster.Principal, by roster.Actor, rows []InviteRow) (created int, failed []InviteFailure, err error) {
-	failed = []InviteFailure{}
-	fail := func(row InviteRow, msg string) {
-		failed = append(failed, InviteFailure{Row: row.Row, Email: row.Email, Error: msg})
+func (iv *Invitations) InviteMany(ctx context.Context, p *roster.Principal, by roster.Actor, rows []roster.InviteRow) (created int, failed []roster.InviteFailure, err error) {
+	failed = []roster.InviteFailure{}
+	fail := func(row roster.InviteRow, msg string) {
+		failed = append(failed, roster.InviteFailure{Row: row.Row, Email: row.Email, Error: msg})
 	}
 	var invs []*roster.Invitation
-	var invRows []InviteRow
+	var invRows []roster.InviteRow
 	tokens := map[string]string{} // token hash -> token
 	for _, row := range rows {
 		if row.Problem != "" {
@@ -244,7 +213,7 @@ func (iv *Invitations) InviteMany(ctx context.Context, p *roster.Principal, by r
 			created++
 		}
 	}
-	slices.SortFunc(failed, func(a, b InviteFailure) int { return a.Row - b.Row })
+	slices.SortFunc(failed, func(a, b roster.InviteFailure) int { return a.Row - b.Row })
 	return created, failed, nil
 }
 

@@ -1,14 +1,16 @@
-package auth
+package flow
 
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"slices"
 
 	"github.com/go-webauthn/webauthn/protocol"
 	"github.com/go-webauthn/webauthn/webauthn"
 
 	"github.com/rosterhq/roster"
+	"github.com/rosterhq/roster/auth"
 )
 
 // Authentication method references (RFC 8176) of a passkey assertion: a
@@ -96,7 +98,7 @@ func passkeyAMR(amr []string, userVerified bool) []string {
 // options all the same, which no answer can pass, so that the answer does
 // not tell which tenants exist. ETOOMANY when the address is over its
 // rate.
-func (pk *Passkeys) BeginLogin(ctx context.Context, ip, tenant string) (*protocol.CredentialAssertion, error) {
+func (pk *Passkeys) BeginLogin(ctx context.Context, ip, tenant string) (json.RawMessage, error) {
 	// Its own bucket: beginning stores a ceremony, but is no attempt, and
 	// must not eat into the address's sign-in attempts.
 	if ok, wait := pk.signIn.perIP.Allow("passkey-begin/" + ip); !ok {
@@ -108,15 +110,12 @@ func (pk *Passkeys) BeginLogin(ctx context.Context, ip, tenant string) (*protoco
 	}
 	tenantID, err := pk.store.FindTenantID(ctx, tenant)
 	if roster.ErrorCode(err) == roster.ENOTFOUND {
-		return assertion, nil
+		return optionsJSON(assertion)
 	} else if err != nil {
 		return nil, err
 	}
 	ws := &roster.WebAuthnSession{TenantID: tenantID, Kind: roster.WebAuthnLogin}
-	if err := pk.storeCeremony(ctx, ws, sd); err != nil {
-		return nil, err
-	}
-	return assertion, nil
+	return pk.storeCeremony(ctx, ws, sd, assertion)
 }
 
 // FinishLogin checks the answer to a passwordless sign-in begun for the
@@ -128,7 +127,7 @@ func (pk *Passkeys) BeginLogin(ctx context.Context, ip, tenant string) (*protoco
 // a failed sign-in towards the lockout. EINVALID naming "credential" for
 // a malformed answer; EUNAUTHORIZED for any failure; ETOOMANY over the
 // rates.
-func (pk *Passkeys) FinishLogin(ctx context.Context, ip, tenant string, credential []byte) (*Tokens, *MFARequired, error) {
+func (pk *Passkeys) FinishLogin(ctx context.Context, ip, tenant string, credential []byte) (*roster.Tokens, *roster.MFARequired, error) {
 	s := pk.signIn
 	if ok, wait := s.perIP.Allow(ip); !ok {
 		return nil, nil, tooManyAttempts(wait)
@@ -143,13 +142,7 @@ func (pk *Passkeys) FinishLogin(ctx context.Context, ip, tenant string, credenti
 	} else if err != nil {
 		return nil, nil, err
 	}
-	ws, err := pk.store.TakeWebAuthnSession(ctx, tenantID, roster.WebAuthnLogin, "", parsed.Response.CollectedClientData.Challenge)
-	if roster.ErrorCode(err) == roster.ENOTFOUND {
-		return nil, nil, errPasskeyRefused()
-	} else if err != nil {
-		return nil, nil, err
-	}
-	sd, err := pk.sessionData(ws, errPasskeyRefused())
+	sd, err := pk.takeCeremony(ctx, tenantID, roster.WebAuthnLogin, "", parsed.Response.CollectedClientData.Challenge, errPasskeyRefused())
 	if err != nil {
 		return nil, nil, err
 	}
@@ -187,7 +180,7 @@ func (pk *Passkeys) FinishLogin(ctx context.Context, ip, tenant string, credenti
 	case refused:
 		return nil, nil, errPasskeyRefused()
 	case !passed:
-		if err := s.recordFailure(ctx, u, policy); err != nil {
+		if err := recordFailure(ctx, s.logins, u, policy); err != nil {
 			return nil, nil, err
 		}
 		return nil, nil, errPasskeyRefused()
@@ -196,10 +189,10 @@ func (pk *Passkeys) FinishLogin(ctx context.Context, ip, tenant string, credenti
 	others := slices.DeleteFunc(slices.Clone(login.MFAMethods), func(m string) bool { return m == roster.MFAPasskey })
 	if !use.UserVerified && len(others) > 0 && s.mfa != nil {
 		login.MFAMethods = others
-		challenge, err := s.challengeAfter(ctx, &login, amr, now)
+		challenge, err := s.challenge(ctx, &login, amr, now)
 		return nil, challenge, err
 	}
-	if err := s.creds.RecordLogin(ctx, u.TenantID, u.ID); err != nil {
+	if err := s.logins.RecordLogin(ctx, u.TenantID, u.ID); err != nil {
 		return nil, nil, err
 	}
 	tokens, err := s.issue(ctx, u, policy, amr, now, "")
@@ -210,16 +203,16 @@ func (pk *Passkeys) FinishLogin(ctx context.Context, ip, tenant string, credenti
 // with this mfa_token: request options listing the user's passkeys. EINVALID
 // naming "method" when the user has none or the tenant's policy does not
 // allow passkeys; EUNAUTHORIZED for an unknown, expired or ended challenge.
-func (pk *Passkeys) BeginMFA(ctx context.Context, mfaToken string) (*protocol.CredentialAssertion, error) {
+func (pk *Passkeys) BeginMFA(ctx context.Context, mfaToken string) (json.RawMessage, error) {
 	m := pk.mfa
-	if !isMFAToken(mfaToken) {
+	if !auth.IsOpaqueToken(mfaToken, mfaTokenPrefix) {
 		return nil, errChallengeGone()
 	}
 	now := m.Now()
 	var assertion *protocol.CredentialAssertion
-	err := pk.store.BeginPasskeyMFA(ctx, HashAPIToken(mfaToken), func(a *roster.MFAAttempt, policy *roster.SecurityPolicy, passkeys []*roster.Passkey) (*roster.WebAuthnSession, error) {
+	err := pk.store.BeginPasskeyMFA(ctx, auth.HashAPIToken(mfaToken), func(a *roster.MFAAttempt, policy *roster.SecurityPolicy, passkeys []*roster.Passkey) (*roster.WebAuthnSession, error) {
 		c, l := a.Challenge, a.Login
-		if !now.Before(c.ExpiresAt) || c.FailedAttempts >= m.MaxAttempts || !l.User.Active || l.Locked(now) {
+		if !a.ChallengeOpen(now, m.MaxAttempts) {
 			return nil, errChallengeGone()
 		}
 		if !policy.AllowsMethod(roster.MFAPasskey) {
@@ -244,7 +237,7 @@ func (pk *Passkeys) BeginMFA(ctx context.Context, mfaToken string) (*protocol.Cr
 	if err != nil {
 		return nil, err
 	}
-	return assertion, nil
+	return optionsJSON(assertion)
 }
 
 // FinishMFA passes the second factor of a sign-in with a passkey
@@ -254,7 +247,7 @@ func (pk *Passkeys) BeginMFA(ctx context.Context, mfaToken string) (*protocol.Cr
 // answer, or "method" when the tenant's policy no longer allows passkeys
 // (nothing counted); EUNAUTHORIZED for a refused one, no ceremony begun,
 // or an unknown, expired or ended challenge.
-func (pk *Passkeys) FinishMFA(ctx context.Context, ip, mfaToken string, credential []byte) (*Tokens, error) {
+func (pk *Passkeys) FinishMFA(ctx context.Context, ip, mfaToken string, credential []byte) (*roster.Tokens, error) {
 	s, m := pk.signIn, pk.mfa
 	if ok, wait := s.perIP.Allow("mfa-verify/" + ip); !ok {
 		return nil, tooManyAttempts(wait)
@@ -263,7 +256,7 @@ func (pk *Passkeys) FinishMFA(ctx context.Context, ip, mfaToken string, credenti
 	if err != nil {
 		return nil, err
 	}
-	if !isMFAToken(mfaToken) {
+	if !auth.IsOpaqueToken(mfaToken, mfaTokenPrefix) {
 		return nil, errChallengeGone()
 	}
 	now := m.Now()
@@ -271,14 +264,14 @@ func (pk *Passkeys) FinishMFA(ctx context.Context, ip, mfaToken string, credenti
 		attempt       roster.MFAAttempt
 		passed, wrong bool
 	)
-	err = pk.store.AttemptPasskeyMFA(ctx, HashAPIToken(mfaToken), parsed.Response.CollectedClientData.Challenge, parsed.RawID,
+	err = pk.store.AttemptPasskeyMFA(ctx, auth.HashAPIToken(mfaToken), parsed.Response.CollectedClientData.Challenge, parsed.RawID,
 		func(a *roster.MFAAttempt, ws *roster.WebAuthnSession, pa *roster.PasskeyAttempt) (roster.PasskeyVerdict, bool, error) {
 			attempt = *a
-			c, l := a.Challenge, a.Login
+			c := a.Challenge
 			if ok, wait := s.perAccountMFA.Allow(c.TenantID + "/" + c.UserID); !ok {
 				return roster.PasskeyVerdict{}, false, tooManyAttempts(wait)
 			}
-			if !now.Before(c.ExpiresAt) || c.FailedAttempts >= m.MaxAttempts || !l.User.Active || l.Locked(now) {
+			if !a.ChallengeOpen(now, m.MaxAttempts) {
 				return roster.PasskeyVerdict{}, true, nil
 			}
 			if !pa.Policy.AllowsMethod(roster.MFAPasskey) {

@@ -1,4 +1,4 @@
-package auth
+package flow
 
 import (
 	"context"
@@ -9,27 +9,12 @@ import (
 	"github.com/rosterhq/roster"
 )
 
-// StepUpRule says who may do an action that needs a step-up (RFC 9470)
-// besides a user whose sign-in passed a second factor (amr "mfa") within
-// StepUpMaxAge.
-type StepUpRule struct {
-	// APITokens lets API tokens through. They are credentials of their
-	// own, made by an admin and shown once, with no sign-in that could be
-	// recent: a rule that refuses them refuses them for good (EFORBIDDEN).
-	APITokens bool
-
-	// PasswordWithoutMFA lets a user who has no verified second factor,
-	// and so cannot step up, through with a password sign-in (amr "pwd")
-	// within StepUpMaxAge: otherwise no one could ever enrol a first one.
-	PasswordWithoutMFA bool
-}
-
 // RequireStepUp returns nil when p may do an action of rule. The sign-in
 // of a user's JWT, Roster's own or the identity provider's, is judged by
 // its amr and auth_time claims. EFORBIDDEN for an API token the rule does
 // not let through; ESTEPUP when the sign-in is too old or too weak, its
 // message saying what would do.
-func (s *SignIn) RequireStepUp(ctx context.Context, p *roster.Principal, rule StepUpRule) error {
+func (s *SignIn) RequireStepUp(ctx context.Context, p *roster.Principal, rule roster.StepUpRule) error {
 	if p.Kind == roster.PrincipalAPIToken {
 		if rule.APITokens {
 			return nil
@@ -44,7 +29,7 @@ func (s *SignIn) RequireStepUp(ctx context.Context, p *roster.Principal, rule St
 	var st *roster.MFAStatus // nil when the token names no Roster user
 	if p.UserID != "" && s.mfa != nil {
 		var err error
-		st, err = s.mfa.Status(ctx, p.TenantID, p.UserID)
+		st, err = s.mfa.store.FindMFAStatus(ctx, p.TenantID, p.UserID)
 		if err != nil && roster.ErrorCode(err) != roster.ENOTFOUND {
 			return err
 		}
@@ -86,6 +71,24 @@ func maxAgeText(d time.Duration) string {
 	return fmt.Sprintf("%d seconds", int(d.Seconds()))
 }
 
+// ownUser returns EFORBIDDEN unless p is a user signed in to Roster
+// itself: the only kind of session a step-up can raise.
+func (s *SignIn) ownUser(p *roster.Principal) error {
+	if p.Kind != roster.PrincipalUser || p.Issuer != s.issuer.URL() || p.UserID == "" {
+		return roster.Errorf(roster.EFORBIDDEN,
+			"only a Roster sign-in steps up here: API tokens cannot, and an identity provider's token steps up at that provider")
+	}
+	return nil
+}
+
+// stepUpLimit returns ETOOMANY when p's user is over the step-up rate.
+func (s *SignIn) stepUpLimit(p *roster.Principal) error {
+	if ok, wait := s.perAccount.Allow("step-up/" + p.TenantID + "/" + p.UserID); !ok {
+		return &roster.Error{Code: roster.ETOOMANY, Message: "too many step-up attempts: try again later", RetryAfter: wait}
+	}
+	return nil
+}
+
 // StepUp raises the session of p with a second factor of p's user: a TOTP
 // code later than the last one used, or an unused recovery code, which it
 // spends. It answers a new access token of the same session whose
@@ -95,10 +98,9 @@ func maxAgeText(d time.Duration) string {
 // does, or "code" for a wrong code, which counts towards the lockout;
 // ECONFLICT when the user has no such factor; ETOOMANY when over the rate
 // or while the account is locked.
-func (s *SignIn) StepUp(ctx context.Context, p *roster.Principal, by roster.Actor, method, code string) (*Tokens, error) {
-	if p.Kind != roster.PrincipalUser || p.Issuer != s.issuer.URL() || p.UserID == "" {
-		return nil, roster.Errorf(roster.EFORBIDDEN,
-			"only a Roster sign-in steps up here: API tokens cannot, and an identity provider's token steps up at that provider")
+func (s *SignIn) StepUp(ctx context.Context, p *roster.Principal, by roster.Actor, method, code string) (*roster.Tokens, error) {
+	if err := s.ownUser(p); err != nil {
+		return nil, err
 	}
 	m := s.mfa
 	if m == nil {
@@ -111,21 +113,20 @@ func (s *SignIn) StepUp(ctx context.Context, p *roster.Principal, by roster.Acto
 	if method == roster.MFASMS || method == roster.MFAEmail {
 		return nil, roster.Invalid(roster.FieldError{Field: "method", Message: "step-up with " + method + " codes is not available yet: use totp or recovery_code"})
 	}
-	if ok, wait := s.perAccount.Allow("step-up/" + p.TenantID + "/" + p.UserID); !ok {
-		return nil, &roster.Error{Code: roster.ETOOMANY, Message: "too many step-up attempts: try again later", RetryAfter: wait}
+	if err := s.stepUpLimit(p); err != nil {
+		return nil, err
 	}
 	recoveryHash := m.recoveryCodeHash(method, code)
 	now, totpNow := s.Now(), m.Now()
 	var (
-		login                     roster.Login
-		passed, missing, isLocked bool
+		login           roster.Login
+		passed, missing bool
 	)
 	err = m.store.AttemptStepUp(ctx, p.TenantID, by, p.UserID, method, recoveryHash,
 		func(a *roster.MFAAttempt) (roster.MFAVerdict, error) {
 			login = *a.Login
 			switch {
 			case a.Login.Locked(now):
-				isLocked = true
 				return roster.MFAVerdict{}, nil
 			case method == roster.MFATOTP && a.TOTP == nil, method == roster.MFARecoveryCode && a.Login.RecoveryCodes == 0:
 				missing = true
@@ -138,9 +139,8 @@ func (s *SignIn) StepUp(ctx context.Context, p *roster.Principal, by roster.Acto
 	switch {
 	case err != nil:
 		return nil, err
-	case isLocked:
-		return nil, &roster.Error{Code: roster.ETOOMANY, Message: "the account is locked after too many failed attempts: try again later",
-			RetryAfter: login.LockedUntil.Sub(now)}
+	case login.Locked(now):
+		return nil, login.CheckUnlocked(now)
 	case missing && method == roster.MFATOTP:
 		return nil, roster.Errorf(roster.ECONFLICT, "you have no verified TOTP authenticator")
 	case missing:
@@ -151,7 +151,7 @@ func (s *SignIn) StepUp(ctx context.Context, p *roster.Principal, by roster.Acto
 		return nil, err
 	}
 	if !passed {
-		if err := s.recordFailure(ctx, login.User, policy); err != nil {
+		if err := recordFailure(ctx, s.logins, login.User, policy); err != nil {
 			return nil, err
 		}
 		return nil, roster.Invalid(roster.FieldError{Field: "code", Message: "is wrong, or already used"})

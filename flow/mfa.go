@@ -1,4 +1,4 @@
-package auth
+package flow
 
 import (
 	"context"
@@ -8,8 +8,11 @@ import (
 	"time"
 
 	"github.com/rosterhq/roster"
+	"github.com/rosterhq/roster/auth"
 	"github.com/rosterhq/roster/notify"
 )
+
+var _ roster.MFAFlow = (*MFA)(nil)
 
 // MFA enrols users' second factors and holds what sign-in needs to check
 // them. TOTP secrets are sealed with the SecretBox, bound to their tenant and
@@ -17,10 +20,11 @@ import (
 // database alone gives neither away.
 type MFA struct {
 	store    roster.MFAService
+	passkeys roster.PasskeyService
 	users    roster.UserService
 	policies Policies
-	box      *SecretBox
-	codes    *CodeHasher
+	box      *auth.SecretBox
+	codes    *auth.CodeHasher
 
 	// TOTPIssuer is the name authenticator apps show beside the account.
 	TOTPIssuer string
@@ -60,9 +64,11 @@ const (
 
 // NewMFA returns an MFA with the defaults, enrolling only the methods the
 // tenants' policies in policies allow.
-func NewMFA(store roster.MFAService, users roster.UserService, policies Policies, box *SecretBox, codes *CodeHasher) *MFA {
+func NewMFA(store roster.MFAService, passkeys roster.PasskeyService, users roster.UserService, policies Policies,
+	box *auth.SecretBox, codes *auth.CodeHasher) *MFA {
 	return &MFA{
 		store:        store,
+		passkeys:     passkeys,
 		users:        users,
 		policies:     policies,
 		box:          box,
@@ -79,14 +85,6 @@ func NewMFA(store roster.MFAService, users roster.UserService, policies Policies
 	}
 }
 
-// TOTPEnrolment is what a user needs to add Roster to an authenticator app,
-// shown once.
-type TOTPEnrolment struct {
-	Secret string // base32
-	URI    string // otpauth://totp/...
-	QRPNG  []byte // the URI as a QR code
-}
-
 // totpAAD binds a sealed TOTP secret to its tenant and user: copied to
 // another user's row, it does not open.
 func totpAAD(tenantID, userID string) []byte {
@@ -96,7 +94,7 @@ func totpAAD(tenantID, userID string) []byte {
 // EnrolTOTP makes a new TOTP secret for the user and stores it sealed,
 // awaiting ConfirmTOTP; a TOTP already verified keeps working until then.
 // ENOTFOUND; ECONFLICT when the tenant's policy does not allow TOTP.
-func (m *MFA) EnrolTOTP(ctx context.Context, tenantID string, by roster.Actor, userID string) (*TOTPEnrolment, error) {
+func (m *MFA) EnrolTOTP(ctx context.Context, tenantID string, by roster.Actor, userID string) (*roster.TOTPEnrolment, error) {
 	if err := m.allowed(ctx, tenantID, roster.MFATOTP); err != nil {
 		return nil, err
 	}
@@ -108,7 +106,7 @@ func (m *MFA) EnrolTOTP(ctx context.Context, tenantID string, by roster.Actor, u
 	if strings.Contains(account, ":") { // a quoted local part; the URI label cannot hold it
 		account = u.ID
 	}
-	secret, uri, png, err := NewTOTP(m.TOTPIssuer, account)
+	secret, uri, png, err := auth.NewTOTP(m.TOTPIssuer, account)
 	if err != nil {
 		return nil, err
 	}
@@ -119,7 +117,7 @@ func (m *MFA) EnrolTOTP(ctx context.Context, tenantID string, by roster.Actor, u
 	if err := m.store.SetPendingTOTP(ctx, tenantID, by, userID, sealed); err != nil {
 		return nil, err
 	}
-	return &TOTPEnrolment{Secret: secret, URI: uri, QRPNG: png}, nil
+	return &roster.TOTPEnrolment{Secret: secret, URI: uri, QRPNG: png}, nil
 }
 
 // ConfirmTOTP checks a code of the pending TOTP secret and, when it is
@@ -137,7 +135,7 @@ func (m *MFA) ConfirmTOTP(ctx context.Context, tenantID string, by roster.Actor,
 		if err != nil {
 			return 0, fmt.Errorf("open pending totp secret: %w", err)
 		}
-		step, ok := VerifyTOTP(string(secret), totpCode(code), now, 0)
+		step, ok := auth.VerifyTOTP(string(secret), totpCode(code), now, 0)
 		if !ok {
 			return 0, roster.Invalid(roster.FieldError{Field: "code", Message: "is not a current code of the authenticator app"})
 		}
@@ -170,7 +168,7 @@ func (m *MFA) openTOTP(sealed []byte, tenantID, userID string) (string, error) {
 // recoveryCodeHash is the hash of code when it is a recovery code anyone
 // could have typed, else nil.
 func (m *MFA) recoveryCodeHash(method, code string) []byte {
-	if method != roster.MFARecoveryCode || normalizeCode(code) == "" {
+	if method != roster.MFARecoveryCode || auth.NormalizeCode(code) == "" {
 		return nil
 	}
 	return m.codes.HashCode(code)
@@ -187,7 +185,7 @@ func (m *MFA) check(a *roster.MFAAttempt, tenantID, userID, method, code string,
 		if err != nil {
 			return v, err
 		}
-		v.Step, v.Passed = VerifyTOTP(secret, totpCode(code), now, a.TOTP.LastStep)
+		v.Step, v.Passed = auth.VerifyTOTP(secret, totpCode(code), now, a.TOTP.LastStep)
 	case method == roster.MFARecoveryCode:
 		v.Passed = recoveryHash != nil && a.RecoveryCodeUnused
 	case (method == roster.MFASMS || method == roster.MFAEmail) && a.Challenge != nil:
@@ -205,7 +203,7 @@ func totpCode(code string) string {
 // replacing any earlier ones, and returns them to be shown once. ENOTFOUND;
 // ECONFLICT when the user has no verified method.
 func (m *MFA) NewRecoveryCodes(ctx context.Context, tenantID string, by roster.Actor, userID string) ([]string, error) {
-	codes, err := NewRecoveryCodes(RecoveryCodeCount)
+	codes, err := auth.NewRecoveryCodes(RecoveryCodeCount)
 	if err != nil {
 		return nil, err
 	}
@@ -228,10 +226,13 @@ func (m *MFA) SetDefault(ctx context.Context, tenantID string, by roster.Actor, 
 	return m.store.SetMFADefault(ctx, tenantID, by, userID, method)
 }
 
-// Remove removes one of the user's methods. ENOTFOUND when they have no
-// such method.
+// Remove removes one of the user's methods; for passkey, every passkey of
+// theirs. ENOTFOUND when they have no such method.
 func (m *MFA) Remove(ctx context.Context, tenantID string, by roster.Actor, userID, method string) error {
-	if !roster.IsMFAMethod(method) {
+	switch {
+	case method == roster.MFAPasskey:
+		return m.passkeys.DeleteAllPasskeys(ctx, tenantID, by, userID)
+	case !roster.IsMFAMethod(method):
 		return roster.Errorf(roster.ENOTFOUND, "there is no MFA method %q", method)
 	}
 	return m.store.RemoveMFAMethod(ctx, tenantID, by, userID, method)
@@ -242,8 +243,8 @@ func (m *MFA) Status(ctx context.Context, tenantID, userID string) (*roster.MFAS
 	return m.store.FindMFAStatus(ctx, tenantID, userID)
 }
 
-// Reset removes every second factor of the user, for an admin helping
-// someone who lost them all. ENOTFOUND.
+// Reset removes every second factor of the user, passkeys included, for
+// an admin helping someone who lost them all. ENOTFOUND.
 func (m *MFA) Reset(ctx context.Context, tenantID string, by roster.Actor, userID string) error {
 	return m.store.ResetMFA(ctx, tenantID, by, userID)
 }

@@ -1,4 +1,4 @@
-package auth
+package flow
 
 import (
 	"context"
@@ -7,18 +7,23 @@ import (
 	"time"
 
 	"github.com/rosterhq/roster"
+	"github.com/rosterhq/roster/auth"
 	"github.com/rosterhq/roster/internal/ratelimit"
 )
 
-// SignIn checks passwords and hands out Roster's own tokens: a short-lived
-// access JWT and a rotating refresh token. Lockout thresholds, token
-// lifetimes and whether MFA is required come from each tenant's security
-// policy.
+var _ roster.SignInFlow = (*SignIn)(nil)
+
+// SignIn checks passwords and second factors and hands out Roster's own
+// tokens: a short-lived access JWT and a rotating refresh token. Lockout
+// thresholds, token lifetimes and whether MFA is required come from each
+// tenant's security policy.
 type SignIn struct {
-	creds    roster.CredentialService
+	users    roster.UserService
+	logins   roster.LoginService
+	sessions roster.SessionService
 	policies Policies
-	issuer   *Issuer
-	mfa      *MFA // nil: users with a second factor cannot sign in
+	issuer   *auth.Issuer
+	mfa      *MFA
 
 	perIP      *ratelimit.Limiter
 	perAccount *ratelimit.Limiter
@@ -27,9 +32,6 @@ type SignIn struct {
 	// the lockout already bound guessing.
 	perAccountMFA *ratelimit.Limiter
 
-	// Passwords holds the rules every tenant's passwords follow; each
-	// tenant's policy sets the minimum length and the common-password check.
-	Passwords *PasswordPolicy
 	// StepUpMaxAge is how recent a sign-in must be for the actions that
 	// need a step-up.
 	StepUpMaxAge time.Duration
@@ -42,40 +44,27 @@ type Policies interface {
 	SecurityPolicy(ctx context.Context, tenantID string) (*roster.SecurityPolicy, error)
 }
 
-// Sign-in defaults.
-const (
-	DefaultStepUpMaxAge = 10 * time.Minute
-
-	refreshTokenPrefix = "rrt_"
-)
+// refreshTokenPrefix marks refresh tokens.
+const refreshTokenPrefix = "rrt_"
 
 // NewSignIn returns a SignIn for the tenants' policies in policies,
 // allowing each address 30 and each account 10 attempts a minute. Users
 // with a second factor pass it through mfa.
-func NewSignIn(creds roster.CredentialService, policies Policies, issuer *Issuer, mfa *MFA) *SignIn {
+func NewSignIn(users roster.UserService, logins roster.LoginService, sessions roster.SessionService,
+	policies Policies, issuer *auth.Issuer, mfa *MFA) *SignIn {
 	return &SignIn{
-		creds:         creds,
+		users:         users,
+		logins:        logins,
+		sessions:      sessions,
 		policies:      policies,
 		issuer:        issuer,
 		mfa:           mfa,
 		perIP:         ratelimit.New(0.5, 30),
 		perAccount:    ratelimit.New(10.0/60, 10),
 		perAccountMFA: ratelimit.New(30.0/60, 30),
-		Passwords:     NewPasswordPolicy(),
-		StepUpMaxAge:  DefaultStepUpMaxAge,
+		StepUpMaxAge:  roster.DefaultStepUpMaxAge,
 		Now:           time.Now,
 	}
-}
-
-// Tokens is what a successful sign-in or refresh returns.
-type Tokens struct {
-	AccessToken  string
-	ExpiresIn    int
-	RefreshToken string // "" after a step-up, which keeps the session's
-
-	// EnrolmentOnly says the access token can only enrol a second factor
-	// (or step up): the tenant requires MFA and the session passed none.
-	EnrolmentOnly bool
 }
 
 // errBadCredentials is the one answer to a failed sign-in, whatever the
@@ -90,7 +79,7 @@ func errBadCredentials() error {
 // with a second factor gets an MFA challenge instead, to pass with
 // VerifyMFA. ETOOMANY when the address or the account is over its rate,
 // EUNAUTHORIZED for any failure.
-func (s *SignIn) Login(ctx context.Context, ip, tenant, username, password string) (*Tokens, *MFARequired, error) {
+func (s *SignIn) Login(ctx context.Context, ip, tenant, username, password string) (*roster.Tokens, *roster.MFARequired, error) {
 	account := strings.ToLower(tenant) + "/" + strings.ToLower(username)
 	for _, limit := range []struct {
 		l   *ratelimit.Limiter
@@ -100,9 +89,9 @@ func (s *SignIn) Login(ctx context.Context, ip, tenant, username, password strin
 			return nil, nil, tooManyAttempts(wait)
 		}
 	}
-	l, err := s.creds.FindLogin(ctx, tenant, username)
+	l, err := s.logins.FindLogin(ctx, tenant, username)
 	if roster.ErrorCode(err) == roster.ENOTFOUND || (err == nil && l.PasswordHash == "") {
-		DummyVerify(password)
+		auth.DummyVerify(password)
 		return nil, nil, errBadCredentials()
 	} else if err != nil {
 		return nil, nil, err
@@ -111,9 +100,9 @@ func (s *SignIn) Login(ctx context.Context, ip, tenant, username, password strin
 	if err != nil {
 		return nil, nil, err
 	}
-	ok, _, err := VerifyPassword(l.PasswordHash, password)
+	ok, _, err := auth.VerifyPassword(l.PasswordHash, password)
 	if err != nil || !ok {
-		if err := s.recordFailure(ctx, l.User, policy); err != nil {
+		if err := recordFailure(ctx, s.logins, l.User, policy); err != nil {
 			return nil, nil, err
 		}
 		return nil, nil, errBadCredentials()
@@ -129,20 +118,20 @@ func (s *SignIn) Login(ctx context.Context, ip, tenant, username, password strin
 			// second factor gets no token from a password alone.
 			return nil, nil, roster.Errorf(roster.EUNAVAILABLE, "sign-in with a second factor is not available")
 		}
-		challenge, err := s.challenge(ctx, l, now)
+		challenge, err := s.challenge(ctx, l, []string{AMRPassword}, now)
 		return nil, challenge, err
 	}
-	if err := s.creds.RecordLogin(ctx, l.User.TenantID, l.User.ID); err != nil {
+	if err := s.logins.RecordLogin(ctx, l.User.TenantID, l.User.ID); err != nil {
 		return nil, nil, err
 	}
 	tokens, err := s.issue(ctx, l.User, policy, []string{AMRPassword}, now, "")
 	return tokens, nil, err
 }
 
-// recordFailure counts a failed sign-in of u towards the lockout of
-// policy.
-func (s *SignIn) recordFailure(ctx context.Context, u *roster.User, policy *roster.SecurityPolicy) error {
-	_, err := s.creds.RecordLoginFailure(ctx, u.TenantID, u.ID, policy.Lockout.MaxAttempts, policy.LockFor())
+// recordFailure counts a failed attempt of u, at a password or a factor,
+// towards the lockout of policy.
+func recordFailure(ctx context.Context, logins roster.LoginService, u *roster.User, policy *roster.SecurityPolicy) error {
+	_, err := logins.RecordLoginFailure(ctx, u.TenantID, u.ID, policy.Lockout.MaxAttempts, policy.LockFor())
 	return err
 }
 
@@ -154,15 +143,15 @@ func tooManyAttempts(wait time.Duration) error {
 // Refresh spends a refresh token and issues the next access and refresh
 // tokens. A refresh token used twice revokes its whole family: one of the
 // two users of it is a thief. EUNAUTHORIZED.
-func (s *SignIn) Refresh(ctx context.Context, users roster.UserService, refreshToken string) (*Tokens, error) {
+func (s *SignIn) Refresh(ctx context.Context, refreshToken string) (*roster.Tokens, error) {
 	if !strings.HasPrefix(refreshToken, refreshTokenPrefix) {
 		return nil, roster.Errorf(roster.EUNAUTHORIZED, "invalid refresh token")
 	}
-	t, err := s.creds.UseRefreshToken(ctx, HashAPIToken(refreshToken))
+	t, err := s.sessions.UseRefreshToken(ctx, auth.HashAPIToken(refreshToken))
 	if err != nil {
 		return nil, err
 	}
-	u, err := users.FindUserByID(ctx, t.TenantID, t.UserID)
+	u, err := s.users.FindUserByID(ctx, t.TenantID, t.UserID)
 	if roster.ErrorCode(err) == roster.ENOTFOUND || (err == nil && !u.Active) {
 		return nil, roster.Errorf(roster.EUNAUTHORIZED, "the user can no longer sign in")
 	} else if err != nil {
@@ -177,21 +166,21 @@ func (s *SignIn) Refresh(ctx context.Context, users roster.UserService, refreshT
 
 // Logout revokes the session the refresh token belongs to.
 func (s *SignIn) Logout(ctx context.Context, refreshToken string) error {
-	return s.creds.RevokeRefreshFamily(ctx, HashAPIToken(refreshToken))
+	return s.sessions.RevokeRefreshFamily(ctx, auth.HashAPIToken(refreshToken))
 }
 
 // issue stores a new refresh token in family ("" starts a new one) and
 // signs an access token of that session, with the lifetimes of policy.
-func (s *SignIn) issue(ctx context.Context, u *roster.User, policy *roster.SecurityPolicy, amr []string, authTime time.Time, family string) (*Tokens, error) {
-	refresh, err := newOpaqueToken(refreshTokenPrefix)
+func (s *SignIn) issue(ctx context.Context, u *roster.User, policy *roster.SecurityPolicy, amr []string, authTime time.Time, family string) (*roster.Tokens, error) {
+	refresh, err := auth.NewOpaqueToken(refreshTokenPrefix)
 	if err != nil {
 		return nil, err
 	}
 	rt := &roster.RefreshToken{
-		TenantID: u.TenantID, FamilyID: family, UserID: u.ID, Hash: HashAPIToken(refresh),
+		TenantID: u.TenantID, FamilyID: family, UserID: u.ID, Hash: auth.HashAPIToken(refresh),
 		AMR: amr, AuthTime: authTime, ExpiresAt: s.Now().Add(policy.RefreshTokenTTL()),
 	}
-	if err := s.creds.CreateRefreshToken(ctx, rt); err != nil {
+	if err := s.sessions.CreateRefreshToken(ctx, rt); err != nil {
 		return nil, err
 	}
 	tokens, err := s.access(ctx, u, policy, amr, authTime, rt.FamilyID)
@@ -205,8 +194,8 @@ func (s *SignIn) issue(ctx context.Context, u *roster.User, policy *roster.Secur
 // access signs an access token for a session. Where the tenant requires
 // MFA, a session that passed none gets an enrolment-only token: this is
 // decided at each issue, so a refresh follows the policy of the moment.
-func (s *SignIn) access(ctx context.Context, u *roster.User, policy *roster.SecurityPolicy, amr []string, authTime time.Time, session string) (*Tokens, error) {
-	g := Grant{AMR: amr, AuthTime: authTime, Session: session, TTL: policy.AccessTokenTTL()}
+func (s *SignIn) access(ctx context.Context, u *roster.User, policy *roster.SecurityPolicy, amr []string, authTime time.Time, session string) (*roster.Tokens, error) {
+	g := auth.Grant{AMR: amr, AuthTime: authTime, Session: session, TTL: policy.AccessTokenTTL()}
 	enrolmentOnly := policy.MFARequired && !slices.Contains(amr, AMRMFA)
 	if enrolmentOnly {
 		g.Scopes = []string{string(roster.PermMFAEnroll)}
@@ -215,5 +204,5 @@ func (s *SignIn) access(ctx context.Context, u *roster.User, policy *roster.Secu
 	if err != nil {
 		return nil, err
 	}
-	return &Tokens{AccessToken: access, ExpiresIn: expiresIn, EnrolmentOnly: enrolmentOnly}, nil
+	return &roster.Tokens{AccessToken: access, ExpiresIn: expiresIn, EnrolmentOnly: enrolmentOnly}, nil
 }

@@ -1,4 +1,4 @@
-package auth
+package flow
 
 import (
 	"context"
@@ -15,6 +15,8 @@ import (
 
 	"github.com/rosterhq/roster"
 )
+
+var _ roster.PasskeyFlow = (*Passkeys)(nil)
 
 // Passkeys runs WebAuthn ceremonies (W3C WebAuthn Level 3, through
 // go-webauthn) and keeps users' passkeys. Ceremony state lives in the
@@ -59,12 +61,13 @@ func NewPasskeys(cfg PasskeyConfig, store roster.PasskeyService, users roster.Us
 // webauthnUser is a user and their passkeys as go-webauthn sees them. The
 // user handle is the user id's 16 bytes: no personal data.
 type webauthnUser struct {
-	u     *roster.User
-	creds []webauthn.Credential
+	u        *roster.User
+	passkeys []*roster.Passkey
+	creds    []webauthn.Credential
 }
 
 func newWebAuthnUser(u *roster.User, passkeys []*roster.Passkey) *webauthnUser {
-	w := &webauthnUser{u: u}
+	w := &webauthnUser{u: u, passkeys: passkeys}
 	for _, p := range passkeys {
 		w.creds = append(w.creds, credentialOf(p))
 	}
@@ -118,12 +121,25 @@ func descriptors(passkeys []*roster.Passkey) []protocol.CredentialDescriptor {
 	return d
 }
 
-// storeCeremony keeps sd for the finish, bound as ws says.
-func (pk *Passkeys) storeCeremony(ctx context.Context, ws *roster.WebAuthnSession, sd *webauthn.SessionData) error {
+// storeCeremony keeps sd for the finish, bound as ws says, and answers
+// options as the browser takes them.
+func (pk *Passkeys) storeCeremony(ctx context.Context, ws *roster.WebAuthnSession, sd *webauthn.SessionData, options any) (json.RawMessage, error) {
 	if err := pk.fillCeremony(ws, sd); err != nil {
-		return err
+		return nil, err
 	}
-	return pk.store.CreateWebAuthnSession(ctx, ws)
+	if err := pk.store.CreateWebAuthnSession(ctx, ws); err != nil {
+		return nil, err
+	}
+	return optionsJSON(options)
+}
+
+// optionsJSON encodes the options of a ceremony for the browser.
+func optionsJSON(options any) (json.RawMessage, error) {
+	raw, err := json.Marshal(options)
+	if err != nil {
+		return nil, fmt.Errorf("encode webauthn options: %w", err)
+	}
+	return raw, nil
 }
 
 // fillCeremony sets the challenge, state and expiry of ws from sd.
@@ -134,6 +150,20 @@ func (pk *Passkeys) fillCeremony(ws *roster.WebAuthnSession, sd *webauthn.Sessio
 	}
 	ws.Challenge, ws.Data, ws.ExpiresAt = sd.Challenge, raw, pk.Now().Add(pk.CeremonyTTL)
 	return nil
+}
+
+// takeCeremony takes the tenant's ceremony of kind that the challenge
+// answers, bound to userID ("" for none), and decodes it; one that does
+// not exist or has expired is errGone.
+func (pk *Passkeys) takeCeremony(ctx context.Context, tenantID, kind, userID, challenge string, errGone error) (webauthn.SessionData, error) {
+	var sd webauthn.SessionData
+	ws, err := pk.store.TakeWebAuthnSession(ctx, tenantID, kind, userID, challenge)
+	if roster.ErrorCode(err) == roster.ENOTFOUND {
+		return sd, errGone
+	} else if err != nil {
+		return sd, err
+	}
+	return pk.sessionData(ws, errGone)
 }
 
 // sessionData decodes a ceremony taken from the store; an expired one is
@@ -147,6 +177,20 @@ func (pk *Passkeys) sessionData(ws *roster.WebAuthnSession, errGone error) (weba
 		return sd, fmt.Errorf("decode webauthn session: %w", err)
 	}
 	return sd, nil
+}
+
+// webauthnUserOf returns the user with their passkeys, as go-webauthn
+// sees them. ENOTFOUND.
+func (pk *Passkeys) webauthnUserOf(ctx context.Context, tenantID, userID string) (*webauthnUser, error) {
+	u, err := pk.users.FindUserByID(ctx, tenantID, userID)
+	if err != nil {
+		return nil, err
+	}
+	passkeys, err := pk.store.FindPasskeys(ctx, tenantID, userID)
+	if err != nil {
+		return nil, err
+	}
+	return newWebAuthnUser(u, passkeys), nil
 }
 
 // PasskeyName trims a passkey's name and checks it: 1 to 64 characters,
@@ -189,12 +233,6 @@ func (pk *Passkeys) Remove(ctx context.Context, tenantID string, by roster.Actor
 	return pk.store.DeletePasskey(ctx, tenantID, by, userID, id, notice)
 }
 
-// RemoveAll deletes every passkey of the user. ENOTFOUND when they have
-// none.
-func (pk *Passkeys) RemoveAll(ctx context.Context, tenantID string, by roster.Actor, userID string) error {
-	return pk.store.DeleteAllPasskeys(ctx, tenantID, by, userID)
-}
-
 // removedNotice is the mail telling a user that an administrator removed
 // their passkey p.
 func (pk *Passkeys) removedNotice(p *roster.Passkey) roster.Email {
@@ -203,9 +241,4 @@ func (pk *Passkeys) removedNotice(p *roster.Passkey) roster.Email {
 		Body: fmt.Sprintf("An administrator removed the passkey %q from your %s account. "+
 			"It can no longer be used to sign in. If you did not expect this, contact your administrator.\n", p.Name, pk.mfa.TOTPIssuer),
 	}
-}
-
-// ActiveSessions counts the user's live sessions.
-func (pk *Passkeys) ActiveSessions(ctx context.Context, tenantID, userID string) (int, error) {
-	return pk.store.CountActiveSessions(ctx, tenantID, userID)
 }

@@ -1,9 +1,7 @@
-package notify
+package roster
 
 import (
 	"testing"
-
-	"github.com/rosterhq/roster"
 )
 
 func TestNormalizePhone(t *testing.T) {
@@ -48,10 +46,10 @@ func TestNormalizePhoneRejects(t *testing.T) {
 			t.Errorf("NormalizePhone(%q) = %q, want an error", in, got)
 			continue
 		}
-		if code := roster.ErrorCode(err); code != roster.EINVALID {
-			t.Errorf("NormalizePhone(%q): code %q, want %q", in, code, roster.EINVALID)
+		if code := ErrorCode(err); code != EINVALID {
+			t.Errorf("NormalizePhone(%q): code %q, want %q", in, code, EINVALID)
 		}
-		if roster.ErrorMessage(err) == "" {
+		if ErrorMessage(err) == "" {
 			t.Errorf("NormalizePhone(%q): empty message", in)
 		}
 	}
