@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/descope/virtualwebauthn"
+
+	"github.com/rosterhq/roster/internal/testkit"
 )
 
 // newUserIn creates a user with a password in the tenant whose admin
@@ -127,7 +129,7 @@ func TestPasskeyUserVerificationAndOtherFactors(t *testing.T) {
 	login(e, e.A.ID, "lin@example.com", goodPassword).JSON(t, &first)
 	clock.Add(30 * time.Second)
 	pwd = wantAMR(t, e.do(request{Method: "POST", Path: "/api/v1/auth/mfa/verify",
-		Body: map[string]any{"mfa_token": first.MFAToken, "method": "totp", "code": oathtool(t, secret, clock.Now())}}), "pwd", "otp", "mfa")
+		Body: map[string]any{"mfa_token": first.MFAToken, "method": "totp", "code": testkit.Oathtool(t, secret, clock.Now())}}), "pwd", "otp", "mfa")
 	k := newSoftKey(id)
 	k.auth.Options.UserNotVerified = true
 	p := registerPasskey(t, e, pwd, k, "Key")
@@ -144,7 +146,7 @@ func TestPasskeyUserVerificationAndOtherFactors(t *testing.T) {
 	// The passkey cannot also be that sign-in's second factor.
 	wantProblem(t, e.do(request{Method: "POST", Path: "/api/v1/auth/mfa/passkey/begin", Body: map[string]any{"mfa_token": ch.MFAToken}}), 400, "method")
 	clock.Add(30 * time.Second)
-	r = e.do(request{Method: "POST", Path: "/api/v1/auth/mfa/verify", Body: map[string]any{"mfa_token": ch.MFAToken, "method": "totp", "code": oathtool(t, secret, clock.Now())}})
+	r = e.do(request{Method: "POST", Path: "/api/v1/auth/mfa/verify", Body: map[string]any{"mfa_token": ch.MFAToken, "method": "totp", "code": testkit.Oathtool(t, secret, clock.Now())}})
 	wantAMR(t, r, "hwk", "user", "otp", "mfa")
 }
 

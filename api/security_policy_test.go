@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/lestrrat-go/jwx/v3/jwt"
+
+	"github.com/rosterhq/roster/internal/testkit"
 )
 
 // policy is a security policy as JSON, to change and PUT.
@@ -212,7 +214,7 @@ func TestAllowedMethodsApply(t *testing.T) {
 	setPolicy(t, e, e.A.Admin, func(p policy) { p["allowed_methods"] = []any{"sms", "passkey"} })
 	wantProblem(t, e.do(request{Method: "POST", Path: "/api/v1/me/mfa/totp", Token: token}), 409, "")
 	// An enrolment started before the change cannot finish after it.
-	wantProblem(t, confirmTOTP(e, token, oathtool(t, secret, e.mfa.Now())), 409, "")
+	wantProblem(t, confirmTOTP(e, token, testkit.Oathtool(t, secret, e.mfa.Now())), 409, "")
 	setPolicy(t, e, e.A.Admin, func(p policy) {})
 	enrolTOTP(t, e, token)
 }
@@ -280,7 +282,7 @@ func TestMFARequired(t *testing.T) {
 	// A user with a second factor signs in with it, as before.
 	clock.Add(30 * time.Second)
 	m := mfaLogin(t, e, "has-mfa")
-	access := wantTokens(t, verifyMFA(e, m.MFAToken, "totp", oathtool(t, secret, clock.Now())), "pwd", "otp", "mfa")
+	access := wantTokens(t, verifyMFA(e, m.MFAToken, "totp", testkit.Oathtool(t, secret, clock.Now())), "pwd", "otp", "mfa")
 	if r := e.do(request{Method: "GET", Path: "/api/v1/users/" + withMFA, Token: access}); r.Status != 200 {
 		t.Fatalf("a user with MFA under mfa_required: %d %s", r.Status, r.Body)
 	}
