@@ -19,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-chi/chi/v5"
 	"github.com/lestrrat-go/jwx/v3/jwa"
 	"github.com/lestrrat-go/jwx/v3/jwk"
 	"github.com/lestrrat-go/jwx/v3/jwt"
@@ -65,6 +66,7 @@ const (
 type testEnv struct {
 	t      *testing.T
 	URL    string
+	routes chi.Routes // what URL serves
 	DB     *store.DB
 	client *http.Client
 	logs   *syncBuffer
@@ -168,7 +170,9 @@ func newTestEnvWithDSN(t *testing.T, dsn string) *testEnv {
 	}
 	srv.Invitations = e.invitations
 	srv.Passkeys = e.passkeys
-	ts := httptest.NewServer(srv.Handler())
+	router := srv.Handler()
+	e.routes = router
+	ts := httptest.NewServer(router)
 	t.Cleanup(ts.Close)
 	e.URL = ts.URL
 	e.client = &http.Client{Transport: newContractTransport(t, http.DefaultTransport)}
