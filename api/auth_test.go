@@ -16,6 +16,7 @@ import (
 )
 
 func TestCredentialsAreRequired(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	expired := e.token(e.A.ID, roster.RoleAdmin, func(tok *roster.APIToken) {
 		past := time.Now().Add(-time.Hour)
@@ -79,6 +80,7 @@ var publicRoutes = map[string]bool{
 // TestEveryEndpointNeedsACredential walks the router, so a route added
 // without authentication fails here without anyone listing it.
 func TestEveryEndpointNeedsACredential(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	routes := walkRoutes(t, e.routes)
 	served := map[string]bool{}
@@ -190,6 +192,7 @@ func needsUserSession(op request) bool {
 }
 
 func TestPermissionsFollowRoles(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	target := "/api/v1/users/" + e.A.AdminID
 	newUser := map[string]any{"email": "new@example.com"}
@@ -226,6 +229,7 @@ func TestPermissionsFollowRoles(t *testing.T) {
 }
 
 func TestAnotherTenantsUserIsNotFound(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	created := e.do(request{Method: "POST", Path: "/api/v1/users", Token: e.A.Admin, Body: map[string]any{"email": "secret@example.com"}})
 	id := created.Object(t)["id"].(string)
@@ -256,6 +260,7 @@ func TestAnotherTenantsUserIsNotFound(t *testing.T) {
 }
 
 func TestJWTs(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	ok := e.jwt(e.A.ID, []string{"admin"}, nil)
 	if r := e.do(request{Method: "POST", Path: "/api/v1/users", Token: ok, Body: map[string]any{"email": "jwt@example.com"}}); r.Status != 201 {
@@ -304,6 +309,7 @@ func TestJWTs(t *testing.T) {
 }
 
 func TestDeactivatedUsersTokensStopWorking(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	ctx := context.Background()
 	users := store.NewUserService(e.DB)
@@ -321,6 +327,7 @@ func TestDeactivatedUsersTokensStopWorking(t *testing.T) {
 }
 
 func TestAPITokenUseIsRecorded(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	token := e.token(e.A.ID, roster.RoleViewer, nil)
 	if r := e.do(request{Method: "GET", Path: "/api/v1/users", Token: token}); r.Status != 200 {

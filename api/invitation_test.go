@@ -330,6 +330,7 @@ func TestInvitationTenantIsolation(t *testing.T) {
 }
 
 func TestInvitationPermissions(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	inv := invite(t, e, e.A.Admin, "perm@example.com", "admin")
 	for _, token := range []string{e.A.Developer, e.A.Viewer} {
@@ -549,6 +550,7 @@ func TestInvitationAcceptRace(t *testing.T) {
 }
 
 func TestInvitationListPages(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	var want []string
 	for i := range 5 {

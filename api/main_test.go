@@ -128,7 +128,7 @@ func newTestEnvWithDSN(t *testing.T, dsn string) *testEnv {
 	creds := store.NewCredentialService(db)
 	keys := auth.NewKeyring(creds, box)
 	db.MailSealer = box
-	if err := keys.Ensure(ctx); err != nil {
+	if err := ensureSigningKey(ctx, keys); err != nil {
 		t.Fatal(err)
 	}
 	issuer := auth.NewIssuer(keys, testPublicURL, 0)
@@ -184,6 +184,16 @@ func newTestEnvWithDSN(t *testing.T, dsn string) *testEnv {
 		}
 	})
 	return e
+}
+
+// signingKeyMu keeps parallel tests that start on an empty database from
+// each adding a first signing key.
+var signingKeyMu sync.Mutex
+
+func ensureSigningKey(ctx context.Context, keys *auth.Keyring) error {
+	signingKeyMu.Lock()
+	defer signingKeyMu.Unlock()
+	return keys.Ensure(ctx)
 }
 
 // startIdentityProvider serves a JWKS with one RSA key, as an IdP would.

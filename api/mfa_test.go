@@ -198,6 +198,7 @@ func wantActions(t *testing.T, e *testEnv, targetID string, want ...string) {
 }
 
 func TestTOTPEnrolmentAndSignIn(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	id, token := signIn(t, e, "ada@example.com")
 	secret := startTOTP(t, e, token)
@@ -252,6 +253,7 @@ func TestTOTPEnrolmentAndSignIn(t *testing.T) {
 }
 
 func TestTOTPClockDrift(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	clock := useClock(e)
 	_, token := signIn(t, e, "drift@example.com")
@@ -291,6 +293,7 @@ func TestTOTPClockDrift(t *testing.T) {
 }
 
 func TestWrongCodesBurnTheChallenge(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	clock := useClock(e)
 	id, token := signIn(t, e, "guess@example.com")
@@ -319,6 +322,7 @@ func TestWrongCodesBurnTheChallenge(t *testing.T) {
 }
 
 func TestRecoveryCodes(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	clock := useClock(e)
 	id, token := signIn(t, e, "lost-phone@example.com")
@@ -361,6 +365,7 @@ func TestRecoveryCodes(t *testing.T) {
 }
 
 func TestMFAVerifyInput(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	_, token := signIn(t, e, "picky@example.com")
 	enrolTOTP(t, e, token)
@@ -384,6 +389,7 @@ func TestMFAVerifyInput(t *testing.T) {
 }
 
 func TestMFADefaultAndRemoval(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	clock := useClock(e)
 	id, token := signIn(t, e, "tidy@example.com")
@@ -425,6 +431,7 @@ func TestMFADefaultAndRemoval(t *testing.T) {
 }
 
 func TestSelfServiceMFANeedsAUserSession(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	// A JWT of the identity provider whose sign-in passed a second factor
 	// just now, for a subject that is no Roster user.
@@ -457,6 +464,7 @@ func TestSelfServiceMFANeedsAUserSession(t *testing.T) {
 }
 
 func TestAdminMFA(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	clock := useClock(e)
 	id, token := signIn(t, e, "helpdesk@example.com")
@@ -510,6 +518,7 @@ func TestAdminMFA(t *testing.T) {
 }
 
 func TestUsersListMFAFilters(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	useClock(e)
 	withMFA, token := signIn(t, e, "with-mfa@example.com")

@@ -108,6 +108,7 @@ func TestPasskeyAdminInventory(t *testing.T) {
 }
 
 func TestPasskeyTenantIsolation(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	id, pwd := signIn(t, e, "isolated@example.com")
 	k := newSoftKey(id)
@@ -142,6 +143,7 @@ func TestPasskeyTenantIsolation(t *testing.T) {
 }
 
 func TestPasskeyBeginIsRateLimited(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	var last response
 	for range 40 {
@@ -155,6 +157,7 @@ func TestPasskeyBeginIsRateLimited(t *testing.T) {
 }
 
 func TestRemovingThePasskeyMethod(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	id, pwd := signIn(t, e, "two-keys@example.com")
 	first, second := newSoftKey(id), newSoftKey(id)

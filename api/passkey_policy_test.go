@@ -11,6 +11,7 @@ import (
 // A policy without passkey stops passkeys passing as a second factor and
 // as a step-up, as it stops them signing in alone; TOTP keeps working.
 func TestPasskeyFactorFollowsThePolicy(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	clock := useClock(e)
 	id, pwd := signIn(t, e, "pk-policy@example.com")
@@ -62,6 +63,7 @@ func TestPasskeyFactorFollowsThePolicy(t *testing.T) {
 // A user whose only factor is a passkey the policy no longer allows signs
 // in with the password and can enrol an allowed factor with it.
 func TestPasskeyOnlyUserUnderAPolicyWithoutPasskey(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	useClock(e)
 	id, pwd := signIn(t, e, "pk-only@example.com")

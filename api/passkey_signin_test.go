@@ -42,6 +42,7 @@ func failedLogins(t *testing.T, userID string) int {
 }
 
 func TestPasskeySignInRefusals(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	id, pwd := signIn(t, e, "ada@example.com")
 	k := newSoftKey(id)
@@ -121,6 +122,7 @@ func TestPasskeySignInRefusals(t *testing.T) {
 }
 
 func TestPasskeyUserVerificationAndOtherFactors(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	clock := useClock(e)
 	id, pwd := signIn(t, e, "lin@example.com")
@@ -151,6 +153,7 @@ func TestPasskeyUserVerificationAndOtherFactors(t *testing.T) {
 }
 
 func TestPasskeyAsSecondFactor(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	id, pwd := signIn(t, e, "mfa-passkey@example.com")
 	k := newSoftKey(id)
@@ -194,6 +197,7 @@ func TestPasskeyAsSecondFactor(t *testing.T) {
 }
 
 func TestPasskeyStepUpAndRemoval(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	id, pwd := signIn(t, e, "stepper@example.com")
 	k := newSoftKey(id)
@@ -265,6 +269,7 @@ func TestPasskeyStepUpAndRemoval(t *testing.T) {
 }
 
 func TestPasskeyRegistrationRefusals(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	id, pwd := signIn(t, e, "twice@example.com")
 	k := newSoftKey(id)
@@ -314,6 +319,7 @@ func TestPasskeyRegistrationRefusals(t *testing.T) {
 }
 
 func TestPasskeyUnderMFARequired(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	id := newPasswordUser(t, e, "first-factor@example.com")
 	setPolicy(t, e, e.A.Admin, func(p policy) { p["mfa_required"] = true })

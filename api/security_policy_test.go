@@ -59,6 +59,7 @@ func sameJSON(t *testing.T, a, b any) bool {
 }
 
 func TestSecurityPolicyEndpoints(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	r := e.do(request{Method: "GET", Path: policyPath, Token: e.A.Admin})
 	if r.Status != 200 || !sameJSON(t, r.Object(t), defaultPolicy()) {
@@ -147,6 +148,7 @@ func TestSecurityPolicyEndpoints(t *testing.T) {
 }
 
 func TestPasswordPolicyApplies(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	create := func(email, password string) response {
 		return e.do(request{Method: "POST", Path: "/api/v1/users", Token: e.A.Admin, Body: map[string]any{"email": email, "password": password}})
@@ -173,6 +175,7 @@ func TestPasswordPolicyApplies(t *testing.T) {
 }
 
 func TestSessionPolicyApplies(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	id := newPasswordUser(t, e, "brief@example.com")
 	setPolicy(t, e, e.A.Admin, func(p policy) {
@@ -207,6 +210,7 @@ func TestSessionPolicyApplies(t *testing.T) {
 }
 
 func TestAllowedMethodsApply(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	useClock(e)
 	_, token := signIn(t, e, "sms-only@example.com")
@@ -220,6 +224,7 @@ func TestAllowedMethodsApply(t *testing.T) {
 }
 
 func TestMFARequired(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	clock := useClock(e)
 	withMFA, withToken := signIn(t, e, "has-mfa@example.com")

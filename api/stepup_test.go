@@ -61,6 +61,7 @@ func wantStepUpRequired(t *testing.T, r response, hint string) {
 }
 
 func TestStepUpGuardsFactorsAndPassword(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	clock := useClock(e)
 	id, pwd := signIn(t, e, "careful@example.com")
@@ -114,6 +115,7 @@ func TestStepUpGuardsFactorsAndPassword(t *testing.T) {
 }
 
 func TestStepUpWithoutAFactor(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	_, pwd := signIn(t, e, "first-factor@example.com")
 	// Nothing to step up with: a recent password sign-in enrols the first
@@ -133,6 +135,7 @@ func TestStepUpWithoutAFactor(t *testing.T) {
 }
 
 func TestSCIMTokenCreationNeedsAStepUp(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	clock := useClock(e)
 	create := func(token string) response {
@@ -164,6 +167,7 @@ func TestSCIMTokenCreationNeedsAStepUp(t *testing.T) {
 }
 
 func TestStepUpEndpoint(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	clock := useClock(e)
 	id, pwd := signIn(t, e, "stepper@example.com")
@@ -228,6 +232,7 @@ func TestStepUpEndpoint(t *testing.T) {
 }
 
 func TestStepUpCountsTowardsTheLockout(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	clock := useClock(e)
 	setPolicy(t, e, e.A.Admin, func(p policy) { p.section("lockout")["max_attempts"] = 3 })
