@@ -125,4 +125,8 @@ type SigningKeyService interface {
 
 	// CreateSigningKey stores a new signing key.
 	CreateSigningKey(ctx context.Context, k *SigningKey) error
+
+	// CreateFirstSigningKey stores k when there is no key yet, so that
+	// replicas starting together on a new database make one between them.
+	CreateFirstSigningKey(ctx context.Context, k *SigningKey) error
 }

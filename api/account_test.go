@@ -10,6 +10,7 @@ import (
 // The account page itself runs in Chromium in cmd/roster's
 // TestAccountPageInChromium; these are the rules of how it is served.
 func TestAccountPageIsServedUnderAStrictPolicy(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	get := func(path string, invalid bool) (response, string) {
 		t.Helper()

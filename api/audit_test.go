@@ -7,6 +7,7 @@ import (
 )
 
 func TestMutationsAreAudited(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	created := e.do(request{Method: "POST", Path: "/api/v1/users", Token: e.A.Admin,
 		Header: map[string]string{"X-Request-Id": "req-create-1"}, Body: map[string]any{"email": "audited@example.com"}})

@@ -9,6 +9,7 @@ import (
 // (as the contract says), its guards still hold, and the other tenant is
 // untouched.
 func TestBulkEmptyFilterSelectsEveryUser(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	e.createUsers(e.A.Admin, "everyone", 3, nil)
 	e.createUsers(e.B.Admin, "bystander", 2, nil)

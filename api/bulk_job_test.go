@@ -193,7 +193,7 @@ func TestMFARemindersGoThroughTheRetriedOutbox(t *testing.T) {
 	if err := db.QueryRow(`SELECT count(*) FROM email_outbox WHERE tenant_id = $1 AND status = 'pending'`, e.A.ID).Scan(&pending); err != nil || pending != 2 {
 		t.Fatalf("pending mail: %d %v", pending, err)
 	}
-	if len(mb.msgs) != 0 {
+	if len(mb.Received()) != 0 {
 		t.Fatal("mail was sent inside the request")
 	}
 	if got := e.auditActions(admin, "target_id="+need[0]); len(got) != 2 || got[0] != "mfa.reminder_queued" {
@@ -201,7 +201,7 @@ func TestMFARemindersGoThroughTheRetriedOutbox(t *testing.T) {
 	}
 
 	// The server refuses: each message waits and is retried.
-	mb.setFailing(true)
+	mb.Refuse(true)
 	w := e.newWorker(e.mfa.Mailer, worker.Config{EmailBackoff: time.Millisecond, EmailMaxAttempts: 3})
 	ctx := context.Background()
 	if n, err := w.DeliverEmails(ctx); n != 2 || err != nil {
@@ -214,15 +214,13 @@ func TestMFARemindersGoThroughTheRetriedOutbox(t *testing.T) {
 		t.Fatalf("after a refusal: attempts %d, error %q, %v", attempts, lastError, err)
 	}
 	time.Sleep(5 * time.Millisecond)
-	mb.setFailing(false)
+	mb.Refuse(false)
 	if n, err := w.DeliverEmails(ctx); n != 2 || err != nil {
 		t.Fatalf("second delivery: %d %v", n, err)
 	}
-	mb.mu.Lock()
-	if len(mb.msgs) != 2 || !strings.Contains(mb.bodies[0], testPublicURL+"/account") {
-		t.Fatalf("delivered %d: %q", len(mb.msgs), mb.bodies)
+	if mail := mb.Received(); len(mail) != 2 || !strings.Contains(mail[0].Body, testPublicURL+"/account") {
+		t.Fatalf("delivered %d: %+v", len(mail), mail)
 	}
-	mb.mu.Unlock()
 	var sent int
 	if err := db.QueryRow(`SELECT count(*) FROM email_outbox WHERE tenant_id = $1 AND status = 'sent' AND body = '' AND attempts = 2`,
 		e.A.ID).Scan(&sent); err != nil || sent != 2 {
@@ -233,7 +231,7 @@ func TestMFARemindersGoThroughTheRetriedOutbox(t *testing.T) {
 	if res := e.bulk(admin, map[string]any{"action": "remind_mfa", "ids": need[:1]}); res.Succeeded != 1 {
 		t.Fatalf("second reminder: %+v", res)
 	}
-	mb.setFailing(true)
+	mb.Refuse(true)
 	for range 3 {
 		time.Sleep(5 * time.Millisecond)
 		if n, err := w.DeliverEmails(ctx); n != 1 || err != nil {
@@ -291,10 +289,8 @@ func TestBulkReminderJobSendsOncePerUser(t *testing.T) {
 			break
 		}
 	}
-	mb.mu.Lock()
-	defer mb.mu.Unlock()
-	if int64(len(mb.msgs)) != queued {
-		t.Fatalf("delivered %d of %d", len(mb.msgs), queued)
+	if delivered := len(mb.Received()); int64(delivered) != queued {
+		t.Fatalf("delivered %d of %d", delivered, queued)
 	}
 }
 

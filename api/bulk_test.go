@@ -90,6 +90,7 @@ func (e *testEnv) auditActions(token, query string) []string {
 }
 
 func TestBulkActionsApplyEachUserWithItsGuards(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	admin := e.A.Admin
 	ids := e.createUsers(admin, "bulkdev", 3, map[string]any{"role": "developer"})
@@ -175,6 +176,7 @@ func TestBulkActionsApplyEachUserWithItsGuards(t *testing.T) {
 }
 
 func TestBulkRequestsAreValidated(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	id := e.A.AdminID
 	tooMany := make([]string, 1001)
@@ -212,6 +214,7 @@ func TestBulkRequestsAreValidated(t *testing.T) {
 }
 
 func TestBulkFilterSelectsWhatTheListShows(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	admin := e.A.Admin
 	e.createUsers(admin, "filt", 7, nil)

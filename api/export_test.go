@@ -41,6 +41,7 @@ func readCSV(t *testing.T, body []byte) [][]string {
 }
 
 func TestExportCSV(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	admin := e.A.Admin
 	for _, u := range []map[string]any{
@@ -125,6 +126,7 @@ func TestExportCSV(t *testing.T) {
 }
 
 func TestExportNDJSONStreamsEveryBatch(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	const seeded = 2500 // more than two of the store's batches
 	if _, err := e.DB.SeedUsers(context.Background(), e.A.ID, seeded); err != nil {
@@ -170,6 +172,7 @@ func TestExportNDJSONStreamsEveryBatch(t *testing.T) {
 }
 
 func TestExportRefusals(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	for _, tc := range []struct{ query, field string }{
 		{"", "format"},

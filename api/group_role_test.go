@@ -11,6 +11,7 @@ import (
 )
 
 func TestGroupRoleMappingEndpoints(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	path := "/api/v1/scim-group-roles"
 	_, err := store.NewGroupService(e.DB).CreateGroup(context.Background(), e.A.ID, roster.Actor{Type: "system", ID: "test"},

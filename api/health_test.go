@@ -10,6 +10,7 @@ import (
 )
 
 func TestHealthAndContract(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	for _, path := range []string{"/healthz", "/readyz"} {
 		if r := e.do(request{Method: "GET", Path: path}); r.Status != http.StatusOK {
@@ -26,6 +27,7 @@ func TestHealthAndContract(t *testing.T) {
 }
 
 func TestLogsCarryRequestIDsAndNoSecrets(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	e.do(request{Method: "GET", Path: "/api/v1/users", Token: e.A.Admin, Header: map[string]string{"X-Request-Id": "trace-me-42"}})
 	e.do(request{Method: "GET", Path: "/api/v1/users", Token: e.A.Admin[:30] + strings.Repeat("Z", 14)})

@@ -38,7 +38,7 @@ type invitation struct {
 // inbox is a real SMTP server and the outbox worker of `roster serve`
 // delivering to it.
 type inbox struct {
-	*mailbox
+	mailbox
 	w *worker.Worker
 }
 
@@ -86,15 +86,7 @@ func (e *testEnv) cancelQueuedMail() {
 func (mb *inbox) lastInvitationToken(t *testing.T, to string, count int) string {
 	t.Helper()
 	mb.deliver(t)
-	mb.mu.Lock()
-	defer mb.mu.Unlock()
-	if len(mb.msgs) != count {
-		t.Fatalf("%d mails received, want %d", len(mb.msgs), count)
-	}
-	if got := mb.msgs[count-1].Header.Get("To"); !strings.Contains(got, to) {
-		t.Fatalf("mail to %q, want %s", got, to)
-	}
-	body := mb.bodies[count-1]
+	body := mb.lastMail(t, to, count).Body
 	token := invitationTokenPattern.FindString(body)
 	if token == "" || !regexp.MustCompile(regexp.QuoteMeta(testPublicURL+"/account/accept?tenant=")+`[a-z0-9-]+&token=`+token).MatchString(body) {
 		t.Fatalf("no accept link in %q", body)
@@ -338,6 +330,7 @@ func TestInvitationTenantIsolation(t *testing.T) {
 }
 
 func TestInvitationPermissions(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	inv := invite(t, e, e.A.Admin, "perm@example.com", "admin")
 	for _, token := range []string{e.A.Developer, e.A.Viewer} {
@@ -419,9 +412,7 @@ func (e *testEnv) adminEmail(c tenantCreds) string {
 
 // count is how many mails the server has taken.
 func (mb *inbox) count() int {
-	mb.mu.Lock()
-	defer mb.mu.Unlock()
-	return len(mb.msgs)
+	return len(mb.Received())
 }
 
 // queuedMail is the outbox message carrying an invitation's current link.
@@ -465,7 +456,7 @@ func TestInvitationMailGoesThroughTheOutbox(t *testing.T) {
 
 	// The mail server refuses, then accepts: the worker retries and delivers.
 	mb := startInvitationMailbox(t, e)
-	mb.setFailing(true)
+	mb.Refuse(true)
 	if n, err := mb.w.DeliverEmails(t.Context()); n != 1 || err != nil {
 		t.Fatalf("delivery to a refusing server: %d %v", n, err)
 	}
@@ -476,7 +467,7 @@ func TestInvitationMailGoesThroughTheOutbox(t *testing.T) {
 		t.Fatalf("listed after a refusal %+v", got)
 	}
 	time.Sleep(5 * time.Millisecond)
-	mb.setFailing(false)
+	mb.Refuse(false)
 	second := mb.lastInvitationToken(t, "queued@example.com", 1)
 	var matches bool
 	if err := db.QueryRow(`SELECT token_hash = sha256($2::bytea) FROM invitations WHERE id = $1`, inv.ID, second).Scan(&matches); err != nil || !matches {
@@ -499,7 +490,7 @@ func TestInvitationMailGoesThroughTheOutbox(t *testing.T) {
 
 	// Out of attempts, the mail is dead, and a resend queues a new one.
 	dead := invite(t, e, e.A.Admin, "dead@example.com", "viewer")
-	mb.setFailing(true)
+	mb.Refuse(true)
 	for range 3 {
 		if n, err := mb.w.DeliverEmails(t.Context()); n != 1 || err != nil {
 			t.Fatalf("delivery to a refusing server: %d %v", n, err)
@@ -509,7 +500,7 @@ func TestInvitationMailGoesThroughTheOutbox(t *testing.T) {
 	if got := listInvitations(t, e, e.A.Admin, "?limit=1"); got[0].ID != dead.ID || got[0].MailStatus != "dead" || got[0].SentAt != nil {
 		t.Fatalf("listed after the last attempt %+v", got)
 	}
-	mb.setFailing(false)
+	mb.Refuse(false)
 	if r := e.do(request{Method: "POST", Path: "/api/v1/invitations/" + dead.ID + "/resend", Token: e.A.Admin}); r.Status != 200 {
 		t.Fatalf("resend a dead mail: %d %s", r.Status, r.Body)
 	}
@@ -559,6 +550,7 @@ func TestInvitationAcceptRace(t *testing.T) {
 }
 
 func TestInvitationListPages(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	var want []string
 	for i := range 5 {

@@ -19,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-chi/chi/v5"
 	"github.com/lestrrat-go/jwx/v3/jwa"
 	"github.com/lestrrat-go/jwx/v3/jwk"
 	"github.com/lestrrat-go/jwx/v3/jwt"
@@ -67,6 +68,7 @@ const (
 type testEnv struct {
 	t      *testing.T
 	URL    string
+	routes chi.Routes // what URL serves
 	DB     *store.DB
 	client *http.Client
 	logs   *syncBuffer
@@ -121,6 +123,7 @@ func newTestEnvWithDSN(t *testing.T, dsn string) *testEnv {
 	}
 	t.Cleanup(func() { a.Close() })
 	e.app, e.signIn, e.mfa, e.invitations, e.passkeys = a, a.SignIn, a.MFA, a.Invitations, a.Passkeys
+	e.routes = a.Handler.(chi.Routes)
 	ts := httptest.NewServer(a.Handler)
 	t.Cleanup(ts.Close)
 	e.URL = ts.URL

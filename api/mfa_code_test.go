@@ -3,13 +3,8 @@ package api_test
 import (
 	"encoding/json"
 	"fmt"
-	"io"
-	"log"
-	"mime/quotedprintable"
-	"net"
 	"net/http"
 	"net/http/httptest"
-	"net/mail"
 	"regexp"
 	"slices"
 	"strings"
@@ -17,101 +12,54 @@ import (
 	"testing"
 	"time"
 
-	"github.com/emersion/go-smtp"
-
+	"github.com/rosterhq/roster/internal/testkit"
 	"github.com/rosterhq/roster/notify"
 )
 
 // codePattern finds the six-digit code in a message.
 var codePattern = regexp.MustCompile(`\b\d{6}\b`)
 
-// mailbox is a real SMTP server (emersion/go-smtp) on 127.0.0.1:0 that
-// keeps what it receives, or refuses every message while failing is set.
-type mailbox struct {
-	mu      sync.Mutex
-	msgs    []*mail.Message
-	bodies  []string
-	failing bool
-}
-
-type mailboxSession struct{ mb *mailbox }
-
-func (s *mailboxSession) Mail(string, *smtp.MailOptions) error { return nil }
-func (s *mailboxSession) Rcpt(string, *smtp.RcptOptions) error { return nil }
-func (s *mailboxSession) Reset()                               {}
-func (s *mailboxSession) Logout() error                        { return nil }
-
-func (s *mailboxSession) Data(r io.Reader) error {
-	data, err := io.ReadAll(r)
-	if err != nil {
-		return err
-	}
-	s.mb.mu.Lock()
-	defer s.mb.mu.Unlock()
-	if s.mb.failing {
-		return &smtp.SMTPError{Code: 554, EnhancedCode: smtp.EnhancedCode{5, 7, 1}, Message: "refused"}
-	}
-	msg, err := mail.ReadMessage(strings.NewReader(string(data)))
-	if err != nil {
-		return err
-	}
-	body, err := io.ReadAll(quotedprintable.NewReader(msg.Body))
-	if err != nil {
-		return err
-	}
-	s.mb.msgs = append(s.mb.msgs, msg)
-	s.mb.bodies = append(s.mb.bodies, string(body))
-	return nil
-}
+// mailbox is a real SMTP server that e's MFA and mail workers send through.
+type mailbox struct{ *testkit.SMTPServer }
 
 // startMailbox starts a mailbox and makes e's MFA send mail through it.
-func startMailbox(t *testing.T, e *testEnv) *mailbox {
+func startMailbox(t *testing.T, e *testEnv) mailbox {
 	t.Helper()
-	mb := &mailbox{}
-	s := smtp.NewServer(smtp.BackendFunc(func(*smtp.Conn) (smtp.Session, error) {
-		return &mailboxSession{mb: mb}, nil
-	}))
-	s.Domain = "localhost"
-	s.ReadTimeout, s.WriteTimeout = 5*time.Second, 5*time.Second
-	s.ErrorLog = log.New(io.Discard, "", 0)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go func() { _ = s.Serve(ln) }()
-	t.Cleanup(func() { _ = s.Close() })
-	m, err := notify.NewSMTPMailer(notify.SMTPConfig{Addr: ln.Addr().String(), From: "Roster <no-reply@roster.test>",
+	mb := testkit.StartSMTP(t, testkit.SMTPOptions{})
+	m, err := notify.NewSMTPMailer(notify.SMTPConfig{Addr: mb.Addr, From: "Roster <no-reply@roster.test>",
 		TLS: notify.TLSNone, Timeout: 5 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
 	e.mfa.Mailer = m
-	return mb
+	return mailbox{mb}
 }
 
-// lastCode returns the code of the last mail, which must have gone to to.
-func (mb *mailbox) lastCode(t *testing.T, to string, count int) string {
+// lastMail returns the last mail, which must be the count-th and have gone
+// to to.
+func (mb mailbox) lastMail(t *testing.T, to string, count int) testkit.Mail {
 	t.Helper()
-	mb.mu.Lock()
-	defer mb.mu.Unlock()
-	if len(mb.msgs) != count {
-		t.Fatalf("%d mails received, want %d", len(mb.msgs), count)
+	mail := mb.Received()
+	if len(mail) != count {
+		t.Fatalf("%d mails received, want %d", len(mail), count)
 	}
-	msg := mb.msgs[len(mb.msgs)-1]
-	if got := msg.Header.Get("To"); !strings.Contains(got, to) {
+	last := mail[count-1]
+	if got := last.Header.Get("To"); !strings.Contains(got, to) {
 		t.Fatalf("mail to %q, want %s", got, to)
 	}
-	code := codePattern.FindString(mb.bodies[len(mb.bodies)-1])
-	if code == "" {
-		t.Fatalf("no code in %q", mb.bodies[len(mb.bodies)-1])
-	}
-	return code
+	return last
 }
 
-func (mb *mailbox) setFailing(v bool) {
-	mb.mu.Lock()
-	defer mb.mu.Unlock()
-	mb.failing = v
+// lastCode returns the code of the last mail, which must be the count-th
+// and have gone to to.
+func (mb mailbox) lastCode(t *testing.T, to string, count int) string {
+	t.Helper()
+	body := mb.lastMail(t, to, count).Body
+	code := codePattern.FindString(body)
+	if code == "" {
+		t.Fatalf("no code in %q", body)
+	}
+	return code
 }
 
 // smsHook is an SMS webhook gateway that keeps the {"to","message"} it is
@@ -359,7 +307,7 @@ func TestCodeSendFailures(t *testing.T) {
 
 	mb := startMailbox(t, e)
 	hook := startSMSHook(t, e)
-	mb.setFailing(true)
+	mb.Refuse(true)
 	hook.setFailing(true)
 	for _, r := range []response{
 		enrolCode(e, token, "email", nil),
@@ -382,13 +330,13 @@ func TestCodeSendFailures(t *testing.T) {
 	}
 
 	// Once the server takes mail again, the code may be asked for at once.
-	mb.setFailing(false)
+	mb.Refuse(false)
 	wantCodeSent(t, enrolCode(e, token, "email", nil), "email", "u***@example.com")
 	if r := confirmCode(e, token, "email", mb.lastCode(t, "unlucky@example.com", 1)); r.Status != 204 {
 		t.Fatalf("confirm: %d %s", r.Status, r.Body)
 	}
 	m := mfaLogin(t, e, "unlucky")
-	mb.setFailing(true)
+	mb.Refuse(true)
 	wantProblem(t, challengeCode(e, m.MFAToken, "email"), 503, "")
 	e.mfa.Mailer = nil
 	wantProblem(t, challengeCode(e, m.MFAToken, "email"), 503, "")

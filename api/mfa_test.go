@@ -6,30 +6,15 @@ import (
 	"encoding/base64"
 	"fmt"
 	"net/http"
-	"os/exec"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/lestrrat-go/jwx/v3/jwt"
-)
 
-// oathtool computes the TOTP code of a base32 secret at a time, as an
-// authenticator app would, with the reference implementation. The zero
-// time means now.
-func oathtool(t *testing.T, secret string, at time.Time) string {
-	t.Helper()
-	args := []string{"--totp", "-b", secret}
-	if !at.IsZero() {
-		args = append(args, "--now", at.UTC().Format("2006-01-02 15:04:05 UTC"))
-	}
-	out, err := exec.Command("oathtool", args...).Output()
-	if err != nil {
-		t.Fatalf("oathtool (install it, or run ./test): %v", err)
-	}
-	return strings.TrimSpace(string(out))
-}
+	"github.com/rosterhq/roster/internal/testkit"
+)
 
 // wrongCode is a six-digit code that is none of the codes of secret in the
 // window around at.
@@ -37,7 +22,7 @@ func wrongCode(t *testing.T, secret string, at time.Time) string {
 	t.Helper()
 	window := map[string]bool{}
 	for _, d := range []time.Duration{-30 * time.Second, 0, 30 * time.Second} {
-		window[oathtool(t, secret, at.Add(d))] = true
+		window[testkit.Oathtool(t, secret, at.Add(d))] = true
 	}
 	for n := 0; ; n++ {
 		if c := fmt.Sprintf("%06d", n); !window[c] {
@@ -138,7 +123,7 @@ func confirmTOTP(e *testEnv, token, code string) response {
 func enrolTOTP(t *testing.T, e *testEnv, token string) string {
 	t.Helper()
 	secret := startTOTP(t, e, token)
-	if r := confirmTOTP(e, token, oathtool(t, secret, e.mfa.Now())); r.Status != 204 {
+	if r := confirmTOTP(e, token, testkit.Oathtool(t, secret, e.mfa.Now())); r.Status != 204 {
 		t.Fatalf("confirm: %d %s", r.Status, r.Body)
 	}
 	return secret
@@ -213,6 +198,7 @@ func wantActions(t *testing.T, e *testEnv, targetID string, want ...string) {
 }
 
 func TestTOTPEnrolmentAndSignIn(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	id, token := signIn(t, e, "ada@example.com")
 	secret := startTOTP(t, e, token)
@@ -226,8 +212,8 @@ func TestTOTPEnrolmentAndSignIn(t *testing.T) {
 	wantTokens(t, login(e, e.A.ID, "ada@example.com", goodPassword), "pwd")
 
 	wantProblem(t, confirmTOTP(e, token, "12345a"), 400, "code")
-	wantProblem(t, confirmTOTP(e, token, oathtool(t, secret, time.Now().Add(10*time.Minute))), 400, "code")
-	enrolCode := oathtool(t, secret, time.Time{})
+	wantProblem(t, confirmTOTP(e, token, testkit.Oathtool(t, secret, time.Now().Add(10*time.Minute))), 400, "code")
+	enrolCode := testkit.Oathtool(t, secret, time.Time{})
 	if r := confirmTOTP(e, token, enrolCode); r.Status != 204 {
 		t.Fatalf("confirm with oathtool's code: %d %s", r.Status, r.Body)
 	}
@@ -237,7 +223,7 @@ func TestTOTPEnrolmentAndSignIn(t *testing.T) {
 	}
 	// The code that confirmed the enrolment is spent.
 	wantProblem(t, verifyMFA(e, m.MFAToken, "totp", enrolCode), 401, "")
-	next := oathtool(t, secret, time.Now().Add(30*time.Second))
+	next := testkit.Oathtool(t, secret, time.Now().Add(30*time.Second))
 	access := wantTokens(t, verifyMFA(e, m.MFAToken, "totp", next[:3]+" "+next[3:]), "pwd", "otp", "mfa")
 	if r := e.do(request{Method: "GET", Path: "/api/v1/me", Token: access}); r.Status != 200 || r.Object(t)["id"] != id {
 		t.Fatalf("me after MFA: %d %s", r.Status, r.Body)
@@ -267,6 +253,7 @@ func TestTOTPEnrolmentAndSignIn(t *testing.T) {
 }
 
 func TestTOTPClockDrift(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	clock := useClock(e)
 	_, token := signIn(t, e, "drift@example.com")
@@ -275,10 +262,10 @@ func TestTOTPClockDrift(t *testing.T) {
 	// One step either side is accepted; further out is not.
 	for _, offset := range []time.Duration{-90 * time.Second, 60 * time.Second, 90 * time.Second, -time.Hour} {
 		secret := startTOTP(t, e, token)
-		wantProblem(t, confirmTOTP(e, token, oathtool(t, secret, now.Add(offset))), 400, "code")
+		wantProblem(t, confirmTOTP(e, token, testkit.Oathtool(t, secret, now.Add(offset))), 400, "code")
 	}
 	old := startTOTP(t, e, token)
-	if r := confirmTOTP(e, token, oathtool(t, old, now.Add(-30*time.Second))); r.Status != 204 {
+	if r := confirmTOTP(e, token, testkit.Oathtool(t, old, now.Add(-30*time.Second))); r.Status != 204 {
 		t.Fatalf("a code one step behind: %d %s", r.Status, r.Body)
 	}
 
@@ -286,26 +273,27 @@ func TestTOTPClockDrift(t *testing.T) {
 	// old authenticator until the new one is confirmed.
 	wantProblem(t, e.do(request{Method: "POST", Path: "/api/v1/me/mfa/totp", Token: token}), 401, "")
 	m := mfaLogin(t, e, "drift")
-	token = wantTokens(t, verifyMFA(e, m.MFAToken, "totp", oathtool(t, old, now)), "pwd", "otp", "mfa")
+	token = wantTokens(t, verifyMFA(e, m.MFAToken, "totp", testkit.Oathtool(t, old, now)), "pwd", "otp", "mfa")
 	replacement := startTOTP(t, e, token)
 	m = mfaLogin(t, e, "drift")
-	wantProblem(t, verifyMFA(e, m.MFAToken, "totp", oathtool(t, replacement, now)), 401, "")
-	wantTokens(t, verifyMFA(e, m.MFAToken, "totp", oathtool(t, old, now.Add(30*time.Second))), "pwd", "otp", "mfa")
-	if r := confirmTOTP(e, token, oathtool(t, replacement, now.Add(30*time.Second))); r.Status != 204 {
+	wantProblem(t, verifyMFA(e, m.MFAToken, "totp", testkit.Oathtool(t, replacement, now)), 401, "")
+	wantTokens(t, verifyMFA(e, m.MFAToken, "totp", testkit.Oathtool(t, old, now.Add(30*time.Second))), "pwd", "otp", "mfa")
+	if r := confirmTOTP(e, token, testkit.Oathtool(t, replacement, now.Add(30*time.Second))); r.Status != 204 {
 		t.Fatalf("a code one step ahead: %d %s", r.Status, r.Body)
 	}
 	clock.Add(time.Minute)
 	m = mfaLogin(t, e, "drift")
-	wantProblem(t, verifyMFA(e, m.MFAToken, "totp", oathtool(t, old, clock.Now())), 401, "")
-	wantTokens(t, verifyMFA(e, m.MFAToken, "totp", oathtool(t, replacement, clock.Now())), "pwd", "otp", "mfa")
+	wantProblem(t, verifyMFA(e, m.MFAToken, "totp", testkit.Oathtool(t, old, clock.Now())), 401, "")
+	wantTokens(t, verifyMFA(e, m.MFAToken, "totp", testkit.Oathtool(t, replacement, clock.Now())), "pwd", "otp", "mfa")
 
 	// A challenge lives ten minutes.
 	m = mfaLogin(t, e, "drift")
 	clock.Add(10*time.Minute + time.Second)
-	wantProblem(t, verifyMFA(e, m.MFAToken, "totp", oathtool(t, replacement, clock.Now())), 401, "")
+	wantProblem(t, verifyMFA(e, m.MFAToken, "totp", testkit.Oathtool(t, replacement, clock.Now())), 401, "")
 }
 
 func TestWrongCodesBurnTheChallenge(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	clock := useClock(e)
 	id, token := signIn(t, e, "guess@example.com")
@@ -317,12 +305,12 @@ func TestWrongCodesBurnTheChallenge(t *testing.T) {
 	for range 5 {
 		wantProblem(t, verifyMFA(e, m.MFAToken, "totp", bad), 401, "")
 	}
-	wantProblem(t, verifyMFA(e, m.MFAToken, "totp", oathtool(t, secret, clock.Now())), 401, "")
+	wantProblem(t, verifyMFA(e, m.MFAToken, "totp", testkit.Oathtool(t, secret, clock.Now())), 401, "")
 	wantActions(t, e, id, "mfa.challenge_failed")
 
 	// A new sign-in gets a new challenge, which the right code passes.
 	m = mfaLogin(t, e, "guess")
-	wantTokens(t, verifyMFA(e, m.MFAToken, "totp", oathtool(t, secret, clock.Now())), "pwd", "otp", "mfa")
+	wantTokens(t, verifyMFA(e, m.MFAToken, "totp", testkit.Oathtool(t, secret, clock.Now())), "pwd", "otp", "mfa")
 
 	// Wrong codes count towards the account's lockout.
 	setPolicy(t, e, e.A.Admin, func(p policy) { p.section("lockout")["max_attempts"] = 3 })
@@ -334,6 +322,7 @@ func TestWrongCodesBurnTheChallenge(t *testing.T) {
 }
 
 func TestRecoveryCodes(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	clock := useClock(e)
 	id, token := signIn(t, e, "lost-phone@example.com")
@@ -376,6 +365,7 @@ func TestRecoveryCodes(t *testing.T) {
 }
 
 func TestMFAVerifyInput(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	_, token := signIn(t, e, "picky@example.com")
 	enrolTOTP(t, e, token)
@@ -399,6 +389,7 @@ func TestMFAVerifyInput(t *testing.T) {
 }
 
 func TestMFADefaultAndRemoval(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	clock := useClock(e)
 	id, token := signIn(t, e, "tidy@example.com")
@@ -440,6 +431,7 @@ func TestMFADefaultAndRemoval(t *testing.T) {
 }
 
 func TestSelfServiceMFANeedsAUserSession(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	// A JWT of the identity provider whose sign-in passed a second factor
 	// just now, for a subject that is no Roster user.
@@ -472,6 +464,7 @@ func TestSelfServiceMFANeedsAUserSession(t *testing.T) {
 }
 
 func TestAdminMFA(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	clock := useClock(e)
 	id, token := signIn(t, e, "helpdesk@example.com")
@@ -525,6 +518,7 @@ func TestAdminMFA(t *testing.T) {
 }
 
 func TestUsersListMFAFilters(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	useClock(e)
 	withMFA, token := signIn(t, e, "with-mfa@example.com")

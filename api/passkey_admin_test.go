@@ -42,10 +42,7 @@ func TestPasskeyAdminInventory(t *testing.T) {
 	if r := e.do(request{Method: "DELETE", Path: users + "/passkeys/" + q.ID, Token: e.A.Admin}); r.Status != 204 {
 		t.Fatalf("admin delete: %d %s", r.Status, r.Body)
 	}
-	mb.mu.Lock()
-	sentInRequest := len(mb.msgs)
-	mb.mu.Unlock()
-	if sentInRequest != 0 {
+	if len(mb.Received()) != 0 {
 		t.Fatal("the mail was sent inside the request")
 	}
 	db := openTestDB(t)
@@ -58,12 +55,9 @@ func TestPasskeyAdminInventory(t *testing.T) {
 	if n, err := e.newWorker(e.mfa.Mailer, worker.Config{}).DeliverEmails(context.Background()); n != 1 || err != nil {
 		t.Fatalf("delivery: %d %v", n, err)
 	}
-	mb.mu.Lock()
-	if len(mb.msgs) != 1 || !strings.Contains(mb.msgs[0].Header.Get("To"), "owner@example.com") || !strings.Contains(mb.bodies[0], "Lost phone") {
-		mb.mu.Unlock()
-		t.Fatalf("mails %d %v", len(mb.msgs), mb.bodies)
+	if mail := mb.Received(); len(mail) != 1 || !strings.Contains(mail[0].Header.Get("To"), "owner@example.com") || !strings.Contains(mail[0].Body, "Lost phone") {
+		t.Fatalf("mails %d %+v", len(mail), mail)
 	}
-	mb.mu.Unlock()
 	wantProblem(t, passkeyLogin(t, e, e.A.ID, phone, 1), 401, "")
 	wantAMR(t, passkeyLogin(t, e, e.A.ID, laptop, 1), "hwk", "user", "mfa")
 	wantProblem(t, e.do(request{Method: "DELETE", Path: users + "/passkeys/" + q.ID, Token: e.A.Admin}), 404, "")
@@ -114,6 +108,7 @@ func TestPasskeyAdminInventory(t *testing.T) {
 }
 
 func TestPasskeyTenantIsolation(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	id, pwd := signIn(t, e, "isolated@example.com")
 	k := newSoftKey(id)
@@ -148,6 +143,7 @@ func TestPasskeyTenantIsolation(t *testing.T) {
 }
 
 func TestPasskeyBeginIsRateLimited(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	var last response
 	for range 40 {
@@ -161,6 +157,7 @@ func TestPasskeyBeginIsRateLimited(t *testing.T) {
 }
 
 func TestRemovingThePasskeyMethod(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	id, pwd := signIn(t, e, "two-keys@example.com")
 	first, second := newSoftKey(id), newSoftKey(id)

@@ -9,6 +9,7 @@ import (
 // A registration ceremony is bound to the user and the tenant that began
 // it, works once, and expires after 5 minutes.
 func TestPasskeyRegistrationCeremonyIsBoundSingleUseAndExpires(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	begin, finish := "/api/v1/me/passkeys/register/begin", "/api/v1/me/passkeys/register/finish"
 	id, own := signIn(t, e, "ceremony@example.com")

@@ -4,18 +4,21 @@ import (
 	"slices"
 	"testing"
 	"time"
+
+	"github.com/rosterhq/roster/internal/testkit"
 )
 
 // A policy without passkey stops passkeys passing as a second factor and
 // as a step-up, as it stops them signing in alone; TOTP keeps working.
 func TestPasskeyFactorFollowsThePolicy(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	clock := useClock(e)
 	id, pwd := signIn(t, e, "pk-policy@example.com")
 	secret := enrolTOTP(t, e, pwd)
 	ch := mfaLogin(t, e, "pk-policy@example.com")
 	clock.Add(30 * time.Second)
-	raised := wantAMR(t, verifyMFA(e, ch.MFAToken, "totp", oathtool(t, secret, clock.Now())), "pwd", "otp", "mfa")
+	raised := wantAMR(t, verifyMFA(e, ch.MFAToken, "totp", testkit.Oathtool(t, secret, clock.Now())), "pwd", "otp", "mfa")
 	k := newSoftKey(id)
 	registerPasskey(t, e, raised, k, "Key")
 	ch = mfaLogin(t, e, "pk-policy@example.com")
@@ -47,7 +50,7 @@ func TestPasskeyFactorFollowsThePolicy(t *testing.T) {
 	wantProblem(t, passkeyLogin(t, e, e.A.ID, k, 2), 401, "")
 	// The refusals left the sign-in open: TOTP passes it.
 	clock.Add(30 * time.Second)
-	wantAMR(t, verifyMFA(e, ch.MFAToken, "totp", oathtool(t, secret, clock.Now())), "pwd", "otp", "mfa")
+	wantAMR(t, verifyMFA(e, ch.MFAToken, "totp", testkit.Oathtool(t, secret, clock.Now())), "pwd", "otp", "mfa")
 
 	// Allowed again, the passkey passes.
 	setPolicy(t, e, e.A.Admin, func(p policy) {})
@@ -60,6 +63,7 @@ func TestPasskeyFactorFollowsThePolicy(t *testing.T) {
 // A user whose only factor is a passkey the policy no longer allows signs
 // in with the password and can enrol an allowed factor with it.
 func TestPasskeyOnlyUserUnderAPolicyWithoutPasskey(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	useClock(e)
 	id, pwd := signIn(t, e, "pk-only@example.com")

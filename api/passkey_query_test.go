@@ -5,6 +5,7 @@ import "testing"
 // The passkey and security reads take no query parameters: an unknown one
 // is a 400 naming it, as on every other endpoint.
 func TestPasskeyReadsRefuseUnknownQueryParameters(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	id, token := signIn(t, e, "query@example.com")
 	registerPasskey(t, e, token, newSoftKey(id), nil)

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/descope/virtualwebauthn"
+
+	"github.com/rosterhq/roster/internal/testkit"
 )
 
 // newUserIn creates a user with a password in the tenant whose admin
@@ -40,6 +42,7 @@ func failedLogins(t *testing.T, userID string) int {
 }
 
 func TestPasskeySignInRefusals(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	id, pwd := signIn(t, e, "ada@example.com")
 	k := newSoftKey(id)
@@ -119,6 +122,7 @@ func TestPasskeySignInRefusals(t *testing.T) {
 }
 
 func TestPasskeyUserVerificationAndOtherFactors(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	clock := useClock(e)
 	id, pwd := signIn(t, e, "lin@example.com")
@@ -127,7 +131,7 @@ func TestPasskeyUserVerificationAndOtherFactors(t *testing.T) {
 	login(e, e.A.ID, "lin@example.com", goodPassword).JSON(t, &first)
 	clock.Add(30 * time.Second)
 	pwd = wantAMR(t, e.do(request{Method: "POST", Path: "/api/v1/auth/mfa/verify",
-		Body: map[string]any{"mfa_token": first.MFAToken, "method": "totp", "code": oathtool(t, secret, clock.Now())}}), "pwd", "otp", "mfa")
+		Body: map[string]any{"mfa_token": first.MFAToken, "method": "totp", "code": testkit.Oathtool(t, secret, clock.Now())}}), "pwd", "otp", "mfa")
 	k := newSoftKey(id)
 	k.auth.Options.UserNotVerified = true
 	p := registerPasskey(t, e, pwd, k, "Key")
@@ -144,11 +148,12 @@ func TestPasskeyUserVerificationAndOtherFactors(t *testing.T) {
 	// The passkey cannot also be that sign-in's second factor.
 	wantProblem(t, e.do(request{Method: "POST", Path: "/api/v1/auth/mfa/passkey/begin", Body: map[string]any{"mfa_token": ch.MFAToken}}), 400, "method")
 	clock.Add(30 * time.Second)
-	r = e.do(request{Method: "POST", Path: "/api/v1/auth/mfa/verify", Body: map[string]any{"mfa_token": ch.MFAToken, "method": "totp", "code": oathtool(t, secret, clock.Now())}})
+	r = e.do(request{Method: "POST", Path: "/api/v1/auth/mfa/verify", Body: map[string]any{"mfa_token": ch.MFAToken, "method": "totp", "code": testkit.Oathtool(t, secret, clock.Now())}})
 	wantAMR(t, r, "hwk", "user", "otp", "mfa")
 }
 
 func TestPasskeyAsSecondFactor(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	id, pwd := signIn(t, e, "mfa-passkey@example.com")
 	k := newSoftKey(id)
@@ -192,6 +197,7 @@ func TestPasskeyAsSecondFactor(t *testing.T) {
 }
 
 func TestPasskeyStepUpAndRemoval(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	id, pwd := signIn(t, e, "stepper@example.com")
 	k := newSoftKey(id)
@@ -263,6 +269,7 @@ func TestPasskeyStepUpAndRemoval(t *testing.T) {
 }
 
 func TestPasskeyRegistrationRefusals(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	id, pwd := signIn(t, e, "twice@example.com")
 	k := newSoftKey(id)
@@ -312,6 +319,7 @@ func TestPasskeyRegistrationRefusals(t *testing.T) {
 }
 
 func TestPasskeyUnderMFARequired(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	id := newPasswordUser(t, e, "first-factor@example.com")
 	setPolicy(t, e, e.A.Admin, func(p policy) { p["mfa_required"] = true })

@@ -149,6 +149,7 @@ func wantAMR(t *testing.T, r response, amr ...string) string {
 }
 
 func TestPasskeyRegistrationAndPasswordlessSignIn(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	id, pwd := signIn(t, e, "grace@example.com")
 	k := newSoftKey(id)

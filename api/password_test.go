@@ -63,6 +63,7 @@ func TestChangePassword(t *testing.T) {
 }
 
 func TestChangePasswordFollowsThePolicy(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	_, token := signIn(t, e, "strict@example.com")
 	setPolicy(t, e, e.A.Admin, func(p policy) {

@@ -57,6 +57,7 @@ func TestEndpointsWithoutQueryRefuseOne(t *testing.T) {
 // twice is 400, not silently the first of the two (role=viewer&role=admin
 // reads as "either", and answered viewers only).
 func TestRepeatedQueryParameterIsRefused(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	for _, path := range []string{
 		"/api/v1/users?role=viewer&role=admin",
@@ -87,6 +88,7 @@ func TestRepeatedQueryParameterIsRefused(t *testing.T) {
 // /api/v1 answers an unknown query parameter with 400 naming it, before it
 // changes anything: changes take none at all, reads only their own.
 func TestEveryOperationRefusesAStrayQueryParameter(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	for _, op := range allOperations(e) {
 		sep := "?"

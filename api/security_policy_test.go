@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/lestrrat-go/jwx/v3/jwt"
+
+	"github.com/rosterhq/roster/internal/testkit"
 )
 
 // policy is a security policy as JSON, to change and PUT.
@@ -57,6 +59,7 @@ func sameJSON(t *testing.T, a, b any) bool {
 }
 
 func TestSecurityPolicyEndpoints(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	r := e.do(request{Method: "GET", Path: policyPath, Token: e.A.Admin})
 	if r.Status != 200 || !sameJSON(t, r.Object(t), defaultPolicy()) {
@@ -145,6 +148,7 @@ func TestSecurityPolicyEndpoints(t *testing.T) {
 }
 
 func TestPasswordPolicyApplies(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	create := func(email, password string) response {
 		return e.do(request{Method: "POST", Path: "/api/v1/users", Token: e.A.Admin, Body: map[string]any{"email": email, "password": password}})
@@ -171,6 +175,7 @@ func TestPasswordPolicyApplies(t *testing.T) {
 }
 
 func TestSessionPolicyApplies(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	id := newPasswordUser(t, e, "brief@example.com")
 	setPolicy(t, e, e.A.Admin, func(p policy) {
@@ -205,6 +210,7 @@ func TestSessionPolicyApplies(t *testing.T) {
 }
 
 func TestAllowedMethodsApply(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	useClock(e)
 	_, token := signIn(t, e, "sms-only@example.com")
@@ -212,12 +218,13 @@ func TestAllowedMethodsApply(t *testing.T) {
 	setPolicy(t, e, e.A.Admin, func(p policy) { p["allowed_methods"] = []any{"sms", "passkey"} })
 	wantProblem(t, e.do(request{Method: "POST", Path: "/api/v1/me/mfa/totp", Token: token}), 409, "")
 	// An enrolment started before the change cannot finish after it.
-	wantProblem(t, confirmTOTP(e, token, oathtool(t, secret, e.mfa.Now())), 409, "")
+	wantProblem(t, confirmTOTP(e, token, testkit.Oathtool(t, secret, e.mfa.Now())), 409, "")
 	setPolicy(t, e, e.A.Admin, func(p policy) {})
 	enrolTOTP(t, e, token)
 }
 
 func TestMFARequired(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	clock := useClock(e)
 	withMFA, withToken := signIn(t, e, "has-mfa@example.com")
@@ -280,7 +287,7 @@ func TestMFARequired(t *testing.T) {
 	// A user with a second factor signs in with it, as before.
 	clock.Add(30 * time.Second)
 	m := mfaLogin(t, e, "has-mfa")
-	access := wantTokens(t, verifyMFA(e, m.MFAToken, "totp", oathtool(t, secret, clock.Now())), "pwd", "otp", "mfa")
+	access := wantTokens(t, verifyMFA(e, m.MFAToken, "totp", testkit.Oathtool(t, secret, clock.Now())), "pwd", "otp", "mfa")
 	if r := e.do(request{Method: "GET", Path: "/api/v1/users/" + withMFA, Token: access}); r.Status != 200 {
 		t.Fatalf("a user with MFA under mfa_required: %d %s", r.Status, r.Body)
 	}

@@ -53,8 +53,9 @@ type Server struct {
 // DefaultMaxBodyBytes is the request body limit when none is configured.
 const DefaultMaxBodyBytes = 1 << 20
 
-// Handler returns the routing tree.
-func (s *Server) Handler() http.Handler {
+// Handler returns the routing tree, as a chi.Router so that tests can walk
+// its routes.
+func (s *Server) Handler() chi.Router {
 	r := chi.NewRouter()
 	r.Use(s.requestID, s.logRequests, s.recoverPanics)
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {

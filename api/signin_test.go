@@ -171,6 +171,7 @@ func TestFailedSignInsLookAlike(t *testing.T) {
 }
 
 func TestLockoutAndUnlock(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	// The tenant's policy locks after 3 failures, not the default 10.
 	setPolicy(t, e, e.A.Admin, func(p policy) { p.section("lockout")["max_attempts"] = 3 })
@@ -209,6 +210,7 @@ func TestSignInRateLimit(t *testing.T) {
 }
 
 func TestRefreshRotationAndReuse(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	newPasswordUser(t, e, "rotor@example.com")
 	var first tokens
@@ -246,6 +248,7 @@ func TestRefreshRotationAndReuse(t *testing.T) {
 }
 
 func TestDeactivationEndsAccessTokens(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	id := newPasswordUser(t, e, "leaving@example.com")
 	var tok tokens
@@ -258,6 +261,7 @@ func TestDeactivationEndsAccessTokens(t *testing.T) {
 }
 
 func TestPasswordPolicyOnCreate(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	for name, pw := range map[string]string{
 		"too short":     "Sh0rt!",
@@ -280,6 +284,7 @@ func TestPasswordPolicyOnCreate(t *testing.T) {
 }
 
 func TestMFAVerifyRateLimit(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	var last response
 	for range 31 {

@@ -49,6 +49,7 @@ func (e *testEnv) stats(token, query string) statsBody {
 }
 
 func TestStats(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	admin := e.A.Admin
 	var ids []string
@@ -146,6 +147,7 @@ func TestStats(t *testing.T) {
 }
 
 func TestStatsRefusesBadInput(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	for _, tc := range []struct{ query, field string }{
 		{"?role=owner", "role"},

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/lestrrat-go/jwx/v3/jwt"
+
+	"github.com/rosterhq/roster/internal/testkit"
 )
 
 // stepUp raises the session of token with a TOTP code of secret and
@@ -15,7 +17,7 @@ import (
 func stepUp(t *testing.T, e *testEnv, clock *testClock, token, secret string) string {
 	t.Helper()
 	clock.Add(30 * time.Second)
-	r := stepUpWith(e, token, "totp", oathtool(t, secret, clock.Now()))
+	r := stepUpWith(e, token, "totp", testkit.Oathtool(t, secret, clock.Now()))
 	if r.Status != 200 {
 		t.Fatalf("step-up: %d %s", r.Status, r.Body)
 	}
@@ -59,6 +61,7 @@ func wantStepUpRequired(t *testing.T, r response, hint string) {
 }
 
 func TestStepUpGuardsFactorsAndPassword(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	clock := useClock(e)
 	id, pwd := signIn(t, e, "careful@example.com")
@@ -93,7 +96,7 @@ func TestStepUpGuardsFactorsAndPassword(t *testing.T) {
 	}
 	want(e.do(request{Method: "POST", Path: "/api/v1/me/mfa/recovery-codes", Token: full}), 200)
 	replacement := startTOTP(t, e, full)
-	want(confirmTOTP(e, full, oathtool(t, replacement, clock.Now())), 204)
+	want(confirmTOTP(e, full, testkit.Oathtool(t, replacement, clock.Now())), 204)
 	want(e.do(request{Method: "DELETE", Path: "/api/v1/me/mfa/sms", Token: full}), 204)
 	want(e.do(request{Method: "PUT", Path: "/api/v1/me/password", Token: full,
 		Body: map[string]any{"current_password": goodPassword, "new_password": goodPassword + "-2"}}), 204)
@@ -105,13 +108,14 @@ func TestStepUpGuardsFactorsAndPassword(t *testing.T) {
 		wantStepUpRequired(t, e.do(req), "step up")
 	}
 	clock.Add(30 * time.Second)
-	again := stepUpWith(e, full, "totp", oathtool(t, replacement, clock.Now()))
+	again := stepUpWith(e, full, "totp", testkit.Oathtool(t, replacement, clock.Now()))
 	want(again, 200)
 	want(e.do(request{Method: "DELETE", Path: "/api/v1/me/mfa/totp", Token: again.Object(t)["access_token"].(string)}), 204)
 	wantActions(t, e, id, "mfa.stepped_up", "mfa.removed", "user.password_changed")
 }
 
 func TestStepUpWithoutAFactor(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	_, pwd := signIn(t, e, "first-factor@example.com")
 	// Nothing to step up with: a recent password sign-in enrols the first
@@ -131,6 +135,7 @@ func TestStepUpWithoutAFactor(t *testing.T) {
 }
 
 func TestSCIMTokenCreationNeedsAStepUp(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	clock := useClock(e)
 	create := func(token string) response {
@@ -162,6 +167,7 @@ func TestSCIMTokenCreationNeedsAStepUp(t *testing.T) {
 }
 
 func TestStepUpEndpoint(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	clock := useClock(e)
 	id, pwd := signIn(t, e, "stepper@example.com")
@@ -174,7 +180,7 @@ func TestStepUpEndpoint(t *testing.T) {
 	// A TOTP code raises the session: same sid, fresh auth_time, amr with
 	// the factor and mfa, and no new refresh token.
 	clock.Add(30 * time.Second)
-	code := oathtool(t, secret, clock.Now())
+	code := testkit.Oathtool(t, secret, clock.Now())
 	r = stepUpWith(e, pwd, "totp", code)
 	if r.Status != 200 || strings.Contains(string(r.Body), "refresh_token") || r.Object(t)["expires_in"] != float64(900) {
 		t.Fatalf("step-up: %d %s", r.Status, r.Body)
@@ -216,7 +222,7 @@ func TestStepUpEndpoint(t *testing.T) {
 	// Only Roster's own sign-ins step up here.
 	idp := e.jwt(e.A.ID, []string{"admin"}, func(b *jwt.Builder) { b.Subject(id) })
 	for _, token := range []string{e.A.Admin, idp} {
-		wantProblem(t, stepUpWith(e, token, "totp", oathtool(t, secret, clock.Now())), 403, "")
+		wantProblem(t, stepUpWith(e, token, "totp", testkit.Oathtool(t, secret, clock.Now())), 403, "")
 	}
 
 	// Nothing to step up with.
@@ -226,6 +232,7 @@ func TestStepUpEndpoint(t *testing.T) {
 }
 
 func TestStepUpCountsTowardsTheLockout(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	clock := useClock(e)
 	setPolicy(t, e, e.A.Admin, func(p policy) { p.section("lockout")["max_attempts"] = 3 })
@@ -235,7 +242,7 @@ func TestStepUpCountsTowardsTheLockout(t *testing.T) {
 	for range 3 {
 		wantProblem(t, stepUpWith(e, pwd, "totp", bad), 400, "code")
 	}
-	r := stepUpWith(e, pwd, "totp", oathtool(t, secret, clock.Now().Add(30*time.Second)))
+	r := stepUpWith(e, pwd, "totp", testkit.Oathtool(t, secret, clock.Now().Add(30*time.Second)))
 	wantProblem(t, r, http.StatusTooManyRequests, "")
 	if r.Header.Get("Retry-After") == "" {
 		t.Fatal("429 without Retry-After")

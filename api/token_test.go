@@ -7,6 +7,7 @@ import (
 )
 
 func TestSCIMTokenEndpoints(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	created := e.do(request{Method: "POST", Path: "/api/v1/scim-tokens", Token: e.A.Admin, Body: map[string]any{"name": "Entra"}})
 	if created.Status != http.StatusCreated {

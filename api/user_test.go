@@ -9,6 +9,7 @@ import (
 )
 
 func TestUserLifecycle(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	admin := e.A.Admin
 
@@ -71,6 +72,7 @@ func TestUserLifecycle(t *testing.T) {
 }
 
 func TestUserConflicts(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	body := map[string]any{"email": "dup@example.com"}
 	if r := e.do(request{Method: "POST", Path: "/api/v1/users", Token: e.A.Admin, Body: body}); r.Status != http.StatusCreated {
@@ -93,6 +95,7 @@ func TestUserConflicts(t *testing.T) {
 }
 
 func TestUserListPagesAndFilters(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	for i := range 7 {
 		role := "viewer"
@@ -139,6 +142,7 @@ func TestUserListPagesAndFilters(t *testing.T) {
 }
 
 func TestBadInputIsAClear4xx(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	admin := e.A.Admin
 	users := "/api/v1/users"

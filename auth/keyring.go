@@ -61,7 +61,11 @@ func (k *Keyring) Ensure(ctx context.Context) error {
 	if len(keys) > 0 {
 		return nil
 	}
-	return k.add(ctx, k.now())
+	key, err := k.newKey(k.now())
+	if err != nil {
+		return err
+	}
+	return k.store.CreateFirstSigningKey(ctx, key)
 }
 
 // Rotate adds a key that starts signing after publishAhead: long enough for
@@ -78,34 +82,44 @@ func (k *Keyring) Rotate(ctx context.Context, publishAhead time.Duration) error 
 
 // add generates an ES256 key and stores it sealed.
 func (k *Keyring) add(ctx context.Context, signsFrom time.Time) error {
+	key, err := k.newKey(signsFrom)
+	if err != nil {
+		return err
+	}
+	return k.store.CreateSigningKey(ctx, key)
+}
+
+// newKey generates an ES256 key that signs from signsFrom, its private
+// half sealed.
+func (k *Keyring) newKey(signsFrom time.Time) (*roster.SigningKey, error) {
 	raw, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
-		return fmt.Errorf("generate signing key: %w", err)
+		return nil, fmt.Errorf("generate signing key: %w", err)
 	}
 	der, err := x509.MarshalPKCS8PrivateKey(raw)
 	if err != nil {
-		return fmt.Errorf("encode signing key: %w", err)
+		return nil, fmt.Errorf("encode signing key: %w", err)
 	}
 	kid := newKeyID()
 	sealed, err := k.box.Seal(der, []byte("signing-key:"+kid))
 	if err != nil {
-		return err
+		return nil, err
 	}
 	priv, err := importSigningKey(raw, kid)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	pub, err := priv.PublicKey()
 	if err != nil {
-		return fmt.Errorf("public signing key: %w", err)
+		return nil, fmt.Errorf("public signing key: %w", err)
 	}
 	pubJSON, err := json.Marshal(pub)
 	if err != nil {
-		return fmt.Errorf("encode public key: %w", err)
+		return nil, fmt.Errorf("encode public key: %w", err)
 	}
-	return k.store.CreateSigningKey(ctx, &roster.SigningKey{
+	return &roster.SigningKey{
 		KID: kid, Algorithm: jwa.ES256().String(), PrivateKey: sealed, PublicJWK: pubJSON, SignsFrom: signsFrom,
-	})
+	}, nil
 }
 
 func importSigningKey(raw *ecdsa.PrivateKey, kid string) (jwk.Key, error) {

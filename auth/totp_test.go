@@ -5,29 +5,13 @@ import (
 	"encoding/base32"
 	"image/png"
 	"net/url"
-	"os/exec"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/rosterhq/roster"
+	"github.com/rosterhq/roster/internal/testkit"
 )
-
-// oathtoolCode returns the code that OATH Toolkit, an authenticator
-// independent of the library under test, computes for secret at t.
-func oathtoolCode(t *testing.T, secret string, at time.Time) string {
-	t.Helper()
-	bin, err := exec.LookPath("oathtool")
-	if err != nil {
-		t.Fatal("oathtool not found: install it (apt-get install -y oathtool); the TOTP tests check codes against it")
-	}
-	now := at.UTC().Format("2006-01-02 15:04:05 UTC")
-	out, err := exec.Command(bin, "--totp", "-b", secret, "--now", now).Output()
-	if err != nil {
-		t.Fatalf("oathtool --totp -b %s --now %q: %v", secret, now, err)
-	}
-	return strings.TrimSpace(string(out))
-}
 
 func TestTOTPRFC6238Vectors(t *testing.T) {
 	// RFC 6238 appendix B, SHA-1: the secret "12345678901234567890" and the
@@ -46,7 +30,7 @@ func TestTOTPRFC6238Vectors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		at := time.Unix(tt.unix, 0)
-		if got := oathtoolCode(t, secret, at); got != tt.code {
+		if got := testkit.Oathtool(t, secret, at); got != tt.code {
 			t.Errorf("oathtool at %d = %s, want %s", tt.unix, got, tt.code)
 		}
 		step, ok := VerifyTOTP(secret, tt.code, at, 0)
@@ -83,7 +67,7 @@ func TestTOTPAgainstOathtool(t *testing.T) {
 		for _, tt := range tests {
 			t.Run(now.Format(time.RFC3339)+"/"+tt.name, func(t *testing.T) {
 				codeTime := now.Add(time.Duration(tt.offset) * 30 * time.Second)
-				code := oathtoolCode(t, secret, codeTime)
+				code := testkit.Oathtool(t, secret, codeTime)
 				step, ok := VerifyTOTP(secret, code, now, 0)
 				if ok != tt.ok {
 					t.Fatalf("VerifyTOTP(%s) ok = %v, want %v", code, ok, tt.ok)
@@ -103,9 +87,9 @@ func TestTOTPOneUse(t *testing.T) {
 	}
 	now := time.Date(2026, 5, 1, 12, 0, 10, 0, time.UTC)
 	s := now.Unix() / 30
-	prev := oathtoolCode(t, secret, now.Add(-30*time.Second))
-	cur := oathtoolCode(t, secret, now)
-	next := oathtoolCode(t, secret, now.Add(30*time.Second))
+	prev := testkit.Oathtool(t, secret, now.Add(-30*time.Second))
+	cur := testkit.Oathtool(t, secret, now)
+	next := testkit.Oathtool(t, secret, now.Add(30*time.Second))
 
 	tests := []struct {
 		name     string
@@ -137,7 +121,7 @@ func TestTOTPRefusesMalformed(t *testing.T) {
 		t.Fatal(err)
 	}
 	now := time.Date(2026, 5, 1, 12, 0, 10, 0, time.UTC)
-	code := oathtoolCode(t, secret, now)
+	code := testkit.Oathtool(t, secret, now)
 	if _, ok := VerifyTOTP(secret, code, now, 0); !ok {
 		t.Fatalf("the right code %s was refused", code)
 	}

@@ -9,11 +9,15 @@ import (
 	"mime"
 	"mime/multipart"
 	"mime/quotedprintable"
+	"net"
 	"net/mail"
 	"net/textproto"
 	"strings"
+	"sync"
 	"testing"
 	"time"
+
+	"github.com/rosterhq/roster/internal/testkit"
 )
 
 func mustMailer(t *testing.T, cfg SMTPConfig) *SMTPMailer {
@@ -27,7 +31,7 @@ func mustMailer(t *testing.T, cfg SMTPConfig) *SMTPMailer {
 
 // parseReceived parses a received message and returns it with its plain
 // body decoded.
-func parseReceived(t *testing.T, r received) (*mail.Message, string) {
+func parseReceived(t *testing.T, r testkit.Mail) (*mail.Message, string) {
 	t.Helper()
 	if !isASCII(r.Data) {
 		t.Errorf("message is not 7-bit clean:\n%s", r.Data)
@@ -47,7 +51,7 @@ func parseReceived(t *testing.T, r received) (*mail.Message, string) {
 }
 
 func TestSMTPPlain(t *testing.T) {
-	srv := startSMTPServer(t, smtpServerOptions{TLS: TLSNone})
+	srv := testkit.StartSMTP(t, testkit.SMTPOptions{})
 	m := mustMailer(t, SMTPConfig{Addr: srv.Addr, From: "Roster <no-reply@roster.test>", TLS: TLSNone})
 
 	err := m.Send(t.Context(), Message{To: "alice@example.com", Subject: "Your code", Text: "Your code is 123456.\nIt expires in 10 minutes."})
@@ -55,7 +59,7 @@ func TestSMTPPlain(t *testing.T) {
 		t.Fatalf("Send: %v", err)
 	}
 
-	r := srv.only(t)
+	r := srv.Only(t)
 	if r.From != "no-reply@roster.test" || len(r.To) != 1 || r.To[0] != "alice@example.com" {
 		t.Errorf("envelope = %q -> %q, want no-reply@roster.test -> [alice@example.com]", r.From, r.To)
 	}
@@ -87,13 +91,13 @@ func TestSMTPPlain(t *testing.T) {
 }
 
 func TestSMTPStartTLS(t *testing.T) {
-	srv := startSMTPServer(t, smtpServerOptions{TLS: TLSStartTLS})
+	srv := testkit.StartSMTP(t, testkit.SMTPOptions{TLS: testkit.StartTLS})
 
 	m := mustMailer(t, SMTPConfig{Addr: srv.Addr, From: "no-reply@roster.test", TLS: TLSStartTLS, RootCAs: srv.Roots})
 	if err := m.Send(t.Context(), Message{To: "bob@example.com", Subject: "Hi", Text: "Hello"}); err != nil {
 		t.Fatalf("Send: %v", err)
 	}
-	if r := srv.only(t); !r.TLS {
+	if r := srv.Only(t); !r.TLS {
 		t.Error("the message went over plain text, want STARTTLS")
 	}
 
@@ -106,40 +110,40 @@ func TestSMTPStartTLS(t *testing.T) {
 }
 
 func TestSMTPStartTLSNotOffered(t *testing.T) {
-	srv := startSMTPServer(t, smtpServerOptions{TLS: TLSNone})
+	srv := testkit.StartSMTP(t, testkit.SMTPOptions{})
 	m := mustMailer(t, SMTPConfig{Addr: srv.Addr, From: "no-reply@roster.test", TLS: TLSStartTLS})
 
 	err := m.Send(t.Context(), Message{To: "bob@example.com", Subject: "Hi", Text: "Hello"})
 	if err == nil || !strings.Contains(err.Error(), "does not offer STARTTLS") {
 		t.Fatalf("err = %v, want a refusal to fall back to plain text", err)
 	}
-	if n := len(srv.Messages()); n != 0 {
+	if n := len(srv.Received()); n != 0 {
 		t.Errorf("server received %d messages over plain text", n)
 	}
 }
 
 func TestSMTPImplicitTLS(t *testing.T) {
-	srv := startSMTPServer(t, smtpServerOptions{TLS: TLSImplicit})
+	srv := testkit.StartSMTP(t, testkit.SMTPOptions{TLS: testkit.ImplicitTLS})
 	m := mustMailer(t, SMTPConfig{Addr: srv.Addr, From: "no-reply@roster.test", TLS: TLSImplicit, RootCAs: srv.Roots})
 
 	if err := m.Send(t.Context(), Message{To: "carol@example.com", Subject: "Hi", Text: "Hello"}); err != nil {
 		t.Fatalf("Send: %v", err)
 	}
-	if r := srv.only(t); !r.TLS {
+	if r := srv.Only(t); !r.TLS {
 		t.Error("the message went over plain text, want implicit TLS")
 	}
 }
 
 func TestSMTPAuthPlain(t *testing.T) {
-	for _, mode := range []string{TLSStartTLS, TLSImplicit} {
+	for mode, serverTLS := range map[string]testkit.SMTPTLS{TLSStartTLS: testkit.StartTLS, TLSImplicit: testkit.ImplicitTLS} {
 		t.Run(mode, func(t *testing.T) {
-			srv := startSMTPServer(t, smtpServerOptions{TLS: mode, Username: "roster", Password: "s3cret pass"})
+			srv := testkit.StartSMTP(t, testkit.SMTPOptions{TLS: serverTLS, Username: "roster", Password: "s3cret pass"})
 			cfg := SMTPConfig{Addr: srv.Addr, From: "no-reply@roster.test", TLS: mode, RootCAs: srv.Roots, Username: "roster", Password: "s3cret pass"}
 
 			if err := mustMailer(t, cfg).Send(t.Context(), Message{To: "dan@example.com", Subject: "Hi", Text: "Hello"}); err != nil {
 				t.Fatalf("Send: %v", err)
 			}
-			if r := srv.only(t); r.AuthAs != "roster" {
+			if r := srv.Only(t); r.AuthAs != "roster" {
 				t.Errorf("authenticated as %q, want roster", r.AuthAs)
 			}
 
@@ -196,7 +200,7 @@ func TestSMTPContextCancel(t *testing.T) {
 }
 
 func TestSMTPRecipientRejected(t *testing.T) {
-	srv := startSMTPServer(t, smtpServerOptions{TLS: TLSNone, RejectRcpt: "nobody@example.com"})
+	srv := testkit.StartSMTP(t, testkit.SMTPOptions{RejectRecipient: "nobody@example.com"})
 	m := mustMailer(t, SMTPConfig{Addr: srv.Addr, From: "no-reply@roster.test", TLS: TLSNone})
 
 	err := m.Send(t.Context(), Message{To: "nobody@example.com", Subject: "Hi", Text: "Your code is 123456"})
@@ -215,7 +219,7 @@ func TestSMTPRecipientRejected(t *testing.T) {
 }
 
 func TestSMTPNonASCII(t *testing.T) {
-	srv := startSMTPServer(t, smtpServerOptions{TLS: TLSNone})
+	srv := testkit.StartSMTP(t, testkit.SMTPOptions{})
 	m := mustMailer(t, SMTPConfig{Addr: srv.Addr, From: "Équipe Roster <no-reply@roster.test>", TLS: TLSNone})
 	subject := "Votre code de vérification pour Équipe Roster — 認証コード ✓ — à utiliser avant dix minutes"
 	text := "Bonjour Zoë,\n\nvotre code : 123 456 — à saisir dans 10 minutes.\n.\nUne ligne très longue " + strings.Repeat("é", 120) + " fin.\nTrailing space \n"
@@ -224,7 +228,7 @@ func TestSMTPNonASCII(t *testing.T) {
 		t.Fatalf("Send: %v", err)
 	}
 
-	r := srv.only(t)
+	r := srv.Only(t)
 	if !bytes.Contains(r.Data, []byte("?=\r\n =?")) {
 		t.Errorf("long subject is not folded:\n%s", r.Data)
 	}
@@ -248,7 +252,7 @@ func TestSMTPNonASCII(t *testing.T) {
 }
 
 func TestSMTPHTMLAlternative(t *testing.T) {
-	srv := startSMTPServer(t, smtpServerOptions{TLS: TLSNone})
+	srv := testkit.StartSMTP(t, testkit.SMTPOptions{})
 	m := mustMailer(t, SMTPConfig{Addr: srv.Addr, From: "no-reply@roster.test", TLS: TLSNone})
 	text := "Join Acme on Roster: https://roster.test/invite/abc"
 	html := `<p>Join <b>Acmé</b> on Roster: <a href="https://roster.test/invite/abc">accept</a></p>`
@@ -257,7 +261,7 @@ func TestSMTPHTMLAlternative(t *testing.T) {
 		t.Fatalf("Send: %v", err)
 	}
 
-	r := srv.only(t)
+	r := srv.Only(t)
 	msg, err := mail.ReadMessage(bytes.NewReader(r.Data))
 	if err != nil {
 		t.Fatal(err)
@@ -292,7 +296,7 @@ func TestSMTPHTMLAlternative(t *testing.T) {
 }
 
 func TestSMTPLogsNoBody(t *testing.T) {
-	srv := startSMTPServer(t, smtpServerOptions{TLS: TLSNone})
+	srv := testkit.StartSMTP(t, testkit.SMTPOptions{})
 	var logs bytes.Buffer
 	m := mustMailer(t, SMTPConfig{Addr: srv.Addr, From: "no-reply@roster.test", TLS: TLSNone, Log: slog.New(slog.NewJSONHandler(&logs, nil))})
 
@@ -305,7 +309,7 @@ func TestSMTPLogsNoBody(t *testing.T) {
 }
 
 func TestSMTPInvalidMessage(t *testing.T) {
-	srv := startSMTPServer(t, smtpServerOptions{TLS: TLSNone})
+	srv := testkit.StartSMTP(t, testkit.SMTPOptions{})
 	m := mustMailer(t, SMTPConfig{Addr: srv.Addr, From: "no-reply@roster.test", TLS: TLSNone})
 
 	for name, msg := range map[string]Message{
@@ -319,7 +323,7 @@ func TestSMTPInvalidMessage(t *testing.T) {
 			t.Errorf("%s: Send succeeded", name)
 		}
 	}
-	if n := len(srv.Messages()); n != 0 {
+	if n := len(srv.Received()); n != 0 {
 		t.Errorf("server received %d invalid messages", n)
 	}
 }
@@ -355,4 +359,42 @@ func TestNewSMTPMailerValidation(t *testing.T) {
 			t.Errorf("%s: err = %v, want it to mention %q", name, err, tc.want)
 		}
 	}
+}
+
+// startSilentServer accepts connections on 127.0.0.1:0 and never answers,
+// like an SMTP server that has hung.
+func startSilentServer(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	var conns []net.Conn
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			conns = append(conns, c)
+			mu.Unlock()
+		}
+	}()
+	t.Cleanup(func() {
+		_ = ln.Close()
+		mu.Lock()
+		defer mu.Unlock()
+		for _, c := range conns {
+			_ = c.Close()
+		}
+	})
+	return ln.Addr().String()
+}
+
+// isASCII reports whether b is 7-bit clean, as a message with encoded
+// headers and quoted-printable bodies must be.
+func isASCII(b []byte) bool {
+	return !bytes.ContainsFunc(b, func(r rune) bool { return r > 127 })
 }

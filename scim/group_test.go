@@ -7,6 +7,7 @@ import (
 )
 
 func TestSCIMGroups(t *testing.T) {
+	t.Parallel()
 	e := newSCIMEnv(t)
 	tok := e.A.SCIM
 	var ids []string
@@ -100,6 +101,7 @@ func TestSCIMGroups(t *testing.T) {
 }
 
 func TestSCIMPagination(t *testing.T) {
+	t.Parallel()
 	e := newSCIMEnv(t)
 	tok := e.A.SCIM
 	for i := range 11 {
@@ -137,6 +139,7 @@ func TestSCIMPagination(t *testing.T) {
 }
 
 func TestSCIMDiscovery(t *testing.T) {
+	t.Parallel()
 	e := newSCIMEnv(t)
 	cfg := e.call("GET", "/scim/v2/ServiceProviderConfig", e.A.SCIM, nil).must(t, 200)
 	for _, feature := range []string{"patch", "filter", "sort", "etag"} {
@@ -156,6 +159,7 @@ func TestSCIMDiscovery(t *testing.T) {
 }
 
 func TestGroupPushSetsRoles(t *testing.T) {
+	t.Parallel()
 	e := newSCIMEnv(t)
 	tok := e.A.SCIM
 	e.call("PUT", "/api/v1/scim-group-roles", e.A.Admin, map[string]any{"mappings": map[string]string{

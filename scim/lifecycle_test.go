@@ -11,6 +11,7 @@ import (
 )
 
 func TestSCIMDeactivationRevokesTheUsersTokens(t *testing.T) {
+	t.Parallel()
 	e := newSCIMEnv(t)
 	created := e.call("POST", "/scim/v2/Users", e.A.SCIM, oktaUser("leaver@example.com")).must(t, 201)
 	id := str(created.Body, "id")
@@ -32,6 +33,7 @@ func TestSCIMDeactivationRevokesTheUsersTokens(t *testing.T) {
 }
 
 func TestSCIMChangesAreAuditedWithTheSCIMTokenAsActor(t *testing.T) {
+	t.Parallel()
 	e := newSCIMEnv(t)
 	created := e.call("POST", "/scim/v2/Users", e.A.SCIM, oktaUser("audited@example.com")).must(t, 201)
 	id := str(created.Body, "id")
@@ -51,6 +53,7 @@ func TestSCIMChangesAreAuditedWithTheSCIMTokenAsActor(t *testing.T) {
 }
 
 func TestSCIMBulk(t *testing.T) {
+	t.Parallel()
 	e := newSCIMEnv(t)
 	ops := []any{map[string]any{
 		"method": "POST", "path": "/Groups", "bulkId": "g1",
@@ -96,6 +99,7 @@ func TestSCIMBulk(t *testing.T) {
 }
 
 func TestSCIMPasswordPush(t *testing.T) {
+	t.Parallel()
 	e := newSCIMEnv(t)
 	creds := store.NewLoginService(e.DB)
 	verifies := func(login, pw string) bool {

@@ -14,6 +14,7 @@ import (
 // deletes users as an identity provider does, and checks the dashboard
 // counters against a direct count of the users table after each step.
 func TestStatsFollowSCIMProvisioning(t *testing.T) {
+	t.Parallel()
 	e := newSCIMEnv(t)
 	stats := store.NewStatsService(e.DB)
 	check := func(when string, wantTotal, wantActive int64) {

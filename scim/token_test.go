@@ -9,6 +9,7 @@ import (
 )
 
 func TestSCIMTokensAreManagedOverREST(t *testing.T) {
+	t.Parallel()
 	e := newSCIMEnv(t)
 	created := e.call("POST", "/api/v1/scim-tokens", e.A.Admin, map[string]any{"name": "Okta", "expires_in_days": 365}).must(t, 201)
 	secret := str(created.Body, "token")

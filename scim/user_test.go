@@ -29,6 +29,7 @@ func filterPath(resource, filter string) string {
 }
 
 func TestOktaUserLifecycle(t *testing.T) {
+	t.Parallel()
 	e := newSCIMEnv(t)
 	tok := e.A.SCIM
 
@@ -119,6 +120,7 @@ func entraUser(upn string) map[string]any {
 }
 
 func TestEntraUserLifecycle(t *testing.T) {
+	t.Parallel()
 	e := newSCIMEnv(t)
 	tok := e.A.SCIM
 	created := e.call("POST", "/scim/v2/Users", tok, entraUser("grace@contoso.example")).must(t, 201)
@@ -192,6 +194,7 @@ func TestEntraUserLifecycle(t *testing.T) {
 }
 
 func TestSCIMUserFilters(t *testing.T) {
+	t.Parallel()
 	e := newSCIMEnv(t)
 	tok := e.A.SCIM
 	for _, login := range []string{"alan@bletchley.example", "joan@bletchley.example", "tommy@dollis.example"} {
@@ -237,6 +240,7 @@ func TestSCIMUserFilters(t *testing.T) {
 }
 
 func TestSCIMBadRequests(t *testing.T) {
+	t.Parallel()
 	e := newSCIMEnv(t)
 	tok := e.A.SCIM
 	for name, body := range map[string]string{
@@ -261,6 +265,7 @@ func TestSCIMBadRequests(t *testing.T) {
 }
 
 func TestSCIMNeedsTheSCIMPermissionAndStaysInItsTenant(t *testing.T) {
+	t.Parallel()
 	e := newSCIMEnv(t)
 	wantSCIMError(t, e.call("GET", "/scim/v2/Users", "", nil), 401, "")
 	wantSCIMError(t, e.call("GET", "/scim/v2/Users", "rst_"+strings.Repeat("x", 40), nil), 401, "")
@@ -295,6 +300,7 @@ func enterprise(r reply) map[string]any {
 }
 
 func TestSCIMAttributeProjection(t *testing.T) {
+	t.Parallel()
 	e := newSCIMEnv(t)
 	created := e.call("POST", "/scim/v2/Users?attributes=userName", e.A.SCIM, oktaUser("projected@example.com")).must(t, 201)
 	id := str(created.Body, "id")

@@ -2,6 +2,9 @@ package store
 
 import (
 	"context"
+	"time"
+
+	"github.com/jmoiron/sqlx"
 
 	"github.com/rosterhq/roster"
 )
@@ -42,8 +45,34 @@ func (s *SigningKeyService) SigningKeys(ctx context.Context) ([]roster.SigningKe
 
 // CreateSigningKey stores a new signing key.
 func (s *SigningKeyService) CreateSigningKey(ctx context.Context, k *roster.SigningKey) error {
-	k.CreatedAt = s.db.now()
-	_, err := s.db.db.ExecContext(ctx, `
+	return createSigningKey(ctx, s.db.db, s.db.now(), k)
+}
+
+// firstSigningKeyLock is the transaction advisory lock under which a first
+// signing key is made.
+const firstSigningKeyLock = 7_355_608_001
+
+// CreateFirstSigningKey stores k unless a signing key exists, under a lock
+// that makes concurrent callers take turns.
+func (s *SigningKeyService) CreateFirstSigningKey(ctx context.Context, k *roster.SigningKey) error {
+	return s.db.inTx(ctx, func(tx *sqlx.Tx) error {
+		if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1)`, firstSigningKeyLock); err != nil {
+			return translate(err)
+		}
+		var exists bool
+		if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM signing_keys WHERE retired_at IS NULL)`).Scan(&exists); err != nil {
+			return translate(err)
+		}
+		if exists {
+			return nil
+		}
+		return createSigningKey(ctx, tx, s.db.now(), k)
+	})
+}
+
+func createSigningKey(ctx context.Context, q sqlx.ExecerContext, now time.Time, k *roster.SigningKey) error {
+	k.CreatedAt = now
+	_, err := q.ExecContext(ctx, `
 		INSERT INTO signing_keys (kid, algorithm, private_key, public_jwk, created_at, signs_from)
 		VALUES ($1, $2, $3, $4, $5, $6)`, k.KID, k.Algorithm, k.PrivateKey, string(k.PublicJWK), k.CreatedAt, k.SignsFrom)
 	return translate(err)

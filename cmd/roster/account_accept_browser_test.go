@@ -7,23 +7,25 @@ import (
 	"testing"
 
 	"github.com/chromedp/chromedp"
+
+	"github.com/rosterhq/roster/internal/testkit"
 )
 
 // TestAccountAcceptInvitationInChromium follows the link of a real
 // invitation mail: the page takes a password and names, accepts, and signs
 // the new user in; the same link opened again says it no longer works.
 func TestAccountAcceptInvitationInChromium(t *testing.T) {
-	inbox := startSMTPInbox(t)
-	site := startAccountSite(t, "ROSTER_SMTP_ADDR="+inbox.addr, "ROSTER_SMTP_FROM=Roster <no-reply@roster.test>", "ROSTER_SMTP_TLS=none")
+	inbox := testkit.StartSMTP(t, testkit.SMTPOptions{})
+	site := startAccountSite(t, "ROSTER_SMTP_ADDR="+inbox.Addr, "ROSTER_SMTP_FROM=Roster <no-reply@roster.test>", "ROSTER_SMTP_TLS=none")
 	const email, password = "ada@invited.example", "a-long-passphrase-42"
 	var inv map[string]any
 	if status := site.call("POST", "/invitations", site.tenant.AdminToken, map[string]string{"email": email, "role": "viewer"}, &inv); status != http.StatusCreated {
 		t.Fatalf("invite: %d %v", status, inv)
 	}
-	eventually(t, "the invitation mail", func() bool { return len(inbox.received()) > 0 })
-	link := regexp.MustCompile(regexp.QuoteMeta(site.origin+"/account/accept?") + `\S+`).FindString(inbox.received()[0])
+	body := inbox.Wait(t, email, 1)[0].Body
+	link := regexp.MustCompile(regexp.QuoteMeta(site.origin+"/account/accept?") + `\S+`).FindString(body)
 	if link == "" {
-		t.Fatalf("no accept link for %s in %q", site.origin, inbox.received()[0])
+		t.Fatalf("no accept link for %s in %q", site.origin, body)
 	}
 
 	b := newBrowser(t)

@@ -16,8 +16,8 @@ import (
 
 	"github.com/chromedp/cdproto/webauthn"
 	"github.com/chromedp/chromedp"
-	"github.com/pquerna/otp"
-	"github.com/pquerna/otp/totp"
+
+	"github.com/rosterhq/roster/internal/testkit"
 )
 
 // chromiumPath is Debian's Chromium, which ./test installs when it is
@@ -293,8 +293,8 @@ func jsString(s string) string {
 	return string(raw)
 }
 
-// authenticatorApp computes TOTP codes as a phone app would, never reusing
-// a time step: the server takes each code once.
+// authenticatorApp computes TOTP codes with oathtool as a phone app would,
+// never reusing a time step: the server takes each code once.
 type authenticatorApp struct {
 	secret   string
 	lastStep int64
@@ -313,11 +313,7 @@ func (a *authenticatorApp) code(t *testing.T) string {
 		time.Sleep(wait)
 	}
 	a.lastStep = step
-	code, err := totp.GenerateCodeCustom(a.secret, time.Unix(step*30, 0), totp.ValidateOpts{Period: 30, Digits: otp.DigitsSix, Algorithm: otp.AlgorithmSHA1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return code
+	return testkit.Oathtool(t, a.secret, time.Unix(step*30, 0))
 }
 
 // TestAccountPageInChromium signs in with a password on the account page,

@@ -4,108 +4,14 @@ import (
 	"database/sql"
 	"encoding/json"
 	"io"
-	"log"
-	"mime/quotedprintable"
-	"net"
 	"net/http"
-	"net/mail"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/emersion/go-smtp"
+	"github.com/rosterhq/roster/internal/testkit"
 )
-
-// smtpInbox is a real SMTP server (emersion/go-smtp) that keeps the mail
-// it takes, or refuses every message while refusing is set.
-type smtpInbox struct {
-	addr     string
-	mu       sync.Mutex
-	mails    []inboxMail
-	refusing bool
-}
-
-type inboxMail struct{ to, subject, body string }
-
-type smtpSession struct{ in *smtpInbox }
-
-func (s smtpSession) Mail(string, *smtp.MailOptions) error { return nil }
-func (s smtpSession) Rcpt(string, *smtp.RcptOptions) error { return nil }
-func (s smtpSession) Reset()                               {}
-func (s smtpSession) Logout() error                        { return nil }
-
-func (s smtpSession) Data(r io.Reader) error {
-	msg, err := mail.ReadMessage(r)
-	if err != nil {
-		return err
-	}
-	body, err := io.ReadAll(quotedprintable.NewReader(msg.Body))
-	if err != nil {
-		return err
-	}
-	to, err := mail.ParseAddress(msg.Header.Get("To"))
-	if err != nil {
-		return err
-	}
-	s.in.mu.Lock()
-	defer s.in.mu.Unlock()
-	if s.in.refusing {
-		return &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 0}, Message: "try again later"}
-	}
-	s.in.mails = append(s.in.mails, inboxMail{to: to.Address, subject: msg.Header.Get("Subject"), body: string(body)})
-	return nil
-}
-
-func startSMTPInbox(t *testing.T) *smtpInbox {
-	t.Helper()
-	in := &smtpInbox{}
-	srv := smtp.NewServer(smtp.BackendFunc(func(*smtp.Conn) (smtp.Session, error) { return smtpSession{in}, nil }))
-	srv.Domain = "localhost"
-	srv.ReadTimeout, srv.WriteTimeout = 5*time.Second, 5*time.Second
-	srv.ErrorLog = log.New(io.Discard, "", 0)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go func() { _ = srv.Serve(ln) }()
-	t.Cleanup(func() { _ = srv.Close() })
-	in.addr = ln.Addr().String()
-	return in
-}
-
-func (in *smtpInbox) setRefusing(v bool) {
-	in.mu.Lock()
-	defer in.mu.Unlock()
-	in.refusing = v
-}
-
-// received returns the bodies of the mail taken so far.
-func (in *smtpInbox) received() []string {
-	in.mu.Lock()
-	defer in.mu.Unlock()
-	bodies := make([]string, len(in.mails))
-	for i, m := range in.mails {
-		bodies[i] = m.body
-	}
-	return bodies
-}
-
-// to returns the mail taken so far for addresses ending in suffix: a
-// server's worker delivers the queued mail of every tenant in the
-// package's shared database, not only its own test's.
-func (in *smtpInbox) to(suffix string) []inboxMail {
-	in.mu.Lock()
-	defer in.mu.Unlock()
-	var mails []inboxMail
-	for _, m := range in.mails {
-		if strings.HasSuffix(m.to, suffix) {
-			mails = append(mails, m)
-		}
-	}
-	return mails
-}
 
 // eventually polls cond every 50 ms for up to 15 seconds.
 func eventually(t *testing.T, what string, cond func() bool) {
@@ -123,9 +29,9 @@ func eventually(t *testing.T, what string, cond func() bool) {
 // with the invitation, and the link in it works.
 func TestInvitationMailSurvivesACrash(t *testing.T) {
 	b := createTenant(t, "Invite Crash")
-	inbox := startSMTPInbox(t)
-	inbox.setRefusing(true)
-	env := []string{"ROSTER_SMTP_ADDR=" + inbox.addr, "ROSTER_SMTP_FROM=Roster <no-reply@roster.test>", "ROSTER_SMTP_TLS=none"}
+	inbox := testkit.StartSMTP(t, testkit.SMTPOptions{})
+	inbox.Refuse(true)
+	env := []string{"ROSTER_SMTP_ADDR=" + inbox.Addr, "ROSTER_SMTP_FROM=Roster <no-reply@roster.test>", "ROSTER_SMTP_TLS=none"}
 	db, err := sql.Open("postgres", testDSN)
 	if err != nil {
 		t.Fatal(err)
@@ -177,13 +83,12 @@ func TestInvitationMailSurvivesACrash(t *testing.T) {
 		WHERE i.id = $1 AND e.tenant_id = i.tenant_id AND e.id = i.email_id`, inv.ID); err != nil {
 		t.Fatal(err)
 	}
-	inbox.setRefusing(false)
+	inbox.Refuse(false)
 	srv = startServe(t, env...)
-	eventually(t, "the mail", func() bool { return len(inbox.received()) > 0 })
-	bodies := inbox.received()
-	token := regexp.MustCompile(`riv_[0-9A-Za-z]{40}`).FindString(bodies[0])
-	if len(bodies) != 1 || token == "" {
-		t.Fatalf("received %q", bodies)
+	mail := inbox.Wait(t, "crash@example.com", 1)
+	token := regexp.MustCompile(`riv_[0-9A-Za-z]{40}`).FindString(mail[0].Body)
+	if len(mail) != 1 || token == "" {
+		t.Fatalf("received %+v", mail)
 	}
 	eventually(t, "the invitation to read as sent", func() bool {
 		status, raw := call("GET", "/api/v1/invitations", b.AdminToken, "")

@@ -2,7 +2,6 @@ package main_test
 
 import (
 	"bytes"
-	"context"
 	"database/sql"
 	"encoding/json"
 	"fmt"
@@ -11,11 +10,12 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"os/exec"
 	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/rosterhq/roster/internal/testkit"
 )
 
 // TestStory replays the opening story of the seed, end to end, on the real
@@ -32,11 +32,16 @@ import (
 // (role=viewer): 47, while the dashboard counts everyone, 3 of 51.
 func TestStory(t *testing.T) {
 	const officers, early, later = 50, 3, 44
-	mailbox := startSMTPInbox(t)
+	mailbox := testkit.StartSMTP(t, testkit.SMTPOptions{})
 	b := createTenant(t, "Story Police")
 	srv := startServe(t,
-		"ROSTER_SMTP_ADDR="+mailbox.addr, "ROSTER_SMTP_FROM=Roster <no-reply@roster.test>", "ROSTER_SMTP_TLS=none",
+		"ROSTER_SMTP_ADDR="+mailbox.Addr, "ROSTER_SMTP_FROM=Roster <no-reply@roster.test>", "ROSTER_SMTP_TLS=none",
 		"ROSTER_PUBLIC_URL=http://roster.story.test")
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("roster serve logs:\n%s", srv.logs.String())
+		}
+	})
 	admin := &storyClient{t: t, base: srv.url, token: b.AdminToken, http: http.DefaultClient}
 
 	// The officers are created over the REST API, each with a password.
@@ -81,13 +86,13 @@ func TestStory(t *testing.T) {
 
 	// The email worker delivers exactly 47 reminders, one to each of them,
 	// none to the enrolled officers or the admin, each saying what to do.
-	mails := waitFor(t, mailbox, 47, srv)
+	mails := waitFor(t, mailbox, 47)
 	var to []string
 	for _, m := range mails {
-		to = append(to, m.to)
+		to = append(to, m.To...)
 		for _, want := range []string{"two-step verification", "http://roster.story.test/account", "authenticator app"} {
-			if !strings.Contains(m.subject+m.body, want) {
-				t.Fatalf("the reminder to %s does not say %q:\n%s\n%s", m.to, want, m.subject, m.body)
+			if !strings.Contains(m.Subject+m.Body, want) {
+				t.Fatalf("the reminder to %s does not say %q:\n%s\n%s", m.To, want, m.Subject, m.Body)
 			}
 		}
 	}
@@ -135,10 +140,10 @@ func TestStory(t *testing.T) {
 	if result.Matched != 3 || result.Succeeded != 3 {
 		t.Fatalf("second reminder: %+v, want 3", result)
 	}
-	mails = waitFor(t, mailbox, 50, srv)
+	mails = waitFor(t, mailbox, 50)
 	to = to[:0]
 	for _, m := range mails[47:] {
-		to = append(to, m.to)
+		to = append(to, m.To...)
 	}
 	slices.Sort(to)
 	if !slices.Equal(to, stragglers) {
@@ -284,18 +289,7 @@ func enrolOfficer(t *testing.T, base, tenant, email string, machine int) {
 	officer.token = tok.AccessToken
 	var enrolment struct{ Secret string }
 	officer.want(200, "POST", "/api/v1/me/mfa/totp", nil, &enrolment)
-	officer.want(204, "POST", "/api/v1/me/mfa/totp/verify", map[string]any{"code": storyOathtool(t, enrolment.Secret)}, nil)
-}
-
-// storyOathtool is the current code of OATH Toolkit, an authenticator
-// independent of Roster's TOTP code.
-func storyOathtool(t *testing.T, secret string) string {
-	t.Helper()
-	out, err := exec.Command("oathtool", "--totp", "-b", secret).Output()
-	if err != nil {
-		t.Fatalf("oathtool (install it, or run ./test): %v", err)
-	}
-	return strings.TrimSpace(string(out))
+	officer.want(204, "POST", "/api/v1/me/mfa/totp/verify", map[string]any{"code": testkit.Oathtool(t, enrolment.Secret, time.Time{})}, nil)
 }
 
 // wantOutboxSent fails unless the tenant's email outbox holds exactly n
@@ -322,20 +316,11 @@ const storyDomain = "@storypolice.example"
 
 // waitFor waits until n messages for the story's tenant have arrived, then
 // a little longer to catch any extra one, and returns them.
-func waitFor(t *testing.T, in *smtpInbox, n int, srv *served) []inboxMail {
+func waitFor(t *testing.T, in *testkit.SMTPServer, n int) []testkit.Mail {
 	t.Helper()
-	count := func() int { return len(in.to(storyDomain)) }
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	for count() < n {
-		select {
-		case <-ctx.Done():
-			t.Fatalf("%d of %d mails arrived; logs:\n%s", count(), n, srv.logs.String())
-		case <-time.After(50 * time.Millisecond):
-		}
-	}
+	in.Wait(t, storyDomain, n)
 	time.Sleep(1500 * time.Millisecond) // longer than the worker's poll interval
-	mails := in.to(storyDomain)
+	mails := in.To(storyDomain)
 	if len(mails) != n {
 		t.Fatalf("%d mails arrived, want %d", len(mails), n)
 	}
