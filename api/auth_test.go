@@ -62,6 +62,7 @@ func allOperations(e *testEnv) []request {
 	user := "/api/v1/users/" + e.A.AdminID
 	return []request{
 		{Method: "GET", Path: "/api/v1/users"},
+		{Method: "GET", Path: "/api/v1/users/count?mfa=disabled"},
 		{Method: "POST", Path: "/api/v1/users", Body: map[string]any{"email": "op@example.com"}},
 		{Method: "GET", Path: user},
 		{Method: "PATCH", Path: user, Body: map[string]any{"given_name": "Op"}},

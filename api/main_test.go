@@ -168,6 +168,7 @@ func newTestEnvWithDSN(t *testing.T, dsn string) *testEnv {
 	}
 	srv.Invitations = e.invitations
 	srv.Passkeys = e.passkeys
+	srv.SetupLinks = auth.NewSetupLinks(store.NewSetupLinkService(db), e.signIn)
 	ts := httptest.NewServer(srv.Handler())
 	t.Cleanup(ts.Close)
 	e.URL = ts.URL

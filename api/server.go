@@ -46,6 +46,11 @@ type Server struct {
 	Invitations *auth.Invitations
 	// Passkeys runs WebAuthn ceremonies and keeps users' passkeys.
 	Passkeys *auth.Passkeys
+	// SetupLinks sets a first (or locked-out) admin's password.
+	SetupLinks *auth.SetupLinks
+	// Console is the admin console, mounted at /console (and / redirects
+	// there) when set.
+	Console http.Handler
 
 	// MaxBodyBytes limits request bodies; larger ones get 413.
 	MaxBodyBytes int64
@@ -78,6 +83,12 @@ func (s *Server) Handler() http.Handler {
 	if s.SCIM != nil {
 		r.Mount("/scim/v2", s.SCIM)
 	}
+	if s.Console != nil {
+		r.With(pageHeaders).Mount("/console", s.Console)
+		r.Get("/", func(w http.ResponseWriter, r *http.Request) {
+			http.Redirect(w, r, "/console", http.StatusFound)
+		})
+	}
 
 	r.Route("/api/v1", func(r chi.Router) {
 		r.Use(s.limitBody, s.queryOnlyOnReads)
@@ -87,6 +98,7 @@ func (s *Server) Handler() http.Handler {
 		r.Post("/auth/mfa/verify", s.verifyMFA)
 		r.Post("/auth/mfa/challenge", s.sendMFAChallengeCode)
 		r.Post("/invitations/accept", s.acceptInvitation) // the token is the credential
+		r.Post("/admin-setup/accept", s.acceptSetupLink)  // so is this one
 		r.Post("/auth/passkey/begin", s.beginPasskeyLogin)
 		r.Post("/auth/passkey/finish", s.finishPasskeyLogin)
 		r.Post("/auth/mfa/passkey/begin", s.beginPasskeyMFA)
@@ -150,6 +162,7 @@ func (s *Server) fullRoutes(r chi.Router) {
 	r.With(s.selfStepUp()).Put("/me/password", s.changePassword)
 	r.Route("/users", func(r chi.Router) {
 		r.With(s.require(roster.PermUsersRead)).Get("/", s.listUsers)
+		r.With(s.require(roster.PermUsersRead)).Get("/count", s.countUsers)
 		r.With(s.require(roster.PermUsersWrite)).Post("/", s.createUser)
 		r.With(s.require(roster.PermUsersWrite)).Post("/bulk", s.bulkUsers)
 		r.With(s.require(roster.PermUsersExport)).Get("/export", s.exportUsers)

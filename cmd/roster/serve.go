@@ -182,6 +182,7 @@ func (m *Main) handler(ctx context.Context) (http.Handler, error) {
 		MaxBodyBytes: m.Config.MaxBodyBytes,
 	}
 	srv.Invitations = invitations
+	srv.SetupLinks = auth.NewSetupLinks(store.NewSetupLinkService(m.DB), signIn)
 	return srv.Handler(), nil
 }
 
