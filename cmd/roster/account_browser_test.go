@@ -302,22 +302,28 @@ type authenticatorApp struct {
 
 func (a *authenticatorApp) code(t *testing.T) string {
 	t.Helper()
-	// The server takes codes one step either side of its clock: start from
-	// the oldest step it still takes ten seconds from now, and wait only when
-	// the next unused step is ahead of that window.
-	step := time.Now().Add(10*time.Second).Unix()/30 - 1
-	if step <= a.lastStep {
-		step = a.lastStep + 1
-	}
-	if wait := time.Unix((step-1)*30, 0).Sub(time.Now()); wait > 0 {
-		time.Sleep(wait)
-	}
-	a.lastStep = step
+	step := nextTOTPStep(&a.lastStep)
 	code, err := totp.GenerateCodeCustom(a.secret, time.Unix(step*30, 0), totp.ValidateOpts{Period: 30, Digits: otp.DigitsSix, Algorithm: otp.AlgorithmSHA1})
 	if err != nil {
 		t.Fatal(err)
 	}
 	return code
+}
+
+// nextTOTPStep is the time step of an authenticator's next code, after
+// last, which it then becomes. The server takes codes one step either side
+// of its clock: start from the oldest step it still takes ten seconds from
+// now, and wait only when the next unused step is ahead of that window.
+func nextTOTPStep(last *int64) int64 {
+	step := time.Now().Add(10*time.Second).Unix()/30 - 1
+	if step <= *last {
+		step = *last + 1
+	}
+	if wait := time.Unix((step-1)*30, 0).Sub(time.Now()); wait > 0 {
+		time.Sleep(wait)
+	}
+	*last = step
+	return step
 }
 
 // TestAccountPageInChromium signs in with a password on the account page,

@@ -19,6 +19,7 @@ import (
 	"github.com/rosterhq/roster"
 	"github.com/rosterhq/roster/api"
 	"github.com/rosterhq/roster/auth"
+	"github.com/rosterhq/roster/console"
 	"github.com/rosterhq/roster/internal/ratelimit"
 	"github.com/rosterhq/roster/notify"
 	"github.com/rosterhq/roster/scim"
@@ -183,6 +184,7 @@ func (m *Main) handler(ctx context.Context) (http.Handler, error) {
 	}
 	srv.Invitations = invitations
 	srv.SetupLinks = auth.NewSetupLinks(store.NewSetupLinkService(m.DB), signIn)
+	srv.Console = console.Handler()
 	return srv.Handler(), nil
 }
 

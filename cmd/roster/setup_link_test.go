@@ -12,7 +12,6 @@ import (
 // TestSetupLinkFromTheCommandLine: tenant create prints a setup link
 // (JSON key too) and user reset-link a new one that replaces it.
 func TestSetupLinkFromTheCommandLine(t *testing.T) {
-	t.Parallel()
 	var b struct {
 		bootstrap
 		SetupURL string `json:"admin_setup_url"`
