@@ -131,7 +131,7 @@ func (s *consoleSite) signInConsole(b *browser, email, password string, app *oat
 		b.fill("#mfa-code", app.code(s.t))
 		b.click("#mfa-verify")
 	}
-	b.waitFor("the dashboard", `!!document.getElementById('dash-total') && document.body.dataset.ready === 'true'`)
+	b.waitFor("the console", `!document.getElementById('signin-form') && !document.getElementById('mfa-form') && document.body.dataset.ready === 'true'`)
 }
 
 //go:embed testdata/axe/axe.min.js

@@ -14,7 +14,15 @@ import (
 // tenant and `roster serve` of its own, all mailing one SMTP server.
 func TestConsole(t *testing.T) {
 	inbox := startSMTPInbox(t)
-	t.Run("Story", func(t *testing.T) { t.Parallel(); consoleStory(t, inbox) })
+	for name, run := range map[string]func(*testing.T, *smtpInbox){
+		"Story":       consoleStory,
+		"Viewer":      consoleViewer,
+		"Settings":    consoleSettings,
+		"Invitations": consoleInvitations,
+		"Screenshots": consoleScreenshots,
+	} {
+		t.Run(name, func(t *testing.T) { t.Parallel(); run(t, inbox) })
+	}
 }
 
 const consolePassword = "a-long-passphrase-for-the-console-42"

@@ -2,7 +2,7 @@
 // sign-out, and the step-up prompt. Every screen is a module that draws
 // itself into #screen from the public API.
 import * as api from './api.js';
-import { h } from './dom.js';
+import { h, draw } from './dom.js';
 import { dashboard } from './dashboard.js';
 import { directory } from './directory.js';
 import { userScreen } from './user.js';
@@ -70,16 +70,16 @@ export async function render() {
   }
   showShell(true);
   const route = routes.find(([re]) => re.test(path)) || routes[0];
-  const [re, name, draw, adminOnly] = route;
+  const [re, name, show, adminOnly] = route;
   for (const a of document.querySelectorAll('#nav a')) {
     if (a.dataset.screen === name) a.setAttribute('aria-current', 'page');
     else a.removeAttribute('aria-current');
   }
   try {
     if (adminOnly && !me.admin) {
-      screen.replaceChildren(h('h1', { tabindex: '-1' }, 'Not available'), h('p', {}, 'Your role cannot see this page.'));
+      draw(screen, h('h1', { tabindex: '-1' }, 'Not available'), h('p', {}, 'Your role cannot see this page.'));
     } else {
-      await draw(screen, params, { signal, match: path.match(re) });
+      await show(screen, params, { signal, match: path.match(re) });
     }
   } catch (err) {
     if (err.name === 'AbortError') return;

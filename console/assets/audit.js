@@ -1,7 +1,7 @@
 // The audit log: filter by action, actor and target, paged by cursor, with
 // the filters and the page in the address.
 import * as api from './api.js';
-import { h, field } from './dom.js';
+import { h, draw, field } from './dom.js';
 import { navigate } from './app.js';
 import { eventsTable } from './user.js';
 
@@ -26,6 +26,6 @@ export async function auditLog(screen, params, { signal }) {
   prev.addEventListener('click', () => history.back());
   const next = h('button', { type: 'button', id: 'audit-next', disabled: !page.next_cursor }, 'Next page');
   next.addEventListener('click', () => navigate(`/console/audit${api.query({ ...f, cursor: page.next_cursor })}`));
-  screen.replaceChildren(h('h1', {}, 'Audit log'), form, eventsTable(page.items),
+  draw(screen, h('h1', {}, 'Audit log'), form, eventsTable(page.items),
     h('nav', { class: 'pager', 'aria-label': 'Pages' }, prev, next));
 }

@@ -16,7 +16,7 @@ export function columns(points, { label, width = 600, height = 160 } = {}) {
   const max = Math.max(1, ...points.map((p) => p.value));
   const gap = 2;
   const bar = Math.max(1, (width - gap * points.length) / Math.max(1, points.length));
-  const root = svg('svg', { viewBox: `0 0 ${width} ${height + 20}`, role: 'img', 'aria-label': label, class: 'chart' });
+  const root = svg('svg', { viewBox: `0 0 ${width} ${height + 20}`, role: 'img', 'aria-label': label, class: 'chart columns' });
   points.forEach((p, i) => {
     const hgt = Math.round((p.value / max) * height);
     const rect = svg('rect', { x: i * (bar + gap), y: height - hgt, width: bar, height: Math.max(hgt, p.value ? 1 : 0), class: 'bar' });
@@ -36,7 +36,7 @@ export function bars(points, { label, width = 400 } = {}) {
   const max = Math.max(1, ...points.map((p) => p.value));
   const row = 26;
   const labelWidth = 130;
-  const root = svg('svg', { viewBox: `0 0 ${width} ${row * points.length}`, role: 'img', 'aria-label': label, class: 'chart' });
+  const root = svg('svg', { viewBox: `0 0 ${width} ${row * points.length}`, role: 'img', 'aria-label': label, class: 'chart bars' });
   points.forEach((p, i) => {
     const w = Math.round((p.value / max) * (width - labelWidth - 50));
     root.append(svg('text', { x: 0, y: i * row + 17, class: 'tick' }, p.label));

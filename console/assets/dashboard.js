@@ -1,7 +1,7 @@
 // The dashboard: every figure of GET /api/v1/stats, each linking to the
 // directory filtered to exactly those users where the list has the filter.
 import * as api from './api.js';
-import { h, link, number, plural } from './dom.js';
+import { h, draw, link, number, plural } from './dom.js';
 import { columns, bars } from './chart.js';
 
 const methodNames = { totp: 'Authenticator app', sms: 'Text message', email: 'Email', passkey: 'Passkey' };
@@ -17,7 +17,7 @@ export async function dashboard(screen, params, { signal }) {
   const u = '/console/users';
   const daily = st.recent_signups.daily.map((d) => ({ label: d.date, value: d.count }));
   const methods = Object.entries(st.mfa.methods).map(([m, n]) => ({ key: m, label: methodNames[m] || m, value: n }));
-  screen.replaceChildren(
+  draw(screen, 
     h('h1', {}, 'Dashboard'),
     h('section', { 'aria-labelledby': 'h-users' },
       h('h2', { id: 'h-users' }, 'Users'),

@@ -2,7 +2,7 @@
 // address (q, role, active, mfa, mfa_method, sort, and the page's cursor),
 // the number of matching users, and bulk actions for admins.
 import * as api from './api.js';
-import { h, link, number, plural, select, when } from './dom.js';
+import { h, draw, link, number, plural, select, when } from './dom.js';
 import { me, say, guard, confirm, navigate } from './app.js';
 
 const filterKeys = ['q', 'role', 'active', 'mfa', 'mfa_method'];
@@ -80,7 +80,7 @@ export async function directory(screen, params, { signal }) {
     selection, selectAll, labelled('Action', action), roleField, apply, progress);
   action.addEventListener('change', () => { roleField.hidden = action.value !== 'set_role'; });
 
-  screen.replaceChildren(h('h1', {}, 'Directory'), form, countLine, me.admin ? bulkForm : null, table,
+  draw(screen, h('h1', {}, 'Directory'), form, countLine, me.admin ? bulkForm : null, table,
     h('nav', { class: 'pager', 'aria-label': 'Pages' }, previous, next));
 
   function selectionSize() {

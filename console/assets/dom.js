@@ -21,6 +21,13 @@ function append(el, children) {
   }
 }
 
+// draw replaces what el shows with children, as h takes them: arrays are
+// flattened, and null, undefined and false are left out.
+export function draw(el, ...children) {
+  el.replaceChildren();
+  append(el, children);
+}
+
 // field is a labelled control with a place for its error below it.
 export function field(label, control, hint) {
   const id = control.id || `f-${Math.random().toString(36).slice(2)}`;

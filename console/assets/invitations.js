@@ -1,7 +1,7 @@
 // Invitations: invite one person, upload a CSV (email,role) with a result
 // for each row, list by status, resend, revoke.
 import * as api from './api.js';
-import { h, field, select, showFieldErrors, clearFieldErrors, when, plural } from './dom.js';
+import { h, draw, field, select, showFieldErrors, clearFieldErrors, when, plural } from './dom.js';
 import { me, say, guard, navigate, render, confirm } from './app.js';
 
 const roles = [['viewer', 'Viewer'], ['developer', 'Developer'], ['admin', 'Admin']];
@@ -30,7 +30,7 @@ export async function invitations(screen, params, { signal }) {
   next.addEventListener('click', () => navigate(`/console/invitations${api.query({ status, cursor: page.next_cursor })}`));
   const prev = h('button', { type: 'button', id: 'invitations-prev', disabled: !cursor }, 'Previous page');
   prev.addEventListener('click', () => history.back());
-  screen.replaceChildren(
+  draw(screen, 
     h('h1', {}, 'Invitations'),
     me.admin ? inviteForms() : null,
     h('h2', {}, 'Sent invitations'),

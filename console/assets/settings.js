@@ -2,7 +2,7 @@
 // names each field at fault, shown beside the field), SCIM tokens (shown
 // once when made; revoke) and the SCIM group-to-role mappings.
 import * as api from './api.js';
-import { h, field, select, showFieldErrors, clearFieldErrors, when } from './dom.js';
+import { h, draw, field, select, showFieldErrors, clearFieldErrors, when } from './dom.js';
 import { say, guard, render, confirm } from './app.js';
 
 const methods = [['totp', 'Authenticator app'], ['sms', 'Text message'], ['email', 'Email'], ['passkey', 'Passkey']];
@@ -13,7 +13,7 @@ export async function settings(screen, params, { signal }) {
     api.get('/scim-tokens', { signal }),
     api.get('/scim-group-roles', { signal }),
   ]);
-  screen.replaceChildren(h('h1', {}, 'Settings'), policyForm(policy), scimTokens(tokens.items), groupRoles(groups.mappings));
+  draw(screen, h('h1', {}, 'Settings'), policyForm(policy), scimTokens(tokens.items), groupRoles(groups.mappings));
 }
 
 function num(name, value) {

@@ -2,7 +2,7 @@
 // /console/setup?tenant=SLUG&token=rsl_... sets a password, signs in, and
 // then asks for a second factor, an authenticator app, as /account does.
 import * as api from './api.js';
-import { h, field, showFieldErrors } from './dom.js';
+import { h, draw, field, showFieldErrors } from './dom.js';
 import { say, guard, navigate, signedIn } from './app.js';
 
 export async function setup(screen, params) {
@@ -10,7 +10,7 @@ export async function setup(screen, params) {
   if (params.get('step') === 'second-factor' && api.currentSession()) return secondFactor(screen);
   const token = params.get('token');
   if (!token) {
-    screen.replaceChildren(h('h1', {}, 'Set up your account'),
+    draw(screen, h('h1', {}, 'Set up your account'),
       h('p', {}, 'This address lacks its token: open the whole setup link you were given.'));
     return;
   }
@@ -18,7 +18,7 @@ export async function setup(screen, params) {
   const form = h('form', { id: 'setup-form' },
     field('Choose a password', password, 'Your organisation decides how long it must be.'),
     h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'primary', id: 'setup-submit' }, 'Set password and sign in')));
-  screen.replaceChildren(h('h1', {}, 'Set up your account'), form);
+  draw(screen, h('h1', {}, 'Set up your account'), form);
   say('Choose the password you will sign in with.');
   form.addEventListener('submit', guard(async () => {
     let user;
@@ -52,7 +52,7 @@ async function secondFactor(screen) {
   const start = h('button', { type: 'button', class: 'primary', id: 'totp-start' }, 'Set up an authenticator app');
   const later = h('a', { href: '/console', dataset: { nav: '' }, id: 'setup-later' }, 'Not now: go to the dashboard');
   const enrol = h('div', { id: 'totp-enrol', hidden: true });
-  screen.replaceChildren(
+  draw(screen, 
     h('h1', {}, 'Add a second factor'),
     h('p', {}, 'An administrator account should not depend on a password alone. Set up an authenticator app now.'),
     start, enrol, h('p', {}, later));

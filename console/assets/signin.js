@@ -2,7 +2,7 @@
 // a second factor when the account has one. Passkeys are used on the
 // account page (/account), which the form links to.
 import * as api from './api.js';
-import { h, field, showFieldErrors } from './dom.js';
+import { h, draw, field, showFieldErrors } from './dom.js';
 import { say, guard, render, signedIn } from './app.js';
 
 const methodNames = {
@@ -21,7 +21,7 @@ export function signIn(screen, params) {
     field('Email or user name', username),
     field('Password', password),
     h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'primary', id: 'signin-submit' }, 'Sign in')));
-  screen.replaceChildren(
+  draw(screen, 
     h('h1', {}, 'Sign in to the console'),
     form,
     h('p', {}, 'To sign in with a passkey, or to manage your own second factors, use ', h('a', { href: '/account' }, 'your account page'), '.'),
@@ -76,7 +76,7 @@ function secondFactor(screen, challenge) {
     }
     await finish(tokens);
   }));
-  screen.replaceChildren(h('h1', {}, 'Second factor'), form);
+  draw(screen, h('h1', {}, 'Second factor'), form);
   if (!methods.length) say('Your second factor is a passkey: sign in on your account page (/account).', 'error');
   else say('Enter the code of your second factor.');
   code.focus();

@@ -1,7 +1,7 @@
 // One user: profile and role, status, lockout, how they sign in (second
 // factors and passkeys), and their audit trail.
 import * as api from './api.js';
-import { h, field, select, showFieldErrors, when, number } from './dom.js';
+import { h, draw, field, select, showFieldErrors, when, number } from './dom.js';
 import { me, say, guard, confirm, render } from './app.js';
 
 export async function userScreen(screen, params, { signal, match }) {
@@ -54,7 +54,7 @@ export async function userScreen(screen, params, { signal, match }) {
       return 'The passkey is revoked.';
     }) : null));
 
-  screen.replaceChildren(
+  draw(screen, 
     h('h1', {}, u.email),
     h('p', {}, `${u.active ? 'Active' : 'Deactivated'} · created ${when(u.created_at)} · last sign-in ${when(u.last_login_at)}`,
       sec.locked_until ? ` · locked until ${when(sec.locked_until)}` : ''),
