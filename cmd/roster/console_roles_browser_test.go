@@ -34,6 +34,15 @@ func consoleViewer(t *testing.T, inbox *smtpInbox) {
 	}
 	b.axe("directory as a viewer")
 
+	// Search as you type: the address follows (replaced, not stacked), and
+	// the count answers for the last word typed.
+	b.fill("#filter-q", "nobody-by-this-name")
+	b.waitFor("the search in the address", `location.search.includes('q=nobody-by-this-name')`)
+	b.waitText("#count", "0 matching users")
+	b.fill("#filter-q", "vera")
+	b.waitFor("the new search", `location.search.includes('q=vera') && document.body.dataset.listReady === 'true'`)
+	b.waitText("#count", "1 matching user")
+
 	b.click("table.users a")
 	b.waitReady("/console/users/" + created.ID)
 	for _, sel := range []string{"#profile-save", "#toggle-active", "#reset-mfa"} {
