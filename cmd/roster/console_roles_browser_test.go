@@ -1,10 +1,13 @@
 package main_test
 
 import (
+	"context"
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 )
@@ -144,4 +147,33 @@ func consoleInvitations(t *testing.T, inbox *smtpInbox) {
 	b.waitFor("the user", `location.pathname.startsWith('/console/users/') && document.body.dataset.ready === 'true'`)
 	b.waitFor("the user's trail", `!!document.querySelector('table.events')`)
 	b.axe("user")
+}
+
+// consoleJob: a bulk action on more than 1,000 users runs as a job whose
+// progress the directory follows to its result.
+func consoleJob(t *testing.T, inbox *smtpInbox) {
+	site := startConsoleSite(t, inbox, "Console Job")
+	roster(t, "seed", "--tenant", site.tenant.TenantID, "--users", "1100")
+	b := newBrowser(t)
+	site.setupAdmin(b, consolePassword)
+	b.do(chromedp.Navigate(site.origin + "/console/users"))
+	b.waitReady("/console/users")
+	b.waitText("#count", "1,101 matching users")
+	b.click("#select-all")
+	b.do(chromedp.SetValue(chromedp.CSS("#bulk-action"), "activate"))
+	b.click("#bulk-apply")
+	b.waitFor("the confirmation", `document.getElementById('confirm').open`)
+	if got := b.text("#confirm-text"); !strings.Contains(got, "1,101 users") {
+		t.Fatalf("the confirmation says %q", got)
+	}
+	b.click("#confirm-yes")
+	b.waitFor("the job", `!!document.body.dataset.job`)
+	ctx, cancel := context.WithTimeout(b.ctx, 120*time.Second)
+	defer cancel()
+	if _, err := chromedp.Run(ctx, chromedp.Poll[chromedp.Void](`!!document.getElementById('bulk-result')`, chromedp.WithPollingInterval(200*time.Millisecond))); err != nil {
+		t.Fatalf("the job's result: %v; progress says %q", err, b.text("#bulk-progress"))
+	}
+	if got := b.text("#bulk-result"); !strings.Contains(got, "1,101 matched, 1,101 succeeded") {
+		t.Fatalf("the job's result: %q", got)
+	}
 }

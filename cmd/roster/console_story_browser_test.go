@@ -20,6 +20,7 @@ func TestConsole(t *testing.T) {
 		"Settings":    consoleSettings,
 		"Invitations": consoleInvitations,
 		"Screenshots": consoleScreenshots,
+		"Job":         consoleJob,
 	} {
 		t.Run(name, func(t *testing.T) { t.Parallel(); run(t, inbox) })
 	}

@@ -221,6 +221,7 @@ export async function directory(screen, params, { signal }) {
 
   // followJob shows a job's progress until it ends, and answers its result.
   async function followJob(job) {
+    document.body.dataset.job = job.id; // for a person reading the page's state, and the tests
     const bar = h('progress', { id: 'job-progress', max: 1, value: 0 });
     const text = h('span', {});
     progress.replaceChildren(h('label', { for: 'job-progress' }, 'Progress '), bar, ' ', text);
