@@ -159,14 +159,7 @@ func consoleJob(t *testing.T, inbox *smtpInbox) {
 	b.do(chromedp.Navigate(site.origin + "/console/users"))
 	b.waitReady("/console/users")
 	b.waitText("#count", "1,101 matching users")
-	b.click("#select-all")
-	b.do(chromedp.SetValue(chromedp.CSS("#bulk-action"), "activate"))
-	b.click("#bulk-apply")
-	b.waitFor("the confirmation", `document.getElementById('confirm').open`)
-	if got := b.text("#confirm-text"); !strings.Contains(got, "1,101 users") {
-		t.Fatalf("the confirmation says %q", got)
-	}
-	b.click("#confirm-yes")
+	b.bulkAllMatching("activate", "1,101 users", "All 1,101 matching users are selected")
 	b.waitFor("the job", `!!document.body.dataset.job`)
 	ctx, cancel := context.WithTimeout(b.ctx, 120*time.Second)
 	defer cancel()

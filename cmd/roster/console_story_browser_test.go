@@ -72,16 +72,7 @@ func consoleStory(t *testing.T, inbox *smtpInbox) {
 	b.waitText("#count", "47 matching users")
 	b.waitFor("the list", `document.body.dataset.listReady === 'true'`)
 	b.axe("directory")
-	b.click("#select-all")
-	b.waitText("#selection", "All 47 matching users are selected")
-	b.do(chromedp.SetValue(chromedp.CSS("#bulk-action"), "remind_mfa"))
-	b.click("#bulk-apply")
-	b.waitFor("the confirmation", `document.getElementById('confirm').open`)
-	if got := b.text("#confirm-text"); !strings.Contains(got, "47 users") {
-		t.Fatalf("the confirmation says %q, not the count", got)
-	}
-	b.axe("bulk confirmation")
-	b.click("#confirm-yes")
+	b.bulkAllMatching("remind_mfa", "47 users", "All 47 matching users are selected")
 	b.waitText("#bulk-result", "47 matched, 47 succeeded, 0 skipped, 0 failed")
 
 	// Exactly 47 reminders arrive, none to the enrolled or the admin.
@@ -116,6 +107,23 @@ func consoleStory(t *testing.T, inbox *smtpInbox) {
 	b.do(chromedp.Reload())
 	b.waitReady("/console/users")
 	b.waitText("#count", "3 matching users")
+}
+
+// bulkAllMatching selects all users matching the directory's filters and
+// confirms action, which must state count; selected is how the selection
+// is described.
+func (b *browser) bulkAllMatching(action, count, selected string) {
+	b.t.Helper()
+	b.click("#select-all")
+	b.waitText("#selection", selected)
+	b.do(chromedp.SetValue(chromedp.CSS("#bulk-action"), action))
+	b.click("#bulk-apply")
+	b.waitFor("the confirmation", `document.getElementById('confirm').open`)
+	if got := b.text("#confirm-text"); !strings.Contains(got, count) {
+		b.t.Fatalf("the confirmation says %q, not the count %q", got, count)
+	}
+	b.axe("bulk confirmation")
+	b.click("#confirm-yes")
 }
 
 // consoleSession is the console's tokens in sessionStorage, "" when none.
