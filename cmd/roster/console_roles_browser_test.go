@@ -170,3 +170,21 @@ func consoleJob(t *testing.T, inbox *smtpInbox) {
 		t.Fatalf("the job's result: %q", got)
 	}
 }
+
+// consoleRequired: in a tenant that requires a second factor, the first
+// admin's setup ends with one, used at once, and then the whole console.
+func consoleRequired(t *testing.T, inbox *smtpInbox) {
+	site := startConsoleSite(t, inbox, "Console Required")
+	var policy map[string]any
+	site.call("GET", "/tenant/security-policy", site.tenant.AdminToken, nil, &policy)
+	policy["mfa_required"] = true
+	if status := site.call("PUT", "/tenant/security-policy", site.tenant.AdminToken, policy, nil); status != http.StatusOK {
+		t.Fatalf("require MFA: %d", status)
+	}
+	b := newBrowser(t)
+	site.setupAdmin(b, consolePassword)
+	b.waitText("#dash-total", "1")
+	if status := site.call("GET", "/users", consoleToken(b), nil, nil); status != http.StatusOK {
+		t.Fatalf("the console's token after the setup: %d, want a full session", status)
+	}
+}

@@ -21,6 +21,7 @@ func TestConsole(t *testing.T) {
 		"Invitations": consoleInvitations,
 		"Screenshots": consoleScreenshots,
 		"Job":         consoleJob,
+		"Required":    consoleRequired,
 	} {
 		t.Run(name, func(t *testing.T) { t.Parallel(); run(t, inbox) })
 	}

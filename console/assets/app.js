@@ -151,7 +151,7 @@ export async function signedIn(tokens) {
 
 // askStepUp shows the step-up dialog until a code raises the session or
 // the person cancels.
-function askStepUp() {
+export function askStepUp() {
   const dialog = $('stepup');
   const form = $('stepup-form');
   $('stepup-code').value = '';

@@ -33,7 +33,6 @@ function bulkFilter(f) {
 
 export async function directory(screen, params, { signal }) {
   const state = { filters: filtersOf(params), sort: params.get('sort') || '', cursor: params.get('cursor') || '' };
-  const prev = (history.state && history.state.prev) || [];
   const selected = new Set();
   let allMatching = false;
   let count = null; // {count, capped}
@@ -178,10 +177,10 @@ export async function directory(screen, params, { signal }) {
   form.addEventListener('submit', (e) => { e.preventDefault(); clearTimeout(timer); changed(false); });
   for (const el of [role, active, mfa, method, sort]) el.addEventListener('change', () => changed(false));
 
+  // Each page is an address of its own: Back (or Previous) returns to the
+  // page before, as the cursor that led here is not reversible.
   next.addEventListener('click', () => {
-    if (!nextCursor) return;
-    history.pushState({ prev: [...prev, state.cursor] }, '', url({ cursor: nextCursor }));
-    navigate(location.pathname + location.search, { replace: true });
+    if (nextCursor) navigate(url({ cursor: nextCursor }));
   });
   previous.addEventListener('click', () => history.back());
   pageBox.addEventListener('change', () => {

@@ -3,7 +3,11 @@
 // then asks for a second factor, an authenticator app, as /account does.
 import * as api from './api.js';
 import { h, draw, field, showFieldErrors } from './dom.js';
-import { say, guard, navigate, signedIn } from './app.js';
+import { say, guard, navigate, signedIn, askStepUp } from './app.js';
+
+// secondFactorStep is where a person without a second factor goes when
+// their tenant requires one.
+export const secondFactorStep = '/console/setup?step=second-factor';
 
 export async function setup(screen, params) {
   const tenant = params.get('tenant') || '';
@@ -50,7 +54,8 @@ export async function setup(screen, params) {
 
 async function secondFactor(screen) {
   const start = h('button', { type: 'button', class: 'primary', id: 'totp-start' }, 'Set up an authenticator app');
-  const later = h('a', { href: '/console', dataset: { nav: '' }, id: 'setup-later' }, 'Not now: go to the dashboard');
+  const later = h('a', { href: '/console', dataset: { nav: '' }, id: 'setup-later', hidden: api.currentSession().enrolment_only },
+    'Not now: go to the dashboard');
   const enrol = h('div', { id: 'totp-enrol', hidden: true });
   draw(screen, 
     h('h1', {}, 'Add a second factor'),
@@ -77,6 +82,9 @@ async function secondFactor(screen) {
         showFieldErrors(form, err.fields.length ? err.fields : [{ field: 'code', message: err.message }]);
         throw err;
       }
+      // A tenant that requires a second factor let this session enrol one
+      // and nothing else: using the new one lets it in fully.
+      if (api.currentSession().enrolment_only) await askStepUp();
       await navigate('/console', { replace: true });
       say('Your authenticator app is turned on. Welcome to the console.');
     }));

@@ -3,7 +3,8 @@
 // account page (/account), which the form links to.
 import * as api from './api.js';
 import { h, draw, field, showFieldErrors } from './dom.js';
-import { say, guard, render, signedIn } from './app.js';
+import { say, guard, render, navigate, signedIn } from './app.js';
+import { secondFactorStep } from './setup.js';
 
 const methodNames = {
   totp: 'Authenticator app',
@@ -45,6 +46,11 @@ export function signIn(screen, params) {
 
 async function finish(tokens) {
   await signedIn(tokens);
+  if (tokens.mfa_enrollment_required) {
+    await navigate(secondFactorStep);
+    say('Your organisation requires a second factor: set up an authenticator app to go on.');
+    return;
+  }
   say('');
   await render();
 }
