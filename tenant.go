@@ -66,6 +66,9 @@ type Bootstrap struct {
 	Admin      *User
 	AdminToken *APIToken
 	SCIMToken  *APIToken
+	// SetupLink, when set (its token hash and expiry), is where the admin
+	// sets a password; the tenant, slug and user are filled in.
+	SetupLink *SetupLink
 }
 
 // TenantService creates and reads tenants.

@@ -278,6 +278,18 @@ func ParseIfMatch(h string) (int64, error) {
 	return v, nil
 }
 
+// UserCountCap is where a count with a search stops: a substring can
+// match most of a large tenant, and counting every match would cost more
+// than the page it counts.
+const UserCountCap = 1000
+
+// UserCount is how many users a filter selects. Capped means there are
+// more than Count (which is then UserCountCap).
+type UserCount struct {
+	Count  int64
+	Capped bool
+}
+
 // Actor is who makes a change; it is written to the audit trail.
 type Actor struct {
 	Type      string // a Principal kind, or "system" for the CLI
@@ -310,6 +322,10 @@ type UserService interface {
 
 	// FindUsers returns a page of users. EINVALID for a bad filter or cursor.
 	FindUsers(ctx context.Context, tenantID string, f UserFilter) (*UserPage, error)
+
+	// CountUsers counts the users f selects (its Sort, Limit and Cursor are
+	// ignored). EINVALID for a bad filter.
+	CountUsers(ctx context.Context, tenantID string, f UserFilter) (UserCount, error)
 
 	// UpdateUser reads the user with its row locked, applies change, checks
 	// the result and writes it, all in one transaction. ENOTFOUND, EINVALID,

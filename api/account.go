@@ -51,17 +51,31 @@ func (s *Server) serveAccountFile(w http.ResponseWriter, r *http.Request, name, 
 		s.Error(w, r, err)
 		return
 	}
-	h := w.Header()
-	h.Set("Content-Type", contentType)
-	h.Set("Content-Security-Policy", accountCSP)
-	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("Referrer-Policy", "no-referrer")
-	h.Set("X-Frame-Options", "DENY")
-	// A new release must reach the browser at once: the page and its
-	// script change together.
-	h.Set("Cache-Control", "no-cache")
+	setPageHeaders(w.Header())
+	w.Header().Set("Content-Type", contentType)
 	w.WriteHeader(http.StatusOK)
 	if r.Method != http.MethodHead {
 		_, _ = w.Write(body) // the client may be gone; nothing to do
 	}
+}
+
+// setPageHeaders sets the headers of every page for people and its files:
+// the account page's and the console's.
+func setPageHeaders(h http.Header) {
+	h.Set("Content-Security-Policy", accountCSP)
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Referrer-Policy", "no-referrer")
+	h.Set("X-Frame-Options", "DENY")
+	// A new release must reach the browser at once: a page and its scripts
+	// change together.
+	h.Set("Cache-Control", "no-cache")
+}
+
+// pageHeaders sets the page headers on every answer of next: the console,
+// which is mounted under the account page's policy.
+func pageHeaders(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		setPageHeaders(w.Header())
+		next.ServeHTTP(w, r)
+	})
 }

@@ -62,12 +62,23 @@ var publicRoutes = map[string]bool{
 	"GET /account":        true,
 	"GET /account/accept": true,
 	"GET /account/{file}": true,
+	// The admin console, its screens and its assets: the console signs in
+	// through the API like any client; / sends a person there.
+	"GET /":                      true,
+	"GET /console":               true,
+	"GET /console/assets/{file}": true,
+	"GET /console/audit":         true,
+	"GET /console/invitations":   true,
+	"GET /console/settings":      true,
+	"GET /console/setup":         true,
+	"GET /console/users":         true,
+	"GET /console/users/{id}":    true,
 	// Signing in, which is how a client gets a credential.
 	"POST /api/v1/auth/login":          true,
 	"POST /api/v1/auth/passkey/begin":  true,
 	"POST /api/v1/auth/passkey/finish": true,
 	// These carry their own credential in the body: a refresh token, an MFA
-	// token from a password sign-in, or an invitation token.
+	// token from a password sign-in, an invitation or a setup link token.
 	"POST /api/v1/auth/refresh":            true,
 	"POST /api/v1/auth/logout":             true,
 	"POST /api/v1/auth/mfa/verify":         true,
@@ -75,6 +86,7 @@ var publicRoutes = map[string]bool{
 	"POST /api/v1/auth/mfa/passkey/begin":  true,
 	"POST /api/v1/auth/mfa/passkey/finish": true,
 	"POST /api/v1/invitations/accept":      true,
+	"POST /api/v1/admin-setup/accept":      true,
 }
 
 // TestEveryEndpointNeedsACredential walks the router, so a route added
@@ -151,6 +163,7 @@ func allOperations(e *testEnv) []request {
 	user := "/api/v1/users/" + e.A.AdminID
 	return []request{
 		{Method: "GET", Path: "/api/v1/users"},
+		{Method: "GET", Path: "/api/v1/users/count?mfa=disabled"},
 		{Method: "POST", Path: "/api/v1/users", Body: map[string]any{"email": "op@example.com"}},
 		{Method: "GET", Path: user},
 		{Method: "PATCH", Path: user, Body: map[string]any{"given_name": "Op"}},

@@ -40,6 +40,7 @@ func TestDatabaseOutage(t *testing.T) {
 		{Method: "POST", Path: "/api/v1/auth/mfa/verify", Body: map[string]any{"mfa_token": mfaToken, "method": "totp", "code": "123456"}},
 		{Method: "POST", Path: "/api/v1/auth/mfa/challenge", Body: map[string]any{"mfa_token": mfaToken, "method": "sms"}},
 		{Method: "POST", Path: "/api/v1/invitations/accept", Body: map[string]any{"token": "riv_" + strings.Repeat("A", 40), "password": "p"}},
+		{Method: "POST", Path: "/api/v1/admin-setup/accept", Body: map[string]any{"token": "rsl_" + strings.Repeat("A", 40), "password": "p"}},
 		{Method: "POST", Path: "/api/v1/auth/passkey/begin", Body: map[string]any{"tenant": e.A.ID}},
 		{Method: "POST", Path: "/api/v1/auth/mfa/passkey/begin", Body: map[string]any{"mfa_token": mfaToken}},
 	}

@@ -32,6 +32,7 @@ type Server struct {
 	MFA         roster.MFAFlow
 	Passkeys    roster.PasskeyFlow
 	Invitations roster.InvitationFlow
+	SetupLinks  roster.SetupLinkFlow
 
 	Keys    roster.JWKSource // Roster's own signing keys, published as the JWKS
 	Issuer  string           // the issuer of Roster's own tokens: its public URL
@@ -40,6 +41,10 @@ type Server struct {
 	OpenAPI []byte                          // the contract, served at /openapi.yaml
 	SCIM    http.Handler                    // the SCIM 2.0 tree, mounted at /scim/v2 when set
 	Log     *slog.Logger
+
+	// Console is the admin console, mounted at /console (and / redirects
+	// there) when set.
+	Console http.Handler
 
 	// StepUpMaxAge is how recent a sign-in must be for the changes that
 	// need a step-up; the answers that ask for one say so.
@@ -78,6 +83,12 @@ func (s *Server) Handler() chi.Router {
 	if s.SCIM != nil {
 		r.Mount("/scim/v2", s.SCIM)
 	}
+	if s.Console != nil {
+		r.With(pageHeaders).Mount("/console", s.Console)
+		r.Get("/", func(w http.ResponseWriter, r *http.Request) {
+			http.Redirect(w, r, "/console", http.StatusFound)
+		})
+	}
 
 	r.Route("/api/v1", func(r chi.Router) {
 		r.Use(s.limitBody, s.queryOnlyOnReads)
@@ -87,6 +98,7 @@ func (s *Server) Handler() chi.Router {
 		r.Post("/auth/mfa/verify", s.verifyMFA)
 		r.Post("/auth/mfa/challenge", s.sendMFAChallengeCode)
 		r.Post("/invitations/accept", s.acceptInvitation) // the token is the credential
+		r.Post("/admin-setup/accept", s.acceptSetupLink)  // so is this one
 		r.Post("/auth/passkey/begin", s.beginPasskeyLogin)
 		r.Post("/auth/passkey/finish", s.finishPasskeyLogin)
 		r.Post("/auth/mfa/passkey/begin", s.beginPasskeyMFA)
@@ -150,6 +162,7 @@ func (s *Server) fullRoutes(r chi.Router) {
 	r.With(s.selfStepUp()).Put("/me/password", s.changePassword)
 	r.Route("/users", func(r chi.Router) {
 		r.With(s.require(roster.PermUsersRead)).Get("/", s.listUsers)
+		r.With(s.require(roster.PermUsersRead)).Get("/count", s.countUsers)
 		r.With(s.require(roster.PermUsersWrite)).Post("/", s.createUser)
 		r.With(s.require(roster.PermUsersWrite)).Post("/bulk", s.bulkUsers)
 		r.With(s.require(roster.PermUsersExport)).Get("/export", s.exportUsers)

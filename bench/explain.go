@@ -71,12 +71,18 @@ func explainScenarios(ctx context.Context, env *benchEnv, scenarios []*scenario)
 			args  []any
 			err   error
 		)
-		if sc.list != nil {
+		switch {
+		case sc.count:
+			query, args, err = store.UserCountQuery(env.tenantID, sc.list.storeFilter())
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", sc.name, err)
+			}
+		case sc.list != nil:
 			query, args, err = store.UserListQuery(env.tenantID, sc.list.storeFilter())
 			if err != nil {
 				return nil, fmt.Errorf("%s: %w", sc.name, err)
 			}
-		} else {
+		default:
 			query, args = store.UserGetByIDSQL, []any{env.tenantID, sc.ids[0]}
 		}
 		plan, indexes, err := explainSQL(ctx, env.db, query, args)

@@ -9,6 +9,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/rosterhq/roster"
 )
 
 // pageSize is the limit every list scenario asks for (the API's default).
@@ -20,6 +22,7 @@ type scenario struct {
 	request string                  // as shown in the report
 	path    func(*rand.Rand) string // the path and query of one request
 	list    *listFilter             // the list request's parameters; nil for GET by id
+	count   bool                    // GET /api/v1/users/count with list's filters
 	ids     []string                // GET by id: the ids it picks from
 	note    string                  // what the reader should know about it
 	matches int                     // rows the filter matches; -1 when it is not a filter
@@ -81,6 +84,15 @@ func listScenario(name string, f listFilter, note string) *scenario {
 		path: func(*rand.Rand) string { return p }}
 }
 
+// countScenario counts the users f selects, as the console's directory does.
+func countScenario(name string, f listFilter, note string) *scenario {
+	v := f.values()
+	v.Del("limit")
+	p := "/api/v1/users/count?" + v.Encode()
+	return &scenario{name: name, request: "GET " + p, list: &f, count: true, note: note, matches: -1,
+		path: func(*rand.Rand) string { return p }}
+}
+
 type listPage struct {
 	Items []struct {
 		ID string `json:"id"`
@@ -127,6 +139,12 @@ func buildScenarios(ctx context.Context, env *benchEnv, c *apiClient, o options)
 	out = append(out, listScenario("mfa=disabled&active=true", listFilter{mfa: &no, active: &yes, limit: pageSize}, "the seed's story: active users without a second factor"))
 	out = append(out, listScenario("mfa_method=sms", listFilter{mfaMethod: "sms", limit: pageSize}, "users with a verified SMS factor (a tenth of the seed)"))
 
+	out = append(out, countScenario("count mfa=disabled&active=true", listFilter{mfa: &no, active: &yes}, "the directory's count of the seed's story, from the stats counters"))
+	out = append(out, countScenario("count role=admin&active=true", listFilter{role: "admin", active: &yes}, "a count from the stats counters"))
+	for _, q := range o.queries {
+		out = append(out, countScenario("count q="+q, listFilter{q: q}, fmt.Sprintf("a search's count, stopped after %d matches", roster.UserCountCap)))
+	}
+
 	ids, err := env.sampleIDs(ctx, o.idSample)
 	if err != nil {
 		return nil, err
@@ -141,7 +159,7 @@ func buildScenarios(ctx context.Context, env *benchEnv, c *apiClient, o options)
 	})
 
 	for _, sc := range out {
-		if sc.list == nil {
+		if sc.list == nil || sc.count {
 			status, body, err := c.get(ctx, sc.path(rand.New(rand.NewPCG(1, 2))), true)
 			if err != nil {
 				return nil, err

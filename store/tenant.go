@@ -55,6 +55,12 @@ func (s *TenantService) CreateTenant(ctx context.Context, b *roster.Bootstrap) e
 			return err
 		}
 		b.Admin = admin
+		if l := b.SetupLink; l != nil {
+			l.TenantID, l.TenantSlug, l.UserID = t.ID, t.Slug, admin.ID
+			if err := createSetupLink(ctx, tx, now, by, l); err != nil {
+				return err
+			}
+		}
 		// The admin token acts for the admin and stops with them; the SCIM
 		// token belongs to the tenant, so provisioning survives the admin.
 		b.AdminToken.UserID = &admin.ID

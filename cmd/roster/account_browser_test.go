@@ -302,18 +302,24 @@ type authenticatorApp struct {
 
 func (a *authenticatorApp) code(t *testing.T) string {
 	t.Helper()
-	// The server takes codes one step either side of its clock: start from
-	// the oldest step it still takes ten seconds from now, and wait only when
-	// the next unused step is ahead of that window.
+	step := nextTOTPStep(&a.lastStep)
+	return testkit.Oathtool(t, a.secret, time.Unix(step*30, 0))
+}
+
+// nextTOTPStep is the time step of an authenticator's next code, after
+// last, which it then becomes. The server takes codes one step either side
+// of its clock: start from the oldest step it still takes ten seconds from
+// now, and wait only when the next unused step is ahead of that window.
+func nextTOTPStep(last *int64) int64 {
 	step := time.Now().Add(10*time.Second).Unix()/30 - 1
-	if step <= a.lastStep {
-		step = a.lastStep + 1
+	if step <= *last {
+		step = *last + 1
 	}
 	if wait := time.Unix((step-1)*30, 0).Sub(time.Now()); wait > 0 {
 		time.Sleep(wait)
 	}
-	a.lastStep = step
-	return testkit.Oathtool(t, a.secret, time.Unix(step*30, 0))
+	*last = step
+	return step
 }
 
 // TestAccountPageInChromium signs in with a password on the account page,

@@ -65,8 +65,8 @@ func TestAccountPagePasskeysInChromium(t *testing.T) {
 	b.fill("#passkey-name", "Work laptop")
 	b.click("#passkey-add")
 	b.waitMessage("is added")
-	// The page says so before it lists the passkeys again.
-	b.waitFor("the passkey list", `document.querySelectorAll('#passkey-list .passkey-name').length > 0`)
+	// The page says so before its list is read again.
+	b.waitFor("the new passkey in the list", `document.querySelectorAll('#passkey-list .passkey').length === 1`)
 	if got := b.listedPasskeys(); len(got) != 1 || got[0] != "Work laptop" {
 		t.Fatalf("the page lists %q, want the new passkey", got)
 	}

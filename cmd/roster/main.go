@@ -21,6 +21,7 @@ Usage:
   roster serve                      run the service (settings from the environment)
   roster migrate                    apply pending database migrations
   roster tenant create --name NAME --admin-email EMAIL [--slug SLUG] [--json]
+  roster user reset-link --tenant ID|SLUG --email EMAIL [--json]  a new setup link (password) for a user
   roster token create --tenant ID --role ROLE --name NAME [--scopes a,b] [--expires 720h] [--json]
   roster seed --tenant ID --users N load N synthetic users (for demos and benchmarks)
   roster keys rotate [--publish-ahead 1h]  add a signing key for Roster's own tokens
@@ -62,6 +63,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return runTenantCreate(ctx, cfg, rest[1:], stdout, stderr)
 	case cmd == "token" && len(rest) > 0 && rest[0] == "create":
 		return runTokenCreate(ctx, cfg, rest[1:], stdout, stderr)
+	case cmd == "user" && len(rest) > 0 && rest[0] == "reset-link":
+		return runUserResetLink(ctx, cfg, rest[1:], stdout, stderr)
 	case cmd == "keys" && len(rest) > 0 && rest[0] == "rotate":
 		return runKeysRotate(ctx, cfg, rest[1:], stdout, stderr)
 	case cmd == "seed":

@@ -11,6 +11,7 @@ import (
 
 	"github.com/rosterhq/roster"
 	"github.com/rosterhq/roster/auth"
+	"github.com/rosterhq/roster/flow"
 	"github.com/rosterhq/roster/store"
 )
 
@@ -37,11 +38,16 @@ func runTenantCreate(ctx context.Context, cfg Config, args []string, stdout, std
 	if err != nil {
 		return err
 	}
+	setupToken, setupLink, err := flow.NewSetupLink(time.Now())
+	if err != nil {
+		return err
+	}
 	b := &roster.Bootstrap{
 		Tenant:     &roster.Tenant{Name: *name, Slug: *slug},
 		Admin:      &roster.User{Email: *email, Role: roster.RoleAdmin, Active: true},
 		AdminToken: adminToken.APIToken,
 		SCIMToken:  scimToken.APIToken,
+		SetupLink:  setupLink,
 	}
 	db, err := openQuiet(ctx, cfg, stderr)
 	if err != nil {
@@ -51,17 +57,19 @@ func runTenantCreate(ctx context.Context, cfg Config, args []string, stdout, std
 	if err := store.NewTenantService(db).CreateTenant(ctx, b); err != nil {
 		return describe(err)
 	}
+	setupURL := flow.SetupLinkURL(publicBaseURL(cfg), setupToken, b.Tenant.Slug)
 	if *asJSON {
 		return json.NewEncoder(stdout).Encode(map[string]string{
-			"tenant_id":     b.Tenant.ID,
-			"tenant_slug":   b.Tenant.Slug,
-			"admin_user_id": b.Admin.ID,
-			"admin_token":   adminToken.secret,
-			"scim_token":    scimToken.secret,
+			"tenant_id":       b.Tenant.ID,
+			"tenant_slug":     b.Tenant.Slug,
+			"admin_user_id":   b.Admin.ID,
+			"admin_token":     adminToken.secret,
+			"scim_token":      scimToken.secret,
+			"admin_setup_url": setupURL,
 		})
 	}
-	fmt.Fprintf(stdout, "tenant      %s (%s)\nadmin user  %s <%s>\nadmin token %s\nSCIM token  %s\n\nThe tokens are shown only now: keep them safe.\n",
-		b.Tenant.ID, b.Tenant.Slug, b.Admin.ID, b.Admin.Email, adminToken.secret, scimToken.secret)
+	fmt.Fprintf(stdout, "tenant      %s (%s)\nadmin user  %s <%s>\nadmin token %s\nSCIM token  %s\nsetup link  %s\n\nThe tokens are shown only now: keep them safe.\nThe admin sets a password at the setup link (once, within 24 hours).\n",
+		b.Tenant.ID, b.Tenant.Slug, b.Admin.ID, b.Admin.Email, adminToken.secret, scimToken.secret, setupURL)
 	return nil
 }
 

@@ -15,6 +15,7 @@ import (
 	"github.com/rosterhq/roster"
 	"github.com/rosterhq/roster/api"
 	"github.com/rosterhq/roster/auth"
+	"github.com/rosterhq/roster/console"
 	"github.com/rosterhq/roster/flow"
 	"github.com/rosterhq/roster/internal/ratelimit"
 	"github.com/rosterhq/roster/notify"
@@ -69,6 +70,7 @@ type App struct {
 	MFA         *flow.MFA
 	Passkeys    *flow.Passkeys
 	Invitations *flow.Invitations
+	SetupLinks  *flow.SetupLinks
 	Keys        *auth.Keyring
 	Auth        *auth.Authenticator
 	SCIM        *scim.Server
@@ -154,6 +156,8 @@ func New(ctx context.Context, db *store.DB, cfg Config) (*App, error) {
 		MFA:          a.MFA,
 		Passkeys:     a.Passkeys,
 		Invitations:  a.Invitations,
+		SetupLinks:   a.SetupLinks,
+		Console:      console.Handler(),
 		Keys:         a.Keys,
 		Issuer:       issuer.URL(),
 		Auth:         a.Auth,
@@ -172,8 +176,8 @@ func New(ctx context.Context, db *store.DB, cfg Config) (*App, error) {
 	return a, nil
 }
 
-// buildFlows makes the sign-in, password, MFA, passkey and invitation
-// flows over db's stores.
+// buildFlows makes the sign-in, password, MFA, passkey, invitation and
+// setup link flows over db's stores.
 func (a *App) buildFlows(db *store.DB, cfg Config, issuer *auth.Issuer, box *auth.SecretBox, codes *auth.CodeHasher) error {
 	users, tenants, logins := store.NewUserService(db), store.NewTenantService(db), store.NewLoginService(db)
 	passkeyStore := store.NewPasskeyService(db)
@@ -204,6 +208,9 @@ func (a *App) buildFlows(db *store.DB, cfg Config, issuer *auth.Issuer, box *aut
 	if cfg.InvitationTTL > 0 {
 		a.Invitations.TTL = cfg.InvitationTTL
 	}
+
+	a.SetupLinks = flow.NewSetupLinks(store.NewSetupLinkService(db), a.Passwords)
+	a.SetupLinks.Now = cfg.Now
 	return nil
 }
 

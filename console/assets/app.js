@@ -1,0 +1,212 @@
+// Roster's admin console: the screens, the address each has, sign-in and
+// sign-out, and the step-up prompt. Every screen is a module that draws
+// itself into #screen from the public API.
+import * as api from './api.js';
+import { h, draw } from './dom.js';
+import { dashboard } from './dashboard.js';
+import { directory } from './directory.js';
+import { userScreen } from './user.js';
+import { invitations } from './invitations.js';
+import { auditLog } from './audit.js';
+import { settings } from './settings.js';
+import { setup } from './setup.js';
+import { signIn } from './signin.js';
+
+const $ = (id) => document.getElementById(id);
+
+// The signed-in person, from GET /me: what they may do decides which
+// controls are drawn (the API refuses the rest anyway).
+export const me = { user: null, get admin() { return this.user && this.user.role === 'admin'; } };
+
+const routes = [
+  [/^\/console\/?$/, 'dashboard', dashboard],
+  [/^\/console\/users\/?$/, 'users', directory],
+  [/^\/console\/users\/([^/]+)$/, 'users', userScreen],
+  [/^\/console\/invitations\/?$/, 'invitations', invitations],
+  [/^\/console\/audit\/?$/, 'audit', auditLog, true],
+  [/^\/console\/settings\/?$/, 'settings', settings, true],
+];
+
+let drawing = null; // the AbortController of the screen being drawn
+
+export function say(text, kind = '') {
+  const m = $('message');
+  m.textContent = text;
+  m.className = kind;
+}
+
+// navigate goes to a console address, as a new history entry unless
+// replace is set, and draws its screen.
+export function navigate(url, { replace = false } = {}) {
+  if (replace) history.replaceState(null, '', url);
+  else history.pushState(null, '', url);
+  return render();
+}
+
+// render draws the screen of the current address.
+export async function render() {
+  if (drawing) drawing.abort();
+  drawing = new AbortController();
+  const signal = drawing.signal;
+  const path = location.pathname;
+  const params = new URLSearchParams(location.search);
+  const screen = $('screen');
+  document.body.dataset.ready = 'false';
+  say('');
+  if (path === '/console/setup') {
+    showShell(false);
+    await setup(screen, params, { signal });
+    return ready(screen);
+  }
+  if (!api.currentSession()) {
+    showShell(false);
+    signIn(screen, params, { signal });
+    return ready(screen);
+  }
+  try {
+    if (!me.user) me.user = await api.get('/me', { signal });
+  } catch (err) {
+    return failed(err);
+  }
+  showShell(true);
+  const route = routes.find(([re]) => re.test(path)) || routes[0];
+  const [re, name, show, adminOnly] = route;
+  for (const a of document.querySelectorAll('#nav a')) {
+    if (a.dataset.screen === name) a.setAttribute('aria-current', 'page');
+    else a.removeAttribute('aria-current');
+  }
+  try {
+    if (adminOnly && !me.admin) {
+      draw(screen, h('h1', { tabindex: '-1' }, 'Not available'), h('p', {}, 'Your role cannot see this page.'));
+    } else {
+      await show(screen, params, { signal, match: path.match(re) });
+    }
+  } catch (err) {
+    if (err.name === 'AbortError') return;
+    failed(err);
+  }
+  ready(screen);
+}
+
+function ready(screen) {
+  const heading = screen.querySelector('h1');
+  if (heading && document.activeElement === document.body) {
+    heading.setAttribute('tabindex', '-1');
+    heading.focus();
+  }
+  document.body.dataset.ready = 'true';
+}
+
+function failed(err) {
+  if (err.name === 'AbortError') return;
+  say(err.message || String(err), 'error');
+}
+
+function showShell(signedIn) {
+  $('nav').hidden = !signedIn;
+  $('signout').hidden = !signedIn;
+  $('who').hidden = !signedIn;
+  for (const a of document.querySelectorAll('#nav [data-admin]')) a.hidden = !me.admin;
+  $('who').textContent = signedIn && me.user ? `${me.user.email} (${me.user.role})` : '';
+}
+
+// guard runs an event handler, keeps its button disabled meanwhile (so a
+// second click does not send twice) and shows what went wrong, if anything.
+export function guard(fn) {
+  return async (event) => {
+    let button = null;
+    if (event) {
+      event.preventDefault();
+      button = event.submitter || (event.currentTarget instanceof HTMLButtonElement ? event.currentTarget : null);
+    }
+    if (button) button.disabled = true;
+    try {
+      await fn(event);
+    } catch (err) {
+      if (err.name !== 'AbortError') say(err.message || String(err), 'error');
+    } finally {
+      if (button) button.disabled = false;
+    }
+  };
+}
+
+// confirm asks a yes-or-no question in a modal dialog.
+export function confirm(title, text, yes = 'Yes') {
+  const dialog = $('confirm');
+  $('confirm-title').textContent = title;
+  $('confirm-text').textContent = text;
+  $('confirm-yes').textContent = yes;
+  dialog.returnValue = '';
+  dialog.showModal();
+  $('confirm-no').focus();
+  return new Promise((resolve) => {
+    dialog.addEventListener('close', () => resolve(dialog.returnValue === 'yes'), { once: true });
+  });
+}
+
+export async function signedIn(tokens) {
+  api.saveSession(tokens);
+  me.user = null;
+}
+
+// askStepUp shows the step-up dialog until a code raises the session or
+// the person cancels.
+export function askStepUp() {
+  const dialog = $('stepup');
+  const form = $('stepup-form');
+  $('stepup-code').value = '';
+  $('stepup-code-error').textContent = '';
+  dialog.showModal();
+  $('stepup-code').focus();
+  return new Promise((resolve, reject) => {
+    const submit = async (event) => {
+      event.preventDefault();
+      try {
+        const { data } = await api.call('POST', '/auth/step-up', { method: 'totp', code: $('stepup-code').value.trim() }, { retried: true });
+        api.saveSession(data);
+        done();
+        resolve();
+      } catch (err) {
+        $('stepup-code').setAttribute('aria-invalid', 'true');
+        $('stepup-code-error').textContent = err.message;
+      }
+    };
+    const cancel = () => {
+      done();
+      reject(new Error('The change was not made: it needs a recent second factor.'));
+    };
+    const done = () => {
+      form.removeEventListener('submit', submit);
+      $('stepup-cancel').removeEventListener('click', cancel);
+      dialog.removeEventListener('cancel', cancel);
+      $('stepup-code').removeAttribute('aria-invalid');
+      dialog.close();
+    };
+    form.addEventListener('submit', submit);
+    $('stepup-cancel').addEventListener('click', cancel);
+    dialog.addEventListener('cancel', cancel);
+  });
+}
+
+document.addEventListener('DOMContentLoaded', () => {
+  api.onStepUp(askStepUp);
+  api.onSignedOut((text) => {
+    me.user = null;
+    navigate('/console', { replace: true }).then(() => say(text, 'error'));
+  });
+  // Links inside the console change the address without a reload.
+  document.addEventListener('click', (event) => {
+    const a = event.target.closest('a[data-nav]');
+    if (!a || event.defaultPrevented || event.button !== 0 || event.metaKey || event.ctrlKey || event.shiftKey) return;
+    event.preventDefault();
+    navigate(a.getAttribute('href'));
+  });
+  window.addEventListener('popstate', () => render());
+  $('signout').addEventListener('click', guard(async () => {
+    await api.signOut();
+    me.user = null;
+    await navigate('/console');
+    say('You are signed out.');
+  }));
+  render();
+});

@@ -1,0 +1,129 @@
+package store
+
+import (
+	"context"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+
+	"github.com/rosterhq/roster"
+)
+
+var _ roster.SetupLinkService = (*SetupLinkService)(nil)
+
+// SetupLinkService is the PostgreSQL implementation of
+// roster.SetupLinkService.
+type SetupLinkService struct {
+	db *DB
+}
+
+// NewSetupLinkService returns a SetupLinkService on db.
+func NewSetupLinkService(db *DB) *SetupLinkService {
+	return &SetupLinkService{db: db}
+}
+
+// setupLinkSelect reads links (aliased l) with their tenant's slug.
+const setupLinkSelect = `SELECT l.tenant_id, t.slug, l.user_id, l.token_hash, l.created_at, l.expires_at, l.used_at
+	FROM setup_links l JOIN tenants t ON t.id = l.tenant_id`
+
+func setupLinkFields(l *roster.SetupLink) []any {
+	return []any{&l.TenantID, &l.TenantSlug, &l.UserID, &l.TokenHash, &l.CreatedAt, &l.ExpiresAt, &l.UsedAt}
+}
+
+// setupLinkUpsert gives a user a new link: the old token stops working.
+const setupLinkUpsert = `INSERT INTO setup_links (tenant_id, user_id, token_hash, created_at, expires_at)
+	VALUES ($1, $2, $3, $4, $5)
+	ON CONFLICT (tenant_id, user_id) DO UPDATE
+	SET token_hash = excluded.token_hash, created_at = excluded.created_at, expires_at = excluded.expires_at, used_at = NULL`
+
+// createSetupLink stores l (its tenant, user, hash and expiry set) on tx,
+// audited as by.
+func createSetupLink(ctx context.Context, tx *sqlx.Tx, now time.Time, by roster.Actor, l *roster.SetupLink) error {
+	l.CreatedAt, l.UsedAt = now, nil
+	if _, err := tx.ExecContext(ctx, setupLinkUpsert, l.TenantID, l.UserID, l.TokenHash, now, l.ExpiresAt); err != nil {
+		return translate(err)
+	}
+	return insertAudit(ctx, tx, now, l.TenantID, by, roster.ActionUserSetupLinkCreated, "user", l.UserID,
+		map[string]any{"expires_at": l.ExpiresAt})
+}
+
+// CreateSetupLink gives the user with email, in the tenant named by id or
+// slug, a new link. ENOTFOUND.
+func (s *SetupLinkService) CreateSetupLink(ctx context.Context, tenant, email string, tokenHash []byte, expiresAt time.Time) (*roster.SetupLink, error) {
+	var tenantID any // NULL unless tenant is an id, so the uuid comparison cannot fail
+	if isUUID(tenant) {
+		tenantID = tenant
+	}
+	l := &roster.SetupLink{TokenHash: tokenHash, ExpiresAt: expiresAt}
+	err := s.db.inTx(ctx, func(tx *sqlx.Tx) error {
+		err := tx.QueryRowContext(ctx, `SELECT t.id, t.slug, u.id FROM tenants t JOIN users u ON u.tenant_id = t.id
+			WHERE (t.id = $1 OR lower(t.slug) = lower($2)) AND lower(u.email) = lower($3)`,
+			tenantID, tenant, email).Scan(&l.TenantID, &l.TenantSlug, &l.UserID)
+		if err != nil {
+			return notFound(translate(err), "user")
+		}
+		return createSetupLink(ctx, tx, s.db.now(), roster.Actor{Type: roster.ActorSystem, ID: "cli"}, l)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return l, nil
+}
+
+// FindSetupLink returns the link with this token hash and its user.
+// ENOTFOUND.
+func (s *SetupLinkService) FindSetupLink(ctx context.Context, tokenHash []byte) (*roster.SetupLink, *roster.User, error) {
+	var l roster.SetupLink
+	if err := s.db.db.QueryRowContext(ctx, setupLinkSelect+` WHERE l.token_hash = $1`, tokenHash).Scan(setupLinkFields(&l)...); err != nil {
+		return nil, nil, notFound(translate(err), "setup link")
+	}
+	var u roster.User
+	if err := s.db.db.QueryRowContext(ctx, UserGetByIDSQL, l.TenantID, l.UserID).Scan(userFields(&u)...); err != nil {
+		return nil, nil, notFound(translate(err), "user")
+	}
+	return &l, &u, nil
+}
+
+// UseSetupLink sets the password of the link's user, once: the row lock
+// makes a second use of the same token wait and then find it used. EGONE.
+func (s *SetupLinkService) UseSetupLink(ctx context.Context, tokenHash []byte, requestID, passwordHash string) (*roster.User, error) {
+	var u roster.User
+	err := s.db.inTx(ctx, func(tx *sqlx.Tx) error {
+		now := s.db.now()
+		var l roster.SetupLink
+		err := tx.QueryRowContext(ctx, setupLinkSelect+` WHERE l.token_hash = $1 FOR UPDATE OF l`, tokenHash).Scan(setupLinkFields(&l)...)
+		if roster.ErrorCode(translate(err)) == roster.ENOTFOUND {
+			return roster.SetupLinkGone()
+		} else if err != nil {
+			return translate(err)
+		}
+		if !l.Usable(now) {
+			return roster.SetupLinkGone()
+		}
+		err = tx.QueryRowContext(ctx, `UPDATE users SET password_hash = $3, failed_logins = 0, locked_until = NULL,
+				updated_at = $4, version = version + 1
+			WHERE tenant_id = $1 AND id = $2 RETURNING `+userColumns, l.TenantID, l.UserID, passwordHash, now).Scan(userFields(&u)...)
+		if err != nil {
+			return notFound(translate(err), "user")
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE setup_links SET used_at = $3 WHERE tenant_id = $1 AND user_id = $2`,
+			l.TenantID, l.UserID, now); err != nil {
+			return translate(err)
+		}
+		// Whoever held the old password holds no session any more.
+		if _, err := tx.ExecContext(ctx, `UPDATE refresh_tokens SET revoked_at = $3
+			WHERE tenant_id = $1 AND user_id = $2 AND revoked_at IS NULL`, l.TenantID, l.UserID, now); err != nil {
+			return translate(err)
+		}
+		if err := deleteMFAState(ctx, tx, l.TenantID, l.UserID, "mfa_challenges"); err != nil {
+			return err
+		}
+		by := roster.Actor{Type: roster.ActorSystem, ID: "setup-link", RequestID: requestID}
+		return insertAudit(ctx, tx, now, l.TenantID, by, roster.ActionUserPasswordSet, "user", l.UserID,
+			map[string]any{"via": "setup_link"})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &u, nil
+}
