@@ -60,8 +60,8 @@ func (s *SignIn) challenge(ctx context.Context, l *roster.Login, amr []string, a
 // method that cannot be used here; EUNAUTHORIZED for a wrong code, and for
 // an unknown, expired or ended challenge.
 func (s *SignIn) VerifyMFA(ctx context.Context, ip, mfaToken, method, code string) (*roster.Tokens, error) {
-	if ok, wait := s.perIP.Allow("mfa-verify/" + ip); !ok {
-		return nil, tooManyAttempts(wait)
+	if err := s.throttle.attempt("mfa-verify", ip); err != nil {
+		return nil, err
 	}
 	m := s.mfa
 	if m == nil {
@@ -84,9 +84,6 @@ func (s *SignIn) VerifyMFA(ctx context.Context, ip, mfaToken, method, code strin
 		func(a *roster.MFAAttempt) (roster.MFAVerdict, error) {
 			attempt = *a
 			c := a.Challenge
-			if ok, wait := s.perAccountMFA.Allow(c.TenantID + "/" + c.UserID); !ok {
-				return roster.MFAVerdict{}, tooManyAttempts(wait)
-			}
 			if !a.ChallengeOpen(now, m.MaxAttempts) {
 				return roster.MFAVerdict{Burn: true}, nil
 			}

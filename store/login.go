@@ -49,6 +49,11 @@ func (s *LoginService) FindLogin(ctx context.Context, tenant, username string) (
 	return &l, nil
 }
 
+// FindTenantID resolves a tenant id or slug. ENOTFOUND.
+func (s *LoginService) FindTenantID(ctx context.Context, tenant string) (string, error) {
+	return findTenantID(ctx, s.db.db, tenant)
+}
+
 // FindLoginByID returns the sign-in state of one user of the tenant.
 // ENOTFOUND.
 func (s *LoginService) FindLoginByID(ctx context.Context, tenantID, userID string) (*roster.Login, error) {
@@ -105,7 +110,8 @@ func (s *LoginService) RecordLoginFailure(ctx context.Context, tenantID, userID 
 	return &l, err
 }
 
-// RecordLogin clears failed attempts, records the sign-in time and audits it.
+// RecordLogin clears failed attempts (the lockout's count and the
+// throttle's), records the sign-in time and audits it.
 func (s *LoginService) RecordLogin(ctx context.Context, tenantID, userID string) error {
 	return s.db.inTx(ctx, func(tx *sqlx.Tx) error {
 		now := s.db.now()
@@ -113,6 +119,9 @@ func (s *LoginService) RecordLogin(ctx context.Context, tenantID, userID string)
 			UPDATE users SET failed_logins = 0, locked_until = NULL, last_login_at = $3
 			WHERE tenant_id = $1 AND id = $2`, tenantID, userID, now)
 		if err := rowAffected(res, err, "user"); err != nil {
+			return err
+		}
+		if err := clearAccountFailures(ctx, tx, tenantID, userID); err != nil {
 			return err
 		}
 		return insertAudit(ctx, tx, now, tenantID, signInActor, roster.ActionUserSignedIn, "user", userID, map[string]any{})
@@ -159,7 +168,8 @@ func (s *LoginService) ChangePassword(ctx context.Context, tenantID string, by r
 	})
 }
 
-// Unlock clears a lockout. ENOTFOUND.
+// Unlock clears a lockout and the failures the throttle counted against
+// the account, so its user can sign in at once. ENOTFOUND.
 func (s *LoginService) Unlock(ctx context.Context, tenantID string, by roster.Actor, userID string) error {
 	if !isUUID(userID) {
 		return roster.Errorf(roster.ENOTFOUND, "user not found")
@@ -169,6 +179,9 @@ func (s *LoginService) Unlock(ctx context.Context, tenantID string, by roster.Ac
 		res, err := tx.ExecContext(ctx, `
 			UPDATE users SET failed_logins = 0, locked_until = NULL WHERE tenant_id = $1 AND id = $2`, tenantID, userID)
 		if err := rowAffected(res, err, "user"); err != nil {
+			return err
+		}
+		if err := clearAccountFailures(ctx, tx, tenantID, userID); err != nil {
 			return err
 		}
 		return insertAudit(ctx, tx, now, tenantID, by, roster.ActionUserUnlocked, "user", userID, map[string]any{})
