@@ -284,14 +284,14 @@ func enrolOfficer(t *testing.T, base, tenant, email string, machine int) {
 	officer.token = tok.AccessToken
 	var enrolment struct{ Secret string }
 	officer.want(200, "POST", "/api/v1/me/mfa/totp", nil, &enrolment)
-	officer.want(204, "POST", "/api/v1/me/mfa/totp/verify", map[string]any{"code": storyOathtool(t, enrolment.Secret)}, nil)
+	officer.want(204, "POST", "/api/v1/me/mfa/totp/verify", map[string]any{"code": oathtool(t, enrolment.Secret, time.Now())}, nil)
 }
 
-// storyOathtool is the current code of OATH Toolkit, an authenticator
-// independent of Roster's TOTP code.
-func storyOathtool(t *testing.T, secret string) string {
+// oathtool is the code of secret at the time at, from OATH Toolkit: an
+// authenticator independent of Roster's TOTP code.
+func oathtool(t *testing.T, secret string, at time.Time) string {
 	t.Helper()
-	out, err := exec.Command("oathtool", "--totp", "-b", secret).Output()
+	out, err := exec.Command("oathtool", "--totp", "-b", secret, "--now", at.UTC().Format("2006-01-02 15:04:05 UTC")).Output()
 	if err != nil {
 		t.Fatalf("oathtool (install it, or run ./test): %v", err)
 	}
