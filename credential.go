@@ -66,9 +66,9 @@ type SigningKey struct {
 // LoginService stores what sign-in reads and writes of a user: their
 // password, failed attempts and lockout.
 type LoginService interface {
-	// FindLogin returns the user of the tenant (id or slug) whose user name
-	// or email is username, case-insensitively. ENOTFOUND.
-	FindLogin(ctx context.Context, tenant, username string) (*Login, error)
+	// FindLogin returns the user of the tenant with this id whose user
+	// name or email is username, case-insensitively. ENOTFOUND.
+	FindLogin(ctx context.Context, tenantID, username string) (*Login, error)
 
 	// FindTenantID returns the id of the tenant with this id or slug.
 	// ENOTFOUND.

@@ -151,8 +151,12 @@ func (s *SignIn) SendChallengeCode(ctx context.Context, mfaToken, method string)
 	}
 	tokenHash := auth.HashAPIToken(mfaToken)
 	now := m.Now()
-	var out outgoingCode
+	var (
+		out      outgoingCode
+		tenantID string
+	)
 	err := m.store.SetChallengeCode(ctx, tokenHash, method, func(a *roster.MFAAttempt, mm *roster.MFAMethod) (*roster.MFACode, error) {
+		tenantID = a.Challenge.TenantID
 		if !a.ChallengeOpen(now, m.MaxAttempts) {
 			return nil, errChallengeGone()
 		}
@@ -170,7 +174,7 @@ func (s *SignIn) SendChallengeCode(ctx context.Context, mfaToken, method string)
 		return nil, err
 	}
 	if err := m.deliver(ctx, out); err != nil {
-		if werr := m.store.WithdrawChallengeCode(ctx, tokenHash, out.stored.Hash); werr != nil {
+		if werr := m.store.WithdrawChallengeCode(ctx, tenantID, tokenHash, out.stored.Hash); werr != nil {
 			m.Log.WarnContext(ctx, "could not withdraw an undelivered code", "err", werr)
 		}
 		return nil, err

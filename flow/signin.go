@@ -84,24 +84,25 @@ func (s *SignIn) Login(ctx context.Context, ip, tenant, username, password strin
 		return nil, nil, err
 	}
 	now := s.Now()
-	l, err := s.logins.FindLogin(ctx, tenant, username)
-	key := roster.SignInFailureKey{Address: ip}
+	tenantID, err := s.logins.FindTenantID(ctx, tenant)
+	if roster.ErrorCode(err) == roster.ENOTFOUND {
+		// No tenant, no account to guess at: only the ceiling applies.
+		auth.DummyVerify(password)
+		return nil, nil, errBadCredentials()
+	} else if err != nil {
+		return nil, nil, err
+	}
+	key := roster.SignInFailureKey{TenantID: tenantID, Address: ip}
+	l, err := s.logins.FindLogin(ctx, tenantID, username)
 	switch {
 	case roster.ErrorCode(err) == roster.ENOTFOUND:
 		// An unknown user is throttled and counted as a known one is, so
 		// the answers do not tell which users exist.
 		key.Account = unknownAccount(username)
-		if key.TenantID, err = s.logins.FindTenantID(ctx, tenant); roster.ErrorCode(err) == roster.ENOTFOUND {
-			// No tenant, no account to guess at: only the ceiling applies.
-			auth.DummyVerify(password)
-			return nil, nil, errBadCredentials()
-		} else if err != nil {
-			return nil, nil, err
-		}
 	case err != nil:
 		return nil, nil, err
 	default:
-		key.TenantID, key.Account = l.User.TenantID, l.User.ID
+		key.Account = l.User.ID
 	}
 	if err := s.throttle.check(ctx, key, now); err != nil {
 		return nil, nil, err

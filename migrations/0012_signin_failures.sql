@@ -21,5 +21,13 @@ CREATE TABLE signin_failures (
 );
 CREATE INDEX signin_failures_expiry_idx ON signin_failures (expires_at);
 
+-- Passkey ceremonies are always taken with their tenant, so a challenge
+-- need only be unique within it: a unique index holding the tenant is one
+-- a database sharded by tenant (Citus) can keep (docs/scaling.md).
+DROP INDEX webauthn_sessions_challenge_key;
+CREATE UNIQUE INDEX webauthn_sessions_challenge_key ON webauthn_sessions (tenant_id, challenge);
+
 -- +goose Down
+DROP INDEX webauthn_sessions_challenge_key;
+CREATE UNIQUE INDEX webauthn_sessions_challenge_key ON webauthn_sessions (challenge);
 DROP TABLE signin_failures;

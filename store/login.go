@@ -27,21 +27,21 @@ func NewLoginService(db *DB) *LoginService {
 // signed in.
 var signInActor = roster.Actor{Type: roster.ActorSystem, ID: "sign-in"}
 
-// FindLogin finds a user by user name or email (the user name wins when the
-// two would name different users) in the tenant named by id or slug.
-func (s *LoginService) FindLogin(ctx context.Context, tenant, username string) (*roster.Login, error) {
-	var tenantID any // NULL unless tenant is an id, so the uuid comparison cannot fail
-	if isUUID(tenant) {
-		tenantID = tenant
+// FindLogin finds a user of the tenant by user name or email (the user
+// name wins when the two would name different users). The tenant is its
+// id, resolved beforehand (FindTenantID), so that the query names the
+// tenant it reads, as a database sharded by tenant needs. ENOTFOUND.
+func (s *LoginService) FindLogin(ctx context.Context, tenantID, username string) (*roster.Login, error) {
+	if !isUUID(tenantID) {
+		return nil, roster.Errorf(roster.ENOTFOUND, "user not found")
 	}
 	var l roster.Login
 	err := s.db.db.QueryRowContext(ctx, `
 		SELECT `+loginColumns+`
 		FROM users
-		WHERE tenant_id = (SELECT id FROM tenants WHERE id = $1 OR lower(slug) = lower($2))
-		  AND (lower(user_name) = lower($3) OR lower(email) = lower($3))
-		ORDER BY lower(user_name) = lower($3) DESC
-		LIMIT 1`, tenantID, tenant, username).
+		WHERE tenant_id = $1 AND (lower(user_name) = lower($2) OR lower(email) = lower($2))
+		ORDER BY lower(user_name) = lower($2) DESC
+		LIMIT 1`, tenantID, username).
 		Scan(loginFields(&l)...)
 	if err != nil {
 		return nil, notFound(translate(err), "user")
