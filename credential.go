@@ -66,9 +66,13 @@ type SigningKey struct {
 // LoginService stores what sign-in reads and writes of a user: their
 // password, failed attempts and lockout.
 type LoginService interface {
-	// FindLogin returns the user of the tenant (id or slug) whose user name
-	// or email is username, case-insensitively. ENOTFOUND.
-	FindLogin(ctx context.Context, tenant, username string) (*Login, error)
+	// FindLogin returns the user of the tenant with this id whose user
+	// name or email is username, case-insensitively. ENOTFOUND.
+	FindLogin(ctx context.Context, tenantID, username string) (*Login, error)
+
+	// FindTenantID returns the id of the tenant with this id or slug.
+	// ENOTFOUND.
+	FindTenantID(ctx context.Context, tenant string) (string, error)
 
 	// FindLoginByID returns the sign-in state of the tenant's user with
 	// this id. ENOTFOUND.
@@ -78,7 +82,8 @@ type LoginService interface {
 	// lockFor when it reaches lockAfter. It returns the updated state.
 	RecordLoginFailure(ctx context.Context, tenantID, userID string, lockAfter int, lockFor time.Duration) (*Login, error)
 
-	// RecordLogin clears failed attempts and sets last_login_at.
+	// RecordLogin clears failed attempts, the lockout's and the
+	// throttle's, and sets last_login_at.
 	RecordLogin(ctx context.Context, tenantID, userID string) error
 
 	// ChangePassword stores the hash as the user's password and ends their
@@ -87,7 +92,8 @@ type LoginService interface {
 	// Audited as user.password_changed. ENOTFOUND.
 	ChangePassword(ctx context.Context, tenantID string, by Actor, userID, hash, keepFamily string) error
 
-	// Unlock clears a lockout and failed attempts, audited. ENOTFOUND.
+	// Unlock clears a lockout and failed attempts, the lockout's and the
+	// throttle's, audited. ENOTFOUND.
 	Unlock(ctx context.Context, tenantID string, by Actor, userID string) error
 }
 

@@ -209,9 +209,10 @@ type MFAService interface {
 	// nothing stored.
 	SetChallengeCode(ctx context.Context, tokenHash []byte, method string, issue func(a *MFAAttempt, m *MFAMethod) (*MFACode, error)) error
 
-	// WithdrawChallengeCode drops the code of the challenge with this token
-	// hash when its hash is still codeHash: it could not be sent.
-	WithdrawChallengeCode(ctx context.Context, tokenHash, codeHash []byte) error
+	// WithdrawChallengeCode drops the code of the tenant's challenge with
+	// this token hash when its hash is still codeHash: it could not be
+	// sent.
+	WithdrawChallengeCode(ctx context.Context, tenantID string, tokenHash, codeHash []byte) error
 
 	// CreateMFAChallenge stores c, whose TokenHash, AMR, AuthTime and
 	// ExpiresAt the caller has set, and drops the user's expired ones.

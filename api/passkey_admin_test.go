@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/rosterhq/roster/flow"
 	"github.com/rosterhq/roster/worker"
 )
 
@@ -146,7 +147,7 @@ func TestPasskeyBeginIsRateLimited(t *testing.T) {
 	t.Parallel()
 	e := newTestEnv(t)
 	var last response
-	for range 40 {
+	for range 2 * flow.DefaultSignInRate().AddressAttempts {
 		last = e.do(request{Method: "POST", Path: "/api/v1/auth/passkey/begin", Body: map[string]any{"tenant": e.A.ID}})
 		if last.Status == http.StatusTooManyRequests {
 			break

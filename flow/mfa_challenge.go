@@ -60,8 +60,8 @@ func (s *SignIn) challenge(ctx context.Context, l *roster.Login, amr []string, a
 // method that cannot be used here; EUNAUTHORIZED for a wrong code, and for
 // an unknown, expired or ended challenge.
 func (s *SignIn) VerifyMFA(ctx context.Context, ip, mfaToken, method, code string) (*roster.Tokens, error) {
-	if ok, wait := s.perIP.Allow("mfa-verify/" + ip); !ok {
-		return nil, tooManyAttempts(wait)
+	if err := s.throttle.attempt("mfa-verify", ip); err != nil {
+		return nil, err
 	}
 	m := s.mfa
 	if m == nil {
@@ -84,9 +84,6 @@ func (s *SignIn) VerifyMFA(ctx context.Context, ip, mfaToken, method, code strin
 		func(a *roster.MFAAttempt) (roster.MFAVerdict, error) {
 			attempt = *a
 			c := a.Challenge
-			if ok, wait := s.perAccountMFA.Allow(c.TenantID + "/" + c.UserID); !ok {
-				return roster.MFAVerdict{}, tooManyAttempts(wait)
-			}
 			if !a.ChallengeOpen(now, m.MaxAttempts) {
 				return roster.MFAVerdict{Burn: true}, nil
 			}
@@ -154,8 +151,12 @@ func (s *SignIn) SendChallengeCode(ctx context.Context, mfaToken, method string)
 	}
 	tokenHash := auth.HashAPIToken(mfaToken)
 	now := m.Now()
-	var out outgoingCode
+	var (
+		out      outgoingCode
+		tenantID string
+	)
 	err := m.store.SetChallengeCode(ctx, tokenHash, method, func(a *roster.MFAAttempt, mm *roster.MFAMethod) (*roster.MFACode, error) {
+		tenantID = a.Challenge.TenantID
 		if !a.ChallengeOpen(now, m.MaxAttempts) {
 			return nil, errChallengeGone()
 		}
@@ -173,7 +174,7 @@ func (s *SignIn) SendChallengeCode(ctx context.Context, mfaToken, method string)
 		return nil, err
 	}
 	if err := m.deliver(ctx, out); err != nil {
-		if werr := m.store.WithdrawChallengeCode(ctx, tokenHash, out.stored.Hash); werr != nil {
+		if werr := m.store.WithdrawChallengeCode(ctx, tenantID, tokenHash, out.stored.Hash); werr != nil {
 			m.Log.WarnContext(ctx, "could not withdraw an undelivered code", "err", werr)
 		}
 		return nil, err

@@ -99,10 +99,10 @@ func passkeyAMR(amr []string, userVerified bool) []string {
 // not tell which tenants exist. ETOOMANY when the address is over its
 // rate.
 func (pk *Passkeys) BeginLogin(ctx context.Context, ip, tenant string) (json.RawMessage, error) {
-	// Its own bucket: beginning stores a ceremony, but is no attempt, and
+	// Its own ceiling: beginning stores a ceremony, but is no attempt, and
 	// must not eat into the address's sign-in attempts.
-	if ok, wait := pk.signIn.perIP.Allow("passkey-begin/" + ip); !ok {
-		return nil, tooManyAttempts(wait)
+	if err := pk.signIn.throttle.attempt("passkey-begin", ip); err != nil {
+		return nil, err
 	}
 	assertion, sd, err := pk.wa.BeginDiscoverableLogin(webauthn.WithUserVerification(protocol.VerificationPreferred))
 	if err != nil {
@@ -129,8 +129,8 @@ func (pk *Passkeys) BeginLogin(ctx context.Context, ip, tenant string) (json.Raw
 // rates.
 func (pk *Passkeys) FinishLogin(ctx context.Context, ip, tenant string, credential []byte) (*roster.Tokens, *roster.MFARequired, error) {
 	s := pk.signIn
-	if ok, wait := s.perIP.Allow(ip); !ok {
-		return nil, nil, tooManyAttempts(wait)
+	if err := s.throttle.attempt("passkey", ip); err != nil {
+		return nil, nil, err
 	}
 	parsed, err := parseAssertion(credential)
 	if err != nil {
@@ -159,9 +159,6 @@ func (pk *Passkeys) FinishLogin(ctx context.Context, ip, tenant string, credenti
 	err = pk.store.AttemptPasskey(ctx, tenantID, "", parsed.RawID, map[string]any{"passwordless": true},
 		func(a *roster.PasskeyAttempt) (roster.PasskeyVerdict, error) {
 			login = *a.Login
-			if ok, wait := s.perAccount.Allow(tenantID + "/" + a.Login.User.ID); !ok {
-				return roster.PasskeyVerdict{}, tooManyAttempts(wait)
-			}
 			if !a.Login.User.Active || a.Login.Locked(now) || !policy.AllowsMethod(roster.MFAPasskey) {
 				refused = true
 				return roster.PasskeyVerdict{}, nil
@@ -249,8 +246,8 @@ func (pk *Passkeys) BeginMFA(ctx context.Context, mfaToken string) (json.RawMess
 // or an unknown, expired or ended challenge.
 func (pk *Passkeys) FinishMFA(ctx context.Context, ip, mfaToken string, credential []byte) (*roster.Tokens, error) {
 	s, m := pk.signIn, pk.mfa
-	if ok, wait := s.perIP.Allow("mfa-verify/" + ip); !ok {
-		return nil, tooManyAttempts(wait)
+	if err := s.throttle.attempt("mfa-verify", ip); err != nil {
+		return nil, err
 	}
 	parsed, err := parseAssertion(credential)
 	if err != nil {
@@ -268,9 +265,6 @@ func (pk *Passkeys) FinishMFA(ctx context.Context, ip, mfaToken string, credenti
 		func(a *roster.MFAAttempt, ws *roster.WebAuthnSession, pa *roster.PasskeyAttempt) (roster.PasskeyVerdict, bool, error) {
 			attempt = *a
 			c := a.Challenge
-			if ok, wait := s.perAccountMFA.Allow(c.TenantID + "/" + c.UserID); !ok {
-				return roster.PasskeyVerdict{}, false, tooManyAttempts(wait)
-			}
 			if !a.ChallengeOpen(now, m.MaxAttempts) {
 				return roster.PasskeyVerdict{}, true, nil
 			}

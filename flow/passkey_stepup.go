@@ -57,7 +57,7 @@ func (pk *Passkeys) FinishStepUp(ctx context.Context, p *roster.Principal, crede
 	if err != nil {
 		return nil, err
 	}
-	if err := s.stepUpLimit(p); err != nil {
+	if err := s.stepUpLimit(ctx, p); err != nil {
 		return nil, err
 	}
 	errGone := errCredential("answers no passkey step-up in progress: begin one again")
@@ -91,7 +91,7 @@ func (pk *Passkeys) FinishStepUp(ctx context.Context, p *roster.Principal, crede
 		return nil, login.CheckUnlocked(now)
 	}
 	if !passed {
-		if err := recordFailure(ctx, s.logins, login.User, policy); err != nil {
+		if err := s.stepUpFailed(ctx, p, login.User, policy); err != nil {
 			return nil, err
 		}
 		return nil, refused

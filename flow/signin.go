@@ -8,7 +8,6 @@ import (
 
 	"github.com/rosterhq/roster"
 	"github.com/rosterhq/roster/auth"
-	"github.com/rosterhq/roster/internal/ratelimit"
 )
 
 var _ roster.SignInFlow = (*SignIn)(nil)
@@ -25,12 +24,12 @@ type SignIn struct {
 	issuer   *auth.Issuer
 	mfa      *MFA
 
-	perIP      *ratelimit.Limiter
-	perAccount *ratelimit.Limiter
-	// perAccountMFA counts second-factor codes: more than passwords, since
-	// each sign-in may take a few, and the 5-try burn of a challenge and
-	// the lockout already bound guessing.
-	perAccountMFA *ratelimit.Limiter
+	// throttle counts failed sign-ins per account and address in the
+	// database, under a per-process ceiling on all attempts. Second
+	// factors and passkeys pass only the ceiling here: a second factor is
+	// tried only after the password, and the 5-try burn of a challenge and
+	// the lockout (both in the database) bound the guessing.
+	throttle *throttle
 
 	// StepUpMaxAge is how recent a sign-in must be for the actions that
 	// need a step-up.
@@ -48,22 +47,21 @@ type Policies interface {
 const refreshTokenPrefix = "rrt_"
 
 // NewSignIn returns a SignIn for the tenants' policies in policies,
-// allowing each address 30 and each account 10 attempts a minute. Users
-// with a second factor pass it through mfa.
+// throttled by rate (zero fields take DefaultSignInRate's) with the
+// failures counted in failures. Users with a second factor pass it
+// through mfa.
 func NewSignIn(users roster.UserService, logins roster.LoginService, sessions roster.SessionService,
-	policies Policies, issuer *auth.Issuer, mfa *MFA) *SignIn {
+	policies Policies, issuer *auth.Issuer, mfa *MFA, failures roster.SignInFailureService, rate SignInRate) *SignIn {
 	return &SignIn{
-		users:         users,
-		logins:        logins,
-		sessions:      sessions,
-		policies:      policies,
-		issuer:        issuer,
-		mfa:           mfa,
-		perIP:         ratelimit.New(0.5, 30),
-		perAccount:    ratelimit.New(10.0/60, 10),
-		perAccountMFA: ratelimit.New(30.0/60, 30),
-		StepUpMaxAge:  roster.DefaultStepUpMaxAge,
-		Now:           time.Now,
+		users:        users,
+		logins:       logins,
+		sessions:     sessions,
+		policies:     policies,
+		issuer:       issuer,
+		mfa:          mfa,
+		throttle:     newThrottle(rate, failures),
+		StepUpMaxAge: roster.DefaultStepUpMaxAge,
+		Now:          time.Now,
 	}
 }
 
@@ -77,24 +75,41 @@ func errBadCredentials() error {
 
 // Login checks a password. A user without a second factor gets tokens; one
 // with a second factor gets an MFA challenge instead, to pass with
-// VerifyMFA. ETOOMANY when the address or the account is over its rate,
+// VerifyMFA. Failures, of a known or an unknown user, count against the
+// account and the address (SignInRate). ETOOMANY when the address is over
+// its ceiling of attempts or the account or address over its failures,
 // EUNAUTHORIZED for any failure.
 func (s *SignIn) Login(ctx context.Context, ip, tenant, username, password string) (*roster.Tokens, *roster.MFARequired, error) {
-	account := strings.ToLower(tenant) + "/" + strings.ToLower(username)
-	for _, limit := range []struct {
-		l   *ratelimit.Limiter
-		key string
-	}{{s.perIP, ip}, {s.perAccount, account}} {
-		if ok, wait := limit.l.Allow(limit.key); !ok {
-			return nil, nil, tooManyAttempts(wait)
-		}
+	if err := s.throttle.attempt("login", ip); err != nil {
+		return nil, nil, err
 	}
-	l, err := s.logins.FindLogin(ctx, tenant, username)
-	if roster.ErrorCode(err) == roster.ENOTFOUND || (err == nil && l.PasswordHash == "") {
+	now := s.Now()
+	tenantID, err := s.logins.FindTenantID(ctx, tenant)
+	if roster.ErrorCode(err) == roster.ENOTFOUND {
+		// No tenant, no account to guess at: only the ceiling applies.
 		auth.DummyVerify(password)
 		return nil, nil, errBadCredentials()
 	} else if err != nil {
 		return nil, nil, err
+	}
+	key := roster.SignInFailureKey{TenantID: tenantID, Address: ip}
+	l, err := s.logins.FindLogin(ctx, tenantID, username)
+	switch {
+	case roster.ErrorCode(err) == roster.ENOTFOUND:
+		// An unknown user is throttled and counted as a known one is, so
+		// the answers do not tell which users exist.
+		key.Account = unknownAccount(username)
+	case err != nil:
+		return nil, nil, err
+	default:
+		key.Account = l.User.ID
+	}
+	if err := s.throttle.check(ctx, key, now); err != nil {
+		return nil, nil, err
+	}
+	if l == nil || l.PasswordHash == "" {
+		auth.DummyVerify(password)
+		return nil, nil, s.failed(ctx, key, now)
 	}
 	policy, err := s.policies.SecurityPolicy(ctx, l.User.TenantID)
 	if err != nil {
@@ -105,9 +120,8 @@ func (s *SignIn) Login(ctx context.Context, ip, tenant, username, password strin
 		if err := recordFailure(ctx, s.logins, l.User, policy); err != nil {
 			return nil, nil, err
 		}
-		return nil, nil, errBadCredentials()
+		return nil, nil, s.failed(ctx, key, now)
 	}
-	now := s.Now()
 	if !l.User.Active || l.Locked(now) {
 		return nil, nil, errBadCredentials()
 	}
@@ -133,6 +147,14 @@ func (s *SignIn) Login(ctx context.Context, ip, tenant, username, password strin
 func recordFailure(ctx context.Context, logins roster.LoginService, u *roster.User, policy *roster.SecurityPolicy) error {
 	_, err := logins.RecordLoginFailure(ctx, u.TenantID, u.ID, policy.Lockout.MaxAttempts, policy.LockFor())
 	return err
+}
+
+// failed counts a failed password against the throttle and answers it.
+func (s *SignIn) failed(ctx context.Context, key roster.SignInFailureKey, now time.Time) error {
+	if err := s.throttle.fail(ctx, key, now); err != nil {
+		return err
+	}
+	return errBadCredentials()
 }
 
 // tooManyAttempts is the answer to an address or account over its rate.

@@ -81,12 +81,29 @@ func (s *SignIn) ownUser(p *roster.Principal) error {
 	return nil
 }
 
-// stepUpLimit returns ETOOMANY when p's user is over the step-up rate.
-func (s *SignIn) stepUpLimit(p *roster.Principal) error {
-	if ok, wait := s.perAccount.Allow("step-up/" + p.TenantID + "/" + p.UserID); !ok {
-		return &roster.Error{Code: roster.ETOOMANY, Message: "too many step-up attempts: try again later", RetryAfter: wait}
+// stepUpLimit returns ETOOMANY when p's user is over the failures of the
+// sign-in throttle: a step-up guesses at the same account.
+func (s *SignIn) stepUpLimit(ctx context.Context, p *roster.Principal) error {
+	err := s.throttle.check(ctx, stepUpKey(p), s.Now())
+	if e, ok := err.(*roster.Error); ok && e.Code == roster.ETOOMANY {
+		e.Message = "too many step-up attempts: try again later"
 	}
-	return nil
+	return err
+}
+
+// stepUpFailed counts a refused step-up against p's account, for the
+// throttle as for the lockout.
+func (s *SignIn) stepUpFailed(ctx context.Context, p *roster.Principal, u *roster.User, policy *roster.SecurityPolicy) error {
+	if err := recordFailure(ctx, s.logins, u, policy); err != nil {
+		return err
+	}
+	return s.throttle.fail(ctx, stepUpKey(p), s.Now())
+}
+
+// stepUpKey is the throttle's key of p's step-ups: the account alone (a
+// signed-in session's address says nothing an account does not).
+func stepUpKey(p *roster.Principal) roster.SignInFailureKey {
+	return roster.SignInFailureKey{TenantID: p.TenantID, Account: p.UserID}
 }
 
 // StepUp raises the session of p with a second factor of p's user: a TOTP
@@ -113,7 +130,7 @@ func (s *SignIn) StepUp(ctx context.Context, p *roster.Principal, by roster.Acto
 	if method == roster.MFASMS || method == roster.MFAEmail {
 		return nil, roster.Invalid(roster.FieldError{Field: "method", Message: "step-up with " + method + " codes is not available yet: use totp or recovery_code"})
 	}
-	if err := s.stepUpLimit(p); err != nil {
+	if err := s.stepUpLimit(ctx, p); err != nil {
 		return nil, err
 	}
 	recoveryHash := m.recoveryCodeHash(method, code)
@@ -151,7 +168,7 @@ func (s *SignIn) StepUp(ctx context.Context, p *roster.Principal, by roster.Acto
 		return nil, err
 	}
 	if !passed {
-		if err := recordFailure(ctx, s.logins, login.User, policy); err != nil {
+		if err := s.stepUpFailed(ctx, p, login.User, policy); err != nil {
 			return nil, err
 		}
 		return nil, roster.Invalid(roster.FieldError{Field: "code", Message: "is wrong, or already used"})

@@ -27,26 +27,31 @@ func NewLoginService(db *DB) *LoginService {
 // signed in.
 var signInActor = roster.Actor{Type: roster.ActorSystem, ID: "sign-in"}
 
-// FindLogin finds a user by user name or email (the user name wins when the
-// two would name different users) in the tenant named by id or slug.
-func (s *LoginService) FindLogin(ctx context.Context, tenant, username string) (*roster.Login, error) {
-	var tenantID any // NULL unless tenant is an id, so the uuid comparison cannot fail
-	if isUUID(tenant) {
-		tenantID = tenant
+// FindLogin finds a user of the tenant by user name or email (the user
+// name wins when the two would name different users). The tenant is its
+// id, resolved beforehand (FindTenantID), so that the query names the
+// tenant it reads, as a database sharded by tenant needs. ENOTFOUND.
+func (s *LoginService) FindLogin(ctx context.Context, tenantID, username string) (*roster.Login, error) {
+	if !isUUID(tenantID) {
+		return nil, roster.Errorf(roster.ENOTFOUND, "user not found")
 	}
 	var l roster.Login
 	err := s.db.db.QueryRowContext(ctx, `
 		SELECT `+loginColumns+`
 		FROM users
-		WHERE tenant_id = (SELECT id FROM tenants WHERE id = $1 OR lower(slug) = lower($2))
-		  AND (lower(user_name) = lower($3) OR lower(email) = lower($3))
-		ORDER BY lower(user_name) = lower($3) DESC
-		LIMIT 1`, tenantID, tenant, username).
+		WHERE tenant_id = $1 AND (lower(user_name) = lower($2) OR lower(email) = lower($2))
+		ORDER BY lower(user_name) = lower($2) DESC
+		LIMIT 1`, tenantID, username).
 		Scan(loginFields(&l)...)
 	if err != nil {
 		return nil, notFound(translate(err), "user")
 	}
 	return &l, nil
+}
+
+// FindTenantID resolves a tenant id or slug. ENOTFOUND.
+func (s *LoginService) FindTenantID(ctx context.Context, tenant string) (string, error) {
+	return findTenantID(ctx, s.db.db, tenant)
 }
 
 // FindLoginByID returns the sign-in state of one user of the tenant.
@@ -105,7 +110,8 @@ func (s *LoginService) RecordLoginFailure(ctx context.Context, tenantID, userID 
 	return &l, err
 }
 
-// RecordLogin clears failed attempts, records the sign-in time and audits it.
+// RecordLogin clears failed attempts (the lockout's count and the
+// throttle's), records the sign-in time and audits it.
 func (s *LoginService) RecordLogin(ctx context.Context, tenantID, userID string) error {
 	return s.db.inTx(ctx, func(tx *sqlx.Tx) error {
 		now := s.db.now()
@@ -113,6 +119,9 @@ func (s *LoginService) RecordLogin(ctx context.Context, tenantID, userID string)
 			UPDATE users SET failed_logins = 0, locked_until = NULL, last_login_at = $3
 			WHERE tenant_id = $1 AND id = $2`, tenantID, userID, now)
 		if err := rowAffected(res, err, "user"); err != nil {
+			return err
+		}
+		if err := clearAccountFailures(ctx, tx, tenantID, userID); err != nil {
 			return err
 		}
 		return insertAudit(ctx, tx, now, tenantID, signInActor, roster.ActionUserSignedIn, "user", userID, map[string]any{})
@@ -159,7 +168,8 @@ func (s *LoginService) ChangePassword(ctx context.Context, tenantID string, by r
 	})
 }
 
-// Unlock clears a lockout. ENOTFOUND.
+// Unlock clears a lockout and the failures the throttle counted against
+// the account, so its user can sign in at once. ENOTFOUND.
 func (s *LoginService) Unlock(ctx context.Context, tenantID string, by roster.Actor, userID string) error {
 	if !isUUID(userID) {
 		return roster.Errorf(roster.ENOTFOUND, "user not found")
@@ -169,6 +179,9 @@ func (s *LoginService) Unlock(ctx context.Context, tenantID string, by roster.Ac
 		res, err := tx.ExecContext(ctx, `
 			UPDATE users SET failed_logins = 0, locked_until = NULL WHERE tenant_id = $1 AND id = $2`, tenantID, userID)
 		if err := rowAffected(res, err, "user"); err != nil {
+			return err
+		}
+		if err := clearAccountFailures(ctx, tx, tenantID, userID); err != nil {
 			return err
 		}
 		return insertAudit(ctx, tx, now, tenantID, by, roster.ActionUserUnlocked, "user", userID, map[string]any{})

@@ -162,10 +162,13 @@ func (s *MFAService) SetChallengeCode(ctx context.Context, tokenHash []byte, met
 }
 
 // WithdrawChallengeCode drops a challenge's code that could not be sent.
-func (s *MFAService) WithdrawChallengeCode(ctx context.Context, tokenHash, codeHash []byte) error {
+func (s *MFAService) WithdrawChallengeCode(ctx context.Context, tenantID string, tokenHash, codeHash []byte) error {
+	if !isUUID(tenantID) {
+		return nil
+	}
 	_, err := s.db.db.ExecContext(ctx, `
 		UPDATE mfa_challenges
 		SET code_method = NULL, code_hash = NULL, code_expires_at = NULL, code_sent_at = NULL, code_attempts = 0
-		WHERE token_hash = $1 AND code_hash = $2`, tokenHash, codeHash)
+		WHERE tenant_id = $1 AND token_hash = $2 AND code_hash = $3`, tenantID, tokenHash, codeHash)
 	return translate(err)
 }

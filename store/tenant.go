@@ -93,3 +93,17 @@ func (s *TenantService) HasTenants(ctx context.Context) (bool, error) {
 	err := sqlx.GetContext(ctx, s.db.db, &has, `SELECT EXISTS (SELECT 1 FROM tenants)`)
 	return has, translate(err)
 }
+
+// findTenantID resolves a tenant id or slug. ENOTFOUND.
+func findTenantID(ctx context.Context, q sqlx.QueryerContext, tenant string) (string, error) {
+	var tenantID any // NULL unless tenant is an id, so the uuid comparison cannot fail
+	if isUUID(tenant) {
+		tenantID = tenant
+	}
+	var id string
+	err := q.QueryRowxContext(ctx, `SELECT id FROM tenants WHERE id = $1 OR lower(slug) = lower($2)`, tenantID, tenant).Scan(&id)
+	if err != nil {
+		return "", notFound(translate(err), "tenant")
+	}
+	return id, nil
+}

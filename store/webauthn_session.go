@@ -9,18 +9,9 @@ import (
 	"github.com/rosterhq/roster"
 )
 
-// FindTenantID resolves a tenant id or slug.
+// FindTenantID resolves a tenant id or slug. ENOTFOUND.
 func (s *PasskeyService) FindTenantID(ctx context.Context, tenant string) (string, error) {
-	var tenantID any // NULL unless tenant is an id, so the uuid comparison cannot fail
-	if isUUID(tenant) {
-		tenantID = tenant
-	}
-	var id string
-	err := s.db.db.QueryRowContext(ctx, `SELECT id FROM tenants WHERE id = $1 OR lower(slug) = lower($2)`, tenantID, tenant).Scan(&id)
-	if err != nil {
-		return "", notFound(translate(err), "tenant")
-	}
-	return id, nil
+	return findTenantID(ctx, s.db.db, tenant)
 }
 
 // CreateWebAuthnSession stores a ceremony in progress.

@@ -3,9 +3,6 @@ package main_test
 import (
 	"database/sql"
 	"encoding/json"
-	"io"
-	"net/http"
-	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -29,18 +26,10 @@ func TestBulkJobSurvivesARestart(t *testing.T) {
 
 	srv := startServe(t)
 	call := func(method, path, body string) (int, map[string]any) {
-		req, _ := http.NewRequest(method, srv.url+path, strings.NewReader(body))
-		req.Header.Set("Authorization", "Bearer "+b.AdminToken)
-		req.Header.Set("Content-Type", "application/json")
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		raw, _ := io.ReadAll(resp.Body)
+		status, raw := srv.call(t, method, path, b.AdminToken, body)
 		var m map[string]any
 		_ = json.Unmarshal(raw, &m)
-		return resp.StatusCode, m
+		return status, m
 	}
 	status, job := call("POST", "/api/v1/users/bulk", `{"action":"deactivate","filter":{"active":true}}`)
 	if status != 202 {

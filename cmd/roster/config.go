@@ -27,6 +27,11 @@ type Config struct {
 	// how recent a sign-in must be for changes that need a step-up.
 	StepUpMaxAge time.Duration
 
+	// SignInRate is ROSTER_SIGNIN_RATE_WINDOW (a Go duration, default 5m),
+	// ROSTER_SIGNIN_RATE_ACCOUNT_FAILURES (10), ROSTER_SIGNIN_RATE_ADDRESS_FAILURES
+	// (100) and ROSTER_SIGNIN_RATE_ADDRESS_ATTEMPTS (600 a minute, per process).
+	SignInRate flow.SignInRate
+
 	// InvitationTTL is ROSTER_INVITATION_TTL, a Go duration (default 168h,
 	// 7 days): how long an invitation link works.
 	InvitationTTL time.Duration
@@ -105,6 +110,9 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 		c.StepUpMaxAge = d
 	}
 	var err error
+	if c.SignInRate, err = signInRateFromEnv(getenv); err != nil {
+		return c, err
+	}
 	if c.Worker, err = workerConfigFromEnv(getenv); err != nil {
 		return c, err
 	}
@@ -129,4 +137,36 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 		return c, fmt.Errorf("ROSTER_JWKS_URL needs ROSTER_JWT_ISSUER and ROSTER_JWT_AUDIENCE")
 	}
 	return c, nil
+}
+
+// signInRateFromEnv reads the ROSTER_SIGNIN_RATE_ variables; those unset
+// keep flow.DefaultSignInRate's values.
+func signInRateFromEnv(getenv func(string) string) (flow.SignInRate, error) {
+	r := flow.DefaultSignInRate()
+	if v := getenv("ROSTER_SIGNIN_RATE_WINDOW"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < 10*time.Second || d > 24*time.Hour {
+			return r, fmt.Errorf("ROSTER_SIGNIN_RATE_WINDOW must be a duration from 10s to 24h, such as 5m, not %q", v)
+		}
+		r.Window = d
+	}
+	for _, n := range []struct {
+		name string
+		v    *int
+	}{
+		{"ROSTER_SIGNIN_RATE_ACCOUNT_FAILURES", &r.AccountFailures},
+		{"ROSTER_SIGNIN_RATE_ADDRESS_FAILURES", &r.AddressFailures},
+		{"ROSTER_SIGNIN_RATE_ADDRESS_ATTEMPTS", &r.AddressAttempts},
+	} {
+		v := getenv(n.name)
+		if v == "" {
+			continue
+		}
+		i, err := strconv.Atoi(v)
+		if err != nil || i < 1 || i > 1_000_000 {
+			return r, fmt.Errorf("%s must be a number from 1 to 1000000, not %q", n.name, v)
+		}
+		*n.v = i
+	}
+	return r, nil
 }

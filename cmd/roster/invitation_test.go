@@ -3,8 +3,6 @@ package main_test
 import (
 	"database/sql"
 	"encoding/json"
-	"io"
-	"net/http"
 	"regexp"
 	"strings"
 	"testing"
@@ -16,11 +14,7 @@ import (
 // eventually polls cond every 50 ms for up to 15 seconds.
 func eventually(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	for deadline := time.Now().Add(15 * time.Second); !cond(); time.Sleep(50 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-	}
+	eventuallyWithin(t, 15*time.Second, what, cond)
 }
 
 // TestInvitationMailSurvivesACrash invites through `roster serve` while the
@@ -39,21 +33,7 @@ func TestInvitationMailSurvivesACrash(t *testing.T) {
 	defer db.Close()
 
 	srv := startServe(t, env...)
-	call := func(method, path, token, body string) (int, []byte) {
-		req, _ := http.NewRequest(method, srv.url+path, strings.NewReader(body))
-		if token != "" {
-			req.Header.Set("Authorization", "Bearer "+token)
-		}
-		req.Header.Set("Content-Type", "application/json")
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		raw, _ := io.ReadAll(resp.Body)
-		return resp.StatusCode, raw
-	}
-	status, raw := call("POST", "/api/v1/invitations", b.AdminToken, `{"email":"crash@example.com","role":"viewer"}`)
+	status, raw := srv.call(t, "POST", "/api/v1/invitations", b.AdminToken, `{"email":"crash@example.com","role":"viewer"}`)
 	var inv struct {
 		ID         string  `json:"id"`
 		MailStatus string  `json:"mail_status"`
@@ -91,7 +71,7 @@ func TestInvitationMailSurvivesACrash(t *testing.T) {
 		t.Fatalf("received %+v", mail)
 	}
 	eventually(t, "the invitation to read as sent", func() bool {
-		status, raw := call("GET", "/api/v1/invitations", b.AdminToken, "")
+		status, raw := srv.call(t, "GET", "/api/v1/invitations", b.AdminToken, "")
 		var page struct {
 			Items []struct {
 				MailStatus string `json:"mail_status"`
@@ -102,7 +82,7 @@ func TestInvitationMailSurvivesACrash(t *testing.T) {
 	if n, _ := attempts(); n != 2 {
 		t.Fatalf("%d attempts, want 2", n)
 	}
-	if status, raw := call("POST", "/api/v1/invitations/accept", "", `{"token":"`+token+`","password":"a-long-passphrase-42"}`); status != 201 {
+	if status, raw := srv.call(t, "POST", "/api/v1/invitations/accept", "", `{"token":"`+token+`","password":"a-long-passphrase-42"}`); status != 201 {
 		t.Fatalf("accept: %d %s", status, raw)
 	}
 	if strings.Contains(firstLogs+srv.logs.String(), "riv_") {

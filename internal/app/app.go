@@ -38,7 +38,10 @@ type Config struct {
 
 	// SCIMRate is the SCIM requests a second one token may make; 0 sets
 	// no limit.
-	SCIMRate      float64
+	SCIMRate float64
+	// SignInRate throttles sign-in; zero fields take
+	// flow.DefaultSignInRate's.
+	SignInRate    flow.SignInRate
 	StepUpMaxAge  time.Duration
 	InvitationTTL time.Duration
 	MaxBodyBytes  int64
@@ -188,7 +191,8 @@ func (a *App) buildFlows(db *store.DB, cfg Config, issuer *auth.Issuer, box *aut
 	a.MFA = flow.NewMFA(store.NewMFAService(db), passkeyStore, users, tenants, box, codes)
 	a.MFA.Mailer, a.MFA.SMS, a.MFA.Log, a.MFA.Now = cfg.Mailer, cfg.SMS, cfg.Log, cfg.Now
 
-	a.SignIn = flow.NewSignIn(users, logins, store.NewSessionService(db), tenants, issuer, a.MFA)
+	a.SignIn = flow.NewSignIn(users, logins, store.NewSessionService(db), tenants, issuer, a.MFA,
+		store.NewSignInFailureService(db), cfg.SignInRate)
 	a.SignIn.Now = cfg.Now
 	if cfg.StepUpMaxAge > 0 {
 		a.SignIn.StepUpMaxAge = cfg.StepUpMaxAge
