@@ -27,16 +27,24 @@ func TestPasswordRealParams(t *testing.T) {
 		t.Fatalf("HashPassword = %q, want the default parameters", encoded)
 	}
 
-	start = time.Now()
-	ok, rehash, err := VerifyPassword(encoded, pw)
-	verifyTime := time.Since(start)
-	if err != nil || !ok || rehash {
-		t.Fatalf("VerifyPassword = %v, %v, %v; want true, false, nil", ok, rehash, err)
+	// The fastest of three runs is each one's cost; the others measure how
+	// busy the machine was.
+	var verifyTime, dummyTime time.Duration
+	for i := range 3 {
+		start = time.Now()
+		ok, rehash, err := VerifyPassword(encoded, pw)
+		if d := time.Since(start); i == 0 || d < verifyTime {
+			verifyTime = d
+		}
+		if err != nil || !ok || rehash {
+			t.Fatalf("VerifyPassword = %v, %v, %v; want true, false, nil", ok, rehash, err)
+		}
+		start = time.Now()
+		DummyVerify(pw)
+		if d := time.Since(start); i == 0 || d < dummyTime {
+			dummyTime = d
+		}
 	}
-
-	start = time.Now()
-	DummyVerify(pw)
-	dummyTime := time.Since(start)
 
 	t.Logf("argon2id m=64MiB t=2 p=2: hash %v, verify %v, dummy verify %v", hashTime, verifyTime, dummyTime)
 	// DummyVerify must do the real work; a few milliseconds would mean it

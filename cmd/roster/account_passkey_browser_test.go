@@ -105,7 +105,7 @@ func TestAccountPagePasskeysInChromium(t *testing.T) {
 	if len(keys) != 1 || keys[0].UseCount != 1 || keys[0].LastUsedAt == nil {
 		t.Fatalf("after a passkey sign-in the API lists %+v, want one use", keys)
 	}
-	b.waitFor("the passkey's use", `document.querySelector('#passkey-list .passkey-meta').textContent.includes('used once')`)
+	b.waitFor("the passkey's use", `(document.querySelector('#passkey-list .passkey-meta') || {textContent: ''}).textContent.includes('used once')`)
 
 	// Rename, to a name that would be markup if the page wrote it as HTML.
 	const renamed = `Personal <img src=x id=injected> laptop`
