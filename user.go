@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"net/mail"
-	"strconv"
 	"strings"
 	"time"
 	"unicode"
@@ -263,21 +262,6 @@ type UserPage struct {
 	NextCursor string
 }
 
-// ParseIfMatch reads an If-Match header: the version of the resource the
-// client last saw, 0 when the header is absent or "*". EINVALID naming
-// If-Match for anything else.
-func ParseIfMatch(h string) (int64, error) {
-	h = strings.TrimPrefix(strings.TrimSpace(h), "W/")
-	if h == "" || h == "*" {
-		return 0, nil
-	}
-	v, err := strconv.ParseInt(strings.Trim(h, `"`), 10, 64)
-	if err != nil || v < 1 {
-		return 0, Invalid(FieldError{Field: "If-Match", Message: "must be an ETag of this resource"})
-	}
-	return v, nil
-}
-
 // Actor is who makes a change; it is written to the audit trail.
 type Actor struct {
 	Type      string // a Principal kind, or "system" for the CLI
@@ -314,7 +298,7 @@ type UserService interface {
 	// UpdateUser reads the user with its row locked, applies change, checks
 	// the result and writes it, all in one transaction. ENOTFOUND, EINVALID,
 	// ECONFLICT (taken email or user name; last active admin), EPRECONDITION
-	// when ifVersion is non-zero and stale.
+	// when ifVersion is non-zero and stale (NoVersion always is).
 	UpdateUser(ctx context.Context, tenantID string, by Actor, id string, ifVersion int64, change func(*User) error) (*User, error)
 
 	// QueryUsers returns a window of users matching q, and how many match

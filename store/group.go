@@ -154,8 +154,8 @@ func (s *GroupService) UpdateGroup(ctx context.Context, tenantID string, by rost
 		if err != nil {
 			return err
 		}
-		if ifVersion != 0 && ifVersion != before.Version {
-			return roster.Errorf(roster.EPRECONDITION, "the group has changed since version %d", ifVersion)
+		if err := checkVersion("group", ifVersion, before.Version); err != nil {
+			return err
 		}
 		after := *before
 		var added, removed []string

@@ -147,8 +147,8 @@ func updateUser(ctx context.Context, tx *sqlx.Tx, now time.Time, tenantID string
 	if err != nil {
 		return nil, err
 	}
-	if ifVersion != 0 && ifVersion != before.Version {
-		return nil, roster.Errorf(roster.EPRECONDITION, "the user has changed since version %d", ifVersion)
+	if err := checkVersion("user", ifVersion, before.Version); err != nil {
+		return nil, err
 	}
 	after := *before
 	if err := change(&after); err != nil {
