@@ -31,6 +31,12 @@ type User struct {
 	// becomes their password (an argon2id PHC string). It is never read back.
 	SetPasswordHash string `db:"-"`
 
+	// EmailAsGiven, set by a writer that stores the address an identity
+	// provider pushed (SCIM: a string, which Entra fills with values such
+	// as "emailName357"), has Validate take any storable text as the
+	// email, where REST and invitations have it judged as an address.
+	EmailAsGiven bool `db:"-"`
+
 	// Attributes holds what identity providers send beyond Roster's own
 	// fields (SCIM emails, phone numbers, title, the enterprise extension...),
 	// as a JSON object kept for them as sent.
@@ -65,12 +71,25 @@ func (u *User) Normalize() {
 }
 
 // Validate checks every rule a stored user must satisfy, whoever writes it
-// (REST, SCIM or the CLI), and names each field at fault.
+// (REST, SCIM or the CLI), and names each field at fault. The email must
+// be an address unless EmailAsGiven.
 func (u *User) Validate() error {
+	return u.validate(u.EmailAsGiven)
+}
+
+// ValidateUpdate is Validate for a change to before: an email left as it
+// was is not judged again, so that a REST change to another field of a
+// user an identity provider gave an address REST would refuse goes
+// through.
+func (u *User) ValidateUpdate(before *User) error {
+	return u.validate(u.EmailAsGiven || u.Email == before.Email)
+}
+
+func (u *User) validate(emailAsGiven bool) error {
 	var fields []FieldError
 	add := func(field, msg string) { fields = append(fields, FieldError{Field: field, Message: msg}) }
 
-	if msg := emailProblem(u.Email); msg != "" {
+	if msg := emailProblem(u.Email, emailAsGiven); msg != "" {
 		add("email", msg)
 	}
 	if u.UserName == "" {
@@ -106,15 +125,16 @@ func (u *User) Validate() error {
 	return nil
 }
 
-// emailProblem says what is wrong with an email address, or "".
-func emailProblem(email string) string {
+// emailProblem says what is wrong with an email address, or "". asGiven
+// takes any storable text of an address's length.
+func emailProblem(email string, asGiven bool) string {
 	switch {
 	case email == "":
 		return "is required"
 	case len(email) > MaxEmailLength:
 		return "must be at most 254 characters"
 	}
-	if msg := textProblem(email, MaxEmailLength); msg != "" {
+	if msg := textProblem(email, MaxEmailLength); msg != "" || asGiven {
 		return msg
 	}
 	addr, err := mail.ParseAddress(email)
@@ -286,7 +306,8 @@ func ActorOf(p *Principal, requestID string) Actor {
 // tenantID; a user of another tenant is ENOTFOUND.
 type UserService interface {
 	// CreateUser validates and stores a new user. EINVALID, ECONFLICT when
-	// the email or user name is taken in the tenant.
+	// the user name is taken in the tenant, or the email is while the
+	// tenant's policy keeps addresses unique.
 	CreateUser(ctx context.Context, tenantID string, by Actor, u *User) (*User, error)
 
 	// FindUserByID returns one user. ENOTFOUND.

@@ -188,7 +188,7 @@ func docToUser(doc map[string]any, u *roster.User) error {
 	} else {
 		u.GivenName, u.FamilyName = "", ""
 	}
-	u.Email = primaryEmail(rest[canonicalKey(rest, "emails")])
+	u.Email, u.EmailAsGiven = primaryEmail(rest[canonicalKey(rest, "emails")]), true
 	if u.Email == "" && strings.Contains(u.UserName, "@") {
 		u.Email = u.UserName // Roster keeps an email for every user; an email-shaped userName is one
 	}

@@ -28,25 +28,44 @@ func NewLoginService(db *DB) *LoginService {
 var signInActor = roster.Actor{Type: roster.ActorSystem, ID: "sign-in"}
 
 // FindLogin finds a user by user name or email (the user name wins when the
-// two would name different users) in the tenant named by id or slug.
+// two would name different users) in the tenant named by id or slug. An
+// email that several users share (unique_email false) names none of them:
+// ENOTFOUND, which sign-in answers as it does a wrong password.
 func (s *LoginService) FindLogin(ctx context.Context, tenant, username string) (*roster.Login, error) {
 	var tenantID any // NULL unless tenant is an id, so the uuid comparison cannot fail
 	if isUUID(tenant) {
 		tenantID = tenant
 	}
-	var l roster.Login
-	err := s.db.db.QueryRowContext(ctx, `
-		SELECT `+loginColumns+`
+	rows, err := s.db.db.QueryContext(ctx, `
+		SELECT `+loginColumns+`, lower(user_name) = lower($3)
 		FROM users
 		WHERE tenant_id = (SELECT id FROM tenants WHERE id = $1 OR lower(slug) = lower($2))
 		  AND (lower(user_name) = lower($3) OR lower(email) = lower($3))
 		ORDER BY lower(user_name) = lower($3) DESC
-		LIMIT 1`, tenantID, tenant, username).
-		Scan(loginFields(&l)...)
+		LIMIT 2`, tenantID, tenant, username)
 	if err != nil {
-		return nil, notFound(translate(err), "user")
+		return nil, translate(err)
 	}
-	return &l, nil
+	defer rows.Close()
+	var found []*roster.Login
+	for rows.Next() {
+		var l roster.Login
+		var byName bool
+		if err := rows.Scan(append(loginFields(&l), &byName)...); err != nil {
+			return nil, translate(err)
+		}
+		if byName {
+			return &l, nil
+		}
+		found = append(found, &l)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, translate(err)
+	}
+	if len(found) != 1 {
+		return nil, roster.Errorf(roster.ENOTFOUND, "user not found")
+	}
+	return found[0], nil
 }
 
 // FindLoginByID returns the sign-in state of one user of the tenant.

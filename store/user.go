@@ -52,8 +52,9 @@ func getUser(ctx context.Context, q sqlx.QueryerContext, tenantID, id string, fo
 // benchmark's EXPLAIN.
 const UserGetByIDSQL = `SELECT ` + userColumns + ` FROM users WHERE tenant_id = $1 AND id = $2`
 
-const userInsert = `INSERT INTO users (` + userColumns + `, password_hash)
-	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, nullif($16, ''))`
+const userInsert = `INSERT INTO users (` + userColumns + `, password_hash, email_unique)
+	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, nullif($16, ''),
+	        coalesce((` + tenantUniqueEmail + `), true))`
 
 const userUpdate = `UPDATE users SET user_name = $3, email = $4, given_name = $5, family_name = $6,
 	display_name = $7, external_id = $8, role = $9, active = $10, updated_at = $11, version = $12,
@@ -158,7 +159,7 @@ func updateUser(ctx context.Context, tx *sqlx.Tx, now time.Time, tenantID string
 	after.ID, after.TenantID, after.CreatedAt, after.LastLoginAt, after.Version =
 		before.ID, before.TenantID, before.CreatedAt, before.LastLoginAt, before.Version
 	after.Normalize()
-	if err := after.Validate(); err != nil {
+	if err := after.ValidateUpdate(before); err != nil {
 		return nil, err
 	}
 	changes := userChanges(before, &after)
