@@ -1,6 +1,7 @@
 package scim_test
 
 import (
+	"crypto/rand"
 	"net/url"
 	"strings"
 	"testing"
@@ -17,8 +18,9 @@ func FuzzSCIMText(f *testing.F) {
 	} {
 		f.Add(s)
 	}
+	e := newSCIMEnv(f) // one service for every input, as a fuzzing worker runs them one after another
 	f.Fuzz(func(t *testing.T, s string) {
-		e := newSCIMEnv(t)
+		e.t = t
 		ifMatch := s
 		if strings.ContainsFunc(s, func(r rune) bool { return r < ' ' || r == 0x7f }) {
 			ifMatch = "" // no client can send it
@@ -41,9 +43,10 @@ type scimCall struct {
 // another's path to the database.
 func scimTextCalls(e *scimEnv, s string) []scimCall {
 	user := func(set func(u map[string]any)) map[string]any {
+		name := "fuzz-" + rand.Text() // a new user each time, so that the value reaches the insert
 		u := map[string]any{
 			"schemas":  []string{"urn:ietf:params:scim:schemas:core:2.0:User"},
-			"userName": "fuzz", "emails": []any{map[string]any{"value": "fuzz@example.com", "primary": true}},
+			"userName": name, "emails": []any{map[string]any{"value": name + "@example.com", "primary": true}},
 		}
 		set(u)
 		return u
@@ -52,7 +55,7 @@ func scimTextCalls(e *scimEnv, s string) []scimCall {
 	for _, u := range []map[string]any{
 		user(func(u map[string]any) { u["userName"] = s }),
 		user(func(u map[string]any) { u["emails"] = []any{map[string]any{"value": s}} }),
-		user(func(u map[string]any) { u["emails"] = []any{map[string]any{"value": "fuzz@example.com", "type": s}} }),
+		user(func(u map[string]any) { u["emails"] = []any{map[string]any{"value": "typed@example.com", "type": s}} }),
 		user(func(u map[string]any) { u["phoneNumbers"] = []any{map[string]any{"value": s}} }),
 		user(func(u map[string]any) { u["name"] = map[string]any{"givenName": s} }),
 		user(func(u map[string]any) { u["title"] = s }),
@@ -80,7 +83,7 @@ func scimTextCalls(e *scimEnv, s string) []scimCall {
 	quoted := strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(s)
 	return append(calls,
 		scimCall{"POST", "/scim/v2/Groups", map[string]any{"schemas": []string{"urn:ietf:params:scim:schemas:core:2.0:Group"}, "displayName": s}},
-		scimCall{"POST", "/scim/v2/Groups", map[string]any{"schemas": []string{"urn:ietf:params:scim:schemas:core:2.0:Group"}, "displayName": "g", "externalId": s}},
+		scimCall{"POST", "/scim/v2/Groups", map[string]any{"schemas": []string{"urn:ietf:params:scim:schemas:core:2.0:Group"}, "displayName": "g-" + rand.Text(), "externalId": s}},
 		scimCall{"GET", "/scim/v2/Users?filter=" + url.QueryEscape(`userName eq "`+quoted+`"`), nil},
 		scimCall{"GET", "/scim/v2/Users?filter=" + url.QueryEscape(`emails[type eq "`+quoted+`"].value sw "`+quoted+`"`), nil},
 		scimCall{"GET", "/scim/v2/Groups?filter=" + url.QueryEscape(`displayName co "`+quoted+`"`), nil},
