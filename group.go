@@ -88,6 +88,7 @@ type GroupService interface {
 	// (NoVersion always is).
 	UpdateGroup(ctx context.Context, tenantID string, by Actor, id string, ifVersion int64, changes []GroupChange) (*Group, error)
 
-	// DeleteGroup removes a group. ENOTFOUND.
-	DeleteGroup(ctx context.Context, tenantID string, by Actor, id string) error
+	// DeleteGroup removes a group. ENOTFOUND, EPRECONDITION when ifVersion
+	// is non-zero and stale (NoVersion always is).
+	DeleteGroup(ctx context.Context, tenantID string, by Actor, id string, ifVersion int64) error
 }

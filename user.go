@@ -326,6 +326,8 @@ type UserService interface {
 	// in all. EINVALID for a condition the store cannot evaluate.
 	QueryUsers(ctx context.Context, tenantID string, q UserQuery) ([]*User, int, error)
 
-	// DeleteUser removes a user. ENOTFOUND, ECONFLICT for the last active admin.
-	DeleteUser(ctx context.Context, tenantID string, by Actor, id string) error
+	// DeleteUser removes a user. ENOTFOUND, ECONFLICT for the last active
+	// admin, EPRECONDITION when ifVersion is non-zero and stale (NoVersion
+	// always is).
+	DeleteUser(ctx context.Context, tenantID string, by Actor, id string, ifVersion int64) error
 }

@@ -60,6 +60,11 @@ func TestUserLifecycle(t *testing.T) {
 			Header: map[string]string{"If-Match": tag}, Body: map[string]any{"given_name": "Late"}})
 		wantProblem(t, r, http.StatusPreconditionFailed, "")
 	}
+	// A DELETE based on a stale version is refused as well.
+	wantProblem(t, e.do(request{Method: "DELETE", Path: "/api/v1/users/" + id, Token: admin,
+		Header: map[string]string{"If-Match": etag}}), http.StatusPreconditionFailed, "")
+	wantProblem(t, e.do(request{Method: "DELETE", Path: "/api/v1/users/" + id, Token: admin,
+		Header: map[string]string{"If-Match": "abc"}, Invalid: true}), http.StatusBadRequest, "If-Match")
 
 	inactive := e.do(request{Method: "GET", Path: "/api/v1/users?active=false", Token: admin})
 	var list struct {

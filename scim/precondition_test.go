@@ -32,11 +32,16 @@ func TestIfMatch(t *testing.T) {
 		if got := e.call("GET", path, tok, nil).must(t, 200).Header.Get("Etag"); got != current {
 			t.Fatalf("%s changed under refused preconditions: %s, was %s", path, got, current)
 		}
+		// DELETE too (RFC 7644 §3.14).
+		wantSCIMError(t, e.call("DELETE", path, tok, nil, "If-Match", `W/"stale"`), http.StatusPreconditionFailed, "")
+		wantSCIMError(t, e.call("DELETE", path, tok, nil, "If-Match", `stale`), http.StatusBadRequest, "")
 		for _, tag := range []string{`"stale", ` + current, "*"} {
 			if r := e.call("PATCH", path, tok, patchOp, "If-Match", tag); r.Status != http.StatusOK && r.Status != http.StatusNoContent {
 				t.Fatalf("PATCH %s If-Match %s: %d %s", path, tag, r.Status, r.Raw)
 			}
 		}
+		current = e.call("GET", path, tok, nil).must(t, 200).Header.Get("Etag")
+		e.call("DELETE", path, tok, nil, "If-Match", current).must(t, http.StatusNoContent)
 	}
 }
 

@@ -76,7 +76,11 @@ func (h userHandler) Replace(r *http.Request, id string, attrs scim.ResourceAttr
 }
 
 func (h userHandler) Delete(r *http.Request, id string) error {
-	if err := h.users.DeleteUser(r.Context(), tenantID(r), actor(r), id); err != nil {
+	ifVersion, err := ifMatchVersion(r)
+	if err != nil {
+		return handlerError(r, err)
+	}
+	if err := h.users.DeleteUser(r.Context(), tenantID(r), actor(r), id, ifVersion); err != nil {
 		return handlerError(r, err)
 	}
 	return nil

@@ -82,7 +82,7 @@ func TestSharedEmails(t *testing.T) {
 		t.Fatal("the refused policy was stored")
 	}
 	for _, id := range []string{second.ID, twin.ID} {
-		if err := users.DeleteUser(ctx, a.Tenant.ID, testActor, id); err != nil {
+		if err := users.DeleteUser(ctx, a.Tenant.ID, testActor, id, 0); err != nil {
 			t.Fatal(err)
 		}
 	}

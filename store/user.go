@@ -191,14 +191,17 @@ func updateUser(ctx context.Context, tx *sqlx.Tx, now time.Time, tenantID string
 }
 
 // DeleteUser removes a user and the API tokens that act for them. ENOTFOUND,
-// ECONFLICT for the last active admin or oneself.
-func (s *UserService) DeleteUser(ctx context.Context, tenantID string, by roster.Actor, id string) error {
+// ECONFLICT for the last active admin or oneself, EPRECONDITION.
+func (s *UserService) DeleteUser(ctx context.Context, tenantID string, by roster.Actor, id string, ifVersion int64) error {
 	if !isUUID(id) {
 		return roster.Errorf(roster.ENOTFOUND, "user not found")
 	}
 	return s.db.inTx(ctx, func(tx *sqlx.Tx) error {
 		u, err := getUser(ctx, tx, tenantID, id, true)
 		if err != nil {
+			return err
+		}
+		if err := checkVersion("user", ifVersion, u.Version); err != nil {
 			return err
 		}
 		if err := guardAdminLoss(ctx, tx, tenantID, by, u, false); err != nil {
