@@ -84,9 +84,11 @@ type GroupService interface {
 	QueryGroups(ctx context.Context, tenantID string, q GroupQuery) ([]*Group, int, error)
 
 	// UpdateGroup applies changes in order in one transaction. ENOTFOUND,
-	// EINVALID, ECONFLICT, EPRECONDITION when ifVersion is non-zero and stale.
+	// EINVALID, ECONFLICT, EPRECONDITION when ifVersion is non-zero and stale
+	// (NoVersion always is).
 	UpdateGroup(ctx context.Context, tenantID string, by Actor, id string, ifVersion int64, changes []GroupChange) (*Group, error)
 
-	// DeleteGroup removes a group. ENOTFOUND.
-	DeleteGroup(ctx context.Context, tenantID string, by Actor, id string) error
+	// DeleteGroup removes a group. ENOTFOUND, EPRECONDITION when ifVersion
+	// is non-zero and stale (NoVersion always is).
+	DeleteGroup(ctx context.Context, tenantID string, by Actor, id string, ifVersion int64) error
 }

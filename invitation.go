@@ -75,7 +75,7 @@ func (i *Invitation) Normalize() {
 // role, and names each field at fault.
 func (i *Invitation) Validate() error {
 	var fields []FieldError
-	if msg := emailProblem(i.Email); msg != "" {
+	if msg := emailProblem(i.Email, false); msg != "" {
 		fields = append(fields, FieldError{Field: "email", Message: msg})
 	}
 	if !IsRole(i.Role) {

@@ -21,6 +21,11 @@ type SecurityPolicy struct {
 	Password       PasswordRules `json:"password"`
 	Lockout        LockoutRules  `json:"lockout"`
 	Session        SessionRules  `json:"session"`
+	// UniqueEmail keeps every user's email address their own. Without it
+	// users may share one (an admin account and a regular one commonly
+	// share a mailbox; SCIM's unique key is userName): sign-in by a shared
+	// address then finds no one, and those users sign in by user name.
+	UniqueEmail bool `json:"unique_email"`
 }
 
 // PasswordRules are what a new password must satisfy, beyond the rules
@@ -69,6 +74,7 @@ func DefaultSecurityPolicy() *SecurityPolicy {
 		Password:       PasswordRules{MinLength: DefaultPasswordMinLength, RejectCommon: true},
 		Lockout:        LockoutRules{MaxAttempts: DefaultLockoutAttempts, DurationMinutes: DefaultLockoutMinutes},
 		Session:        SessionRules{AccessTokenMinutes: DefaultAccessTokenMinutes, RefreshTokenDays: DefaultRefreshTokenDays},
+		UniqueEmail:    true,
 	}
 }
 

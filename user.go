@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"net/mail"
-	"strconv"
 	"strings"
 	"time"
 	"unicode"
@@ -31,6 +30,12 @@ type User struct {
 	// SetPasswordHash, when set on a user being created or in an update,
 	// becomes their password (an argon2id PHC string). It is never read back.
 	SetPasswordHash string `db:"-"`
+
+	// EmailAsGiven, set by a writer that stores the address an identity
+	// provider pushed (SCIM: a string, which Entra fills with values such
+	// as "emailName357"), has Validate take any storable text as the
+	// email, where REST and invitations have it judged as an address.
+	EmailAsGiven bool `db:"-"`
 
 	// Attributes holds what identity providers send beyond Roster's own
 	// fields (SCIM emails, phone numbers, title, the enterprise extension...),
@@ -66,12 +71,25 @@ func (u *User) Normalize() {
 }
 
 // Validate checks every rule a stored user must satisfy, whoever writes it
-// (REST, SCIM or the CLI), and names each field at fault.
+// (REST, SCIM or the CLI), and names each field at fault. The email must
+// be an address unless EmailAsGiven.
 func (u *User) Validate() error {
+	return u.validate(u.EmailAsGiven)
+}
+
+// ValidateUpdate is Validate for a change to before: an email left as it
+// was is not judged again, so that a REST change to another field of a
+// user an identity provider gave an address REST would refuse goes
+// through.
+func (u *User) ValidateUpdate(before *User) error {
+	return u.validate(u.EmailAsGiven || u.Email == before.Email)
+}
+
+func (u *User) validate(emailAsGiven bool) error {
 	var fields []FieldError
 	add := func(field, msg string) { fields = append(fields, FieldError{Field: field, Message: msg}) }
 
-	if msg := emailProblem(u.Email); msg != "" {
+	if msg := emailProblem(u.Email, emailAsGiven); msg != "" {
 		add("email", msg)
 	}
 	if u.UserName == "" {
@@ -107,15 +125,16 @@ func (u *User) Validate() error {
 	return nil
 }
 
-// emailProblem says what is wrong with an email address, or "".
-func emailProblem(email string) string {
+// emailProblem says what is wrong with an email address, or "". asGiven
+// takes any storable text of an address's length.
+func emailProblem(email string, asGiven bool) string {
 	switch {
 	case email == "":
 		return "is required"
 	case len(email) > MaxEmailLength:
 		return "must be at most 254 characters"
 	}
-	if msg := textProblem(email, MaxEmailLength); msg != "" {
+	if msg := textProblem(email, MaxEmailLength); msg != "" || asGiven {
 		return msg
 	}
 	addr, err := mail.ParseAddress(email)
@@ -263,21 +282,6 @@ type UserPage struct {
 	NextCursor string
 }
 
-// ParseIfMatch reads an If-Match header: the version of the resource the
-// client last saw, 0 when the header is absent or "*". EINVALID naming
-// If-Match for anything else.
-func ParseIfMatch(h string) (int64, error) {
-	h = strings.TrimPrefix(strings.TrimSpace(h), "W/")
-	if h == "" || h == "*" {
-		return 0, nil
-	}
-	v, err := strconv.ParseInt(strings.Trim(h, `"`), 10, 64)
-	if err != nil || v < 1 {
-		return 0, Invalid(FieldError{Field: "If-Match", Message: "must be an ETag of this resource"})
-	}
-	return v, nil
-}
-
 // UserCountCap is where a count with a search stops: a substring can
 // match most of a large tenant, and counting every match would cost more
 // than the page it counts.
@@ -314,7 +318,8 @@ func ActorOf(p *Principal, requestID string) Actor {
 // tenantID; a user of another tenant is ENOTFOUND.
 type UserService interface {
 	// CreateUser validates and stores a new user. EINVALID, ECONFLICT when
-	// the email or user name is taken in the tenant.
+	// the user name is taken in the tenant, or the email is while the
+	// tenant's policy keeps addresses unique.
 	CreateUser(ctx context.Context, tenantID string, by Actor, u *User) (*User, error)
 
 	// FindUserByID returns one user. ENOTFOUND.
@@ -330,13 +335,15 @@ type UserService interface {
 	// UpdateUser reads the user with its row locked, applies change, checks
 	// the result and writes it, all in one transaction. ENOTFOUND, EINVALID,
 	// ECONFLICT (taken email or user name; last active admin), EPRECONDITION
-	// when ifVersion is non-zero and stale.
+	// when ifVersion is non-zero and stale (NoVersion always is).
 	UpdateUser(ctx context.Context, tenantID string, by Actor, id string, ifVersion int64, change func(*User) error) (*User, error)
 
 	// QueryUsers returns a window of users matching q, and how many match
 	// in all. EINVALID for a condition the store cannot evaluate.
 	QueryUsers(ctx context.Context, tenantID string, q UserQuery) ([]*User, int, error)
 
-	// DeleteUser removes a user. ENOTFOUND, ECONFLICT for the last active admin.
-	DeleteUser(ctx context.Context, tenantID string, by Actor, id string) error
+	// DeleteUser removes a user. ENOTFOUND, ECONFLICT for the last active
+	// admin, EPRECONDITION when ifVersion is non-zero and stale (NoVersion
+	// always is).
+	DeleteUser(ctx context.Context, tenantID string, by Actor, id string, ifVersion int64) error
 }

@@ -29,7 +29,8 @@ type object struct {
 
 // decodeObject reads the request body as one JSON object. The body size is
 // limited by the bodyLimit middleware. EINVALID for an empty body, malformed
-// JSON or anything but an object; ETOOLARGE past the limit.
+// JSON, anything but an object, or a NUL in any string, named by its path;
+// ETOOLARGE past the limit.
 func decodeObject(r *http.Request) (*object, error) {
 	if ct := r.Header.Get("Content-Type"); ct != "" {
 		mt, _, err := mime.ParseMediaType(ct)
@@ -62,6 +63,9 @@ func decodeObject(r *http.Request) (*object, error) {
 	}
 	if _, err := dec.Token(); err != io.EOF {
 		return nil, body("must hold one JSON object and nothing after it")
+	}
+	if bad := roster.JSONTextProblems(raw); len(bad) > 0 {
+		return nil, roster.Invalid(bad...)
 	}
 	return &object{fields: fields}, nil
 }

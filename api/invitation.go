@@ -3,6 +3,7 @@ package api
 import (
 	"encoding/csv"
 	"errors"
+	"fmt"
 	"io"
 	"mime"
 	"net/http"
@@ -169,7 +170,9 @@ func (s *Server) bulkInvite(w http.ResponseWriter, r *http.Request) {
 // readInvitationCSV reads the rows of a bulk request, numbered from 1 for
 // the first row after the header. EINVALID naming "Content-Type" or "body"
 // for anything but CSV with an email,role header and 1 to
-// MaxBulkInvitations rows; ETOOLARGE past the body limit.
+// MaxBulkInvitations rows, "email" or "role" for a value with a NUL or
+// bytes that are not UTF-8 (the whole body is refused: it is not text);
+// ETOOLARGE past the body limit.
 func readInvitationCSV(r *http.Request) ([]roster.InviteRow, error) {
 	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "text/csv" {
 		return nil, &roster.Error{Code: roster.EINVALID, Message: "the body must be sent as Content-Type: text/csv",
@@ -205,6 +208,11 @@ func readInvitationCSV(r *http.Request) ([]roster.InviteRow, error) {
 		}
 		if len(rows) == MaxBulkInvitations {
 			return nil, bad("has more than 10000 rows: split it")
+		}
+		for i, column := range []string{"email", "role"}[:min(len(rec), 2)] {
+			if msg := roster.StoredTextProblem(rec[i]); msg != "" {
+				return nil, roster.Invalid(roster.FieldError{Field: column, Message: fmt.Sprintf("in row %d %s", len(rows)+1, msg)})
+			}
 		}
 		row := roster.InviteRow{Row: len(rows) + 1, Email: rec[0]}
 		if len(rec) == 2 {

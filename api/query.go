@@ -1,6 +1,24 @@
 package api
 
-import "net/http"
+import (
+	"net/http"
+
+	"github.com/rosterhq/roster"
+)
+
+// decodableQuery answers 400 naming each query parameter that cannot be
+// decoded, or holds a NUL or bytes that are not UTF-8: URL.Query(), which
+// the handlers read, drops the first kind silently (?cursor=%%% read the
+// first page) and the database refuses the others.
+func (s *Server) decodableQuery(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if _, err := roster.ParseQuery(r.URL.RawQuery); err != nil {
+			s.Error(w, r, err)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
 
 // queryOnlyOnReads refuses query parameters on every request but a GET: no
 // change takes any. A script that writes `POST /users/bulk?role=viewer`

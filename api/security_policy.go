@@ -18,7 +18,8 @@ func (s *Server) getSecurityPolicy(w http.ResponseWriter, r *http.Request) {
 }
 
 // putSecurityPolicy serves PUT /tenant/security-policy: the whole policy,
-// every field required.
+// every field required but unique_email, which came later: a PUT without
+// it, written before it, keeps the tenant's setting.
 func (s *Server) putSecurityPolicy(w http.ResponseWriter, r *http.Request) {
 	body, err := decodeObject(r)
 	if err != nil {
@@ -26,10 +27,20 @@ func (s *Server) putSecurityPolicy(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p := decodeSecurityPolicy(body)
+	uniqueEmail := body.bool("unique_email")
 	if err := body.err(); err != nil {
 		s.Error(w, r, err)
 		return
 	}
+	if uniqueEmail == nil {
+		current, err := s.Tenants.SecurityPolicy(r.Context(), tenantID(r))
+		if err != nil {
+			s.Error(w, r, err)
+			return
+		}
+		uniqueEmail = &current.UniqueEmail
+	}
+	p.UniqueEmail = *uniqueEmail
 	if err := s.Tenants.SetSecurityPolicy(r.Context(), tenantID(r), actor(r), p); err != nil {
 		s.Error(w, r, err)
 		return
@@ -41,7 +52,7 @@ func (s *Server) putSecurityPolicy(w http.ResponseWriter, r *http.Request) {
 // unknown and mistyped fields on body; the policy checks the values.
 func decodeSecurityPolicy(body *object) *roster.SecurityPolicy {
 	fields := []string{"mfa_required", "allowed_methods", "password", "lockout", "session"}
-	body.only(fields...)
+	body.only(append(fields, "unique_email")...)
 	body.need(fields...)
 	var p roster.SecurityPolicy
 	setBool(&p.MFARequired, body.bool("mfa_required"))

@@ -25,6 +25,7 @@ func defaultPolicy() policy {
 		"password":        map[string]any{"min_length": 12, "reject_common": true},
 		"lockout":         map[string]any{"max_attempts": 10, "duration_minutes": 15},
 		"session":         map[string]any{"access_token_minutes": 15, "refresh_token_days": 30},
+		"unique_email":    true,
 	}
 }
 

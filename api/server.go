@@ -91,7 +91,7 @@ func (s *Server) Handler() chi.Router {
 	}
 
 	r.Route("/api/v1", func(r chi.Router) {
-		r.Use(s.limitBody, s.queryOnlyOnReads)
+		r.Use(s.limitBody, s.decodableQuery, s.queryOnlyOnReads)
 		r.Post("/auth/login", s.login)
 		r.Post("/auth/refresh", s.refresh)
 		r.Post("/auth/logout", s.logout)

@@ -215,9 +215,15 @@ func (s *Server) updateUser(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, newUserResponse(u))
 }
 
-// deleteUser serves DELETE /users/{id}.
+// deleteUser serves DELETE /users/{id}; If-Match with a stale ETag is
+// refused with 412.
 func (s *Server) deleteUser(w http.ResponseWriter, r *http.Request) {
-	if err := s.Users.DeleteUser(r.Context(), tenantID(r), actor(r), chi.URLParam(r, "id")); err != nil {
+	ifVersion, err := roster.ParseIfMatch(r.Header.Get("If-Match"))
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	if err := s.Users.DeleteUser(r.Context(), tenantID(r), actor(r), chi.URLParam(r, "id"), ifVersion); err != nil {
 		s.Error(w, r, err)
 		return
 	}

@@ -54,6 +54,18 @@ func TestUserLifecycle(t *testing.T) {
 	stale := e.do(request{Method: "PATCH", Path: "/api/v1/users/" + id, Token: admin,
 		Header: map[string]string{"If-Match": etag}, Body: map[string]any{"given_name": "Late"}})
 	wantProblem(t, stale, http.StatusPreconditionFailed, "")
+	// Any well-formed entity tag that is not the current one is stale too
+	// (RFC 9110 §13.1.1); only a header that is no entity tag is 400.
+	for _, tag := range []string{`W/"stale"`, `"abc"`, `"0"`, `"stale", "999"`} {
+		r := e.do(request{Method: "PATCH", Path: "/api/v1/users/" + id, Token: admin,
+			Header: map[string]string{"If-Match": tag}, Body: map[string]any{"given_name": "Late"}})
+		wantProblem(t, r, http.StatusPreconditionFailed, "")
+	}
+	// A DELETE based on a stale version is refused as well.
+	wantProblem(t, e.do(request{Method: "DELETE", Path: "/api/v1/users/" + id, Token: admin,
+		Header: map[string]string{"If-Match": etag}}), http.StatusPreconditionFailed, "")
+	wantProblem(t, e.do(request{Method: "DELETE", Path: "/api/v1/users/" + id, Token: admin,
+		Header: map[string]string{"If-Match": "abc"}, Invalid: true}), http.StatusBadRequest, "If-Match")
 
 	inactive := e.do(request{Method: "GET", Path: "/api/v1/users?active=false", Token: admin})
 	var list struct {
@@ -198,7 +210,7 @@ func TestBadInputIsAClear4xx(t *testing.T) {
 				req.Header = map[string]string{"Content-Type": tc.contentType}
 			}
 			if tc.name == "patch bad If-Match" {
-				req.Header = map[string]string{"If-Match": `"abc"`}
+				req.Header = map[string]string{"If-Match": `abc`}
 			}
 			wantProblem(t, e.do(req), tc.status, tc.field)
 		})

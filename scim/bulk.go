@@ -512,6 +512,7 @@ func newBulkRun(next http.Handler, parent *http.Request, p *bulkPlan, failOnErro
 }
 
 func trimBulkEndpoint(p string) string {
+	p = strings.TrimSuffix(p, "/")
 	if n := len(p) - len(bulkEndpoint); n >= 0 && strings.EqualFold(p[n:], bulkEndpoint) {
 		return p[:n]
 	}

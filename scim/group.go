@@ -71,7 +71,11 @@ func (h groupHandler) Replace(r *http.Request, id string, attrs scim.ResourceAtt
 }
 
 func (h groupHandler) Delete(r *http.Request, id string) error {
-	if err := h.groups.DeleteGroup(r.Context(), tenantID(r), actor(r), id); err != nil {
+	ifVersion, err := ifMatchVersion(r)
+	if err != nil {
+		return handlerError(r, err)
+	}
+	if err := h.groups.DeleteGroup(r.Context(), tenantID(r), actor(r), id, ifVersion); err != nil {
 		return handlerError(r, err)
 	}
 	return nil

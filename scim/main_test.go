@@ -29,7 +29,7 @@ func TestMain(m *testing.M) {
 // scimEnv is the whole HTTP service (REST and SCIM, wired by app.New as
 // roster serve wires it) on the package's test database, with two tenants.
 type scimEnv struct {
-	t   *testing.T
+	t   testing.TB // the test (or fuzz input) in progress
 	URL string
 	DB  *store.DB
 
@@ -41,7 +41,7 @@ type tenant struct {
 	SCIM, Admin string // token secrets
 }
 
-func newSCIMEnv(t *testing.T, options ...func(*scim.Server)) *scimEnv {
+func newSCIMEnv(t testing.TB, options ...func(*scim.Server)) *scimEnv {
 	t.Helper()
 	db, err := store.Open(context.Background(), testDSN)
 	if err != nil {

@@ -45,6 +45,7 @@ func writeError(w http.ResponseWriter, status int, scimType, detail string) {
 // and Location, ETag from meta.version, list responses with the counts
 // RFC 7644 §3.4.2 asks for, the SCIM media type everywhere, and SCIM
 // errors in place of anything the library lets out of a failed handler.
+// A GET whose If-None-Match holds the resource's ETag is answered 304.
 // base is the service's public base URL (https://host/scim/v2); with a nil
 // base, it is taken from each request's Host and scheme.
 func fixResponses(base *url.URL, log *slog.Logger) func(http.Handler) http.Handler {
@@ -100,6 +101,10 @@ func fixResponses(base *url.URL, log *slog.Logger) func(http.Handler) http.Handl
 				fixList(doc, base)
 			case status < 300:
 				fixResource(doc, base, buf.header, status == http.StatusCreated && r.Method == http.MethodPost)
+				if r.Method == http.MethodGet && status == http.StatusOK && notModified(r, buf.header.Get("Etag")) {
+					writeNotModified(w, buf.header)
+					return
+				}
 			}
 			if err := rewriteBody(buf, doc); err != nil {
 				log.ErrorContext(r.Context(), "scim: response not rewritten", "err", err)

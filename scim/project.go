@@ -72,13 +72,37 @@ type selection struct {
 func attributeList(values []string) []string {
 	var names []string
 	for _, v := range values {
-		for _, name := range strings.Split(v, ",") {
+		for _, name := range strings.Split(withoutValueFilters(v), ",") {
 			if name = strings.TrimSpace(name); name != "" {
 				names = append(names, name)
 			}
 		}
 	}
 	return names
+}
+
+// withoutValueFilters drops the value filters of names written as
+// emails[type eq "work"]: not RFC 7644's attribute notation, but what
+// Microsoft's reference tests send. The attribute is returned whole.
+func withoutValueFilters(v string) string {
+	var b strings.Builder
+	depth, quoted := 0, false
+	for i := 0; i < len(v); i++ {
+		c := v[i]
+		switch {
+		case depth > 0 && c == '"' && (i == 0 || v[i-1] != '\\'):
+			quoted = !quoted
+		case c == '[' && !quoted:
+			depth++
+		case c == ']' && !quoted && depth > 0:
+			depth--
+			continue
+		}
+		if depth == 0 {
+			b.WriteByte(c)
+		}
+	}
+	return b.String()
 }
 
 // selectionOf resolves names against one resource: the URN of one of its

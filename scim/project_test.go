@@ -33,6 +33,14 @@ func TestProjectAttributes(t *testing.T) {
 		name: "a sub-attribute of a multi-valued attribute", query: "attributes=emails.value",
 		body: user, want: `{` + always + `,"emails":[{"value":"ada@example.com"}]}`,
 	}, {
+		// Not RFC 7644's attribute notation, but what Microsoft's reference
+		// tests send: the attribute is returned whole.
+		name: "a value filter in a name selects the attribute", query: `attributes=emails%5Btype+eq+%22a,b%22%5D,userName`,
+		body: user, want: `{` + always + `,"userName":"ada","emails":[{"value":"ada@example.com","type":"work","primary":true},{"type":"home"}]}`,
+	}, {
+		name: "a value filter before a sub-attribute", query: `attributes=emails%5Bvalue+eq+%22x%22%5D.value`,
+		body: user, want: `{` + always + `,"emails":[{"value":"ada@example.com"}]}`,
+	}, {
 		name: "an attribute and one of its sub-attributes", query: "attributes=name.givenName,name",
 		body: user, want: `{` + always + `,"name":{"givenName":"Ada","familyName":"Lovelace"}}`,
 	}, {

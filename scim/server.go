@@ -86,11 +86,12 @@ func (s *Server) Handler() (http.Handler, error) {
 	library := http.StripPrefix("/scim", lib)
 
 	r := chi.NewRouter()
-	// Outermost first: who is calling; requests as the library can take
-	// them; responses as clients need them; projection of the attributes
+	// Outermost first: the endpoint meant; who is calling; no input the database cannot
+	// store; requests as the library can take them; responses as clients need them; projection of the attributes
 	// asked for; and, innermost, handler errors mapped before the library
 	// can turn them into 500s.
-	r.Use(s.authenticate,
+	r.Use(canonicalPaths, s.authenticate,
+		s.refuseBadInput(maxBulkPayload),
 		normalizeRequests(maxBodyBytes, map[string][]string{"Users": {enterpriseSchemaURN}, "Groups": nil}),
 		fixResponses(s.BaseURL, s.Log),
 		projectAttributes,

@@ -76,7 +76,11 @@ func (h userHandler) Replace(r *http.Request, id string, attrs scim.ResourceAttr
 }
 
 func (h userHandler) Delete(r *http.Request, id string) error {
-	if err := h.users.DeleteUser(r.Context(), tenantID(r), actor(r), id); err != nil {
+	ifVersion, err := ifMatchVersion(r)
+	if err != nil {
+		return handlerError(r, err)
+	}
+	if err := h.users.DeleteUser(r.Context(), tenantID(r), actor(r), id, ifVersion); err != nil {
 		return handlerError(r, err)
 	}
 	return nil
@@ -188,7 +192,7 @@ func docToUser(doc map[string]any, u *roster.User) error {
 	} else {
 		u.GivenName, u.FamilyName = "", ""
 	}
-	u.Email = primaryEmail(rest[canonicalKey(rest, "emails")])
+	u.Email, u.EmailAsGiven = primaryEmail(rest[canonicalKey(rest, "emails")]), true
 	if u.Email == "" && strings.Contains(u.UserName, "@") {
 		u.Email = u.UserName // Roster keeps an email for every user; an email-shaped userName is one
 	}

@@ -108,7 +108,7 @@ func (s *BulkService) applyOne(ctx context.Context, tenantID string, by roster.A
 	case roster.BulkDeactivate, roster.BulkActivate, roster.BulkSetRole:
 		_, err = s.users.UpdateUser(ctx, tenantID, by, id, 0, bulkChange(req))
 	case roster.BulkDelete:
-		err = s.users.DeleteUser(ctx, tenantID, by, id)
+		err = s.users.DeleteUser(ctx, tenantID, by, id, 0)
 	case roster.BulkResetMFA:
 		err = s.mfa.ResetMFA(ctx, tenantID, by, id)
 	case roster.BulkRemindMFA:

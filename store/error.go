@@ -83,3 +83,16 @@ func (e *unavailable) Error() string { return "database unavailable: " + e.cause
 func (e *unavailable) Unwrap() []error {
 	return []error{e.cause, roster.Errorf(roster.EUNAVAILABLE, "the database is unavailable; try again shortly")}
 }
+
+// checkVersion is the If-Match check of an update: EPRECONDITION unless
+// ifVersion is 0 (any) or the row's current version. roster.NoVersion
+// matches none.
+func checkVersion(what string, ifVersion, current int64) error {
+	switch {
+	case ifVersion == 0 || ifVersion == current:
+		return nil
+	case ifVersion == roster.NoVersion:
+		return roster.Errorf(roster.EPRECONDITION, "the If-Match entity tag is not a version of this %s", what)
+	}
+	return roster.Errorf(roster.EPRECONDITION, "the %s has changed since version %d", what, ifVersion)
+}

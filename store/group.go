@@ -154,8 +154,8 @@ func (s *GroupService) UpdateGroup(ctx context.Context, tenantID string, by rost
 		if err != nil {
 			return err
 		}
-		if ifVersion != 0 && ifVersion != before.Version {
-			return roster.Errorf(roster.EPRECONDITION, "the group has changed since version %d", ifVersion)
+		if err := checkVersion("group", ifVersion, before.Version); err != nil {
+			return err
 		}
 		after := *before
 		var added, removed []string
@@ -228,11 +228,15 @@ func (s *GroupService) UpdateGroup(ctx context.Context, tenantID string, by rost
 	return updated, err
 }
 
-// DeleteGroup removes a group; its memberships go with it. ENOTFOUND.
-func (s *GroupService) DeleteGroup(ctx context.Context, tenantID string, by roster.Actor, id string) error {
+// DeleteGroup removes a group; its memberships go with it. ENOTFOUND,
+// EPRECONDITION.
+func (s *GroupService) DeleteGroup(ctx context.Context, tenantID string, by roster.Actor, id string, ifVersion int64) error {
 	return s.db.inTx(ctx, func(tx *sqlx.Tx) error {
 		g, err := getGroup(ctx, tx, tenantID, id, true)
 		if err != nil {
+			return err
+		}
+		if err := checkVersion("group", ifVersion, g.Version); err != nil {
 			return err
 		}
 		var members []string

@@ -30,23 +30,42 @@ var signInActor = roster.Actor{Type: roster.ActorSystem, ID: "sign-in"}
 // FindLogin finds a user of the tenant by user name or email (the user
 // name wins when the two would name different users). The tenant is its
 // id, resolved beforehand (FindTenantID), so that the query names the
-// tenant it reads, as a database sharded by tenant needs. ENOTFOUND.
+// tenant it reads, as a database sharded by tenant needs. An email that
+// several users share (unique_email false) names none of them: ENOTFOUND,
+// which sign-in answers as it does a wrong password.
 func (s *LoginService) FindLogin(ctx context.Context, tenantID, username string) (*roster.Login, error) {
 	if !isUUID(tenantID) {
 		return nil, roster.Errorf(roster.ENOTFOUND, "user not found")
 	}
-	var l roster.Login
-	err := s.db.db.QueryRowContext(ctx, `
-		SELECT `+loginColumns+`
+	rows, err := s.db.db.QueryContext(ctx, `
+		SELECT `+loginColumns+`, lower(user_name) = lower($2)
 		FROM users
 		WHERE tenant_id = $1 AND (lower(user_name) = lower($2) OR lower(email) = lower($2))
 		ORDER BY lower(user_name) = lower($2) DESC
-		LIMIT 1`, tenantID, username).
-		Scan(loginFields(&l)...)
+		LIMIT 2`, tenantID, username)
 	if err != nil {
-		return nil, notFound(translate(err), "user")
+		return nil, translate(err)
 	}
-	return &l, nil
+	defer rows.Close()
+	var found []*roster.Login
+	for rows.Next() {
+		var l roster.Login
+		var byName bool
+		if err := rows.Scan(append(loginFields(&l), &byName)...); err != nil {
+			return nil, translate(err)
+		}
+		if byName {
+			return &l, nil
+		}
+		found = append(found, &l)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, translate(err)
+	}
+	if len(found) != 1 {
+		return nil, roster.Errorf(roster.ENOTFOUND, "user not found")
+	}
+	return found[0], nil
 }
 
 // FindTenantID resolves a tenant id or slug. ENOTFOUND.

@@ -14,6 +14,15 @@ import (
 // settings.
 const securityPolicyKey = "security_policy"
 
+// tenantUniqueEmail reads the unique_email policy of tenant $2 for a user
+// being inserted, under a share lock of the tenant row: a policy change,
+// which holds that row's update lock, waits for the insert and then sees
+// its row, or the insert waits for it and reads the new policy.
+const tenantUniqueEmail = `SELECT ` + uniqueEmailSetting + ` FROM tenants WHERE id = $2 FOR SHARE`
+
+// uniqueEmailSetting is the unique_email policy of a tenants row.
+const uniqueEmailSetting = `coalesce((settings -> '` + securityPolicyKey + `' ->> 'unique_email')::boolean, true)`
+
 // SecurityPolicy returns the tenant's security policy, with the defaults
 // for fields it never set. ENOTFOUND.
 func (s *TenantService) SecurityPolicy(ctx context.Context, tenantID string) (*roster.SecurityPolicy, error) {
@@ -40,7 +49,8 @@ func securityPolicy(ctx context.Context, q sqlx.QueryerContext, tenantID string,
 }
 
 // SetSecurityPolicy validates and stores the policy, audited with the
-// policy before and after. EINVALID, ENOTFOUND.
+// policy before and after. EINVALID, ENOTFOUND, ECONFLICT naming
+// unique_email when it turns on while users share an address.
 func (s *TenantService) SetSecurityPolicy(ctx context.Context, tenantID string, by roster.Actor, p *roster.SecurityPolicy) error {
 	if err := p.Validate(); err != nil {
 		return err
@@ -60,7 +70,23 @@ func (s *TenantService) SetSecurityPolicy(ctx context.Context, tenantID string, 
 			tenantID, string(raw), now); err != nil {
 			return translate(err)
 		}
+		if p.UniqueEmail != old.UniqueEmail {
+			if err := setEmailUnique(ctx, tx, tenantID, p.UniqueEmail); err != nil {
+				return err
+			}
+		}
 		return insertAudit(ctx, tx, now, tenantID, by, roster.ActionTenantUpdated, "tenant", tenantID,
 			map[string]any{securityPolicyKey: map[string]any{"from": old, "to": p}})
 	})
+}
+
+// setEmailUnique makes every user of the tenant subject to the unique
+// address index, or frees them of it.
+func setEmailUnique(ctx context.Context, tx *sqlx.Tx, tenantID string, unique bool) error {
+	_, err := tx.ExecContext(ctx, `UPDATE users SET email_unique = $2 WHERE tenant_id = $1 AND email_unique <> $2`, tenantID, unique)
+	if err = translate(err); roster.ErrorCode(err) == roster.ECONFLICT {
+		return &roster.Error{Code: roster.ECONFLICT, Message: "users share email addresses: give each an address of their own first",
+			Fields: []roster.FieldError{{Field: "unique_email", Message: "cannot be true while users share an email address"}}}
+	}
+	return err
 }

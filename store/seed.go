@@ -45,11 +45,11 @@ func (db *DB) SeedUsers(ctx context.Context, tenantID string, n int) (int, error
 	run := fmt.Sprintf("%04x", rng.IntN(1<<16)) // keeps reruns from colliding on email
 	now := db.now()
 	err := db.inTx(ctx, func(tx *sqlx.Tx) error {
-		var exists bool
-		if err := tx.GetContext(ctx, &exists, `SELECT EXISTS (SELECT 1 FROM tenants WHERE id = $1)`, tenantID); err != nil {
+		var uniqueEmail []bool // none when the tenant does not exist
+		if err := tx.SelectContext(ctx, &uniqueEmail, `SELECT `+uniqueEmailSetting+` FROM tenants WHERE id = $1 FOR SHARE`, tenantID); err != nil {
 			return err
 		}
-		if !exists {
+		if len(uniqueEmail) == 0 {
 			return roster.Errorf(roster.ENOTFOUND, "tenant not found")
 		}
 		rebuild, err := dropIndexesForBulkLoad(ctx, tx, n)
@@ -61,7 +61,7 @@ func (db *DB) SeedUsers(ctx context.Context, tenantID string, n int) (int, error
 			return err
 		}
 		stmt, err := tx.PrepareContext(ctx, `COPY users (tenant_id, id, user_name, email, given_name, family_name,
-			display_name, role, active, created_at, updated_at, last_login_at, mfa_methods, mfa_default) FROM STDIN`)
+			display_name, role, active, created_at, updated_at, last_login_at, mfa_methods, mfa_default, email_unique) FROM STDIN`)
 		if err != nil {
 			return err
 		}
@@ -104,7 +104,7 @@ func (db *DB) SeedUsers(ctx context.Context, tenantID string, n int) (int, error
 			}
 			allMethods = append(allMethods, methods...)
 			if _, err := stmt.ExecContext(ctx, tenantID, id, local, email, given, family,
-				given+" "+family, role, rng.IntN(10) > 0, created, created, lastLogin, names, def); err != nil {
+				given+" "+family, role, rng.IntN(10) > 0, created, created, lastLogin, names, def, uniqueEmail[0]); err != nil {
 				return err
 			}
 		}
@@ -156,7 +156,8 @@ func dropIndexesForBulkLoad(ctx context.Context, tx *sqlx.Tx, n int) (rebuild fu
 	}
 	err = tx.SelectContext(ctx, &defs, `
 		SELECT indexname, indexdef FROM pg_indexes
-		WHERE schemaname = current_schema() AND tablename = 'users' AND indexname <> 'users_pkey'`)
+		WHERE schemaname = current_schema() AND tablename = 'users' AND indexname <> 'users_pkey'
+		ORDER BY indexname::regclass::oid`) // rebuilt in the order they were made, which is the order unique violations are found in
 	if err != nil {
 		return nil, err
 	}

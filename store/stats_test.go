@@ -181,7 +181,7 @@ func TestStatsFollowEveryChange(t *testing.T) {
 		t.Fatalf("after passkeys: %+v", st)
 	}
 	mustExec(t, raw, `UPDATE passkeys SET backed_up = true WHERE tenant_id = $1 AND backup_eligible AND NOT backed_up`, tid)
-	if err := users.DeleteUser(ctx, tid, testActor, made[5].ID); err != nil {
+	if err := users.DeleteUser(ctx, tid, testActor, made[5].ID, 0); err != nil {
 		t.Fatal(err)
 	}
 	st = wantStatsMatchLive(t, stats, tid, "after a passkey sync and a deletion")

@@ -52,8 +52,9 @@ func getUser(ctx context.Context, q sqlx.QueryerContext, tenantID, id string, fo
 // benchmark's EXPLAIN.
 const UserGetByIDSQL = `SELECT ` + userColumns + ` FROM users WHERE tenant_id = $1 AND id = $2`
 
-const userInsert = `INSERT INTO users (` + userColumns + `, password_hash)
-	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, nullif($16, ''))`
+const userInsert = `INSERT INTO users (` + userColumns + `, password_hash, email_unique)
+	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, nullif($16, ''),
+	        coalesce((` + tenantUniqueEmail + `), true))`
 
 const userUpdate = `UPDATE users SET user_name = $3, email = $4, given_name = $5, family_name = $6,
 	display_name = $7, external_id = $8, role = $9, active = $10, updated_at = $11, version = $12,
@@ -147,8 +148,8 @@ func updateUser(ctx context.Context, tx *sqlx.Tx, now time.Time, tenantID string
 	if err != nil {
 		return nil, err
 	}
-	if ifVersion != 0 && ifVersion != before.Version {
-		return nil, roster.Errorf(roster.EPRECONDITION, "the user has changed since version %d", ifVersion)
+	if err := checkVersion("user", ifVersion, before.Version); err != nil {
+		return nil, err
 	}
 	after := *before
 	if err := change(&after); err != nil {
@@ -158,7 +159,7 @@ func updateUser(ctx context.Context, tx *sqlx.Tx, now time.Time, tenantID string
 	after.ID, after.TenantID, after.CreatedAt, after.LastLoginAt, after.Version =
 		before.ID, before.TenantID, before.CreatedAt, before.LastLoginAt, before.Version
 	after.Normalize()
-	if err := after.Validate(); err != nil {
+	if err := after.ValidateUpdate(before); err != nil {
 		return nil, err
 	}
 	changes := userChanges(before, &after)
@@ -190,14 +191,17 @@ func updateUser(ctx context.Context, tx *sqlx.Tx, now time.Time, tenantID string
 }
 
 // DeleteUser removes a user and the API tokens that act for them. ENOTFOUND,
-// ECONFLICT for the last active admin or oneself.
-func (s *UserService) DeleteUser(ctx context.Context, tenantID string, by roster.Actor, id string) error {
+// ECONFLICT for the last active admin or oneself, EPRECONDITION.
+func (s *UserService) DeleteUser(ctx context.Context, tenantID string, by roster.Actor, id string, ifVersion int64) error {
 	if !isUUID(id) {
 		return roster.Errorf(roster.ENOTFOUND, "user not found")
 	}
 	return s.db.inTx(ctx, func(tx *sqlx.Tx) error {
 		u, err := getUser(ctx, tx, tenantID, id, true)
 		if err != nil {
+			return err
+		}
+		if err := checkVersion("user", ifVersion, u.Version); err != nil {
 			return err
 		}
 		if err := guardAdminLoss(ctx, tx, tenantID, by, u, false); err != nil {

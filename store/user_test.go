@@ -98,7 +98,7 @@ func TestUsersAreInvisibleToOtherTenants(t *testing.T) {
 	wantCode(t, err, roster.ENOTFOUND)
 	_, err = users.UpdateUser(ctx, b.Tenant.ID, testActor, u.ID, 0, func(u *roster.User) error { u.GivenName = "X"; return nil })
 	wantCode(t, err, roster.ENOTFOUND)
-	wantCode(t, users.DeleteUser(ctx, b.Tenant.ID, testActor, u.ID), roster.ENOTFOUND)
+	wantCode(t, users.DeleteUser(ctx, b.Tenant.ID, testActor, u.ID, 0), roster.ENOTFOUND)
 	page, err := users.FindUsers(ctx, b.Tenant.ID, roster.UserFilter{Query: "alan"})
 	if err != nil {
 		t.Fatal(err)
@@ -206,7 +206,7 @@ func TestLastActiveAdminIsKept(t *testing.T) {
 	wantCode(t, err, roster.ECONFLICT)
 	_, err = users.UpdateUser(ctx, b.Tenant.ID, testActor, admin.ID, 0, demote)
 	wantCode(t, err, roster.ECONFLICT)
-	wantCode(t, users.DeleteUser(ctx, b.Tenant.ID, testActor, admin.ID), roster.ECONFLICT)
+	wantCode(t, users.DeleteUser(ctx, b.Tenant.ID, testActor, admin.ID, 0), roster.ECONFLICT)
 
 	// With a second admin the first may go, but nobody may remove themselves.
 	second := MustCreateUser(t, users, b.Tenant.ID, roster.User{Email: "second@example.com", Role: roster.RoleAdmin, Active: true})
@@ -254,12 +254,14 @@ func TestDeleteUser(t *testing.T) {
 	users := store.NewUserService(db)
 	b := MustTenant(t, db)
 	u := MustCreateUser(t, users, b.Tenant.ID, roster.User{Email: "gone@example.com"})
-	if err := users.DeleteUser(ctx, b.Tenant.ID, testActor, u.ID); err != nil {
+	wantCode(t, users.DeleteUser(ctx, b.Tenant.ID, testActor, u.ID, u.Version+1), roster.EPRECONDITION)
+	wantCode(t, users.DeleteUser(ctx, b.Tenant.ID, testActor, u.ID, roster.NoVersion), roster.EPRECONDITION)
+	if err := users.DeleteUser(ctx, b.Tenant.ID, testActor, u.ID, u.Version); err != nil {
 		t.Fatal(err)
 	}
 	_, err := users.FindUserByID(ctx, b.Tenant.ID, u.ID)
 	wantCode(t, err, roster.ENOTFOUND)
-	wantCode(t, users.DeleteUser(ctx, b.Tenant.ID, testActor, u.ID), roster.ENOTFOUND)
+	wantCode(t, users.DeleteUser(ctx, b.Tenant.ID, testActor, u.ID, 0), roster.ENOTFOUND)
 	_, err = users.FindUserByID(ctx, b.Tenant.ID, "not-a-uuid")
 	wantCode(t, err, roster.ENOTFOUND)
 }
