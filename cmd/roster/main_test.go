@@ -49,8 +49,14 @@ func TestMain(m *testing.M) {
 // roster runs the binary against the test database and returns its stdout.
 func roster(t *testing.T, args ...string) []byte {
 	t.Helper()
+	return rosterOn(t, testDSN, args...)
+}
+
+// rosterOn runs the CLI on the database of dsn.
+func rosterOn(t *testing.T, dsn string, args ...string) []byte {
+	t.Helper()
 	cmd := exec.Command(rosterBin, args...)
-	cmd.Env = append(os.Environ(), "DATABASE_URL="+testDSN)
+	cmd.Env = append(os.Environ(), "DATABASE_URL="+dsn)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
@@ -70,8 +76,14 @@ type bootstrap struct {
 
 func createTenant(t *testing.T, name string) bootstrap {
 	t.Helper()
+	return createTenantOn(t, testDSN, name)
+}
+
+// createTenantOn creates a tenant in the database of dsn.
+func createTenantOn(t *testing.T, dsn, name string) bootstrap {
+	t.Helper()
 	var b bootstrap
-	out := roster(t, "tenant", "create", "--name", name, "--admin-email", "admin@"+strings.ToLower(strings.ReplaceAll(name, " ", ""))+".example", "--json")
+	out := rosterOn(t, dsn, "tenant", "create", "--name", name, "--admin-email", "admin@"+strings.ToLower(strings.ReplaceAll(name, " ", ""))+".example", "--json")
 	if err := json.Unmarshal(out, &b); err != nil {
 		t.Fatalf("tenant create output %q: %v", out, err)
 	}

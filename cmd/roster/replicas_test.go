@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rosterhq/roster/internal/pgtest"
 	"github.com/rosterhq/roster/internal/testkit"
 )
 
@@ -45,9 +46,9 @@ func (s *served) callJSON(t *testing.T, method, path, token, body string, out an
 }
 
 // replicaEnv is what two replicas behind one load balancer share: the
-// public URL (the issuer of their tokens) and a mail server.
-func replicaEnv(smtpAddr string) []string {
-	return []string{"ROSTER_PUBLIC_URL=http://roster.replicas.test",
+// database, the public URL (the issuer of their tokens) and a mail server.
+func replicaEnv(dsn, smtpAddr string) []string {
+	return []string{"DATABASE_URL=" + dsn, "ROSTER_PUBLIC_URL=http://roster.replicas.test",
 		"ROSTER_SMTP_ADDR=" + smtpAddr, "ROSTER_SMTP_FROM=Roster <no-reply@roster.test>", "ROSTER_SMTP_TLS=none"}
 }
 
@@ -67,14 +68,18 @@ type signedIn struct {
 // job and its mail are done exactly once with both running and when the
 // one running the job is killed (SIGKILL) half-way.
 func TestTwoReplicas(t *testing.T) {
-	b := createTenant(t, "Two Replicas")
+	// A database of its own: the replicas' workers deliver every tenant's
+	// queued mail, and the tests beside this one queue mail of their own.
+	t.Parallel()
+	dsn := pgtest.NewDatabase(t)
+	b := createTenantOn(t, dsn, "Two Replicas")
 	inbox := testkit.StartSMTP(t, testkit.SMTPOptions{})
-	db, err := sql.Open("postgres", testDSN)
+	db, err := sql.Open("postgres", dsn)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	one, two := startServe(t, replicaEnv(inbox.Addr)...), startServe(t, replicaEnv(inbox.Addr)...)
+	one, two := startServe(t, replicaEnv(dsn, inbox.Addr)...), startServe(t, replicaEnv(dsn, inbox.Addr)...)
 	newUser := func(email string) {
 		t.Helper()
 		one.callJSON(t, "POST", "/api/v1/users", b.AdminToken,
@@ -99,7 +104,7 @@ func TestTwoReplicas(t *testing.T) {
 		before = append(before, si.AccessToken)
 	}
 	var newestKID string
-	roster(t, "keys", "rotate", "--publish-ahead", "0s")
+	rosterOn(t, dsn, "keys", "rotate", "--publish-ahead", "0s")
 	if err := db.QueryRow(`SELECT kid FROM signing_keys WHERE retired_at IS NULL ORDER BY signs_from DESC LIMIT 1`).Scan(&newestKID); err != nil {
 		t.Fatal(err)
 	}
@@ -210,7 +215,7 @@ func TestTwoReplicas(t *testing.T) {
 	})
 
 	t.Run("a bulk job and its mail are done exactly once", func(t *testing.T) {
-		roster(t, "seed", "--tenant", b.TenantID, "--users", "3000")
+		rosterOn(t, dsn, "seed", "--tenant", b.TenantID, "--users", "3000")
 		// Addresses of this test's own, told apart from other tests' mail.
 		if _, err := db.Exec(`UPDATE users SET email = replace(id::text, '-', '') || '@bulk.two-replicas.example'
 			WHERE tenant_id = $1 AND id <> $2`, b.TenantID, b.AdminUserID); err != nil {

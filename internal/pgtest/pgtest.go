@@ -80,3 +80,26 @@ func migrate(ctx context.Context, dsn string) error {
 	}
 	return nil
 }
+
+// NewDatabase creates and migrates a database of the test's own, dropped
+// when the test ends, and returns its DSN: for a test whose processes
+// would otherwise share the package's database with tests running beside
+// it (background workers take any tenant's jobs and mail).
+func NewDatabase(tb testing.TB) string {
+	tb.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	var dsn string
+	server, name, err := setup(ctx, &dsn)
+	if err != nil {
+		tb.Fatalf("pgtest: %v", err)
+	}
+	tb.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		if err := pglocal.DropDatabase(ctx, server, name); err != nil {
+			tb.Errorf("pgtest: %v", err)
+		}
+	})
+	return dsn
+}
