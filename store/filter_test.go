@@ -373,7 +373,7 @@ func TestWhereIndexes(t *testing.T) {
 	}
 	// users_email_sort_idx (tenant_id, lower(email), id) serves an email
 	// lookup; users_email_key, partial since addresses may be shared
-	// (migration 0012), serves none that does not name email_unique.
+	// (migration 0014), serves none that does not name email_unique.
 	tests := []struct {
 		name, table string
 		e           roster.Expr

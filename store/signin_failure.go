@@ -13,7 +13,7 @@ var _ roster.SignInFailureService = (*SignInFailureService)(nil)
 
 // SignInFailureService is the PostgreSQL implementation of
 // roster.SignInFailureService, on the signin_failures table (migration
-// 0012).
+// 0013).
 type SignInFailureService struct {
 	db *DB
 }
