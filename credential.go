@@ -70,10 +70,6 @@ type LoginService interface {
 	// name or email is username, case-insensitively. ENOTFOUND.
 	FindLogin(ctx context.Context, tenantID, username string) (*Login, error)
 
-	// FindTenantID returns the id of the tenant with this id or slug.
-	// ENOTFOUND.
-	FindTenantID(ctx context.Context, tenant string) (string, error)
-
 	// FindLoginByID returns the sign-in state of the tenant's user with
 	// this id. ENOTFOUND.
 	FindLoginByID(ctx context.Context, tenantID, userID string) (*Login, error)

@@ -92,10 +92,6 @@ type PasskeyVerdict struct {
 // scoped to a tenant; another tenant's user or passkey is ENOTFOUND. Each
 // change is audited in its transaction.
 type PasskeyService interface {
-	// FindTenantID returns the id of the tenant with this id or slug.
-	// ENOTFOUND.
-	FindTenantID(ctx context.Context, tenant string) (string, error)
-
 	// CreateWebAuthnSession stores s (ID and CreatedAt are set), and drops
 	// some expired ceremonies.
 	CreateWebAuthnSession(ctx context.Context, s *WebAuthnSession) error

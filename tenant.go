@@ -78,6 +78,10 @@ type TenantService interface {
 	// the slug is taken.
 	CreateTenant(ctx context.Context, b *Bootstrap) error
 
+	// FindTenantID returns the id of the tenant with this id or slug.
+	// ENOTFOUND.
+	FindTenantID(ctx context.Context, tenant string) (string, error)
+
 	// FindTenantByID returns a tenant. ENOTFOUND.
 	FindTenantByID(ctx context.Context, id string) (*Tenant, error)
 

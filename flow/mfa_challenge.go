@@ -113,7 +113,7 @@ func (s *SignIn) concludeMFA(ctx context.Context, attempt roster.MFAAttempt, pas
 		return nil, errChallengeGone()
 	}
 	u := attempt.Login.User
-	policy, err := s.policies.SecurityPolicy(ctx, u.TenantID)
+	policy, err := s.tenants.SecurityPolicy(ctx, u.TenantID)
 	if err != nil {
 		return nil, err
 	}

@@ -108,7 +108,7 @@ func (pk *Passkeys) BeginLogin(ctx context.Context, ip, tenant string) (json.Raw
 	if err != nil {
 		return nil, err
 	}
-	tenantID, err := pk.store.FindTenantID(ctx, tenant)
+	tenantID, err := pk.signIn.tenants.FindTenantID(ctx, tenant)
 	if roster.ErrorCode(err) == roster.ENOTFOUND {
 		return optionsJSON(assertion)
 	} else if err != nil {
@@ -136,7 +136,7 @@ func (pk *Passkeys) FinishLogin(ctx context.Context, ip, tenant string, credenti
 	if err != nil {
 		return nil, nil, err
 	}
-	tenantID, err := pk.store.FindTenantID(ctx, tenant)
+	tenantID, err := pk.signIn.tenants.FindTenantID(ctx, tenant)
 	if roster.ErrorCode(err) == roster.ENOTFOUND {
 		return nil, nil, errPasskeyRefused()
 	} else if err != nil {
@@ -146,7 +146,7 @@ func (pk *Passkeys) FinishLogin(ctx context.Context, ip, tenant string, credenti
 	if err != nil {
 		return nil, nil, err
 	}
-	policy, err := s.policies.SecurityPolicy(ctx, tenantID)
+	policy, err := s.tenants.SecurityPolicy(ctx, tenantID)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -102,7 +102,7 @@ func (pk *Passkeys) FinishStepUp(ctx context.Context, p *roster.Principal, crede
 // stepUpAllowed returns the tenant's policy, or ECONFLICT when it does not
 // allow passkeys.
 func (pk *Passkeys) stepUpAllowed(ctx context.Context, tenantID string) (*roster.SecurityPolicy, error) {
-	policy, err := pk.signIn.policies.SecurityPolicy(ctx, tenantID)
+	policy, err := pk.signIn.tenants.SecurityPolicy(ctx, tenantID)
 	if err != nil {
 		return nil, err
 	}

@@ -20,7 +20,7 @@ type SignIn struct {
 	users    roster.UserService
 	logins   roster.LoginService
 	sessions roster.SessionService
-	policies Policies
+	tenants  Tenants
 	issuer   *auth.Issuer
 	mfa      *MFA
 
@@ -43,20 +43,27 @@ type Policies interface {
 	SecurityPolicy(ctx context.Context, tenantID string) (*roster.SecurityPolicy, error)
 }
 
+// Tenants resolves a tenant named by id or slug and reads its policy; a
+// roster.TenantService is one.
+type Tenants interface {
+	Policies
+	FindTenantID(ctx context.Context, tenant string) (string, error)
+}
+
 // refreshTokenPrefix marks refresh tokens.
 const refreshTokenPrefix = "rrt_"
 
-// NewSignIn returns a SignIn for the tenants' policies in policies,
+// NewSignIn returns a SignIn for the tenants and their policies in tenants,
 // throttled by rate (zero fields take DefaultSignInRate's) with the
 // failures counted in failures. Users with a second factor pass it
 // through mfa.
 func NewSignIn(users roster.UserService, logins roster.LoginService, sessions roster.SessionService,
-	policies Policies, issuer *auth.Issuer, mfa *MFA, failures roster.SignInFailureService, rate SignInRate) *SignIn {
+	tenants Tenants, issuer *auth.Issuer, mfa *MFA, failures roster.SignInFailureService, rate SignInRate) *SignIn {
 	return &SignIn{
 		users:        users,
 		logins:       logins,
 		sessions:     sessions,
-		policies:     policies,
+		tenants:      tenants,
 		issuer:       issuer,
 		mfa:          mfa,
 		throttle:     newThrottle(rate, failures),
@@ -84,7 +91,7 @@ func (s *SignIn) Login(ctx context.Context, ip, tenant, username, password strin
 		return nil, nil, err
 	}
 	now := s.Now()
-	tenantID, err := s.logins.FindTenantID(ctx, tenant)
+	tenantID, err := s.tenants.FindTenantID(ctx, tenant)
 	if roster.ErrorCode(err) == roster.ENOTFOUND {
 		// No tenant, no account to guess at: only the ceiling applies.
 		auth.DummyVerify(password)
@@ -111,7 +118,7 @@ func (s *SignIn) Login(ctx context.Context, ip, tenant, username, password strin
 		auth.DummyVerify(password)
 		return nil, nil, s.failed(ctx, key, now)
 	}
-	policy, err := s.policies.SecurityPolicy(ctx, l.User.TenantID)
+	policy, err := s.tenants.SecurityPolicy(ctx, l.User.TenantID)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -179,7 +186,7 @@ func (s *SignIn) Refresh(ctx context.Context, refreshToken string) (*roster.Toke
 	} else if err != nil {
 		return nil, err
 	}
-	policy, err := s.policies.SecurityPolicy(ctx, u.TenantID)
+	policy, err := s.tenants.SecurityPolicy(ctx, u.TenantID)
 	if err != nil {
 		return nil, err
 	}

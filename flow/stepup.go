@@ -35,7 +35,7 @@ func (s *SignIn) RequireStepUp(ctx context.Context, p *roster.Principal, rule ro
 		}
 	}
 	if st != nil {
-		policy, err := s.policies.SecurityPolicy(ctx, p.TenantID)
+		policy, err := s.tenants.SecurityPolicy(ctx, p.TenantID)
 		if err != nil {
 			return err
 		}
@@ -163,7 +163,7 @@ func (s *SignIn) StepUp(ctx context.Context, p *roster.Principal, by roster.Acto
 	case missing:
 		return nil, roster.Errorf(roster.ECONFLICT, "you have no unused recovery codes")
 	}
-	policy, err := s.policies.SecurityPolicy(ctx, p.TenantID)
+	policy, err := s.tenants.SecurityPolicy(ctx, p.TenantID)
 	if err != nil {
 		return nil, err
 	}

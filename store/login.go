@@ -29,7 +29,7 @@ var signInActor = roster.Actor{Type: roster.ActorSystem, ID: "sign-in"}
 
 // FindLogin finds a user of the tenant by user name or email (the user
 // name wins when the two would name different users). The tenant is its
-// id, resolved beforehand (FindTenantID), so that the query names the
+// id, resolved beforehand (TenantService.FindTenantID), so that the query names the
 // tenant it reads, as a database sharded by tenant needs. An email that
 // several users share (unique_email false) names none of them: ENOTFOUND,
 // which sign-in answers as it does a wrong password.
@@ -66,11 +66,6 @@ func (s *LoginService) FindLogin(ctx context.Context, tenantID, username string)
 		return nil, roster.Errorf(roster.ENOTFOUND, "user not found")
 	}
 	return found[0], nil
-}
-
-// FindTenantID resolves a tenant id or slug. ENOTFOUND.
-func (s *LoginService) FindTenantID(ctx context.Context, tenant string) (string, error) {
-	return findTenantID(ctx, s.db.db, tenant)
 }
 
 // FindLoginByID returns the sign-in state of one user of the tenant.

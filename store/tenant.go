@@ -94,6 +94,11 @@ func (s *TenantService) HasTenants(ctx context.Context) (bool, error) {
 	return has, translate(err)
 }
 
+// FindTenantID resolves a tenant id or slug. ENOTFOUND.
+func (s *TenantService) FindTenantID(ctx context.Context, tenant string) (string, error) {
+	return findTenantID(ctx, s.db.db, tenant)
+}
+
 // findTenantID resolves a tenant id or slug. ENOTFOUND.
 func findTenantID(ctx context.Context, q sqlx.QueryerContext, tenant string) (string, error) {
 	var tenantID any // NULL unless tenant is an id, so the uuid comparison cannot fail

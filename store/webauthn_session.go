@@ -9,11 +9,6 @@ import (
 	"github.com/rosterhq/roster"
 )
 
-// FindTenantID resolves a tenant id or slug. ENOTFOUND.
-func (s *PasskeyService) FindTenantID(ctx context.Context, tenant string) (string, error) {
-	return findTenantID(ctx, s.db.db, tenant)
-}
-
 // CreateWebAuthnSession stores a ceremony in progress.
 func (s *PasskeyService) CreateWebAuthnSession(ctx context.Context, ws *roster.WebAuthnSession) error {
 	return s.db.inTx(ctx, func(tx *sqlx.Tx) error {
