@@ -242,7 +242,7 @@ const (
 
 // UserFilter selects and orders a page of users. Zero values mean "any".
 type UserFilter struct {
-	Query  string // substring of email, user name, given or family name
+	Query  string // word prefixes of email, user name, given or family name
 	Role   string
 	Active *bool
 	// MFA selects users with (true) or without (false) a verified second
@@ -282,7 +282,7 @@ type UserPage struct {
 	NextCursor string
 }
 
-// UserCountCap is where a count with a search stops: a substring can
+// UserCountCap is where a count with a search stops: a word prefix can
 // match most of a large tenant, and counting every match would cost more
 // than the page it counts.
 const UserCountCap = 1000
