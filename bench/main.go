@@ -191,6 +191,11 @@ func run(ctx context.Context, o options) (err error) {
 		return err
 	}
 
+	console, err := runConsole(ctx, env, client, o)
+	if err != nil {
+		return err
+	}
+
 	var pgb *pgbenchResult
 	if !o.skipPgbench {
 		if pgb, err = runPgbench(ctx, env, o); err != nil {
@@ -217,6 +222,7 @@ func run(ctx context.Context, o options) (err error) {
 		scenarios: scenarios,
 		scim:      sr,
 		stats:     stats,
+		console:   console,
 	}
 	text := rep.markdown()
 	fmt.Println()
