@@ -24,11 +24,12 @@ func TestSearchRareAndCommonWords(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer raw.Close()
-	// 1,500 users: every third a Carter, and three Zeds scattered late.
+	// 1,500 users: every third a Carter, three Zeds late, one
+	// Featherstonehaugh, whose name is longer than the prefixes kept.
 	_, err = raw.Exec(`INSERT INTO users (tenant_id, id, user_name, email, given_name, family_name, role, created_at, updated_at)
 		SELECT $1, gen_random_uuid(), 'u' || n, 'u' || n || '@example.com',
 		       CASE WHEN n IN (1100, 1300, 1499) THEN 'Zed' ELSE 'Ann' END,
-		       CASE WHEN n % 3 = 0 THEN 'Carter' ELSE 'Baker' END, 'viewer',
+		       CASE WHEN n = 1000 THEN 'Featherstonehaugh' WHEN n % 3 = 0 THEN 'Carter' ELSE 'Baker' END, 'viewer',
 		       now() + n * interval '1 second', now()
 		FROM generate_series(1, 1500) AS n`, b.Tenant.ID)
 	if err != nil {
@@ -45,6 +46,11 @@ func TestSearchRareAndCommonWords(t *testing.T) {
 		{"u13", "", 111}, // u13, u130-u139, u1300-u1399
 		{"carter", "", 500},
 		{"car", "-created_at", 500},
+		{"feathersto", "", 1},        // the longest prefix kept as a lexeme
+		{"featherston", "", 1},       // longer: a prefix of the whole word
+		{"featherstonehaugh", "", 1}, // the whole word
+		{"featherstonehaughs", "", 0},
+		{"eathers", "", 0},
 		{"nobody", "email", 0},
 	} {
 		t.Run(tc.q+" "+tc.sort, func(t *testing.T) {
