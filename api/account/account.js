@@ -3,11 +3,13 @@
 // authenticator app and passkeys, all through the JSON API. The tokens live in sessionStorage: they survive a reload of
 // this tab but no other tab sees them, and they are gone when the tab
 // closes (localStorage would keep a session on the disk for days). The
-// page's Content-Security-Policy admits no script but this file, which is
-// what keeps them out of reach of injected code; names are always written
-// with textContent, never as HTML. It is a module: the passkey ceremonies
-// are the console's webauthn.js, which both pages use.
+// page's Content-Security-Policy admits no script but Roster's own, which
+// is what keeps them out of reach of injected code; names are always
+// written with textContent, never as HTML. It is a module and shares two of
+// the console's: webauthn.js (the passkey ceremonies) and dom.js (guarded
+// event handlers).
 import { passkeysSupported, createPasskey, usePasskey as getPasskey } from '/console/assets/webauthn.js';
+import { guarded } from '/console/assets/dom.js';
 
 (() => {
   const sessionKey = 'roster.account.session';
@@ -108,26 +110,10 @@ import { passkeysSupported, createPasskey, usePasskey as getPasskey } from '/con
     m.className = isError ? 'error' : '';
   }
 
-  // guard runs an event handler and shows what went wrong, if anything. The
-  // button that started it stays disabled meanwhile, so that a second click
-  // does not start a second ceremony.
-  function guard(fn) {
-    return async (event) => {
-      let button = null;
-      if (event) {
-        event.preventDefault();
-        button = event.submitter || (event.currentTarget instanceof HTMLButtonElement ? event.currentTarget : null);
-      }
-      if (button) button.disabled = true;
-      try {
-        await fn(event);
-      } catch (err) {
-        say(err.message || String(err), true);
-      } finally {
-        if (button) button.disabled = false;
-      }
-    };
-  }
+  // guard wraps an event handler: the button that started it stays
+  // disabled meanwhile, so that a second click does not start a second
+  // ceremony, and what went wrong is said.
+  const guard = guarded((text) => say(text, true));
 
   function show(section) {
     for (const id of ['accept', 'signin', 'mfa', 'account']) $(id).hidden = id !== section;

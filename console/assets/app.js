@@ -2,7 +2,7 @@
 // sign-out, and the step-up prompt. Every screen is a module that draws
 // itself into #screen from the public API.
 import * as api from './api.js';
-import { h, draw } from './dom.js';
+import { h, draw, guarded } from './dom.js';
 import { dashboard } from './dashboard.js';
 import { directory } from './directory.js';
 import { userScreen } from './user.js';
@@ -111,25 +111,8 @@ function showShell(signedIn) {
   $('who').textContent = signedIn && me.user ? `${me.user.email} (${me.user.role})` : '';
 }
 
-// guard runs an event handler, keeps its button disabled meanwhile (so a
-// second click does not send twice) and shows what went wrong, if anything.
-export function guard(fn) {
-  return async (event) => {
-    let button = null;
-    if (event) {
-      event.preventDefault();
-      button = event.submitter || (event.currentTarget instanceof HTMLButtonElement ? event.currentTarget : null);
-    }
-    if (button) button.disabled = true;
-    try {
-      await fn(event);
-    } catch (err) {
-      if (err.name !== 'AbortError') say(err.message || String(err), 'error');
-    } finally {
-      if (button) button.disabled = false;
-    }
-  };
-}
+// guard wraps an event handler: see guarded.
+export const guard = guarded((text) => say(text, 'error'));
 
 // confirm asks a yes-or-no question in a modal dialog.
 export function confirm(title, text, yes = 'Yes') {
