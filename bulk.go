@@ -132,10 +132,7 @@ const (
 // MFAReminderEmail is the reminder remind_mfa sends u: how to enrol a second
 // factor, with a link to their account page at publicURL.
 func MFAReminderEmail(publicURL string, u *User) Email {
-	name := u.GivenName
-	if name == "" {
-		name = u.UserName
-	}
+	name := greetingName(u)
 	account := strings.TrimRight(publicURL, "/") + "/account"
 	return Email{
 		To:      u.Email,

@@ -325,6 +325,11 @@ type UserService interface {
 	// FindUserByID returns one user. ENOTFOUND.
 	FindUserByID(ctx context.Context, tenantID, id string) (*User, error)
 
+	// FindUsersByEmail returns the tenant's users with this address, in any
+	// case: one, or several where the tenant lets users share an address
+	// (at most MaxPageSize).
+	FindUsersByEmail(ctx context.Context, tenantID, email string) ([]*User, error)
+
 	// FindUsers returns a page of users. EINVALID for a bad filter or cursor.
 	FindUsers(ctx context.Context, tenantID string, f UserFilter) (*UserPage, error)
 

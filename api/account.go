@@ -28,8 +28,9 @@ var accountContentTypes = map[string]string{
 const accountCSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
 	"connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 
-// accountPage serves GET /account and GET /account/accept, the link of an
-// invitation mail: the page's script tells them apart.
+// accountPage serves GET /account, GET /account/accept (the link of an
+// invitation mail) and GET /account/reset (a forgotten password, and the
+// link of a reset mail): the page's script tells them apart.
 func (s *Server) accountPage(w http.ResponseWriter, r *http.Request) {
 	s.serveAccountFile(w, r, "index.html", "text/html; charset=utf-8")
 }

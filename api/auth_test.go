@@ -61,6 +61,7 @@ var publicRoutes = map[string]bool{
 	// The account page and its assets: the page signs in through the API.
 	"GET /account":        true,
 	"GET /account/accept": true,
+	"GET /account/reset":  true,
 	"GET /account/{file}": true,
 	// The admin console, its screens and its assets: the console signs in
 	// through the API like any client; / sends a person there.
@@ -77,16 +78,20 @@ var publicRoutes = map[string]bool{
 	"POST /api/v1/auth/login":          true,
 	"POST /api/v1/auth/passkey/begin":  true,
 	"POST /api/v1/auth/passkey/finish": true,
+	// Asking for a password reset link, which mails it to the account's
+	// own address and answers alike whether or not there is one.
+	"POST /api/v1/auth/password-reset": true,
 	// These carry their own credential in the body: a refresh token, an MFA
-	// token from a password sign-in, an invitation or a setup link token.
-	"POST /api/v1/auth/refresh":            true,
-	"POST /api/v1/auth/logout":             true,
-	"POST /api/v1/auth/mfa/verify":         true,
-	"POST /api/v1/auth/mfa/challenge":      true,
-	"POST /api/v1/auth/mfa/passkey/begin":  true,
-	"POST /api/v1/auth/mfa/passkey/finish": true,
-	"POST /api/v1/invitations/accept":      true,
-	"POST /api/v1/admin-setup/accept":      true,
+	// token from a password sign-in, an invitation, setup or reset link token.
+	"POST /api/v1/auth/refresh":                true,
+	"POST /api/v1/auth/logout":                 true,
+	"POST /api/v1/auth/mfa/verify":             true,
+	"POST /api/v1/auth/mfa/challenge":          true,
+	"POST /api/v1/auth/mfa/passkey/begin":      true,
+	"POST /api/v1/auth/mfa/passkey/finish":     true,
+	"POST /api/v1/invitations/accept":          true,
+	"POST /api/v1/admin-setup/accept":          true,
+	"POST /api/v1/auth/password-reset/confirm": true,
 }
 
 // TestEveryEndpointNeedsACredential walks the router, so a route added

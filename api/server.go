@@ -34,6 +34,8 @@ type Server struct {
 	Invitations roster.InvitationFlow
 	SetupLinks  roster.SetupLinkFlow
 
+	PasswordResets roster.PasswordResetFlow
+
 	Keys    roster.JWKSource // Roster's own signing keys, published as the JWKS
 	Issuer  string           // the issuer of Roster's own tokens: its public URL
 	Auth    roster.Authenticator
@@ -79,6 +81,7 @@ func (s *Server) Handler() chi.Router {
 	r.Get("/.well-known/openid-configuration", s.openIDConfiguration)
 	r.Get("/account", s.accountPage)
 	r.Get("/account/accept", s.accountPage)
+	r.Get("/account/reset", s.accountPage)
 	r.Get("/account/{file}", s.accountAsset)
 	if s.SCIM != nil {
 		r.Mount("/scim/v2", s.SCIM)
@@ -99,6 +102,8 @@ func (s *Server) Handler() chi.Router {
 		r.Post("/auth/mfa/challenge", s.sendMFAChallengeCode)
 		r.Post("/invitations/accept", s.acceptInvitation) // the token is the credential
 		r.Post("/admin-setup/accept", s.acceptSetupLink)  // so is this one
+		r.Post("/auth/password-reset", s.requestPasswordReset)
+		r.Post("/auth/password-reset/confirm", s.confirmPasswordReset) // the link's token is the credential
 		r.Post("/auth/passkey/begin", s.beginPasskeyLogin)
 		r.Post("/auth/passkey/finish", s.finishPasskeyLogin)
 		r.Post("/auth/mfa/passkey/begin", s.beginPasskeyMFA)
@@ -171,6 +176,7 @@ func (s *Server) fullRoutes(r chi.Router) {
 			r.With(s.require(roster.PermUsersWrite)).Patch("/", s.updateUser)
 			r.With(s.require(roster.PermUsersWrite)).Delete("/", s.deleteUser)
 			r.With(s.require(roster.PermUsersWrite)).Post("/unlock", s.unlockUser)
+			r.With(s.require(roster.PermUsersWrite)).Post("/password-reset", s.sendPasswordReset)
 			r.With(s.require(roster.PermUsersRead), s.noQuery).Get("/mfa", s.getUserMFA)
 			r.With(s.require(roster.PermUsersWrite)).Delete("/mfa", s.resetUserMFA)
 			r.With(s.require(roster.PermUsersRead), s.noQuery).Get("/passkeys", s.listUserPasskeys)

@@ -26,11 +26,17 @@ const SetupLinkPath = "/console/setup"
 // NewSetupLink makes a setup link's token, shown once, and what is stored
 // of it: the hash and the expiry, SetupLinkTTL from now.
 func NewSetupLink(now time.Time) (token string, link *roster.SetupLink, err error) {
+	return newSetupLinkToken(now, SetupLinkTTL)
+}
+
+// newSetupLinkToken makes a link's token and its stored hash and expiry,
+// ttl from now.
+func newSetupLinkToken(now time.Time, ttl time.Duration) (token string, link *roster.SetupLink, err error) {
 	token, err = auth.NewOpaqueToken(SetupLinkTokenPrefix)
 	if err != nil {
 		return "", nil, err
 	}
-	expires := now.UTC().Add(SetupLinkTTL).Truncate(time.Microsecond)
+	expires := now.UTC().Add(ttl).Truncate(time.Microsecond)
 	return token, &roster.SetupLink{TokenHash: auth.HashAPIToken(token), ExpiresAt: expires}, nil
 }
 

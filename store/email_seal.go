@@ -23,17 +23,22 @@ func mailBodyAD(tenantID, to string) []byte {
 // db.MailSealer, or compose unchanged when there is none.
 func (db *DB) sealMail(tenantID string, compose roster.InvitationMail) func(*roster.Invitation) (roster.Email, error) {
 	return func(inv *roster.Invitation) (roster.Email, error) {
-		m := compose(inv)
-		if db.MailSealer == nil {
-			return m, nil
-		}
-		sealed, err := db.MailSealer.Seal([]byte(m.Body), mailBodyAD(tenantID, m.To))
-		if err != nil {
-			return m, fmt.Errorf("seal mail body: %w", err)
-		}
-		m.Body = sealedBodyPrefix + base64.RawStdEncoding.EncodeToString(sealed)
+		return db.sealBody(tenantID, compose(inv))
+	}
+}
+
+// sealBody returns m with its body sealed with db.MailSealer, or m as it
+// is when there is none.
+func (db *DB) sealBody(tenantID string, m roster.Email) (roster.Email, error) {
+	if db.MailSealer == nil {
 		return m, nil
 	}
+	sealed, err := db.MailSealer.Seal([]byte(m.Body), mailBodyAD(tenantID, m.To))
+	if err != nil {
+		return m, fmt.Errorf("seal mail body: %w", err)
+	}
+	m.Body = sealedBodyPrefix + base64.RawStdEncoding.EncodeToString(sealed)
+	return m, nil
 }
 
 // openMail replaces a sealed body of m with its plain text. It fails when

@@ -23,28 +23,61 @@ func NewSetupLinkService(db *DB) *SetupLinkService {
 }
 
 // setupLinkSelect reads links (aliased l) with their tenant's slug.
-const setupLinkSelect = `SELECT l.tenant_id, t.slug, l.user_id, l.token_hash, l.created_at, l.expires_at, l.used_at
+const setupLinkSelect = `SELECT l.tenant_id, t.slug, l.user_id, l.purpose, l.token_hash, l.created_at, l.expires_at, l.used_at
 	FROM setup_links l JOIN tenants t ON t.id = l.tenant_id`
 
 func setupLinkFields(l *roster.SetupLink) []any {
-	return []any{&l.TenantID, &l.TenantSlug, &l.UserID, &l.TokenHash, &l.CreatedAt, &l.ExpiresAt, &l.UsedAt}
+	return []any{&l.TenantID, &l.TenantSlug, &l.UserID, &l.Purpose, &l.TokenHash, &l.CreatedAt, &l.ExpiresAt, &l.UsedAt}
 }
 
 // setupLinkUpsert gives a user a new link: the old token stops working.
-const setupLinkUpsert = `INSERT INTO setup_links (tenant_id, user_id, token_hash, created_at, expires_at)
-	VALUES ($1, $2, $3, $4, $5)
+const setupLinkUpsert = `INSERT INTO setup_links (tenant_id, user_id, purpose, token_hash, created_at, expires_at)
+	VALUES ($1, $2, $3, $4, $5, $6)
 	ON CONFLICT (tenant_id, user_id) DO UPDATE
-	SET token_hash = excluded.token_hash, created_at = excluded.created_at, expires_at = excluded.expires_at, used_at = NULL`
+	SET purpose = excluded.purpose, token_hash = excluded.token_hash, created_at = excluded.created_at,
+		expires_at = excluded.expires_at, used_at = NULL`
 
-// createSetupLink stores l (its tenant, user, hash and expiry set) on tx,
-// audited as by.
+// createSetupLink stores l (its tenant, user, hash and expiry set; its
+// purpose a setup unless set) on tx, audited as by.
 func createSetupLink(ctx context.Context, tx *sqlx.Tx, now time.Time, by roster.Actor, l *roster.SetupLink) error {
 	l.CreatedAt, l.UsedAt = now, nil
-	if _, err := tx.ExecContext(ctx, setupLinkUpsert, l.TenantID, l.UserID, l.TokenHash, now, l.ExpiresAt); err != nil {
+	if l.Purpose == "" {
+		l.Purpose = roster.LinkSetup
+	}
+	if _, err := tx.ExecContext(ctx, setupLinkUpsert, l.TenantID, l.UserID, l.Purpose, l.TokenHash, now, l.ExpiresAt); err != nil {
 		return translate(err)
 	}
 	return insertAudit(ctx, tx, now, l.TenantID, by, roster.ActionUserSetupLinkCreated, "user", l.UserID,
-		map[string]any{"expires_at": l.ExpiresAt})
+		map[string]any{"expires_at": l.ExpiresAt, "purpose": l.Purpose})
+}
+
+// GiveSetupLink stores l for its active user, audited as by, with mail in
+// the outbox, sealed. ENOTFOUND; ECONFLICT for a deactivated user.
+func (s *SetupLinkService) GiveSetupLink(ctx context.Context, by roster.Actor, l *roster.SetupLink, mail roster.Email) error {
+	if !isUUID(l.TenantID) || !isUUID(l.UserID) {
+		return roster.Errorf(roster.ENOTFOUND, "user not found")
+	}
+	mail, err := s.db.sealBody(l.TenantID, mail)
+	if err != nil {
+		return err
+	}
+	return s.db.inTx(ctx, func(tx *sqlx.Tx) error {
+		var active bool
+		err := tx.QueryRowContext(ctx, `SELECT t.slug, u.active FROM users u JOIN tenants t ON t.id = u.tenant_id
+			WHERE u.tenant_id = $1 AND u.id = $2 FOR SHARE OF u`, l.TenantID, l.UserID).Scan(&l.TenantSlug, &active)
+		if err != nil {
+			return notFound(translate(err), "user")
+		}
+		if !active {
+			return roster.Errorf(roster.ECONFLICT, "the user is deactivated: activate them first")
+		}
+		now := s.db.now()
+		if err := createSetupLink(ctx, tx, now, by, l); err != nil {
+			return err
+		}
+		_, err = enqueueEmail(ctx, tx, now, l.TenantID, "", mail)
+		return err
+	})
 }
 
 // CreateSetupLink gives the user with email, in the tenant named by id or
@@ -119,8 +152,16 @@ func (s *SetupLinkService) UseSetupLink(ctx context.Context, tokenHash []byte, r
 			return err
 		}
 		by := roster.Actor{Type: roster.ActorSystem, ID: "setup-link", RequestID: requestID}
-		return insertAudit(ctx, tx, now, l.TenantID, by, roster.ActionUserPasswordSet, "user", l.UserID,
-			map[string]any{"via": "setup_link"})
+		via := map[string]string{roster.LinkSetup: "setup_link", roster.LinkReset: "password_reset"}[l.Purpose]
+		if err := insertAudit(ctx, tx, now, l.TenantID, by, roster.ActionUserPasswordSet, "user", l.UserID,
+			map[string]any{"via": via}); err != nil {
+			return err
+		}
+		if l.Purpose != roster.LinkReset {
+			return nil
+		}
+		_, err = enqueueEmail(ctx, tx, now, l.TenantID, "", roster.PasswordChangedEmail(&u))
+		return err
 	})
 	if err != nil {
 		return nil, err

@@ -52,6 +52,29 @@ func getUser(ctx context.Context, q sqlx.QueryerContext, tenantID, id string, fo
 // benchmark's EXPLAIN.
 const UserGetByIDSQL = `SELECT ` + userColumns + ` FROM users WHERE tenant_id = $1 AND id = $2`
 
+// FindUsersByEmail returns the users with this address, in any case, on
+// users_email_sort_idx.
+func (s *UserService) FindUsersByEmail(ctx context.Context, tenantID, email string) ([]*roster.User, error) {
+	if !isUUID(tenantID) {
+		return nil, nil
+	}
+	rows, err := s.db.query(ctx, `SELECT `+userColumns+` FROM users WHERE tenant_id = $1 AND lower(email) = lower($2)
+		ORDER BY lower(email), id LIMIT `+fmt.Sprint(roster.MaxPageSize), tenantID, email)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var users []*roster.User
+	for rows.Next() {
+		var u roster.User
+		if err := rows.Scan(userFields(&u)...); err != nil {
+			return nil, translate(err)
+		}
+		users = append(users, &u)
+	}
+	return users, translate(rows.Err())
+}
+
 const userInsert = `INSERT INTO users (` + userColumns + `, password_hash, email_unique)
 	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, nullif($16, ''),
 	        coalesce((` + tenantUniqueEmail + `), true))`

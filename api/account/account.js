@@ -32,7 +32,7 @@ import { guarded } from '/console/assets/dom.js';
   function describe(status, problem) {
     if (!problem) return `The server answered ${status}.`;
     let text = problem.detail || problem.title || `The server answered ${status}.`;
-    for (const e of problem.errors || []) text += ` ${e.field}: ${e.message}.`;
+    for (const e of problem.errors || []) if (!text.includes(e.message)) text += ` ${e.field}: ${e.message}.`;
     return text;
   }
 
@@ -116,7 +116,7 @@ import { guarded } from '/console/assets/dom.js';
   const guard = guarded((text) => say(text, true));
 
   function show(section) {
-    for (const id of ['accept', 'signin', 'mfa', 'account']) $(id).hidden = id !== section;
+    for (const id of ['accept', 'signin', 'forgot', 'reset', 'mfa', 'account']) $(id).hidden = id !== section;
   }
 
   // --- sign-in ---
@@ -229,6 +229,45 @@ import { guarded } from '/console/assets/dom.js';
     show('signin');
   }
 
+  // --- a forgotten password: ask for a link (/account/reset), then use it
+  // (/account/reset?tenant=...&token=...) ---
+
+  function resetToken() {
+    return location.pathname === '/account/reset' ? new URLSearchParams(location.search).get('token') : null;
+  }
+
+  function showForgot() {
+    $('forgot-tenant').value = $('forgot-tenant').value || $('tenant').value;
+    show('forgot');
+    say('');
+    $('forgot-tenant').value ? $('forgot-email').focus() : $('forgot-tenant').focus();
+  }
+
+  const askReset = guard(async () => {
+    const answer = await send('POST', '/auth/password-reset', { tenant: $('forgot-tenant').value.trim(), email: $('forgot-email').value.trim() });
+    say(answer.detail);
+  });
+
+  const confirmReset = guard(async () => {
+    $('reset-password').removeAttribute('aria-invalid');
+    try {
+      await send('POST', '/auth/password-reset/confirm', { token: resetToken(), new_password: $('reset-password').value });
+    } catch (err) {
+      if (err.status === 410) {
+        leaveLink(new URLSearchParams(location.search).get('tenant'));
+        showForgot();
+        throw new Error('This link is no longer valid: it was used already, replaced or has expired. Ask for a new one.');
+      }
+      if ((err.fields || []).some((f) => f.field === 'new_password')) $('reset-password').setAttribute('aria-invalid', 'true');
+      throw err;
+    }
+    $('reset-password').value = '';
+    leaveLink(new URLSearchParams(location.search).get('tenant'));
+    showSignIn();
+    say('Your password is changed, and every session of your account is signed out. Sign in with the new password.');
+    $('username').focus();
+  });
+
   // --- accepting an invitation: the link of an invitation mail ---
 
   const acceptInputs = {
@@ -247,9 +286,10 @@ import { guarded } from '/console/assets/dom.js';
     return token ? { token, tenant: params.get('tenant') || '' } : null;
   }
 
-  // leaveInvitationLink takes the token out of the address bar and the
-  // tab's history: a reload or a shared screenshot no longer carries it.
-  function leaveInvitationLink(tenant) {
+  // leaveLink takes the token of an invitation or reset link out of the
+  // address bar and the tab's history: a reload or a shared screenshot no
+  // longer carries it.
+  function leaveLink(tenant) {
     history.replaceState(null, '', tenant ? `/account?tenant=${encodeURIComponent(tenant)}` : '/account');
   }
 
@@ -275,7 +315,7 @@ import { guarded } from '/console/assets/dom.js';
       user = await send('POST', '/invitations/accept', body);
     } catch (err) {
       if (err.status === 410) {
-        leaveInvitationLink(link.tenant);
+        leaveLink(link.tenant);
         if (session) await showAccount();
         else showSignIn();
         throw new Error(
@@ -287,7 +327,7 @@ import { guarded } from '/console/assets/dom.js';
       throw err;
     }
     $('accept-password').value = '';
-    leaveInvitationLink(link.tenant);
+    leaveLink(link.tenant);
     // Whoever was signed in in this tab is not the person who just joined.
     if (session) {
       const refreshToken = session.refresh_token;
@@ -488,8 +528,25 @@ import { guarded } from '/console/assets/dom.js';
 
     const tenant = new URLSearchParams(location.search).get('tenant');
     if (tenant) $('tenant').value = tenant;
+    $('forgot-link').addEventListener('click', (event) => {
+      event.preventDefault();
+      history.pushState(null, '', '/account/reset');
+      showForgot();
+    });
+    $('forgot-form').addEventListener('submit', askReset);
+    $('reset-form').addEventListener('submit', confirmReset);
+    window.addEventListener('popstate', () => {
+      if (location.pathname === '/account/reset' && !resetToken()) showForgot();
+      else if (!session) showSignIn();
+    });
     if (invitationLink()) {
       showAccept();
+    } else if (resetToken()) {
+      show('reset');
+      say('Choose a new password for your account.');
+      $('reset-password').focus();
+    } else if (location.pathname === '/account/reset') {
+      showForgot();
     } else if (session) {
       guard(async () => {
         try {

@@ -16,7 +16,7 @@ import (
 // the new user in; the same link opened again says it no longer works.
 func TestAccountAcceptInvitationInChromium(t *testing.T) {
 	inbox := testkit.StartSMTP(t, testkit.SMTPOptions{})
-	site := startAccountSite(t, "ROSTER_SMTP_ADDR="+inbox.Addr, "ROSTER_SMTP_FROM=Roster <no-reply@roster.test>", "ROSTER_SMTP_TLS=none")
+	site := startMailingAccountSite(t, inbox)
 	const email, password = "ada@invited.example", "a-long-passphrase-42"
 	var inv map[string]any
 	if status := site.call("POST", "/invitations", site.tenant.AdminToken, map[string]string{"email": email, "role": "viewer"}, &inv); status != http.StatusCreated {

@@ -62,6 +62,12 @@ func startAccountSite(t *testing.T, env ...string) *accountSite {
 
 // createTenantWithSlug is createTenant that also returns the slug a person
 // types on the sign-in form.
+// startMailingAccountSite is startAccountSite sending its mail to inbox.
+func startMailingAccountSite(t *testing.T, inbox *testkit.SMTPServer, env ...string) *accountSite {
+	t.Helper()
+	return startAccountSite(t, append([]string{"ROSTER_SMTP_ADDR=" + inbox.Addr, "ROSTER_SMTP_FROM=Roster <no-reply@roster.test>", "ROSTER_SMTP_TLS=none"}, env...)...)
+}
+
 func createTenantWithSlug(t *testing.T, name string) (bootstrap, string) {
 	t.Helper()
 	out := roster(t, "tenant", "create", "--name", name, "--admin-email", "admin@"+strings.ToLower(strings.ReplaceAll(name, " ", "-"))+".example", "--json")

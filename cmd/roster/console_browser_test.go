@@ -28,7 +28,7 @@ type consoleSite struct {
 // of them may deliver another's mail, and all of it must land there.
 func startConsoleSite(t *testing.T, inbox *testkit.SMTPServer, name string, env ...string) *consoleSite {
 	t.Helper()
-	site := startAccountSite(t, append([]string{"ROSTER_SMTP_ADDR=" + inbox.Addr, "ROSTER_SMTP_FROM=Roster <no-reply@roster.test>", "ROSTER_SMTP_TLS=none"}, env...)...)
+	site := startMailingAccountSite(t, inbox, env...)
 	domain := strings.ToLower(strings.ReplaceAll(name, " ", "")) + ".example"
 	email := "admin@" + domain
 	var b struct {

@@ -29,6 +29,7 @@ export function signIn(screen, params) {
     h('h1', {}, 'Sign in to the console'),
     form,
     h('div', { class: 'actions' }, passkey),
+    h('p', {}, h('a', { href: '/account/reset', id: 'signin-forgot' }, 'Forgot your password?')),
     h('p', {}, 'To manage your own passkeys and second factors, use ', h('a', { href: '/account' }, 'your account page'), '.'),
   );
   passkey.addEventListener('click', guard(async () => {

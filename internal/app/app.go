@@ -74,6 +74,7 @@ type App struct {
 	Passkeys    *flow.Passkeys
 	Invitations *flow.Invitations
 	SetupLinks  *flow.SetupLinks
+	Resets      *flow.PasswordResets
 	Keys        *auth.Keyring
 	Auth        *auth.Authenticator
 	SCIM        *scim.Server
@@ -145,32 +146,33 @@ func New(ctx context.Context, db *store.DB, cfg Config) (*App, error) {
 		return nil, fmt.Errorf("SCIM server: %w", err)
 	}
 	a.API = &api.Server{
-		Users:        users,
-		Audit:        store.NewAuditService(db),
-		Tokens:       tokens,
-		Tenants:      tenants,
-		Logins:       logins,
-		Sessions:     store.NewSessionService(db),
-		Bulk:         store.NewBulkService(db, cfg.PublicURL),
-		Stats:        store.NewStatsService(db),
-		Export:       users,
-		SignIn:       a.SignIn,
-		Passwords:    a.Passwords,
-		MFA:          a.MFA,
-		Passkeys:     a.Passkeys,
-		Invitations:  a.Invitations,
-		SetupLinks:   a.SetupLinks,
-		Console:      console.Handler(),
-		Keys:         a.Keys,
-		Issuer:       issuer.URL(),
-		Auth:         a.Auth,
-		SCIM:         scimHandler,
-		Ready:        db.Ping,
-		OpenAPI:      roster.OpenAPI,
-		Log:          cfg.Log,
-		StepUpMaxAge: a.SignIn.StepUpMaxAge,
-		MaxBodyBytes: cfg.MaxBodyBytes,
-		Now:          cfg.Now,
+		Users:          users,
+		Audit:          store.NewAuditService(db),
+		Tokens:         tokens,
+		Tenants:        tenants,
+		Logins:         logins,
+		Sessions:       store.NewSessionService(db),
+		Bulk:           store.NewBulkService(db, cfg.PublicURL),
+		Stats:          store.NewStatsService(db),
+		Export:         users,
+		SignIn:         a.SignIn,
+		Passwords:      a.Passwords,
+		MFA:            a.MFA,
+		Passkeys:       a.Passkeys,
+		Invitations:    a.Invitations,
+		SetupLinks:     a.SetupLinks,
+		PasswordResets: a.Resets,
+		Console:        console.Handler(),
+		Keys:           a.Keys,
+		Issuer:         issuer.URL(),
+		Auth:           a.Auth,
+		SCIM:           scimHandler,
+		Ready:          db.Ping,
+		OpenAPI:        roster.OpenAPI,
+		Log:            cfg.Log,
+		StepUpMaxAge:   a.SignIn.StepUpMaxAge,
+		MaxBodyBytes:   cfg.MaxBodyBytes,
+		Now:            cfg.Now,
 	}
 	a.Handler = a.API.Handler()
 
@@ -215,6 +217,8 @@ func (a *App) buildFlows(db *store.DB, cfg Config, issuer *auth.Issuer, box *aut
 
 	a.SetupLinks = flow.NewSetupLinks(store.NewSetupLinkService(db), a.Passwords)
 	a.SetupLinks.Now = cfg.Now
+	a.Resets = flow.NewPasswordResets(store.NewSetupLinkService(db), users, tenants, cfg.PublicURL)
+	a.Resets.Now = cfg.Now
 	return nil
 }
 
