@@ -69,6 +69,7 @@ const (
 	ActionUserPasswordSet        = "user.password_set"
 	ActionUserPasswordChanged    = "user.password_changed"
 	ActionSessionRefreshReplayed = "session.refresh_replayed"
+	ActionSessionRevoked         = "session.revoked"
 
 	ActionGroupCreated = "group.created"
 	ActionGroupUpdated = "group.updated"

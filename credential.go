@@ -111,6 +111,28 @@ type SessionService interface {
 	// CountActiveSessions returns how many sessions of the user are alive:
 	// refresh tokens neither spent, revoked nor expired.
 	CountActiveSessions(ctx context.Context, tenantID, userID string) (int, error)
+
+	// ListSessions returns the user's live sessions, the newest first (at
+	// most MaxPageSize).
+	ListSessions(ctx context.Context, tenantID, userID string) ([]*Session, error)
+
+	// EndSessions ends the user's live sessions, all of them or the one
+	// with id only, except the one with except (when not ""), each audited
+	// as session.revoked by by. Its refresh token stops at once; its access
+	// tokens live out their few minutes. It returns how many ended.
+	EndSessions(ctx context.Context, tenantID, userID string, by Actor, id, except string) (int, error)
+}
+
+// Session is a sign-in as its person sees it: the family of refresh tokens
+// it rotates through, whose id its access tokens carry as "sid".
+type Session struct {
+	ID         string
+	UserID     string
+	AMR        []string // how it signed in (RFC 8176)
+	Address    string   // where it last came from
+	UserAgent  string
+	CreatedAt  time.Time
+	LastSeenAt time.Time // its sign-in or its last refresh
 }
 
 // JWKSource gives the JSON Web Key Set (RFC 7517) of the keys that verify

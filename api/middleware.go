@@ -18,7 +18,9 @@ import (
 var clientRequestID = regexp.MustCompile(`^[A-Za-z0-9._-]{1,64}$`)
 
 // requestID takes the caller's X-Request-Id when it is sane, else makes
-// one, and echoes it so a failure can be traced from either side.
+// one, and echoes it so a failure can be traced from either side. The
+// context also carries where the request comes from, which a session
+// records.
 func (s *Server) requestID(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		id := r.Header.Get("X-Request-Id")
@@ -28,7 +30,9 @@ func (s *Server) requestID(next http.Handler) http.Handler {
 			id = hex.EncodeToString(b[:])
 		}
 		w.Header().Set("X-Request-Id", id)
-		next.ServeHTTP(w, r.WithContext(roster.NewContextWithRequestID(r.Context(), id)))
+		ctx := roster.NewContextWithRequestID(r.Context(), id)
+		ctx = roster.NewContextWithClient(ctx, roster.Client{Address: clientIP(r), UserAgent: r.UserAgent()})
+		next.ServeHTTP(w, r.WithContext(ctx))
 	})
 }
 

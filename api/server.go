@@ -165,6 +165,9 @@ func (s *Server) passkeyRoutes(r chi.Router) {
 // reach.
 func (s *Server) fullRoutes(r chi.Router) {
 	r.With(s.selfStepUp()).Put("/me/password", s.changePassword)
+	r.With(s.noQuery).Get("/me/sessions", s.listMySessions)
+	r.Delete("/me/sessions", s.endMyOtherSessions)
+	r.Delete("/me/sessions/{sid}", s.endMySession)
 	r.Route("/users", func(r chi.Router) {
 		r.With(s.require(roster.PermUsersRead)).Get("/", s.listUsers)
 		r.With(s.require(roster.PermUsersRead)).Get("/count", s.countUsers)
@@ -177,6 +180,8 @@ func (s *Server) fullRoutes(r chi.Router) {
 			r.With(s.require(roster.PermUsersWrite)).Delete("/", s.deleteUser)
 			r.With(s.require(roster.PermUsersWrite)).Post("/unlock", s.unlockUser)
 			r.With(s.require(roster.PermUsersWrite)).Post("/password-reset", s.sendPasswordReset)
+			r.With(s.require(roster.PermUsersWrite), s.noQuery).Get("/sessions", s.listUserSessions)
+			r.With(s.require(roster.PermUsersWrite)).Delete("/sessions", s.endUserSessions)
 			r.With(s.require(roster.PermUsersRead), s.noQuery).Get("/mfa", s.getUserMFA)
 			r.With(s.require(roster.PermUsersWrite)).Delete("/mfa", s.resetUserMFA)
 			r.With(s.require(roster.PermUsersRead), s.noQuery).Get("/passkeys", s.listUserPasskeys)

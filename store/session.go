@@ -4,6 +4,9 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
+	"strings"
+	"unicode/utf8"
 
 	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
@@ -24,17 +27,122 @@ func NewSessionService(db *DB) *SessionService {
 	return &SessionService{db: db}
 }
 
-// CreateRefreshToken stores a new refresh token.
+// CreateRefreshToken stores a new refresh token. The first of a family
+// starts its session; a later one (a refresh) marks the session seen, from
+// where the request came (roster.ClientFromContext).
 func (s *SessionService) CreateRefreshToken(ctx context.Context, t *roster.RefreshToken) error {
 	t.ID, t.CreatedAt = newID(), s.db.now()
-	if t.FamilyID == "" {
+	started := t.FamilyID == ""
+	if started {
 		t.FamilyID = t.ID
 	}
-	_, err := s.db.db.ExecContext(ctx, `
-		INSERT INTO refresh_tokens (tenant_id, id, family_id, user_id, token_hash, amr, auth_time, created_at, expires_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-		t.TenantID, t.ID, t.FamilyID, t.UserID, t.Hash, pq.Array(t.AMR), t.AuthTime, t.CreatedAt, t.ExpiresAt)
-	return translate(err)
+	client := roster.ClientFromContext(ctx)
+	return s.db.inTx(ctx, func(tx *sqlx.Tx) error {
+		_, err := tx.ExecContext(ctx, `
+			INSERT INTO refresh_tokens (tenant_id, id, family_id, user_id, token_hash, amr, auth_time, created_at, expires_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+			t.TenantID, t.ID, t.FamilyID, t.UserID, t.Hash, pq.Array(t.AMR), t.AuthTime, t.CreatedAt, t.ExpiresAt)
+		if err != nil {
+			return translate(err)
+		}
+		// The family's first token and a session made before the sessions
+		// table are both made here; a refresh keeps the way it signed in.
+		_, err = tx.ExecContext(ctx, `
+			INSERT INTO sessions (tenant_id, id, user_id, amr, address, user_agent, created_at, last_seen_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $7)
+			ON CONFLICT (tenant_id, id) DO UPDATE
+			SET address = excluded.address, user_agent = excluded.user_agent, last_seen_at = excluded.last_seen_at`,
+			t.TenantID, t.FamilyID, t.UserID, pq.Array(t.AMR), clip(client.Address, 64), clip(client.UserAgent, 512), t.CreatedAt)
+		return translate(err)
+	})
+}
+
+// clip shortens s to at most n bytes, at a rune boundary, for the columns
+// that keep what a client says of itself.
+func clip(s string, n int) string {
+	s = strings.ToValidUTF8(strings.ReplaceAll(s, "\x00", ""), "")
+	for len(s) > n {
+		_, size := utf8.DecodeLastRuneInString(s)
+		s = s[:len(s)-size]
+	}
+	return s
+}
+
+// liveFamily holds for a session (aliased s) with a refresh token that
+// can still be used: one neither spent, revoked nor expired. $3 is now.
+const liveFamily = `EXISTS (SELECT 1 FROM refresh_tokens r WHERE r.tenant_id = s.tenant_id AND r.family_id = s.id
+	AND r.used_at IS NULL AND r.revoked_at IS NULL AND r.expires_at > $3)`
+
+// ListSessions returns the user's live sessions, newest first.
+func (s *SessionService) ListSessions(ctx context.Context, tenantID, userID string) ([]*roster.Session, error) {
+	if !isUUID(tenantID) || !isUUID(userID) {
+		return nil, nil
+	}
+	rows, err := s.db.db.QueryContext(ctx, `SELECT s.id, s.user_id, s.amr, s.address, s.user_agent, s.created_at, s.last_seen_at
+		FROM sessions s WHERE s.tenant_id = $1 AND s.user_id = $2 AND `+liveFamily+`
+		ORDER BY s.created_at DESC, s.id LIMIT `+fmt.Sprint(roster.MaxPageSize), tenantID, userID, s.db.now())
+	if err != nil {
+		return nil, translate(err)
+	}
+	defer rows.Close()
+	var out []*roster.Session
+	for rows.Next() {
+		var ses roster.Session
+		if err := rows.Scan(&ses.ID, &ses.UserID, pq.Array(&ses.AMR), &ses.Address, &ses.UserAgent, &ses.CreatedAt, &ses.LastSeenAt); err != nil {
+			return nil, translate(err)
+		}
+		out = append(out, &ses)
+	}
+	return out, translate(rows.Err())
+}
+
+// EndSessions revokes the refresh tokens of the user's live sessions (one,
+// or all but except), audited each.
+func (s *SessionService) EndSessions(ctx context.Context, tenantID, userID string, by roster.Actor, id, except string) (int, error) {
+	if !isUUID(tenantID) || !isUUID(userID) || (id != "" && !isUUID(id)) {
+		return 0, nil
+	}
+	var ended []string
+	err := s.db.inTx(ctx, func(tx *sqlx.Tx) error {
+		now := s.db.now()
+		rows, err := tx.QueryContext(ctx, `UPDATE refresh_tokens r SET revoked_at = $3
+			FROM sessions s
+			WHERE s.tenant_id = $1 AND s.user_id = $2 AND ($4::uuid IS NULL OR s.id = $4) AND ($5::uuid IS NULL OR s.id <> $5)
+			  AND r.tenant_id = s.tenant_id AND r.family_id = s.id
+			  AND r.used_at IS NULL AND r.revoked_at IS NULL AND r.expires_at > $3
+			RETURNING s.id`, tenantID, userID, now, nullUUID(id), nullUUID(except))
+		if err != nil {
+			return translate(err)
+		}
+		for rows.Next() {
+			var sid string
+			if err := rows.Scan(&sid); err != nil {
+				rows.Close()
+				return translate(err)
+			}
+			ended = append(ended, sid)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return translate(err)
+		}
+		for _, sid := range ended {
+			if err := insertAudit(ctx, tx, now, tenantID, by, roster.ActionSessionRevoked, "user", userID,
+				map[string]any{"session_id": sid}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return len(ended), err
+}
+
+// nullUUID is NULL for "", else the id.
+func nullUUID(id string) any {
+	if id == "" || !isUUID(id) {
+		return nil
+	}
+	return id
 }
 
 // UseRefreshToken spends a refresh token; a replay revokes its family.
