@@ -391,18 +391,68 @@ import { guarded } from '/console/assets/dom.js';
 
   // --- the signed-in account ---
 
+  // showAccount draws the signed-in view. The body is not ready until its
+  // lists are in, so that nothing moves under a pointer after that.
   async function showAccount() {
-    const me = await call('GET', '/me');
-    $('me-email').textContent = me.email;
-    $('me-name').textContent = me.display_name ? `(${me.display_name})` : '';
-    show('account');
-    say(
-      session.enrolment_only
-        ? 'Your organisation requires a second factor: set up an authenticator app or a passkey below.'
-        : 'You are signed in.',
-    );
-    await listPasskeys();
+    document.body.dataset.ready = 'false';
+    try {
+      const me = await call('GET', '/me');
+      $('me-email').textContent = me.email;
+      $('me-name').textContent = me.display_name ? `(${me.display_name})` : '';
+      show('account');
+      say(
+        session.enrolment_only
+          ? 'Your organisation requires a second factor: set up an authenticator app or a passkey below.'
+          : 'You are signed in.',
+      );
+      await listPasskeys();
+      await listSessions();
+    } finally {
+      document.body.dataset.ready = 'true';
+    }
   }
+
+  // --- sessions: where the account is signed in ---
+
+  async function listSessions() {
+    const section = $('sessions');
+    if (session.enrolment_only) {
+      section.hidden = true;
+      return;
+    }
+    const { items } = await call('GET', '/me/sessions');
+    $('session-list').replaceChildren(...items.map(sessionItem));
+    $('sessions-end-others').hidden = items.length < 2;
+    section.hidden = false;
+  }
+
+  function sessionItem(s) {
+    const li = document.createElement('li');
+    li.dataset.id = s.id;
+    const what = s.user_agent || 'An unknown browser';
+    li.textContent = `${what} · ${s.address || 'unknown address'} · since ${when(s.created_at)} · last seen ${when(s.last_seen_at)}` +
+      (s.current ? ' · this browser' : '');
+    if (!s.current) {
+      const end = document.createElement('button');
+      end.type = 'button';
+      end.className = 'session-end';
+      end.textContent = 'Sign out';
+      end.setAttribute('aria-label', `Sign out ${what}`);
+      end.addEventListener('click', guard(async () => {
+        await call('DELETE', `/me/sessions/${encodeURIComponent(s.id)}`);
+        await listSessions();
+        say('That session is signed out.');
+      }));
+      li.append(' ', end);
+    }
+    return li;
+  }
+
+  const endOtherSessions = guard(async () => {
+    const { ended } = await call('DELETE', '/me/sessions');
+    await listSessions();
+    say(ended === 1 ? 'One other session is signed out.' : `${ended} other sessions are signed out.`);
+  });
 
   const startTOTP = guard(async () => {
     const e = await call('POST', '/me/mfa/totp');
@@ -534,6 +584,7 @@ import { guarded } from '/console/assets/dom.js';
       showForgot();
     });
     $('forgot-form').addEventListener('submit', askReset);
+    $('sessions-end-others').addEventListener('click', endOtherSessions);
     $('reset-form').addEventListener('submit', confirmReset);
     window.addEventListener('popstate', () => {
       if (location.pathname === '/account/reset' && !resetToken()) showForgot();
