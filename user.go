@@ -249,7 +249,11 @@ type UserFilter struct {
 	// factor; MFAMethod those with this verified method.
 	MFA       *bool
 	MFAMethod string
-	Sort      string // one of the Sort* names, optionally prefixed with "-"
+	// LastLoginBefore selects users whose last sign-in was before it;
+	// NeverSignedIn those who never signed in. Inactive users are both.
+	LastLoginBefore *time.Time
+	NeverSignedIn   bool
+	Sort            string // one of the Sort* names, optionally prefixed with "-"
 	Limit     int    // 1..MaxPageSize; 0 means DefaultPageSize
 	Cursor    string // opaque, from a previous page's NextCursor
 }
@@ -273,8 +277,18 @@ func (f UserFilter) Params() map[string]any {
 	if f.MFAMethod != "" {
 		p["mfa_method"] = f.MFAMethod
 	}
+	if f.LastLoginBefore != nil {
+		p["last_login_before"] = f.LastLoginBefore.UTC().Format(time.RFC3339Nano)
+	}
+	if f.NeverSignedIn {
+		p["never_signed_in"] = true
+	}
 	return p
 }
+
+// UserFilterKeys are the keys of a users selection, in the list's query
+// and a bulk action's filter alike.
+var UserFilterKeys = []string{"q", "role", "active", "mfa", "mfa_method", "last_login_before", "never_signed_in"}
 
 // UserPage is one page of users and the cursor of the next, "" at the end.
 type UserPage struct {
@@ -282,9 +296,9 @@ type UserPage struct {
 	NextCursor string
 }
 
-// UserCountCap is where a count with a search stops: a word prefix can
-// match most of a large tenant, and counting every match would cost more
-// than the page it counts.
+// UserCountCap is where a count stops that the stats counters cannot
+// give (a search, a sign-in time): a word prefix can match most of a large
+// tenant, and counting every match would cost more than the page it counts.
 const UserCountCap = 1000
 
 // UserCount is how many users a filter selects. Capped means there are

@@ -2,6 +2,7 @@ package api
 
 import (
 	"net/http"
+	"time"
 
 	"github.com/go-chi/chi/v5"
 
@@ -102,7 +103,7 @@ func (s *Server) bulkUsers(w http.ResponseWriter, r *http.Request) {
 
 // bulkFilter reads the selection keys of the users list from f.
 func bulkFilter(f *object) *roster.UserFilter {
-	f.only("q", "role", "active", "mfa", "mfa_method")
+	f.only(roster.UserFilterKeys...)
 	var uf roster.UserFilter
 	if q := f.string("q"); q != nil {
 		uf.Query = *q
@@ -120,6 +121,16 @@ func bulkFilter(f *object) *roster.UserFilter {
 	}
 	if m := f.string("mfa_method"); m != nil {
 		uf.MFAMethod = *m
+	}
+	if v := f.string("last_login_before"); v != nil {
+		t, err := time.Parse(time.RFC3339Nano, *v)
+		if err != nil {
+			f.fail("last_login_before", "must be an RFC 3339 time, e.g. 2026-01-31T00:00:00Z")
+		}
+		uf.LastLoginBefore = &t
+	}
+	if v := f.bool("never_signed_in"); v != nil {
+		uf.NeverSignedIn = *v
 	}
 	return &uf
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -59,7 +60,7 @@ const exportFlushEvery = 500
 // connection, so that a cut file is never taken for a whole one.
 func (s *Server) exportUsers(w http.ResponseWriter, r *http.Request) {
 	query := r.URL.Query()
-	if err := onlyParams(query, "format", "q", "role", "active", "mfa", "mfa_method"); err != nil {
+	if err := onlyParams(query, slices.Concat(roster.UserFilterKeys, []string{"format"})...); err != nil {
 		s.Error(w, r, err)
 		return
 	}

@@ -69,7 +69,7 @@ var userFields = []string{"email", "user_name", "given_name", "family_name", "di
 // limit and cursor.
 func (s *Server) listUsers(w http.ResponseWriter, r *http.Request) {
 	query := r.URL.Query()
-	if err := onlyParams(query, "q", "role", "active", "mfa", "mfa_method", "sort", "limit", "cursor"); err != nil {
+	if err := onlyParams(query, slices.Concat(roster.UserFilterKeys, []string{"sort", "limit", "cursor"})...); err != nil {
 		s.Error(w, r, err)
 		return
 	}
@@ -91,8 +91,8 @@ func (s *Server) listUsers(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, newListResponse(page.Items, page.NextCursor, newUserResponse))
 }
 
-// parseUserFilter reads the list filters q, role, active, mfa and
-// mfa_method, and names each malformed one.
+// parseUserFilter reads the list filters (roster.UserFilterKeys) and names
+// each malformed one.
 func parseUserFilter(query url.Values) (roster.UserFilter, []roster.FieldError) {
 	f := roster.UserFilter{
 		Query:     query.Get("q"),
@@ -113,6 +113,19 @@ func parseUserFilter(query url.Values) (roster.UserFilter, []roster.FieldError) 
 			fields = append(fields, roster.FieldError{Field: "mfa", Message: "must be enabled or disabled"})
 		}
 		f.MFA = &enabled
+	}
+	if v := query.Get("last_login_before"); v != "" {
+		t, err := time.Parse(time.RFC3339Nano, v)
+		if err != nil {
+			fields = append(fields, roster.FieldError{Field: "last_login_before", Message: "must be an RFC 3339 time, e.g. 2026-01-31T00:00:00Z"})
+		}
+		f.LastLoginBefore = &t
+	}
+	if v := query.Get("never_signed_in"); v != "" {
+		if v != "true" && v != "false" {
+			fields = append(fields, roster.FieldError{Field: "never_signed_in", Message: "must be true or false"})
+		}
+		f.NeverSignedIn = v == "true"
 	}
 	return f, fields
 }

@@ -16,7 +16,7 @@ type userCountResponse struct {
 // countUsers serves GET /users/count with the users list's filters.
 func (s *Server) countUsers(w http.ResponseWriter, r *http.Request) {
 	query := r.URL.Query()
-	if err := onlyParams(query, "q", "role", "active", "mfa", "mfa_method"); err != nil {
+	if err := onlyParams(query, roster.UserFilterKeys...); err != nil {
 		s.Error(w, r, err)
 		return
 	}

@@ -25,16 +25,19 @@ type jobParams struct {
 }
 
 type jobFilter struct {
-	Query     string `json:"q,omitempty"`
-	Role      string `json:"role,omitempty"`
-	Active    *bool  `json:"active,omitempty"`
-	MFA       *bool  `json:"mfa,omitempty"`
-	MFAMethod string `json:"mfa_method,omitempty"`
+	Query           string     `json:"q,omitempty"`
+	Role            string     `json:"role,omitempty"`
+	Active          *bool      `json:"active,omitempty"`
+	MFA             *bool      `json:"mfa,omitempty"`
+	MFAMethod       string     `json:"mfa_method,omitempty"`
+	LastLoginBefore *time.Time `json:"last_login_before,omitempty"`
+	NeverSignedIn   bool       `json:"never_signed_in,omitempty"`
 }
 
 func (p jobParams) request() roster.BulkRequest {
 	return roster.BulkRequest{Action: p.Action, Role: p.Role, Filter: &roster.UserFilter{
 		Query: p.Filter.Query, Role: p.Filter.Role, Active: p.Filter.Active, MFA: p.Filter.MFA, MFAMethod: p.Filter.MFAMethod,
+		LastLoginBefore: p.Filter.LastLoginBefore, NeverSignedIn: p.Filter.NeverSignedIn,
 	}}
 }
 
@@ -84,7 +87,8 @@ func (r *jobRow) job() (*roster.Job, error) {
 func (s *BulkService) queueJob(ctx context.Context, tenantID string, by roster.Actor, req roster.BulkRequest) (*roster.Job, error) {
 	f := req.Filter
 	params, err := json.Marshal(jobParams{Action: req.Action, Role: req.Role, Filter: jobFilter{
-		Query: f.Query, Role: f.Role, Active: f.Active, MFA: f.MFA, MFAMethod: f.MFAMethod}})
+		Query: f.Query, Role: f.Role, Active: f.Active, MFA: f.MFA, MFAMethod: f.MFAMethod,
+		LastLoginBefore: f.LastLoginBefore, NeverSignedIn: f.NeverSignedIn}})
 	if err != nil {
 		return nil, fmt.Errorf("encode job params: %w", err)
 	}

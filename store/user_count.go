@@ -29,10 +29,17 @@ func (s *UserService) CountUsers(ctx context.Context, tenantID string, f roster.
 	if err := s.db.queryRow(ctx, query, args...).Scan(&n); err != nil {
 		return roster.UserCount{}, translate(err)
 	}
-	if len(searchWords(f.Query)) > 0 && n > roster.UserCountCap {
+	if !countedByCounters(f) && n > roster.UserCountCap {
 		return roster.UserCount{Count: roster.UserCountCap, Capped: true}, nil
 	}
 	return roster.UserCount{Count: n}, nil
+}
+
+// countedByCounters reports whether the stats counters can count what f
+// selects: role, status and second factors are their groups; a search or
+// a sign-in time is not.
+func countedByCounters(f roster.UserFilter) bool {
+	return len(searchWords(f.Query)) == 0 && f.LastLoginBefore == nil && !f.NeverSignedIn
 }
 
 // UserCountQuery is the SQL CountUsers runs for a filter: a sum of the
@@ -45,7 +52,7 @@ func UserCountQuery(tenantID string, f roster.UserFilter) (string, []any, error)
 	if err != nil {
 		return "", nil, err
 	}
-	if len(searchWords(f.Query)) > 0 {
+	if !countedByCounters(f) {
 		return `SELECT count(*) FROM (SELECT 1 FROM users WHERE ` + strings.Join(where, " AND ") + ` LIMIT ` +
 			q.arg(roster.UserCountCap+1) + `) AS matching`, q.args, nil
 	}

@@ -261,6 +261,15 @@ func userFilterConds(q *sqlBuilder, tenantID string, f roster.UserFilter) ([]str
 			mfa = &enabled
 		}
 	}
+	// Spelt as the expression of users_last_login_sort_idx, so that either
+	// is a range of it.
+	if f.NeverSignedIn {
+		where = append(where, "coalesce(last_login_at, '-infinity'::timestamptz) = '-infinity'")
+	}
+	if f.LastLoginBefore != nil {
+		where = append(where, "coalesce(last_login_at, '-infinity'::timestamptz) > '-infinity' AND coalesce(last_login_at, '-infinity'::timestamptz) < "+
+			q.arg(*f.LastLoginBefore))
+	}
 	if mfa != nil {
 		// Spelt as the expression of users_mfa_created_idx, so that the
 		// default order is a range scan of it: "= false" or NOT would be
