@@ -115,9 +115,14 @@ func (db *DB) prepared(ctx context.Context, query string) (*sql.Stmt, error) {
 // come in shapes chosen by clients.
 const maxPrepared = 500
 
+// planPerValue marks a condition whose best plan depends on its values (how
+// common a search's words are, how far back a time goes): a statement with
+// one is never prepared, so PostgreSQL plans each run for its values.
+const planPerValue = "/* planned per value */ "
+
 // query runs a read, as a prepared statement when its plan cannot depend on
-// its values: not for LIKE or a text search, whose best plans depend on how
-// common the pattern or the words are.
+// its values: not for LIKE (SCIM's co, sw, ew), nor for a statement with a
+// planPerValue condition.
 func (db *DB) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
 	if stmt := db.preparable(ctx, query); stmt != nil {
 		rows, err := stmt.QueryContext(ctx, args...)
@@ -137,7 +142,7 @@ func (db *DB) queryRow(ctx context.Context, query string, args ...any) *sql.Row 
 
 // preparable returns a prepared statement for query when it is worth one.
 func (db *DB) preparable(ctx context.Context, query string) *sql.Stmt {
-	if strings.Contains(query, " LIKE ") || strings.Contains(query, "::tsquery") || db.preparedCount.Load() >= maxPrepared {
+	if strings.Contains(query, " LIKE ") || strings.Contains(query, planPerValue) || db.preparedCount.Load() >= maxPrepared {
 		return nil
 	}
 	stmt, err := db.prepared(ctx, query)

@@ -155,7 +155,7 @@ func (l *userList) conds() []string {
 	if l.search == "" {
 		return l.where
 	}
-	return append(slices.Clip(l.where), "words @@ "+l.search)
+	return append(slices.Clip(l.where), planPerValue+"words @@ "+l.search)
 }
 
 func buildUserList(tenantID string, f roster.UserFilter) (*userList, error) {
@@ -238,7 +238,7 @@ func userFilterConds(q *sqlBuilder, tenantID string, f roster.UserFilter) ([]str
 		return nil, err
 	}
 	if search != "" {
-		where = append(where, "words @@ "+search)
+		where = append(where, planPerValue+"words @@ "+search)
 	}
 	if f.Role != "" {
 		if !roster.IsRole(f.Role) {
@@ -267,7 +267,7 @@ func userFilterConds(q *sqlBuilder, tenantID string, f roster.UserFilter) ([]str
 		where = append(where, "coalesce(last_login_at, '-infinity'::timestamptz) = '-infinity'")
 	}
 	if f.LastLoginBefore != nil {
-		where = append(where, "coalesce(last_login_at, '-infinity'::timestamptz) > '-infinity' AND coalesce(last_login_at, '-infinity'::timestamptz) < "+
+		where = append(where, planPerValue+"coalesce(last_login_at, '-infinity'::timestamptz) > '-infinity' AND coalesce(last_login_at, '-infinity'::timestamptz) < "+
 			q.arg(*f.LastLoginBefore))
 	}
 	if mfa != nil {
