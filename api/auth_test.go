@@ -74,9 +74,17 @@ var publicRoutes = map[string]bool{
 	"GET /console/users":         true,
 	"GET /console/users/{id}":    true,
 	// Signing in, which is how a client gets a credential.
-	"POST /api/v1/auth/login":          true,
-	"POST /api/v1/auth/passkey/begin":  true,
-	"POST /api/v1/auth/passkey/finish": true,
+	"POST /api/v1/auth/login": true,
+	// Federated sign-in: a browser reaches these before it has a
+	// credential; the state, the provider's signed answer or the one-time
+	// code is what each checks, and the buttons show names only.
+	"GET /api/v1/auth/sso/connections":   true,
+	"GET /api/v1/auth/sso/start":         true,
+	"GET /api/v1/auth/sso/oidc/callback": true,
+	"POST /api/v1/auth/sso/saml/acs":     true,
+	"POST /api/v1/auth/sso/exchange":     true,
+	"POST /api/v1/auth/passkey/begin":    true,
+	"POST /api/v1/auth/passkey/finish":   true,
 	// These carry their own credential in the body: a refresh token, an MFA
 	// token from a password sign-in, an invitation or a setup link token.
 	"POST /api/v1/auth/refresh":            true,

@@ -180,7 +180,13 @@ func (s *SignIn) Refresh(ctx context.Context, refreshToken string) (*roster.Toke
 	if err != nil {
 		return nil, err
 	}
-	u, err := s.users.FindUserByID(ctx, t.TenantID, t.UserID)
+	return s.issueFor(ctx, t.TenantID, t.UserID, t.AMR, t.AuthTime, t.FamilyID)
+}
+
+// issueFor issues the tokens of a session of the user, who must still be
+// active: a refresh, or a federated sign-in's one-time code. EUNAUTHORIZED.
+func (s *SignIn) issueFor(ctx context.Context, tenantID, userID string, amr []string, authTime time.Time, family string) (*roster.Tokens, error) {
+	u, err := s.users.FindUserByID(ctx, tenantID, userID)
 	if roster.ErrorCode(err) == roster.ENOTFOUND || (err == nil && !u.Active) {
 		return nil, roster.Errorf(roster.EUNAUTHORIZED, "the user can no longer sign in")
 	} else if err != nil {
@@ -190,7 +196,7 @@ func (s *SignIn) Refresh(ctx context.Context, refreshToken string) (*roster.Toke
 	if err != nil {
 		return nil, err
 	}
-	return s.issue(ctx, u, policy, t.AMR, t.AuthTime, t.FamilyID)
+	return s.issue(ctx, u, policy, amr, authTime, family)
 }
 
 // Logout revokes the session the refresh token belongs to.
