@@ -26,6 +26,9 @@ func defaultPolicy() policy {
 		"lockout":         map[string]any{"max_attempts": 10, "duration_minutes": 15},
 		"session":         map[string]any{"access_token_minutes": 15, "refresh_token_days": 30},
 		"unique_email":    true,
+		// Single sign-on (issue 14).
+		"sso_required":         false,
+		"break_glass_user_ids": []any{},
 	}
 }
 

@@ -31,6 +31,10 @@ type SignIn struct {
 	// the lockout (both in the database) bound the guessing.
 	throttle *throttle
 
+	// SSO finds the connection that routes a user's domain, for the
+	// sso_required policy; nil finds none.
+	SSO SSODomains
+
 	// StepUpMaxAge is how recent a sign-in must be for the actions that
 	// need a step-up.
 	StepUpMaxAge time.Duration
@@ -131,6 +135,9 @@ func (s *SignIn) Login(ctx context.Context, ip, tenant, username, password strin
 	}
 	if !l.User.Active || l.Locked(now) {
 		return nil, nil, errBadCredentials()
+	}
+	if err := s.requireSSO(ctx, policy, l.User); err != nil {
+		return nil, nil, err
 	}
 	withUsableFactors(policy, l)
 	if len(l.MFAMethods) > 0 {

@@ -238,6 +238,7 @@ func (a *App) buildSSO(db *store.DB, cfg Config, box *auth.SecretBox) error {
 		return err
 	}
 	a.SSO.Log, a.SSO.Now = cfg.Log, cfg.Now
+	a.SignIn.SSO = store.NewSSOService(db)
 	if cfg.SSOClient != nil {
 		a.SSO.HTTPClient = cfg.SSOClient
 	}
