@@ -69,6 +69,9 @@ type SSOService interface {
 	// UseState spends a state, once: EUNAUTHORIZED when it is unknown,
 	// spent or expired at now.
 	UseState(ctx context.Context, stateHash []byte, now time.Time) (*SSOState, error)
+	// PeekState reads a state without spending it, to know which
+	// connection verifies the answer that will spend it. EUNAUTHORIZED.
+	PeekState(ctx context.Context, stateHash []byte, now time.Time) (*SSOState, error)
 
 	// SignInFederated finds or makes the user id names, in one
 	// transaction: the linked identity; else a SCIM user whose externalId

@@ -54,13 +54,21 @@ func (s *SSO) spendState(ctx context.Context, state, kind string) (*roster.SSOSt
 	if err != nil {
 		return nil, nil, err
 	}
-	c, err := s.store.FindConnection(ctx, st.TenantID, st.ConnectionID)
-	if roster.ErrorCode(err) == roster.ENOTFOUND || (err == nil && (!c.Enabled || c.Type != kind)) {
-		return nil, nil, roster.Errorf(roster.EUNAUTHORIZED, "the connection of this sign-in is gone or disabled")
-	} else if err != nil {
+	c, err := s.enabledConnection(ctx, st.TenantID, st.ConnectionID, kind)
+	if err != nil {
 		return nil, nil, err
 	}
 	return st, c, nil
+}
+
+// enabledConnection is a connection a sign-in may use: enabled, of kind.
+// EUNAUTHORIZED.
+func (s *SSO) enabledConnection(ctx context.Context, tenantID, id, kind string) (*roster.SSOConnection, error) {
+	c, err := s.store.FindConnection(ctx, tenantID, id)
+	if roster.ErrorCode(err) == roster.ENOTFOUND || (err == nil && (!c.Enabled || c.Type != kind)) {
+		return nil, roster.Errorf(roster.EUNAUTHORIZED, "the connection of this sign-in is gone or disabled")
+	}
+	return c, err
 }
 
 // oidcIdentity exchanges the code and reads who signed in from the

@@ -40,10 +40,20 @@ func (s *SSOService) CreateState(ctx context.Context, st *roster.SSOState) error
 // UseState deletes the state and returns it: a second use finds nothing.
 // EUNAUTHORIZED.
 func (s *SSOService) UseState(ctx context.Context, stateHash []byte, now time.Time) (*roster.SSOState, error) {
+	return scanState(s.db.db.QueryRowxContext(ctx, `DELETE FROM sso_states WHERE state_hash = $1 RETURNING `+ssoStateColumns, stateHash), now)
+}
+
+// PeekState returns the state without spending it. EUNAUTHORIZED.
+func (s *SSOService) PeekState(ctx context.Context, stateHash []byte, now time.Time) (*roster.SSOState, error) {
+	return scanState(s.db.db.QueryRowxContext(ctx, `SELECT `+ssoStateColumns+` FROM sso_states WHERE state_hash = $1`, stateHash), now)
+}
+
+const ssoStateColumns = `state_hash, tenant_id, connection_id, return_to, request_id, expires_at`
+
+// scanState reads a state that must be live at now. EUNAUTHORIZED.
+func scanState(row *sqlx.Row, now time.Time) (*roster.SSOState, error) {
 	var st roster.SSOState
-	err := s.db.db.QueryRowxContext(ctx, `DELETE FROM sso_states WHERE state_hash = $1
-		RETURNING state_hash, tenant_id, connection_id, return_to, request_id, expires_at`, stateHash).
-		Scan(&st.StateHash, &st.TenantID, &st.ConnectionID, &st.ReturnTo, &st.RequestID, &st.ExpiresAt)
+	err := row.Scan(&st.StateHash, &st.TenantID, &st.ConnectionID, &st.ReturnTo, &st.RequestID, &st.ExpiresAt)
 	if errors.Is(err, sql.ErrNoRows) || (err == nil && !now.Before(st.ExpiresAt)) {
 		return nil, roster.Errorf(roster.EUNAUTHORIZED, "the sign-in is unknown, already used or expired: start again")
 	}
