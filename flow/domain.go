@@ -19,8 +19,10 @@ type Resolver interface {
 
 // Domains claims domains for tenants and verifies them in DNS.
 type Domains struct {
-	store    roster.DomainService
-	resolver Resolver
+	store roster.DomainService
+	// Resolver looks the TXT records up; tests point it at a DNS server
+	// of their own.
+	Resolver Resolver
 }
 
 // NewDomains returns the domain flow over store, looking records up with
@@ -29,7 +31,7 @@ func NewDomains(store roster.DomainService, resolver Resolver) *Domains {
 	if resolver == nil {
 		resolver = net.DefaultResolver
 	}
-	return &Domains{store: store, resolver: resolver}
+	return &Domains{store: store, Resolver: resolver}
 }
 
 // domainValuePrefix starts every TXT value Roster asks for.
@@ -59,7 +61,7 @@ func (d *Domains) Verify(ctx context.Context, tenantID string, by roster.Actor, 
 	if err != nil || dom.VerifiedAt != nil {
 		return dom, err
 	}
-	records, err := d.resolver.LookupTXT(ctx, dom.TXTName())
+	records, err := d.Resolver.LookupTXT(ctx, dom.TXTName())
 	if err != nil {
 		records = nil // no record (NXDOMAIN) and a failed lookup answer alike: not yet
 	}
