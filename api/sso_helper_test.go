@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"crypto/rand"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
@@ -155,4 +156,9 @@ func (e *testEnv) startSSO(query url.Values) *http.Response {
 	}
 	resp.Body.Close()
 	return resp
+}
+
+// uniqueDomain is a domain no other test uses.
+func uniqueDomain() string {
+	return "d" + strings.ToLower(rand.Text()[:12]) + ".test"
 }

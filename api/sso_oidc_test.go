@@ -242,12 +242,17 @@ func TestSSOOIDCRefusals(t *testing.T) {
 func TestSSOOIDCLinksByVerifiedDomain(t *testing.T) {
 	t.Parallel()
 	e := newTestEnv(t)
-	op := startOP(t, ada)
-	conn := e.createOIDCConnection(e.A, op, map[string]any{"group_roles": map[string]string{}})
+	// Verified domains are unique across tenants, and the package's tests
+	// share a database.
+	domain := uniqueDomain()
+	user := ada
+	user.Email = "ada@" + domain
+	op := startOP(t, user)
+	conn := e.createOIDCConnection(e.A, op, map[string]any{"group_roles": map[string]string{}, "domains": []string{domain}})
 	ctx := context.Background()
 	sys := roster.Actor{Type: "system", ID: "test"}
 	existing, err := store.NewUserService(e.DB).CreateUser(ctx, e.A.ID, sys,
-		&roster.User{Email: "ada@acme.test", Role: roster.RoleDeveloper, Active: true})
+		&roster.User{Email: user.Email, Role: roster.RoleDeveloper, Active: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -257,7 +262,7 @@ func TestSSOOIDCLinksByVerifiedDomain(t *testing.T) {
 		t.Fatalf("unverified domain: %d %s", resp.StatusCode, body)
 	}
 	domains := store.NewDomainService(e.DB)
-	d := &roster.Domain{Domain: "acme.test", TXTValue: "v"}
+	d := &roster.Domain{Domain: domain, TXTValue: "v"}
 	if err := domains.CreateDomain(ctx, e.A.ID, sys, d); err != nil {
 		t.Fatal(err)
 	}
