@@ -72,6 +72,10 @@ func TestSSOConnectionsCRUD(t *testing.T) {
 		t.Fatalf("tenant B lists A's connection: %s", l.Body)
 	}
 	wantProblem(t, e.do(request{Method: "GET", Path: "/api/v1/sso/connections", Token: e.A.Viewer}), 403, "")
+	wantProblem(t, e.do(request{Method: "POST", Path: "/api/v1/sso/connections", Token: e.A.Developer,
+		Body: map[string]any{"type": "oidc", "name": "mine"}}), 403, "")
+	// An OIDC connection has no SAML metadata.
+	wantProblem(t, e.do(request{Method: "GET", Path: "/api/v1/sso/connections/" + id + "/saml/metadata", Token: e.A.Admin}), 404, "")
 
 	upd := e.do(request{Method: "PATCH", Path: "/api/v1/sso/connections/" + id, Token: e.A.Admin,
 		Body: map[string]any{"name": "Acme SSO", "jit": false}})
@@ -340,6 +344,7 @@ func TestSSODiscoveryByEmail(t *testing.T) {
 	if items := buttons.Object(t)["items"].([]any); len(items) != 1 || items[0].(map[string]any)["id"] != conn || items[0].(map[string]any)["name"] != "Acme Okta" {
 		t.Fatalf("buttons: %s", buttons.Body)
 	}
+	wantProblem(t, e.do(request{Method: "GET", Path: "/api/v1/auth/sso/connections", Invalid: true}), 400, "tenant")
 	if strings.Contains(string(buttons.Body), "client_id") {
 		t.Fatalf("the buttons show settings: %s", buttons.Body)
 	}

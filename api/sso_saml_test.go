@@ -137,3 +137,16 @@ func TestSSOSAMLRefusesForgeries(t *testing.T) {
 	wantProblem(t, e.do(request{Method: "POST", Path: "/api/v1/auth/sso/saml/acs", Body: "RelayState=x",
 		Header: map[string]string{"Content-Type": "application/x-www-form-urlencoded"}}), 400, "SAMLResponse")
 }
+
+func TestSSOSAMLWithoutJIT(t *testing.T) {
+	t.Parallel()
+	e := newTestEnv(t)
+	idp := testkit.StartSAMLProvider(t, grace)
+	conn := e.samlConnection(idp, map[string]any{"jit": false})
+	b := e.newSSOBrowser()
+	_, form := b.samlResponse(e, conn, grace)
+	status, body := b.postACS(e, form)
+	if status != 403 || !strings.Contains(body, "no account") || b.ssoCode() != "" {
+		t.Fatalf("JIT off: %d %s", status, body)
+	}
+}

@@ -290,6 +290,52 @@
     await signedIn(await send('POST', '/auth/passkey/finish', { tenant, credential }));
   });
 
+  // --- single sign-on: buttons of the organisation's connections, and
+  // discovery by the domain of the email typed ---
+
+  // startSSO sends the browser to the identity provider; it comes back to
+  // this page with a one-time code in the fragment.
+  function startSSO(params) {
+    const q = new URLSearchParams({ tenant: $('tenant').value.trim(), return_to: '/account', ...params });
+    location.assign(`/api/v1/auth/sso/start?${q}`);
+  }
+
+  async function listSSOButtons() {
+    const tenant = $('tenant').value.trim();
+    const box = $('sso-buttons');
+    box.replaceChildren();
+    if (!tenant) return;
+    const answer = await send('GET', `/auth/sso/connections?${new URLSearchParams({ tenant })}`).catch(() => null);
+    for (const c of (answer && answer.items) || []) {
+      const button = document.createElement('button');
+      button.type = 'button';
+      button.className = 'sso-button';
+      button.dataset.connection = c.id;
+      button.textContent = `Sign in with ${c.name}`;
+      button.addEventListener('click', () => startSSO({ connection: c.id }));
+      box.append(button);
+    }
+  }
+
+  const discoverSSO = guard(async () => {
+    const email = $('username').value.trim();
+    if (!$('tenant').value.trim() || !email.includes('@')) {
+      throw new Error('Enter your organisation and your email address first.');
+    }
+    startSSO({ email });
+  });
+
+  // finishSSO spends the one-time code a federated sign-in left in the
+  // fragment, which it first takes out of the address bar and history.
+  async function finishSSO() {
+    const code = new URLSearchParams(location.hash.slice(1)).get('sso_code');
+    if (!code) return false;
+    history.replaceState(null, '', location.pathname + location.search);
+    say('Signing in…');
+    await signedIn(await send('POST', '/auth/sso/exchange', { code }));
+    return true;
+  }
+
   const signOut = guard(async () => {
     const refreshToken = session && session.refresh_token;
     clearSession();
@@ -566,10 +612,24 @@
     $('totp-start').addEventListener('click', startTOTP);
     $('totp-confirm-form').addEventListener('submit', confirmTOTP);
     $('passkey-add-form').addEventListener('submit', addPasskey);
+    $('sso-discover').addEventListener('click', discoverSSO);
+    $('tenant').addEventListener('change', () => listSSOButtons());
 
     const tenant = new URLSearchParams(location.search).get('tenant');
-    if (tenant) $('tenant').value = tenant;
-    if (invitationLink()) {
+    if (tenant) {
+      $('tenant').value = tenant;
+      listSSOButtons();
+    }
+    if (location.hash.includes('sso_code=')) {
+      guard(async () => {
+        try {
+          await finishSSO();
+        } catch (err) {
+          showSignIn();
+          throw err;
+        }
+      })();
+    } else if (invitationLink()) {
       showAccept();
     } else if (session) {
       guard(async () => {
