@@ -16,7 +16,7 @@ import (
 // TestAccountPageSSOInChromium signs in from the account page's "Sign in
 // with <connection>" button, through zitadel/oidc's example OpenID
 // Provider's login form, back to the page signed in; then by discovery
-// from the email typed.
+// from the email typed; then from the console's button.
 func TestAccountPageSSOInChromium(t *testing.T) {
 	site := startAccountSite(t)
 	const secret = "chromium-op-secret"
@@ -39,12 +39,16 @@ func TestAccountPageSSOInChromium(t *testing.T) {
 		t.Fatalf("button %q", got)
 	}
 	b.click(".sso-button")
-	signInAtOP := func() {
+	atOP := func() {
 		t.Helper()
 		b.waitAcross("the provider's login form", fmt.Sprintf(`location.href.startsWith(%s) && document.getElementById('username') !== null`, jsString(op.URL)))
 		b.fill("#username", "ada")
 		b.fill("#password", "verysecure")
 		b.click("button[type=submit]")
+	}
+	signInAtOP := func() {
+		t.Helper()
+		atOP()
 		b.waitAcross("the account page, signed in", fmt.Sprintf(`location.origin === %s && document.body.dataset.ready === 'true' && document.getElementById('account') !== null && !document.getElementById('account').hidden`, jsString(site.origin)))
 	}
 	signInAtOP()
@@ -69,6 +73,13 @@ func TestAccountPageSSOInChromium(t *testing.T) {
 	if got := eval[string](b, `document.getElementById('me-email').textContent`); got != ada.Email {
 		t.Fatalf("signed in by discovery as %q", got)
 	}
+
+	// The console offers the same button and ends on its dashboard.
+	b.do(chromedp.Navigate(site.origin + "/console?tenant=" + site.slug))
+	b.waitAcross("the console's SSO button", `document.body.dataset.ready === 'true' && document.querySelector('.sso-button') !== null`)
+	b.click(".sso-button")
+	atOP()
+	b.waitAcross("the console, signed in", fmt.Sprintf(`location.origin === %s && location.pathname === '/console' && location.hash === '' && document.body.dataset.ready === 'true' && !document.getElementById('nav').hidden && document.getElementById('who').textContent.includes(%s)`, jsString(site.origin), jsString(ada.Email)))
 }
 
 // waitAcross waits until the JavaScript condition holds in whatever page

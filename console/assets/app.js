@@ -10,7 +10,7 @@ import { invitations } from './invitations.js';
 import { auditLog } from './audit.js';
 import { settings } from './settings.js';
 import { setup } from './setup.js';
-import { signIn } from './signin.js';
+import { signIn, finishSSO } from './signin.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -57,6 +57,16 @@ export async function render() {
     showShell(false);
     await setup(screen, params, { signal });
     return ready(screen);
+  }
+  if (location.hash.includes('sso_code=')) {
+    showShell(false);
+    try {
+      return await finishSSO();
+    } catch (err) {
+      signIn(screen, params, { signal });
+      ready(screen);
+      return failed(err);
+    }
   }
   if (!api.currentSession()) {
     showShell(false);

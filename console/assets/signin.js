@@ -1,6 +1,7 @@
 // Sign-in: organisation, email or user name and password, then the code of
-// a second factor when the account has one. Passkeys are used on the
-// account page (/account), which the form links to.
+// a second factor when the account has one; or the organisation's single
+// sign-on, by its buttons or by the domain of the email typed. Passkeys
+// are used on the account page (/account), which the form links to.
 import * as api from './api.js';
 import { h, draw, field, showFieldErrors } from './dom.js';
 import { say, guard, render, navigate, signedIn } from './app.js';
@@ -22,11 +23,38 @@ export function signIn(screen, params) {
     field('Email or user name', username),
     field('Password', password),
     h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'primary', id: 'signin-submit' }, 'Sign in')));
+  const ssoButtons = h('div', { id: 'sso-buttons', class: 'actions' });
+  const discover = h('button', { type: 'button', id: 'sso-discover' }, 'Sign in with single sign-on');
   draw(screen, 
     h('h1', {}, 'Sign in to the console'),
     form,
+    h('div', { class: 'actions' }, discover),
+    ssoButtons,
     h('p', {}, 'To sign in with a passkey, or to manage your own second factors, use ', h('a', { href: '/account' }, 'your account page'), '.'),
   );
+  const startSSO = (params) => {
+    const q = new URLSearchParams({ tenant: tenant.value.trim(), return_to: '/console', ...params });
+    location.assign(`/api/v1/auth/sso/start?${q}`);
+  };
+  const listSSO = async () => {
+    ssoButtons.replaceChildren();
+    if (!tenant.value.trim()) return;
+    const answer = await api.send('GET', `/auth/sso/connections?${new URLSearchParams({ tenant: tenant.value.trim() })}`,
+      undefined, { auth: false }).catch(() => null);
+    for (const c of (answer && answer.items) || []) {
+      const button = h('button', { type: 'button', class: 'sso-button', 'data-connection': c.id }, `Sign in with ${c.name}`);
+      button.addEventListener('click', () => startSSO({ connection: c.id }));
+      ssoButtons.append(button);
+    }
+  };
+  tenant.addEventListener('change', listSSO);
+  listSSO();
+  discover.addEventListener('click', guard(async () => {
+    if (!tenant.value.trim() || !username.value.includes('@')) {
+      throw new Error('Enter your organisation and your email address first.');
+    }
+    startSSO({ email: username.value.trim() });
+  }));
   form.addEventListener('submit', guard(async () => {
     say('Signing in…');
     let answer;
@@ -42,6 +70,15 @@ export function signIn(screen, params) {
     if (answer.mfa_required) return secondFactor(screen, answer);
     await finish(answer);
   }));
+}
+
+// finishSSO spends the one-time code a federated sign-in left in the
+// address's fragment, which it first takes out of the address and history.
+export async function finishSSO() {
+  const code = new URLSearchParams(location.hash.slice(1)).get('sso_code');
+  history.replaceState(null, '', location.pathname + location.search);
+  say('Signing in…');
+  await finish(await api.send('POST', '/auth/sso/exchange', { code }, { auth: false }));
 }
 
 async function finish(tokens) {
