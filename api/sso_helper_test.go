@@ -1,7 +1,10 @@
 package api_test
 
 import (
+	"bytes"
+	"context"
 	"crypto/rand"
+	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
@@ -10,7 +13,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/rosterhq/roster"
 	"github.com/rosterhq/roster/internal/testkit"
+	"github.com/rosterhq/roster/store"
 )
 
 const (
@@ -161,4 +166,34 @@ func (e *testEnv) startSSO(query url.Values) *http.Response {
 // uniqueDomain is a domain no other test uses.
 func uniqueDomain() string {
 	return "d" + strings.ToLower(rand.Text()[:12]) + ".test"
+}
+
+// scimUser creates a user over SCIM as tenant A's identity provider does,
+// and returns it as the store reads it.
+func (e *testEnv) scimUser(body map[string]any) *roster.User {
+	e.t.Helper()
+	raw, err := json.Marshal(body)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	req, err := http.NewRequest("POST", e.URL+"/scim/v2/Users", bytes.NewReader(raw))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/scim+json")
+	req.Header.Set("Authorization", "Bearer "+e.A.SCIM)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	created := readBody(e.t, resp)
+	var u struct{ ID string }
+	if resp.StatusCode != http.StatusCreated || json.Unmarshal([]byte(created), &u) != nil {
+		e.t.Fatalf("SCIM create: %d %s", resp.StatusCode, created)
+	}
+	found, err := store.NewUserService(e.DB).FindUserByID(context.Background(), e.A.ID, u.ID)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return found
 }

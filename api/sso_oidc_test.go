@@ -208,14 +208,12 @@ func TestSSOOIDCRefusals(t *testing.T) {
 		t.Fatalf("JIT off: %d %s", resp.StatusCode, body)
 	}
 
-	// A deactivated user, linked by the SCIM externalId, is refused.
+	// A user the provider pushed over SCIM, deactivated, is found by its
+	// externalId (the provider's subject) and refused.
+	u := e.scimUser(map[string]any{"schemas": []string{"urn:ietf:params:scim:schemas:core:2.0:User"},
+		"userName": "ada.scim", "externalId": "okta-ada", "active": false,
+		"emails": []map[string]any{{"value": "ada.l@corp.test", "primary": true}}})
 	users := store.NewUserService(e.DB)
-	ext := "okta-ada"
-	u, err := users.CreateUser(context.Background(), e.A.ID, roster.Actor{Type: "system", ID: "test"},
-		&roster.User{Email: "ada.l@corp.test", UserName: "ada.scim", ExternalID: &ext, Role: roster.RoleViewer, Active: false})
-	if err != nil {
-		t.Fatal(err)
-	}
 	resp, body = e.newSSOBrowser().oidcSignIn(e, op, url.Values{"tenant": {e.A.ID}, "connection": {conn}}, "ada")
 	if resp.StatusCode != 403 || !strings.Contains(body, "deactivated") {
 		t.Fatalf("deactivated: %d %s", resp.StatusCode, body)
@@ -229,6 +227,9 @@ func TestSSOOIDCRefusals(t *testing.T) {
 	_, tokens := e.signInVia(op, conn, "ada")
 	if sub := claimsOf(t, tokens.Object(t)["access_token"].(string))["sub"]; sub != u.ID {
 		t.Fatalf("signed in as %v, want the SCIM user %s", sub, u.ID)
+	}
+	if linked, err := users.FindUserByID(context.Background(), e.A.ID, u.ID); err != nil || linked.UserName != "ada.scim" {
+		t.Fatalf("the SCIM user changed: %+v %v", linked, err)
 	}
 
 	// return_to stays on Roster's origin.

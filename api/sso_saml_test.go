@@ -150,3 +150,46 @@ func TestSSOSAMLWithoutJIT(t *testing.T) {
 		t.Fatalf("JIT off: %d %s", status, body)
 	}
 }
+
+func TestSSOSAMLIdPInitiated(t *testing.T) {
+	t.Parallel()
+	e := newTestEnv(t)
+	idp := testkit.StartSAMLProvider(t, grace)
+	closed := e.samlConnection(idp, nil)
+	open := e.samlConnection(idp, map[string]any{"name": "Open SAML", "domains": []string{}, "allow_idp_initiated": true})
+	entity := func(id string) string {
+		return e.do(request{Method: "GET", Path: "/api/v1/sso/connections/" + id, Token: e.A.Admin}).Object(t)["sp_entity_id"].(string)
+	}
+	unsolicited := func(shortcut, connection string) (*ssoBrowser, int, string) {
+		idp.AddShortcut(shortcut, entity(connection), e.A.ID+":"+connection)
+		b := e.newSSOBrowser()
+		_, page := b.get(idp.URL + "/login/" + shortcut)
+		action, form := parseForm(t, page)
+		form.Set("user", grace.Name)
+		form.Set("password", grace.Password)
+		_, page = b.postForm(strings.Replace(action, "http://roster.test", e.URL, 1), form)
+		if !strings.Contains(page, "SAMLResponse") {
+			_, page = b.get(idp.URL + "/login/" + shortcut) // signed in at the IdP now
+		}
+		_, response := parseForm(t, page)
+		status, body := b.postACS(e, response)
+		return b, status, body
+	}
+	if _, status, body := unsolicited("closed", closed); status != 401 || !strings.Contains(body, "started at the identity provider") {
+		t.Fatalf("IdP-initiated to a connection that does not allow it: %d %s", status, body)
+	}
+	b, status, body := unsolicited("open", open)
+	if status != 200 || b.ssoCode() == "" {
+		t.Fatalf("IdP-initiated: %d %s", status, body)
+	}
+	if tokens := e.exchange(b.ssoCode()); tokens.Status != 200 {
+		t.Fatalf("exchange: %d %s", tokens.Status, tokens.Body)
+	}
+	// Garbage is refused, never a 500.
+	for _, garbage := range []string{"not base64!", "PHhtbD48L3htbD4=", strings.Repeat("A", 4000)} {
+		status, _ := e.newSSOBrowser().postACS(e, url.Values{"SAMLResponse": {garbage}, "RelayState": {e.A.ID + ":" + open}})
+		if status != 401 {
+			t.Fatalf("garbage %.20q: %d", garbage, status)
+		}
+	}
+}

@@ -108,3 +108,14 @@ func (p *SAMLProvider) call(method, path string, body []byte) []byte {
 	}
 	return raw
 }
+
+// AddShortcut lets users start a sign-in at the provider (IdP-initiated)
+// at /login/NAME, for the SP of entityID, with relayState.
+func (p *SAMLProvider) AddShortcut(name, entityID, relayState string) {
+	p.tb.Helper()
+	body, err := json.Marshal(samlidp.Shortcut{Name: name, ServiceProviderID: entityID, RelayState: &relayState})
+	if err != nil {
+		p.tb.Fatal(err)
+	}
+	p.call(http.MethodPut, "/shortcuts/"+name, body)
+}
