@@ -326,6 +326,9 @@ func TestSSOOIDCNeverDemotesTheLastAdmin(t *testing.T) {
 	if err != nil || u.Role != roster.RoleAdmin {
 		t.Fatalf("the last admin was demoted: %+v %v", u, err)
 	}
+	if u.GivenName != "Ada" || u.FamilyName != "Lovelace" {
+		t.Fatalf("the names were not brought up to date: %+v", u)
+	}
 }
 
 func TestSSODiscoveryByEmail(t *testing.T) {

@@ -19,7 +19,11 @@ func (s *SSO) finish(ctx context.Context, st *roster.SSOState, c *roster.SSOConn
 		return "", roster.Errorf(roster.EUNAUTHORIZED, "%s named no user", c.Name)
 	}
 	if id.Email == "" {
-		return "", roster.Errorf(roster.EFORBIDDEN, "%s sent no email address (claim or attribute %q)", c.Name, c.Claims.Email)
+		name := c.Claims.Email
+		if c.Type == roster.SSOTypeSAML {
+			name = c.Attributes.Email
+		}
+		return "", roster.Errorf(roster.EFORBIDDEN, "%s sent no email address (%q): ask an administrator to map it", c.Name, name)
 	}
 	u, err := s.store.SignInFederated(ctx, c, id)
 	if err != nil {

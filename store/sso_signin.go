@@ -193,18 +193,21 @@ func createFederatedUser(ctx context.Context, db *DB, tx *sqlx.Tx, now time.Time
 	return u, err
 }
 
-// syncFederatedUser brings names and the mapped role up to date through
-// updateUser's guards. A change the guards refuse (the last admin's
-// demotion, a taken address) leaves the user as they were, in a
-// savepoint, so the sign-in itself goes on.
+// syncFederatedUser brings names, a verified email and the mapped role up
+// to date through updateUser's guards. A change the guards refuse (the
+// last admin's demotion, a taken address) is undone to a savepoint and
+// only the names are brought up to date, so the sign-in itself goes on.
 func syncFederatedUser(ctx context.Context, tx *sqlx.Tx, now time.Time, c *roster.SSOConnection, id *roster.FederatedIdentity, u *roster.User) (*roster.User, error) {
-	change := func(v *roster.User) error {
+	names := func(v *roster.User) error {
 		if id.GivenName != "" {
 			v.GivenName = id.GivenName
 		}
 		if id.FamilyName != "" {
 			v.FamilyName = id.FamilyName
 		}
+		return nil
+	}
+	all := func(v *roster.User) error {
 		if id.EmailVerified && id.Email != "" && !strings.EqualFold(id.Email, v.Email) {
 			v.Email, v.EmailAsGiven = id.Email, true
 		}
@@ -214,17 +217,19 @@ func syncFederatedUser(ctx context.Context, tx *sqlx.Tx, now time.Time, c *roste
 				v.Role = r
 			}
 		}
-		return nil
+		return names(v)
 	}
-	if _, err := tx.ExecContext(ctx, `SAVEPOINT sso_sync`); err != nil {
-		return nil, translate(err)
-	}
-	updated, err := updateUser(ctx, tx, now, c.TenantID, ssoActor, u.ID, 0, change)
-	if code := roster.ErrorCode(err); code == roster.ECONFLICT || code == roster.EINVALID {
+	for _, change := range []func(*roster.User) error{all, names} {
+		if _, err := tx.ExecContext(ctx, `SAVEPOINT sso_sync`); err != nil {
+			return nil, translate(err)
+		}
+		updated, err := updateUser(ctx, tx, now, c.TenantID, ssoActor, u.ID, 0, change)
+		if code := roster.ErrorCode(err); code != roster.ECONFLICT && code != roster.EINVALID {
+			return updated, err
+		}
 		if _, err := tx.ExecContext(ctx, `ROLLBACK TO SAVEPOINT sso_sync`); err != nil {
 			return nil, translate(err)
 		}
-		return u, nil
 	}
-	return updated, err
+	return u, nil
 }
