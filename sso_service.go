@@ -96,6 +96,7 @@ type SSOService interface {
 
 // SSOStart is where a federated sign-in begins.
 type SSOStart struct {
+	IP           string // the client's address, for the rate of attempts
 	Tenant       string // id or slug
 	ConnectionID string
 	Email        string // discovery by the email's domain, without ConnectionID
@@ -121,7 +122,8 @@ type SSOFlow interface {
 
 	// Start begins a sign-in and returns the provider's URL to send the
 	// browser to. EINVALID naming tenant, connection, email or return_to;
-	// ENOTFOUND when no enabled connection matches.
+	// ENOTFOUND when no enabled connection matches; ETOOMANY when the
+	// address is over its rate of attempts.
 	Start(ctx context.Context, s SSOStart) (string, error)
 	// OIDCCallback finishes an OIDC sign-in and returns where to send the
 	// browser, a one-time code in its fragment. EUNAUTHORIZED for a bad
@@ -129,9 +131,11 @@ type SSOFlow interface {
 	OIDCCallback(ctx context.Context, state, code, providerError string) (string, error)
 	// SAMLACS finishes a SAML sign-in (HTTP-POST binding) as OIDCCallback
 	// does.
-	SAMLACS(ctx context.Context, samlResponse, relayState string) (string, error)
+	// ETOOMANY when the address ip is over its rate of attempts.
+	SAMLACS(ctx context.Context, ip, samlResponse, relayState string) (string, error)
 	// SAMLMetadata is the SP metadata of a SAML connection. ENOTFOUND.
 	SAMLMetadata(ctx context.Context, tenantID, id string) ([]byte, error)
-	// Exchange spends a one-time code for tokens. EUNAUTHORIZED.
-	Exchange(ctx context.Context, code string) (*Tokens, error)
+	// Exchange spends a one-time code for tokens. EUNAUTHORIZED;
+	// ETOOMANY.
+	Exchange(ctx context.Context, ip, code string) (*Tokens, error)
 }

@@ -1,8 +1,11 @@
 package api_test
 
 import (
+	"net/http"
 	"strings"
 	"testing"
+
+	"github.com/rosterhq/roster/flow"
 )
 
 func TestSSORequiredRefusesPasswords(t *testing.T) {
@@ -49,4 +52,35 @@ func TestSSORequiredRefusesPasswords(t *testing.T) {
 	}
 	policy["break_glass_user_ids"] = []string{strings.Repeat("x", 40)}
 	wantProblem(t, e.do(request{Method: "PUT", Path: "/api/v1/tenant/security-policy", Token: e.A.Admin, Body: policy}), 400, "break_glass_user_ids")
+}
+
+// The public SSO endpoints that write rows or check XML signatures have
+// the sign-in's ceiling of attempts an address.
+func TestSSORateLimit(t *testing.T) {
+	t.Parallel()
+	e := newTestEnv(t)
+	ceiling := flow.DefaultSignInRate().AddressAttempts
+	for _, r := range []request{
+		{Method: "GET", Path: "/api/v1/auth/sso/start?tenant=" + e.A.ID + "&connection=00000000-0000-7000-8000-000000000000"},
+		{Method: "POST", Path: "/api/v1/auth/sso/exchange", Body: map[string]string{"code": "rsc_not-a-code"}},
+		{Method: "POST", Path: "/api/v1/auth/sso/saml/acs", Body: "SAMLResponse=x&RelayState=y",
+			Header: map[string]string{"Content-Type": "application/x-www-form-urlencoded"}},
+	} {
+		limited := false
+		for i := range 2 * ceiling {
+			last := e.do(r)
+			if last.Status != http.StatusTooManyRequests {
+				continue
+			}
+			if i < ceiling {
+				t.Fatalf("%s: 429 at attempt %d, under the ceiling of %d", r.Path, i+1, ceiling)
+			}
+			wantRetryAfter(t, last)
+			limited = true
+			break
+		}
+		if !limited {
+			t.Fatalf("%s: no 429 after %d attempts", r.Path, 2*ceiling)
+		}
+	}
 }

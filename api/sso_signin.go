@@ -14,7 +14,7 @@ func (s *Server) startSSO(w http.ResponseWriter, r *http.Request) {
 		s.Error(w, r, err)
 		return
 	}
-	to, err := s.SSO.Start(r.Context(), roster.SSOStart{Tenant: q.Get("tenant"), ConnectionID: q.Get("connection"),
+	to, err := s.SSO.Start(r.Context(), roster.SSOStart{IP: clientIP(r), Tenant: q.Get("tenant"), ConnectionID: q.Get("connection"),
 		Email: q.Get("email"), ReturnTo: q.Get("return_to")})
 	if err != nil {
 		s.Error(w, r, err)
@@ -44,7 +44,7 @@ func (s *Server) samlACS(w http.ResponseWriter, r *http.Request) {
 		s.Error(w, r, roster.Invalid(roster.FieldError{Field: "SAMLResponse", Message: "is required"}))
 		return
 	}
-	to, err := s.SSO.SAMLACS(r.Context(), r.PostForm.Get("SAMLResponse"), r.PostForm.Get("RelayState"))
+	to, err := s.SSO.SAMLACS(r.Context(), clientIP(r), r.PostForm.Get("SAMLResponse"), r.PostForm.Get("RelayState"))
 	s.finishSSO(w, r, to, err)
 }
 
@@ -74,7 +74,7 @@ func (s *Server) exchangeSSOCode(w http.ResponseWriter, r *http.Request) {
 		s.Error(w, r, err)
 		return
 	}
-	tokens, err := s.SSO.Exchange(r.Context(), code)
+	tokens, err := s.SSO.Exchange(r.Context(), clientIP(r), code)
 	if err != nil {
 		s.Error(w, r, err)
 		return

@@ -49,8 +49,11 @@ func (s *SSO) finish(ctx context.Context, st *roster.SSOState, c *roster.SSOConn
 }
 
 // Exchange spends a one-time code for the tokens of its sign-in.
-// EUNAUTHORIZED.
-func (s *SSO) Exchange(ctx context.Context, code string) (*roster.Tokens, error) {
+// EUNAUTHORIZED, ETOOMANY.
+func (s *SSO) Exchange(ctx context.Context, ip, code string) (*roster.Tokens, error) {
+	if err := s.signIn.throttle.attempt("sso-exchange", ip); err != nil {
+		return nil, err
+	}
 	if !auth.IsOpaqueToken(code, ssoCodePrefix) {
 		return nil, roster.Errorf(roster.EUNAUTHORIZED, "the code is unknown, already used or expired")
 	}

@@ -134,8 +134,12 @@ func (s *SSO) SAMLMetadata(ctx context.Context, tenantID, id string) ([]byte, er
 // with ssoClockSkew) before anything else; its assertion ID is then
 // recorded against replays; then the state of RelayState is spent and
 // the assertion must answer its AuthnRequest. EINVALID, EUNAUTHORIZED,
-// EFORBIDDEN.
-func (s *SSO) SAMLACS(ctx context.Context, samlResponse, relayState string) (string, error) {
+// EFORBIDDEN, ETOOMANY.
+func (s *SSO) SAMLACS(ctx context.Context, ip, samlResponse, relayState string) (string, error) {
+	// XML signature checks cost: an address has the sign-in's ceiling.
+	if err := s.signIn.throttle.attempt("sso-acs", ip); err != nil {
+		return "", err
+	}
 	c, st, err := s.acsConnection(ctx, relayState)
 	if err != nil {
 		return "", err

@@ -17,8 +17,12 @@ const ssoStatePrefix = "rss_"
 
 // Start begins a federated sign-in: the connection named, or the one
 // routing the email's domain, and the URL of the provider to send the
-// browser to. EINVALID naming the field; ENOTFOUND.
+// browser to. EINVALID naming the field; ENOTFOUND; ETOOMANY.
 func (s *SSO) Start(ctx context.Context, in roster.SSOStart) (string, error) {
+	// Each start writes a row: an address has the sign-in's ceiling.
+	if err := s.signIn.throttle.attempt("sso-start", in.IP); err != nil {
+		return "", err
+	}
 	if in.Tenant == "" {
 		return "", roster.Invalid(roster.FieldError{Field: "tenant", Message: "is required"})
 	}
