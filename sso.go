@@ -2,6 +2,7 @@ package roster
 
 import (
 	"fmt"
+	"net"
 	"net/url"
 	"slices"
 	"strings"
@@ -72,13 +73,13 @@ type SSOConnection struct {
 	Issuer       string     `json:"issuer,omitempty"`
 	ClientID     string     `json:"client_id,omitempty"`
 	Scopes       []string   `json:"scopes,omitempty"`
-	Claims       SSOMapping `json:"claims"`
+	Claims       SSOMapping `json:"claims,omitzero"`
 	ClientSecret string     `json:"-"` // write-only: sealed into SealedSecret
 
 	// SAML.
 	IdPMetadataXML    string     `json:"idp_metadata_xml,omitempty"`
 	IdPMetadataURL    string     `json:"idp_metadata_url,omitempty"`
-	Attributes        SSOMapping `json:"attributes"`
+	Attributes        SSOMapping `json:"attributes,omitzero"`
 	AllowIdPInitiated bool       `json:"allow_idp_initiated"`
 	SPCertificate     string     `json:"-"` // PEM, public
 
@@ -158,8 +159,8 @@ func (c *SSOConnection) Validate() error {
 		case len(c.IdPMetadataXML) > MaxSSOMetadataLen:
 			add("idp_metadata_xml", "is too large")
 		case c.IdPMetadataURL != "":
-			if u, err := url.Parse(c.IdPMetadataURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-				add("idp_metadata_url", "must be an http(s) URL")
+			if u, err := url.Parse(c.IdPMetadataURL); err != nil || u.Host == "" || !providerScheme(u) {
+				add("idp_metadata_url", "must be an https URL (http only on localhost)")
 			}
 		}
 	default:
@@ -216,8 +217,8 @@ func issuerProblem(issuer string) string {
 		return "is required"
 	}
 	u, err := url.Parse(issuer)
-	if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") || u.RawQuery != "" || u.Fragment != "" {
-		return "must be an http(s) URL without a query or fragment"
+	if err != nil || u.Host == "" || u.RawQuery != "" || u.Fragment != "" || !providerScheme(u) {
+		return "must be an https URL without a query or fragment (http only on localhost)"
 	}
 	if strings.HasSuffix(strings.ToLower(u.Hostname()), "login.microsoftonline.com") {
 		first, _, _ := strings.Cut(strings.TrimPrefix(u.Path, "/"), "/")
@@ -227,6 +228,25 @@ func issuerProblem(issuer string) string {
 		}
 	}
 	return ""
+}
+
+// providerScheme reports whether Roster may fetch from u: https, as
+// OpenID Connect Discovery requires of issuers, or http to the loopback
+// interface, where a development provider runs. Plain http elsewhere
+// would let a network attacker answer for the provider.
+func providerScheme(u *url.URL) bool {
+	switch u.Scheme {
+	case "https":
+		return true
+	case "http":
+		host := u.Hostname()
+		if host == "localhost" {
+			return true
+		}
+		ip := net.ParseIP(host)
+		return ip != nil && ip.IsLoopback()
+	}
+	return false
 }
 
 // RoleFor is the role the groups a provider sent give: the highest mapped

@@ -36,17 +36,21 @@ func TestSSOConnectionValidate(t *testing.T) {
 			t.Errorf("%s: %v", field, err)
 		}
 	}
-	for _, issuer := range []string{"https://login.microsoftonline.com/organizations/v2.0", "https://login.microsoftonline.com/consumers/v2.0"} {
+	for _, issuer := range []string{"https://login.microsoftonline.com/organizations/v2.0", "https://login.microsoftonline.com/consumers/v2.0",
+		"http://idp.example.com", "http://169.254.169.254/latest"} {
 		c := valid()
 		c.Issuer = issuer
 		if c.Validate() == nil {
 			t.Errorf("%s accepted", issuer)
 		}
 	}
-	c = valid()
-	c.Issuer = "https://login.microsoftonline.com/9188040d-6c67-4c5b-b112-36a304b66dad/v2.0"
-	if err := c.Validate(); err != nil {
-		t.Errorf("a tenant-specific Entra issuer: %v", err)
+	for _, issuer := range []string{"https://login.microsoftonline.com/9188040d-6c67-4c5b-b112-36a304b66dad/v2.0",
+		"http://localhost:8081/realms/acme", "http://127.0.0.1:5556/dex"} {
+		c = valid()
+		c.Issuer = issuer
+		if err := c.Validate(); err != nil {
+			t.Errorf("%s: %v", issuer, err)
+		}
 	}
 }
 

@@ -25,6 +25,9 @@ func (e *testEnv) samlConnection(idp *testkit.SAMLProvider, fields map[string]an
 		"group_roles": map[string]string{"admins": "admin"}}
 	for k, v := range fields {
 		body[k] = v
+		if v == nil {
+			delete(body, k)
+		}
 	}
 	resp := e.do(request{Method: "POST", Path: "/api/v1/sso/connections", Token: e.A.Admin, Body: body})
 	if resp.Status != 201 {

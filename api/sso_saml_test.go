@@ -156,7 +156,9 @@ func TestSSOSAMLIdPInitiated(t *testing.T) {
 	e := newTestEnv(t)
 	idp := testkit.StartSAMLProvider(t, grace)
 	closed := e.samlConnection(idp, nil)
-	open := e.samlConnection(idp, map[string]any{"name": "Open SAML", "domains": []string{}, "allow_idp_initiated": true})
+	// This one reads the IdP's metadata from its URL.
+	open := e.samlConnection(idp, map[string]any{"name": "Open SAML", "domains": []string{}, "allow_idp_initiated": true,
+		"idp_metadata_xml": nil, "idp_metadata_url": idp.URL + "/metadata"})
 	entity := func(id string) string {
 		return e.do(request{Method: "GET", Path: "/api/v1/sso/connections/" + id, Token: e.A.Admin}).Object(t)["sp_entity_id"].(string)
 	}
@@ -184,6 +186,14 @@ func TestSSOSAMLIdPInitiated(t *testing.T) {
 	}
 	if tokens := e.exchange(b.ssoCode()); tokens.Status != 200 {
 		t.Fatalf("exchange: %d %s", tokens.Status, tokens.Body)
+	}
+	// Bad metadata names its field.
+	for field, body := range map[string]map[string]any{
+		"idp_metadata_url": {"idp_metadata_url": idp.URL + "/nothing-here"},
+		"idp_metadata_xml": {"idp_metadata_xml": "<EntityDescriptor/>"},
+	} {
+		body["type"], body["name"] = "saml", "Broken"
+		wantProblem(t, e.do(request{Method: "POST", Path: "/api/v1/sso/connections", Token: e.A.Admin, Body: body}), 400, field)
 	}
 	// Garbage is refused, never a 500.
 	for _, garbage := range []string{"not base64!", "PHhtbD48L3htbD4=", strings.Repeat("A", 4000)} {
