@@ -127,7 +127,9 @@ type SSOFlow interface {
 	Start(ctx context.Context, s SSOStart) (string, error)
 	// OIDCCallback finishes an OIDC sign-in and returns where to send the
 	// browser, a one-time code in its fragment. EUNAUTHORIZED for a bad
-	// state, code or token; EFORBIDDEN for a user refused.
+	// state, code or token; EFORBIDDEN for a user refused. A refusal once
+	// the state is known comes with the page the sign-in started from, to
+	// tell a person why there.
 	OIDCCallback(ctx context.Context, state, code, providerError string) (string, error)
 	// SAMLACS finishes a SAML sign-in (HTTP-POST binding) as OIDCCallback
 	// does.

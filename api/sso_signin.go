@@ -1,7 +1,10 @@
 package api
 
 import (
+	"mime"
 	"net/http"
+	"net/url"
+	"strings"
 
 	"github.com/rosterhq/roster"
 )
@@ -49,11 +52,16 @@ func (s *Server) samlACS(w http.ResponseWriter, r *http.Request) {
 }
 
 // finishSSO sends the browser on with its one-time code, or answers the
-// failure.
+// failure: a browser (it accepts HTML) back to the page it came from,
+// with the reason in the fragment, where the page shows it; any other
+// client as problem+json.
 func (s *Server) finishSSO(w http.ResponseWriter, r *http.Request, to string, err error) {
-	if err != nil {
+	if err != nil && (to == "" || !acceptsHTML(r)) {
 		s.Error(w, r, err)
 		return
+	}
+	if err != nil {
+		to += "#" + url.Values{"sso_error": {roster.ErrorMessage(err)}}.Encode()
 	}
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("Referrer-Policy", "no-referrer")
@@ -112,4 +120,15 @@ func (s *Server) listSSOButtons(w http.ResponseWriter, r *http.Request) {
 		items = append(items, ssoButton{ID: c.ID, Name: c.Name, Type: c.Type})
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"items": items})
+}
+
+// acceptsHTML reports whether the request comes from a browser's
+// navigation, which asks for text/html.
+func acceptsHTML(r *http.Request) bool {
+	for _, part := range strings.Split(r.Header.Get("Accept"), ",") {
+		if mt, _, err := mime.ParseMediaType(strings.TrimSpace(part)); err == nil && mt == "text/html" {
+			return true
+		}
+	}
+	return false
 }

@@ -25,23 +25,38 @@ var mfaACRs = []string{
 // exchanged with the PKCE verifier, the ID token verified (issuer,
 // audience, expiry with the provider's clock skew, nonce), the user found
 // or made, and a one-time code left for the browser. EUNAUTHORIZED,
-// EFORBIDDEN.
+// EFORBIDDEN; with the page of the sign-in when its state was good.
 func (s *SSO) OIDCCallback(ctx context.Context, state, code, providerError string) (string, error) {
+	st, to, err := s.oidcCallback(ctx, state, code, providerError)
+	return s.orBack(st, to, err)
+}
+
+func (s *SSO) oidcCallback(ctx context.Context, state, code, providerError string) (*roster.SSOState, string, error) {
 	st, c, err := s.spendState(ctx, state, roster.SSOTypeOIDC)
 	if err != nil {
-		return "", err
+		return nil, "", err
 	}
 	if providerError != "" {
-		return "", roster.Errorf(roster.EUNAUTHORIZED, "%s did not sign you in (%s)", c.Name, providerError)
+		return st, "", roster.Errorf(roster.EUNAUTHORIZED, "%s did not sign you in (%s)", c.Name, providerError)
 	}
 	if code == "" {
-		return "", roster.Invalid(roster.FieldError{Field: "code", Message: "is required"})
+		return st, "", roster.Errorf(roster.EUNAUTHORIZED, "%s sent no authorization code", c.Name)
 	}
 	id, err := s.oidcIdentity(ctx, c, state, code)
 	if err != nil {
-		return "", err
+		return st, "", err
 	}
-	return s.finish(ctx, st, c, id)
+	to, err := s.finish(ctx, st, c, id)
+	return st, to, err
+}
+
+// orBack adds to a refused sign-in whose state was good the page it
+// started from, where a browser is told why.
+func (s *SSO) orBack(st *roster.SSOState, to string, err error) (string, error) {
+	if err != nil && st != nil && roster.ErrorCode(err) != roster.EINTERNAL && roster.ErrorCode(err) != "" {
+		return s.publicURL.String() + st.ReturnTo, err
+	}
+	return to, err
 }
 
 // spendState spends a sign-in's state and returns it with its connection,

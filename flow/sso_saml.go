@@ -134,7 +134,8 @@ func (s *SSO) SAMLMetadata(ctx context.Context, tenantID, id string) ([]byte, er
 // with ssoClockSkew) before anything else; its assertion ID is then
 // recorded against replays; then the state of RelayState is spent and
 // the assertion must answer its AuthnRequest. EINVALID, EUNAUTHORIZED,
-// EFORBIDDEN, ETOOMANY.
+// EFORBIDDEN, ETOOMANY; with the page of the sign-in once the connection
+// is known.
 func (s *SSO) SAMLACS(ctx context.Context, ip, samlResponse, relayState string) (string, error) {
 	// XML signature checks cost: an address has the sign-in's ceiling.
 	if err := s.signIn.throttle.attempt("sso-acs", ip); err != nil {
@@ -144,6 +145,16 @@ func (s *SSO) SAMLACS(ctx context.Context, ip, samlResponse, relayState string) 
 	if err != nil {
 		return "", err
 	}
+	to, err := s.samlACS(ctx, c, st, samlResponse, relayState)
+	if st == nil {
+		st = &roster.SSOState{ReturnTo: "/account"}
+	}
+	return s.orBack(st, to, err)
+}
+
+// samlACS checks a response for c; st is the sign-in of its RelayState,
+// nil for an unsolicited one.
+func (s *SSO) samlACS(ctx context.Context, c *roster.SSOConnection, st *roster.SSOState, samlResponse, relayState string) (string, error) {
 	sp, err := s.serviceProvider(ctx, c)
 	if err != nil {
 		return "", err

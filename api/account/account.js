@@ -326,14 +326,14 @@
   });
 
   // finishSSO spends the one-time code a federated sign-in left in the
-  // fragment, which it first takes out of the address bar and history.
+  // fragment, which it first takes out of the address bar and history, or
+  // tells why the sign-in was refused.
   async function finishSSO() {
-    const code = new URLSearchParams(location.hash.slice(1)).get('sso_code');
-    if (!code) return false;
+    const params = new URLSearchParams(location.hash.slice(1));
     history.replaceState(null, '', location.pathname + location.search);
+    if (params.get('sso_error')) throw new Error(params.get('sso_error'));
     say('Signing in…');
-    await signedIn(await send('POST', '/auth/sso/exchange', { code }));
-    return true;
+    await signedIn(await send('POST', '/auth/sso/exchange', { code: params.get('sso_code') }));
   }
 
   const signOut = guard(async () => {
@@ -620,7 +620,7 @@
       $('tenant').value = tenant;
       listSSOButtons();
     }
-    if (location.hash.includes('sso_code=')) {
+    if (/sso_(code|error)=/.test(location.hash)) {
       guard(async () => {
         try {
           await finishSSO();

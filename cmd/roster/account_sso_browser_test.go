@@ -80,6 +80,20 @@ func TestAccountPageSSOInChromium(t *testing.T) {
 	b.click(".sso-button")
 	atOP()
 	b.waitAcross("the console, signed in", fmt.Sprintf(`location.origin === %s && location.pathname === '/console' && location.hash === '' && document.body.dataset.ready === 'true' && !document.getElementById('nav').hidden && document.getElementById('who').textContent.includes(%s)`, jsString(site.origin), jsString(ada.Email)))
+
+	// Deactivated, she is told so on the page she started from.
+	if status := site.call("PATCH", "/users/"+me["id"].(string), site.tenant.AdminToken, map[string]any{"active": false}, nil); status != http.StatusOK {
+		t.Fatalf("deactivate: %d", status)
+	}
+	b.do(chromedp.Navigate(site.origin + "/account?tenant=" + site.slug))
+	b.waitSection("signin")
+	b.waitFor("the SSO button", `document.querySelector('.sso-button') !== null`)
+	b.click(".sso-button")
+	atOP()
+	b.waitAcross("the refusal on the account page", fmt.Sprintf(`location.origin === %s && location.hash === '' && document.getElementById('message') !== null && document.getElementById('message').className === 'error' && document.getElementById('message').textContent.includes('deactivated')`, jsString(site.origin)))
+	if b.session() != nil {
+		t.Fatal("a refused sign-in left a session")
+	}
 }
 
 // waitAcross waits until the JavaScript condition holds in whatever page

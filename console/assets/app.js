@@ -58,7 +58,7 @@ export async function render() {
     await setup(screen, params, { signal });
     return ready(screen);
   }
-  if (location.hash.includes('sso_code=')) {
+  if (/sso_(code|error)=/.test(location.hash)) {
     showShell(false);
     try {
       return await finishSSO();

@@ -73,12 +73,14 @@ export function signIn(screen, params) {
 }
 
 // finishSSO spends the one-time code a federated sign-in left in the
-// address's fragment, which it first takes out of the address and history.
+// address's fragment, which it first takes out of the address and history,
+// or tells why the sign-in was refused.
 export async function finishSSO() {
-  const code = new URLSearchParams(location.hash.slice(1)).get('sso_code');
+  const params = new URLSearchParams(location.hash.slice(1));
   history.replaceState(null, '', location.pathname + location.search);
+  if (params.get('sso_error')) throw new Error(params.get('sso_error'));
   say('Signing in…');
-  await finish(await api.send('POST', '/auth/sso/exchange', { code }, { auth: false }));
+  await finish(await api.send('POST', '/auth/sso/exchange', { code: params.get('sso_code') }, { auth: false }));
 }
 
 async function finish(tokens) {
