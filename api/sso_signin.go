@@ -19,12 +19,7 @@ func (s *Server) startSSO(w http.ResponseWriter, r *http.Request) {
 	}
 	to, err := s.SSO.Start(r.Context(), roster.SSOStart{IP: clientIP(r), Tenant: q.Get("tenant"), ConnectionID: q.Get("connection"),
 		Email: q.Get("email"), ReturnTo: q.Get("return_to")})
-	if err != nil {
-		s.Error(w, r, err)
-		return
-	}
-	w.Header().Set("Cache-Control", "no-store")
-	http.Redirect(w, r, to, http.StatusFound)
+	s.redirectSSO(w, r, to, err, http.StatusFound)
 }
 
 // oidcCallback serves GET /auth/sso/oidc/callback, where the provider
@@ -33,7 +28,7 @@ func (s *Server) startSSO(w http.ResponseWriter, r *http.Request) {
 func (s *Server) oidcCallback(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	to, err := s.SSO.OIDCCallback(r.Context(), q.Get("state"), q.Get("code"), q.Get("error"))
-	s.finishSSO(w, r, to, err)
+	s.redirectSSO(w, r, to, err, http.StatusSeeOther)
 }
 
 // samlACS serves POST /auth/sso/saml/acs: the provider's response, posted
@@ -48,14 +43,14 @@ func (s *Server) samlACS(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	to, err := s.SSO.SAMLACS(r.Context(), clientIP(r), r.PostForm.Get("SAMLResponse"), r.PostForm.Get("RelayState"))
-	s.finishSSO(w, r, to, err)
+	s.redirectSSO(w, r, to, err, http.StatusSeeOther)
 }
 
-// finishSSO sends the browser on with its one-time code, or answers the
-// failure: a browser (it accepts HTML) back to the page it came from,
-// with the reason in the fragment, where the page shows it; any other
-// client as problem+json.
-func (s *Server) finishSSO(w http.ResponseWriter, r *http.Request, to string, err error) {
+// redirectSSO sends the browser on (to the provider, or back with its
+// one-time code), or answers the failure: a browser (it accepts HTML)
+// back to the page it came from, with the reason in the fragment, where
+// the page shows it; any other client as problem+json.
+func (s *Server) redirectSSO(w http.ResponseWriter, r *http.Request, to string, err error, status int) {
 	if err != nil && (to == "" || !acceptsHTML(r)) {
 		s.Error(w, r, err)
 		return
@@ -65,7 +60,7 @@ func (s *Server) finishSSO(w http.ResponseWriter, r *http.Request, to string, er
 	}
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("Referrer-Policy", "no-referrer")
-	http.Redirect(w, r, to, http.StatusSeeOther)
+	http.Redirect(w, r, to, status)
 }
 
 // exchangeSSOCode serves POST /auth/sso/exchange: the one-time code of a

@@ -17,7 +17,9 @@ const ssoStatePrefix = "rss_"
 
 // Start begins a federated sign-in: the connection named, or the one
 // routing the email's domain, and the URL of the provider to send the
-// browser to. EINVALID naming the field; ENOTFOUND; ETOOMANY.
+// browser to. EINVALID naming the field; ENOTFOUND; ETOOMANY. A refusal
+// once return_to is known comes with that page, to tell a person why
+// there.
 func (s *SSO) Start(ctx context.Context, in roster.SSOStart) (string, error) {
 	// Each start writes a row: an address has the sign-in's ceiling.
 	if err := s.signIn.throttle.attempt("sso-start", in.IP); err != nil {
@@ -30,6 +32,13 @@ func (s *SSO) Start(ctx context.Context, in roster.SSOStart) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	st := &roster.SSOState{ReturnTo: returnTo}
+	to, err := s.start(ctx, in, st)
+	return s.orBack(st, to, err)
+}
+
+// start finds the connection, makes the provider's URL and stores st.
+func (s *SSO) start(ctx context.Context, in roster.SSOStart, st *roster.SSOState) (string, error) {
 	tenantID, err := s.tenants.FindTenantID(ctx, in.Tenant)
 	if err != nil {
 		return "", err
@@ -42,8 +51,7 @@ func (s *SSO) Start(ctx context.Context, in roster.SSOStart) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	st := &roster.SSOState{TenantID: tenantID, StateHash: auth.HashAPIToken(state), ConnectionID: c.ID,
-		ReturnTo: returnTo, ExpiresAt: s.Now().Add(ssoStateTTL)}
+	st.TenantID, st.StateHash, st.ConnectionID, st.ExpiresAt = tenantID, auth.HashAPIToken(state), c.ID, s.Now().Add(ssoStateTTL)
 	var to string
 	switch c.Type {
 	case roster.SSOTypeOIDC:

@@ -63,9 +63,14 @@ func TestAccountPageSSOInChromium(t *testing.T) {
 		t.Fatalf("GET /me with the page's token: %d %v", status, me)
 	}
 
-	// Signed out, the email's domain finds the connection.
+	// Signed out, the email's domain finds the connection; a domain
+	// without one is told so on the page.
 	b.click("#signout")
 	b.waitSection("signin")
+	b.fill("#tenant", site.slug)
+	b.fill("#username", "bob@elsewhere.test")
+	b.click("#sso-discover")
+	b.waitAcross("the refusal of an unknown domain", fmt.Sprintf(`location.origin === %s && document.body.dataset.ready === 'true' && location.hash === '' && document.getElementById('message').textContent.includes('no single sign-on is set up for elsewhere.test')`, jsString(site.origin)))
 	b.fill("#tenant", site.slug)
 	b.fill("#username", strings.ToUpper(ada.Email[:1])+ada.Email[1:])
 	b.click("#sso-discover")
