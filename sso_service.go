@@ -5,6 +5,16 @@ import (
 	"time"
 )
 
+// Audit actions of single sign-on and domains.
+const (
+	ActionSSOConnectionCreated = "sso_connection.created"
+	ActionSSOConnectionUpdated = "sso_connection.updated"
+	ActionSSOConnectionDeleted = "sso_connection.deleted"
+	ActionDomainClaimed        = "domain.claimed"
+	ActionDomainVerified       = "domain.verified"
+	ActionDomainDeleted        = "domain.deleted"
+)
+
 // FederatedIdentity is who a provider says signed in, as the flow read it
 // from a verified ID token or assertion.
 type FederatedIdentity struct {

@@ -43,7 +43,7 @@ func (s *DomainService) CreateDomain(ctx context.Context, tenantID string, by ro
 		} else if err != nil {
 			return err
 		}
-		return insertAudit(ctx, tx, now, tenantID, by, "domain.claimed", "domain", d.ID, map[string]any{"domain": d.Domain})
+		return insertAudit(ctx, tx, now, tenantID, by, roster.ActionDomainClaimed, "domain", d.ID, map[string]any{"domain": d.Domain})
 	})
 }
 
@@ -90,7 +90,7 @@ func (s *DomainService) MarkDomainVerified(ctx context.Context, tenantID string,
 		} else if err != nil {
 			return err
 		}
-		return insertAudit(ctx, tx, now, tenantID, by, "domain.verified", "domain", id, map[string]any{"domain": d.Domain})
+		return insertAudit(ctx, tx, now, tenantID, by, roster.ActionDomainVerified, "domain", id, map[string]any{"domain": d.Domain})
 	})
 	return d, err
 }
@@ -105,6 +105,6 @@ func (s *DomainService) DeleteDomain(ctx context.Context, tenantID string, by ro
 		if err := rowAffected(res, err, "domain"); err != nil {
 			return err
 		}
-		return insertAudit(ctx, tx, s.db.now(), tenantID, by, "domain.deleted", "domain", id, map[string]any{})
+		return insertAudit(ctx, tx, s.db.now(), tenantID, by, roster.ActionDomainDeleted, "domain", id, map[string]any{})
 	})
 }

@@ -23,13 +23,6 @@ func NewSSOService(db *DB) *SSOService {
 	return &SSOService{db: db}
 }
 
-// Audit actions of connections.
-const (
-	actionSSOConnectionCreated = "sso_connection.created"
-	actionSSOConnectionUpdated = "sso_connection.updated"
-	actionSSOConnectionDeleted = "sso_connection.deleted"
-)
-
 const ssoConnectionColumns = `id, tenant_id, config, sealed_secret, sp_certificate, created_at, updated_at`
 
 // scanConnection reads one row of ssoConnectionColumns.
@@ -82,7 +75,7 @@ func (s *SSOService) CreateConnection(ctx context.Context, tenantID string, by r
 			c.ID, tenantID, config, c.SealedSecret, c.SPCertificate, now, now, c.Type); err != nil {
 			return translate(err)
 		}
-		return insertAudit(ctx, tx, now, tenantID, by, actionSSOConnectionCreated, "sso_connection", c.ID,
+		return insertAudit(ctx, tx, now, tenantID, by, roster.ActionSSOConnectionCreated, "sso_connection", c.ID,
 			map[string]any{"type": c.Type, "name": c.Name, "domains": c.Domains})
 	})
 }
@@ -182,7 +175,7 @@ func (s *SSOService) UpdateConnection(ctx context.Context, tenantID string, by r
 			return translate(err)
 		}
 		updated = c
-		return insertAudit(ctx, tx, now, tenantID, by, actionSSOConnectionUpdated, "sso_connection", id,
+		return insertAudit(ctx, tx, now, tenantID, by, roster.ActionSSOConnectionUpdated, "sso_connection", id,
 			map[string]any{"name": map[string]string{"from": before, "to": c.Name}, "enabled": c.Enabled, "domains": c.Domains})
 	})
 	return updated, err
@@ -199,6 +192,6 @@ func (s *SSOService) DeleteConnection(ctx context.Context, tenantID string, by r
 		if err := rowAffected(res, err, "connection"); err != nil {
 			return err
 		}
-		return insertAudit(ctx, tx, s.db.now(), tenantID, by, actionSSOConnectionDeleted, "sso_connection", id, map[string]any{})
+		return insertAudit(ctx, tx, s.db.now(), tenantID, by, roster.ActionSSOConnectionDeleted, "sso_connection", id, map[string]any{})
 	})
 }
