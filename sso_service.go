@@ -104,6 +104,13 @@ type SSOService interface {
 	UseCode(ctx context.Context, codeHash []byte, now time.Time) (*SSOCode, error)
 }
 
+// SSOEndpoints are Roster's URLs a provider is configured with.
+type SSOEndpoints struct {
+	RedirectURI string // OIDC
+	EntityID    string // SAML: the audience, and where the SP metadata is
+	ACSURL      string // SAML
+}
+
 // SSOStart is where a federated sign-in begins.
 type SSOStart struct {
 	IP           string // the client's address, for the rate of attempts
@@ -147,6 +154,11 @@ type SSOFlow interface {
 	SAMLACS(ctx context.Context, ip, samlResponse, relayState string) (string, error)
 	// SAMLMetadata is the SP metadata of a SAML connection. ENOTFOUND.
 	SAMLMetadata(ctx context.Context, tenantID, id string) ([]byte, error)
+	// Endpoints are the URLs of Roster to give the provider of c: the
+	// OIDC redirect URI, or the SAML entity ID (its SP metadata's URL)
+	// and ACS URL.
+	Endpoints(c *SSOConnection) SSOEndpoints
+
 	// Exchange spends a one-time code for tokens. EUNAUTHORIZED;
 	// ETOOMANY.
 	Exchange(ctx context.Context, ip, code string) (*Tokens, error)

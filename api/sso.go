@@ -3,7 +3,6 @@ package api
 import (
 	"encoding/json"
 	"net/http"
-	"time"
 
 	"github.com/go-chi/chi/v5"
 
@@ -22,16 +21,11 @@ type connectionResponse struct {
 }
 
 func (s *Server) newConnectionResponse(c *roster.SSOConnection) connectionResponse {
-	resp := connectionResponse{SSOConnection: c}
-	c.CreatedAt, c.UpdatedAt = c.CreatedAt.UTC().Truncate(time.Second), c.UpdatedAt.UTC().Truncate(time.Second)
-	switch c.Type {
-	case roster.SSOTypeOIDC:
+	e := s.SSO.Endpoints(c)
+	resp := connectionResponse{SSOConnection: c, RedirectURI: e.RedirectURI, SPEntityID: e.EntityID, ACSURL: e.ACSURL,
+		SPMetadataURL: e.EntityID}
+	if c.Type == roster.SSOTypeOIDC {
 		resp.ClientSecretSet = len(c.SealedSecret) > 0
-		resp.RedirectURI = s.Issuer + "/api/v1/auth/sso/oidc/callback"
-	case roster.SSOTypeSAML:
-		resp.SPMetadataURL = s.Issuer + "/api/v1/sso/connections/" + c.ID + "/saml/metadata"
-		resp.SPEntityID = resp.SPMetadataURL
-		resp.ACSURL = s.Issuer + "/api/v1/auth/sso/saml/acs"
 	}
 	return resp
 }

@@ -36,6 +36,14 @@ func (s *SSO) SAMLEntityID(c *roster.SSOConnection) string {
 	return s.publicURL.String() + "/api/v1/sso/connections/" + c.ID + "/saml/metadata"
 }
 
+// Endpoints are Roster's URLs for c's provider.
+func (s *SSO) Endpoints(c *roster.SSOConnection) roster.SSOEndpoints {
+	if c.Type == roster.SSOTypeSAML {
+		return roster.SSOEndpoints{EntityID: s.SAMLEntityID(c), ACSURL: s.callbackURL(SAMLACSPath)}
+	}
+	return roster.SSOEndpoints{RedirectURI: s.callbackURL(OIDCCallbackPath)}
+}
+
 // serviceProvider is the gosaml2 SP of a connection, on Roster's clock.
 func (s *SSO) serviceProvider(ctx context.Context, c *roster.SSOConnection) (*saml2.SAMLServiceProvider, error) {
 	md, err := s.idp(ctx, c)
