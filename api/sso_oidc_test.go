@@ -148,6 +148,10 @@ func TestSSOOIDCJustInTimeWithGroupRoles(t *testing.T) {
 	}
 	// The code works once.
 	wantProblem(t, e.exchange(b.ssoCode()), 401, "")
+	// A federated sign-in is a first factor: its user may enrol a second.
+	if r := e.do(request{Method: "POST", Path: "/api/v1/me/mfa/totp", Token: tokens.Object(t)["access_token"].(string)}); r.Status != 200 {
+		t.Fatalf("enrol TOTP after SSO: %d %s", r.Status, r.Body)
+	}
 
 	// A second sign-in finds the linked user, and the role follows the
 	// provider's groups.
