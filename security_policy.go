@@ -26,6 +26,13 @@ type SecurityPolicy struct {
 	// share a mailbox; SCIM's unique key is userName): sign-in by a shared
 	// address then finds no one, and those users sign in by user name.
 	UniqueEmail bool `json:"unique_email"`
+	// SSORequired refuses password sign-in to users whose email domain an
+	// enabled SSO connection of the tenant routes: they sign in there.
+	SSORequired bool `json:"sso_required"`
+	// BreakGlassUserIDs are the admins who may still sign in with a
+	// password while SSORequired, for when the provider is down (Entra's
+	// emergency access accounts, excluded from the policy by name).
+	BreakGlassUserIDs []string `json:"break_glass_user_ids"`
 }
 
 // PasswordRules are what a new password must satisfy, beyond the rules
@@ -70,11 +77,12 @@ const (
 // DefaultSecurityPolicy returns the policy of a tenant that has not set one.
 func DefaultSecurityPolicy() *SecurityPolicy {
 	return &SecurityPolicy{
-		AllowedMethods: MFAMethods(),
-		Password:       PasswordRules{MinLength: DefaultPasswordMinLength, RejectCommon: true},
-		Lockout:        LockoutRules{MaxAttempts: DefaultLockoutAttempts, DurationMinutes: DefaultLockoutMinutes},
-		Session:        SessionRules{AccessTokenMinutes: DefaultAccessTokenMinutes, RefreshTokenDays: DefaultRefreshTokenDays},
-		UniqueEmail:    true,
+		AllowedMethods:    MFAMethods(),
+		Password:          PasswordRules{MinLength: DefaultPasswordMinLength, RejectCommon: true},
+		Lockout:           LockoutRules{MaxAttempts: DefaultLockoutAttempts, DurationMinutes: DefaultLockoutMinutes},
+		Session:           SessionRules{AccessTokenMinutes: DefaultAccessTokenMinutes, RefreshTokenDays: DefaultRefreshTokenDays},
+		UniqueEmail:       true,
+		BreakGlassUserIDs: []string{},
 	}
 }
 
@@ -116,10 +124,28 @@ func (p *SecurityPolicy) Validate() error {
 			add(r.field, fmt.Sprintf("must be from %d to %d", r.lo, r.hi))
 		}
 	}
+	if len(p.BreakGlassUserIDs) > MaxBreakGlassUsers {
+		add("break_glass_user_ids", fmt.Sprintf("must name at most %d users", MaxBreakGlassUsers))
+	}
+	for _, id := range p.BreakGlassUserIDs {
+		if msg := textProblem(id, 36); msg != "" || id == "" {
+			add("break_glass_user_ids", fmt.Sprintf("%q is not a user id", id))
+		}
+	}
 	if len(fields) > 0 {
 		return Invalid(fields...)
 	}
 	return nil
+}
+
+// MaxBreakGlassUsers bounds the break-glass list: a handful of
+// emergency accounts, not a second way around single sign-on.
+const MaxBreakGlassUsers = 10
+
+// BreakGlass reports whether u may sign in with a password although
+// single sign-on is required: an active admin the policy names.
+func (p *SecurityPolicy) BreakGlass(u *User) bool {
+	return u.Role == RoleAdmin && slices.Contains(p.BreakGlassUserIDs, u.ID)
 }
 
 // AllowsMethod reports whether users may enrol method.

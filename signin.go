@@ -61,8 +61,9 @@ type StepUpRule struct {
 	APITokens bool
 
 	// PasswordWithoutMFA lets a user who has no verified second factor,
-	// and so cannot step up, through with a password sign-in (amr "pwd")
-	// within the step-up age: otherwise no one could ever enrol a first one.
+	// and so cannot step up, through with a password sign-in (amr "pwd"),
+	// or a federated one (amr "fed"), within the step-up age: otherwise no
+	// one could ever enrol a first one.
 	PasswordWithoutMFA bool
 }
 

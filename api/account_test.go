@@ -64,6 +64,11 @@ func TestAccountPageIsServedUnderAStrictPolicy(t *testing.T) {
 	if accept.Header.Get("Content-Security-Policy") != csp || accept.Header.Get("Referrer-Policy") != "no-referrer" {
 		t.Errorf("GET /account/accept headers %v", accept.Header)
 	}
+	// So is the link of a password reset mail.
+	reset, resetPage := get("/account/reset?tenant=acme&token=rsl_"+strings.Repeat("A1b2", 10), false)
+	if reset.Status != http.StatusOK || resetPage != page || reset.Header.Get("Content-Security-Policy") != csp {
+		t.Fatalf("GET /account/reset: %d, the same page: %v, headers %v", reset.Status, resetPage == page, reset.Header)
+	}
 
 	for path, contentType := range map[string]string{
 		"/account/account.js":  "text/javascript; charset=utf-8",

@@ -75,9 +75,17 @@ var publicRoutes = map[string]bool{
 	"GET /console/users":         true,
 	"GET /console/users/{id}":    true,
 	// Signing in, which is how a client gets a credential.
-	"POST /api/v1/auth/login":          true,
-	"POST /api/v1/auth/passkey/begin":  true,
-	"POST /api/v1/auth/passkey/finish": true,
+	"POST /api/v1/auth/login": true,
+	// Federated sign-in: a browser reaches these before it has a
+	// credential; the state, the provider's signed answer or the one-time
+	// code is what each checks, and the buttons show names only.
+	"GET /api/v1/auth/sso/connections":   true,
+	"GET /api/v1/auth/sso/start":         true,
+	"GET /api/v1/auth/sso/oidc/callback": true,
+	"POST /api/v1/auth/sso/saml/acs":     true,
+	"POST /api/v1/auth/sso/exchange":     true,
+	"POST /api/v1/auth/passkey/begin":    true,
+	"POST /api/v1/auth/passkey/finish":   true,
 	// Asking for a password reset link, which mails it to the account's
 	// own address and answers alike whether or not there is one.
 	"POST /api/v1/auth/password-reset": true,
@@ -180,6 +188,12 @@ func allOperations(e *testEnv) []request {
 		{Method: "GET", Path: "/api/v1/users/export?format=csv"},
 		{Method: "GET", Path: "/api/v1/me"},
 		{Method: "POST", Path: "/api/v1/users/" + e.A.AdminID + "/unlock"},
+		{Method: "POST", Path: user + "/password-reset"},
+		{Method: "GET", Path: user + "/sessions"},
+		{Method: "DELETE", Path: user + "/sessions"},
+		{Method: "GET", Path: "/api/v1/me/sessions"},
+		{Method: "DELETE", Path: "/api/v1/me/sessions"},
+		{Method: "DELETE", Path: "/api/v1/me/sessions/00000000-0000-7000-8000-000000000000"},
 		{Method: "GET", Path: "/api/v1/scim-group-roles"},
 		{Method: "PUT", Path: "/api/v1/scim-group-roles", Body: map[string]any{"mappings": map[string]string{}}},
 		{Method: "GET", Path: "/api/v1/scim-tokens"},

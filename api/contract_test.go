@@ -101,7 +101,9 @@ func validatorOptions() []config.Option {
 		config.WithFormatAssertions(),
 		config.WithStrictMode(),
 		config.WithStrictIgnorePaths("$.body.items[*].details.**", "$.body.mappings.**",
-			"$.body.publicKey.**", "$.body.credential.**"),
+			"$.body.publicKey.**", "$.body.credential.**",
+			// SSO connections map provider group names to roles.
+			"$.body.group_roles.**", "$.body.items[*].group_roles.**"),
 		config.WithoutSecurityValidation(),
 	}
 }

@@ -41,6 +41,8 @@ func TestDatabaseOutage(t *testing.T) {
 		{Method: "POST", Path: "/api/v1/auth/mfa/challenge", Body: map[string]any{"mfa_token": mfaToken, "method": "sms"}},
 		{Method: "POST", Path: "/api/v1/invitations/accept", Body: map[string]any{"token": "riv_" + strings.Repeat("A", 40), "password": "p"}},
 		{Method: "POST", Path: "/api/v1/admin-setup/accept", Body: map[string]any{"token": "rsl_" + strings.Repeat("A", 40), "password": "p"}},
+		{Method: "POST", Path: "/api/v1/auth/password-reset/confirm", Body: map[string]any{"token": "rsl_" + strings.Repeat("A", 40), "new_password": "p"}},
+		{Method: "POST", Path: "/api/v1/auth/password-reset", Body: map[string]any{"tenant": e.A.ID, "email": "outage@example.com"}},
 		{Method: "POST", Path: "/api/v1/auth/passkey/begin", Body: map[string]any{"tenant": e.A.ID}},
 		{Method: "POST", Path: "/api/v1/auth/mfa/passkey/begin", Body: map[string]any{"mfa_token": mfaToken}},
 	}

@@ -27,20 +27,25 @@ func (s *Server) putSecurityPolicy(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p := decodeSecurityPolicy(body)
-	uniqueEmail := body.bool("unique_email")
+	uniqueEmail, ssoRequired := body.bool("unique_email"), body.bool("sso_required")
+	breakGlass := body.strings("break_glass_user_ids")
 	if err := body.err(); err != nil {
 		s.Error(w, r, err)
 		return
 	}
-	if uniqueEmail == nil {
-		current, err := s.Tenants.SecurityPolicy(r.Context(), tenantID(r))
-		if err != nil {
-			s.Error(w, r, err)
-			return
-		}
-		uniqueEmail = &current.UniqueEmail
+	// Fields that came later keep the tenant's setting when a PUT written
+	// before them leaves them out.
+	current, err := s.Tenants.SecurityPolicy(r.Context(), tenantID(r))
+	if err != nil {
+		s.Error(w, r, err)
+		return
 	}
-	p.UniqueEmail = *uniqueEmail
+	p.UniqueEmail, p.SSORequired, p.BreakGlassUserIDs = current.UniqueEmail, current.SSORequired, current.BreakGlassUserIDs
+	setBool(&p.UniqueEmail, uniqueEmail)
+	setBool(&p.SSORequired, ssoRequired)
+	if breakGlass != nil {
+		p.BreakGlassUserIDs = breakGlass
+	}
 	if err := s.Tenants.SetSecurityPolicy(r.Context(), tenantID(r), actor(r), p); err != nil {
 		s.Error(w, r, err)
 		return
@@ -52,7 +57,7 @@ func (s *Server) putSecurityPolicy(w http.ResponseWriter, r *http.Request) {
 // unknown and mistyped fields on body; the policy checks the values.
 func decodeSecurityPolicy(body *object) *roster.SecurityPolicy {
 	fields := []string{"mfa_required", "allowed_methods", "password", "lockout", "session"}
-	body.only(append(fields, "unique_email")...)
+	body.only(append(fields, "unique_email", "sso_required", "break_glass_user_ids")...)
 	body.need(fields...)
 	var p roster.SecurityPolicy
 	setBool(&p.MFARequired, body.bool("mfa_required"))

@@ -27,6 +27,9 @@ func defaultPolicy() policy {
 		"lockout":         map[string]any{"max_attempts": 10, "duration_minutes": 15},
 		"session":         map[string]any{"access_token_minutes": 15, "refresh_token_days": 30},
 		"unique_email":    true,
+		// Single sign-on (issue 14).
+		"sso_required":         false,
+		"break_glass_user_ids": []any{},
 	}
 }
 
@@ -261,6 +264,9 @@ func TestMFARequired(t *testing.T) {
 		{Method: "GET", Path: "/api/v1/scim-group-roles"},
 		{Method: "GET", Path: policyPath},
 		{Method: "PUT", Path: "/api/v1/me/password", Body: map[string]any{"current_password": goodPassword, "new_password": goodPassword + "-2"}},
+		{Method: "GET", Path: "/api/v1/me/sessions"},
+		{Method: "DELETE", Path: "/api/v1/me/sessions"},
+		{Method: "DELETE", Path: "/api/v1/me/sessions/" + id},
 	} {
 		req.Token = enrolOnly
 		r := e.do(req)

@@ -33,6 +33,8 @@ type Server struct {
 	Passkeys    roster.PasskeyFlow
 	Invitations roster.InvitationFlow
 	SetupLinks  roster.SetupLinkFlow
+	SSO         roster.SSOFlow
+	Domains     roster.DomainFlow
 
 	PasswordResets roster.PasswordResetFlow
 
@@ -108,6 +110,7 @@ func (s *Server) Handler() chi.Router {
 		r.Post("/auth/passkey/finish", s.finishPasskeyLogin)
 		r.Post("/auth/mfa/passkey/begin", s.beginPasskeyMFA)
 		r.Post("/auth/mfa/passkey/finish", s.finishPasskeyMFA)
+		s.ssoSignInRoutes(r)
 		r.Group(func(r chi.Router) {
 			r.Use(s.authenticate)
 			s.authenticatedRoutes(r)
@@ -208,6 +211,7 @@ func (s *Server) fullRoutes(r chi.Router) {
 		r.With(s.adminStepUp()).Post("/", s.createSCIMToken)
 		r.Delete("/{id}", s.revokeSCIMToken)
 	})
+	s.ssoRoutes(r)
 	r.Route("/tenant/security-policy", func(r chi.Router) {
 		r.With(s.require(roster.PermAuditRead), s.noQuery).Get("/", s.getSecurityPolicy)
 		r.With(s.require(roster.PermTenantWrite)).Put("/", s.putSecurityPolicy)

@@ -82,6 +82,7 @@ func TestSessions(t *testing.T) {
 	// Admins see and end a user's sessions; others do not.
 	path := "/api/v1/users/" + id + "/sessions"
 	wantProblem(t, e.do(request{Method: "GET", Path: path, Token: e.A.Viewer}), http.StatusForbidden, "")
+	wantProblem(t, e.do(request{Method: "DELETE", Path: path, Token: e.A.Viewer}), http.StatusForbidden, "")
 	wantProblem(t, e.do(request{Method: "GET", Path: path, Token: e.B.Admin}), http.StatusNotFound, "")
 	wantProblem(t, e.do(request{Method: "DELETE", Path: path, Token: e.B.Admin}), http.StatusNotFound, "")
 	if got := list(e.A.Admin, path); len(got) != 1 || got[0].Current {
@@ -92,6 +93,7 @@ func TestSessions(t *testing.T) {
 	}
 	wantProblem(t, refresh(next), http.StatusUnauthorized, "")
 	wantProblem(t, e.do(request{Method: "GET", Path: "/api/v1/me/sessions", Token: e.A.SCIM}), http.StatusNotFound, "")
+	wantProblem(t, e.do(request{Method: "DELETE", Path: "/api/v1/me/sessions", Token: e.A.SCIM}), http.StatusNotFound, "")
 
 	events := e.do(request{Method: "GET", Path: "/api/v1/audit-events?action=session.revoked&target_id=" + id, Token: e.A.Admin})
 	if n := strings.Count(string(events.Body), `"session.revoked"`); n != 3 {

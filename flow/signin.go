@@ -31,6 +31,10 @@ type SignIn struct {
 	// the lockout (both in the database) bound the guessing.
 	throttle *throttle
 
+	// SSO finds the connection that routes a user's domain, for the
+	// sso_required policy; nil finds none.
+	SSO SSODomains
+
 	// StepUpMaxAge is how recent a sign-in must be for the actions that
 	// need a step-up.
 	StepUpMaxAge time.Duration
@@ -132,6 +136,9 @@ func (s *SignIn) Login(ctx context.Context, ip, tenant, username, password strin
 	if !l.User.Active || l.Locked(now) {
 		return nil, nil, errBadCredentials()
 	}
+	if err := s.requireSSO(ctx, policy, l.User); err != nil {
+		return nil, nil, err
+	}
 	withUsableFactors(policy, l)
 	if len(l.MFAMethods) > 0 {
 		if s.mfa == nil {
@@ -180,7 +187,13 @@ func (s *SignIn) Refresh(ctx context.Context, refreshToken string) (*roster.Toke
 	if err != nil {
 		return nil, err
 	}
-	u, err := s.users.FindUserByID(ctx, t.TenantID, t.UserID)
+	return s.issueFor(ctx, t.TenantID, t.UserID, t.AMR, t.AuthTime, t.FamilyID)
+}
+
+// issueFor issues the tokens of a session of the user, who must still be
+// active: a refresh, or a federated sign-in's one-time code. EUNAUTHORIZED.
+func (s *SignIn) issueFor(ctx context.Context, tenantID, userID string, amr []string, authTime time.Time, family string) (*roster.Tokens, error) {
+	u, err := s.users.FindUserByID(ctx, tenantID, userID)
 	if roster.ErrorCode(err) == roster.ENOTFOUND || (err == nil && !u.Active) {
 		return nil, roster.Errorf(roster.EUNAUTHORIZED, "the user can no longer sign in")
 	} else if err != nil {
@@ -190,7 +203,7 @@ func (s *SignIn) Refresh(ctx context.Context, refreshToken string) (*roster.Toke
 	if err != nil {
 		return nil, err
 	}
-	return s.issue(ctx, u, policy, t.AMR, t.AuthTime, t.FamilyID)
+	return s.issue(ctx, u, policy, amr, authTime, family)
 }
 
 // Logout revokes the session the refresh token belongs to.

@@ -43,7 +43,9 @@ func (s *SignIn) RequireStepUp(ctx context.Context, p *roster.Principal, rule ro
 	}
 	hasMFA := st != nil && len(st.Methods) > 0
 	if st != nil && !hasMFA && rule.PasswordWithoutMFA {
-		if recent && slices.Contains(p.AMR, AMRPassword) {
+		// A federated sign-in is the first factor of a user who has no
+		// password: without it, no SSO user could enrol a second factor.
+		if recent && (slices.Contains(p.AMR, AMRPassword) || slices.Contains(p.AMR, AMRFederated)) {
 			return nil
 		}
 		return roster.Errorf(roster.ESTEPUP, "this needs a sign-in with your password %s: sign in again", within)

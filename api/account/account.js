@@ -211,6 +211,52 @@ import { guarded } from '/console/assets/dom.js';
     await signedIn(await send('POST', '/auth/passkey/finish', { tenant, credential }));
   });
 
+  // --- single sign-on: buttons of the organisation's connections, and
+  // discovery by the domain of the email typed ---
+
+  // startSSO sends the browser to the identity provider; it comes back to
+  // this page with a one-time code in the fragment.
+  function startSSO(params) {
+    const q = new URLSearchParams({ tenant: $('tenant').value.trim(), return_to: '/account', ...params });
+    location.assign(`/api/v1/auth/sso/start?${q}`);
+  }
+
+  async function listSSOButtons() {
+    const tenant = $('tenant').value.trim();
+    const box = $('sso-buttons');
+    box.replaceChildren();
+    if (!tenant) return;
+    const answer = await send('GET', `/auth/sso/connections?${new URLSearchParams({ tenant })}`).catch(() => null);
+    for (const c of (answer && answer.items) || []) {
+      const button = document.createElement('button');
+      button.type = 'button';
+      button.className = 'sso-button';
+      button.dataset.connection = c.id;
+      button.textContent = `Sign in with ${c.name}`;
+      button.addEventListener('click', () => startSSO({ connection: c.id }));
+      box.append(button);
+    }
+  }
+
+  const discoverSSO = guard(async () => {
+    const email = $('username').value.trim();
+    if (!$('tenant').value.trim() || !email.includes('@')) {
+      throw new Error('Enter your organisation and your email address first.');
+    }
+    startSSO({ email });
+  });
+
+  // finishSSO spends the one-time code a federated sign-in left in the
+  // fragment, which it first takes out of the address bar and history, or
+  // tells why the sign-in was refused.
+  async function finishSSO() {
+    const params = new URLSearchParams(location.hash.slice(1));
+    history.replaceState(null, '', location.pathname + location.search);
+    if (params.get('sso_error')) throw new Error(params.get('sso_error'));
+    say('Signing in…');
+    await signedIn(await send('POST', '/auth/sso/exchange', { code: params.get('sso_code') }));
+  }
+
   const signOut = guard(async () => {
     const refreshToken = session && session.refresh_token;
     clearSession();
@@ -575,9 +621,14 @@ import { guarded } from '/console/assets/dom.js';
     $('totp-start').addEventListener('click', startTOTP);
     $('totp-confirm-form').addEventListener('submit', confirmTOTP);
     $('passkey-add-form').addEventListener('submit', addPasskey);
+    $('sso-discover').addEventListener('click', discoverSSO);
+    $('tenant').addEventListener('change', () => listSSOButtons());
 
     const tenant = new URLSearchParams(location.search).get('tenant');
-    if (tenant) $('tenant').value = tenant;
+    if (tenant) {
+      $('tenant').value = tenant;
+      listSSOButtons();
+    }
     $('forgot-link').addEventListener('click', (event) => {
       event.preventDefault();
       history.pushState(null, '', '/account/reset');
@@ -590,7 +641,16 @@ import { guarded } from '/console/assets/dom.js';
       if (location.pathname === '/account/reset' && !resetToken()) showForgot();
       else if (!session) showSignIn();
     });
-    if (invitationLink()) {
+    if (/sso_(code|error)=/.test(location.hash)) {
+      guard(async () => {
+        try {
+          await finishSSO();
+        } catch (err) {
+          showSignIn();
+          throw err;
+        }
+      })();
+    } else if (invitationLink()) {
       showAccept();
     } else if (resetToken()) {
       show('reset');

@@ -10,7 +10,7 @@ import { invitations } from './invitations.js';
 import { auditLog } from './audit.js';
 import { settings } from './settings.js';
 import { setup } from './setup.js';
-import { signIn } from './signin.js';
+import { signIn, finishSSO } from './signin.js';
 import { passkeysSupported, usePasskey } from './webauthn.js';
 
 const $ = (id) => document.getElementById(id);
@@ -58,6 +58,16 @@ export async function render() {
     showShell(false);
     await setup(screen, params, { signal });
     return ready(screen);
+  }
+  if (/sso_(code|error)=/.test(location.hash)) {
+    showShell(false);
+    try {
+      return await finishSSO();
+    } catch (err) {
+      signIn(screen, params, { signal });
+      ready(screen);
+      return failed(err);
+    }
   }
   if (!api.currentSession()) {
     showShell(false);

@@ -1,6 +1,8 @@
-// Sign-in: organisation and a passkey, or email or user name and password
-// and then a second factor when the account has one (a code or a passkey).
-// A person's own passkeys and factors are managed on the account page.
+// Sign-in: organisation and a passkey; or email or user name and password
+// and then a second factor when the account has one (a code or a passkey);
+// or the organisation's single sign-on, by its buttons or by the domain of
+// the email typed. A person's own passkeys and factors are managed on the
+// account page.
 import * as api from './api.js';
 import { passkeysSupported, usePasskey } from './webauthn.js';
 import { h, draw, field, showFieldErrors } from './dom.js';
@@ -25,10 +27,13 @@ export function signIn(screen, params) {
     field('Password', password),
     h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'primary', id: 'signin-submit' }, 'Sign in')));
   const passkey = h('button', { type: 'button', id: 'signin-passkey', hidden: !passkeysSupported() }, 'Sign in with a passkey');
+  const ssoButtons = h('div', { id: 'sso-buttons', class: 'actions' });
+  const discover = h('button', { type: 'button', id: 'sso-discover' }, 'Sign in with single sign-on');
   draw(screen,
     h('h1', {}, 'Sign in to the console'),
     form,
-    h('div', { class: 'actions' }, passkey),
+    h('div', { class: 'actions' }, passkey, discover),
+    ssoButtons,
     h('p', {}, h('a', { href: '/account/reset', id: 'signin-forgot' }, 'Forgot your password?')),
     h('p', {}, 'To manage your own passkeys and second factors, use ', h('a', { href: '/account' }, 'your account page'), '.'),
   );
@@ -40,6 +45,29 @@ export function signIn(screen, params) {
     say('Waiting for your passkey…');
     const credential = await usePasskey(await api.send('POST', '/auth/passkey/begin', { tenant: tenant.value.trim() }, { auth: false }));
     await finish(await api.send('POST', '/auth/passkey/finish', { tenant: tenant.value.trim(), credential }, { auth: false }));
+  }));
+  const startSSO = (params) => {
+    const q = new URLSearchParams({ tenant: tenant.value.trim(), return_to: '/console', ...params });
+    location.assign(`/api/v1/auth/sso/start?${q}`);
+  };
+  const listSSO = async () => {
+    ssoButtons.replaceChildren();
+    if (!tenant.value.trim()) return;
+    const answer = await api.send('GET', `/auth/sso/connections?${new URLSearchParams({ tenant: tenant.value.trim() })}`,
+      undefined, { auth: false }).catch(() => null);
+    for (const c of (answer && answer.items) || []) {
+      const button = h('button', { type: 'button', class: 'sso-button', 'data-connection': c.id }, `Sign in with ${c.name}`);
+      button.addEventListener('click', () => startSSO({ connection: c.id }));
+      ssoButtons.append(button);
+    }
+  };
+  tenant.addEventListener('change', listSSO);
+  listSSO();
+  discover.addEventListener('click', guard(async () => {
+    if (!tenant.value.trim() || !username.value.includes('@')) {
+      throw new Error('Enter your organisation and your email address first.');
+    }
+    startSSO({ email: username.value.trim() });
   }));
   form.addEventListener('submit', guard(async () => {
     say('Signing in…');
@@ -56,6 +84,17 @@ export function signIn(screen, params) {
     if (answer.mfa_required) return secondFactor(screen, answer);
     await finish(answer);
   }));
+}
+
+// finishSSO spends the one-time code a federated sign-in left in the
+// address's fragment, which it first takes out of the address and history,
+// or tells why the sign-in was refused.
+export async function finishSSO() {
+  const params = new URLSearchParams(location.hash.slice(1));
+  history.replaceState(null, '', location.pathname + location.search);
+  if (params.get('sso_error')) throw new Error(params.get('sso_error'));
+  say('Signing in…');
+  await finish(await api.send('POST', '/auth/sso/exchange', { code: params.get('sso_code') }, { auth: false }));
 }
 
 async function finish(tokens) {

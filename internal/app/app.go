@@ -54,6 +54,13 @@ type Config struct {
 	Mailer notify.Mailer
 	SMS    notify.SMSSender
 
+	// Resolver looks up the TXT records that prove a tenant's domains;
+	// nil is the system's.
+	Resolver flow.Resolver
+	// SSOClient reaches identity providers; nil takes a client with a
+	// 10-second timeout.
+	SSOClient *http.Client
+
 	Worker worker.Config
 	Log    *slog.Logger
 	// Now is the clock of every flow; nil is time.Now.
@@ -75,6 +82,8 @@ type App struct {
 	Invitations *flow.Invitations
 	SetupLinks  *flow.SetupLinks
 	Resets      *flow.PasswordResets
+	SSO         *flow.SSO
+	Domains     *flow.Domains
 	Keys        *auth.Keyring
 	Auth        *auth.Authenticator
 	SCIM        *scim.Server
@@ -162,6 +171,8 @@ func New(ctx context.Context, db *store.DB, cfg Config) (*App, error) {
 		Invitations:    a.Invitations,
 		SetupLinks:     a.SetupLinks,
 		PasswordResets: a.Resets,
+		SSO:            a.SSO,
+		Domains:        a.Domains,
 		Console:        console.Handler(),
 		Keys:           a.Keys,
 		Issuer:         issuer.URL(),
@@ -219,6 +230,23 @@ func (a *App) buildFlows(db *store.DB, cfg Config, issuer *auth.Issuer, box *aut
 	a.SetupLinks.Now = cfg.Now
 	a.Resets = flow.NewPasswordResets(store.NewSetupLinkService(db), users, tenants, cfg.PublicURL)
 	a.Resets.Now = cfg.Now
+	return a.buildSSO(db, cfg, box)
+}
+
+// buildSSO makes the single sign-on and domain flows.
+func (a *App) buildSSO(db *store.DB, cfg Config, box *auth.SecretBox) error {
+	var err error
+	a.SSO, err = flow.NewSSO(store.NewSSOService(db), store.NewUserService(db), store.NewTenantService(db), a.SignIn, box,
+		cfg.EncryptionKey, cfg.PublicURL)
+	if err != nil {
+		return err
+	}
+	a.SSO.Log, a.SSO.Now = cfg.Log, cfg.Now
+	a.SignIn.SSO = store.NewSSOService(db)
+	if cfg.SSOClient != nil {
+		a.SSO.HTTPClient = cfg.SSOClient
+	}
+	a.Domains = flow.NewDomains(store.NewDomainService(db), cfg.Resolver)
 	return nil
 }
 
