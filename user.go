@@ -254,8 +254,8 @@ type UserFilter struct {
 	LastLoginBefore *time.Time
 	NeverSignedIn   bool
 	Sort            string // one of the Sort* names, optionally prefixed with "-"
-	Limit     int    // 1..MaxPageSize; 0 means DefaultPageSize
-	Cursor    string // opaque, from a previous page's NextCursor
+	Limit           int    // 1..MaxPageSize; 0 means DefaultPageSize
+	Cursor          string // opaque, from a previous page's NextCursor
 }
 
 // Params is the filter as a request gives it, with the users list's query

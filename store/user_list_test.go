@@ -157,7 +157,9 @@ func TestFindUsersFilters(t *testing.T) {
 		{"no match", roster.UserFilter{Query: "nobody-by-this-name"}, 0},
 		{"never signed in", roster.UserFilter{NeverSignedIn: true}, count(func(u *roster.User) bool { return u.LastLoginAt == nil })},
 		{"last signed in before", roster.UserFilter{LastLoginBefore: ptr(time.Date(2026, 1, 4, 0, 0, 0, 0, time.UTC))},
-			count(func(u *roster.User) bool { return u.LastLoginAt != nil && u.LastLoginAt.Before(time.Date(2026, 1, 4, 0, 0, 0, 0, time.UTC)) })},
+			count(func(u *roster.User) bool {
+				return u.LastLoginAt != nil && u.LastLoginAt.Before(time.Date(2026, 1, 4, 0, 0, 0, 0, time.UTC))
+			})},
 		{"inactive admins", roster.UserFilter{Role: roster.RoleAdmin, LastLoginBefore: ptr(time.Date(2026, 1, 3, 0, 0, 0, 0, time.UTC))},
 			count(func(u *roster.User) bool {
 				return u.Role == roster.RoleAdmin && u.LastLoginAt != nil && u.LastLoginAt.Before(time.Date(2026, 1, 3, 0, 0, 0, 0, time.UTC))
