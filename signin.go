@@ -141,6 +141,11 @@ type MFAFlow interface {
 	// Status returns the user's second factors. ENOTFOUND.
 	Status(ctx context.Context, tenantID, userID string) (*MFAStatus, error)
 
+	// Statuses returns the second factors of each of the users, keyed by
+	// user id, in one read (a page of users, not one read per user); ids
+	// of no user of the tenant are left out.
+	Statuses(ctx context.Context, tenantID string, userIDs []string) (map[string]*MFAStatus, error)
+
 	// EnrolTOTP makes a new TOTP secret, stored sealed, awaiting
 	// ConfirmTOTP. ENOTFOUND; ECONFLICT when the policy does not allow TOTP.
 	EnrolTOTP(ctx context.Context, tenantID string, by Actor, userID string) (*TOTPEnrolment, error)
@@ -213,6 +218,10 @@ type PasskeyFlow interface {
 	// List returns the user's passkeys, oldest first, each with its
 	// authenticator's name. ENOTFOUND.
 	List(ctx context.Context, tenantID, userID string) ([]*Passkey, error)
+
+	// ListOfUsers returns the passkeys of each of the users, keyed by user
+	// id, oldest first, in one read; users without any are left out.
+	ListOfUsers(ctx context.Context, tenantID string, userIDs []string) (map[string][]*Passkey, error)
 
 	// Rename renames one of the user's passkeys. EINVALID naming "name";
 	// ENOTFOUND.

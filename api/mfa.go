@@ -27,7 +27,7 @@ type mfaMethodResponse struct {
 
 func newMFAStatusResponse(st *roster.MFAStatus) mfaStatusResponse {
 	resp := mfaStatusResponse{
-		Enabled:                len(st.Methods) > 0,
+		Enabled:                st.Enabled(),
 		Methods:                make([]mfaMethodResponse, 0, len(st.Enrolled)),
 		RecoveryCodesRemaining: st.RecoveryCodesRemaining,
 	}
