@@ -66,6 +66,14 @@ type StepUpRule struct {
 	PasswordWithoutMFA bool
 }
 
+// StepUpSelf is the rule for changes to one's own second factors,
+// passkeys and password: a user with no factor to step up with passes
+// with a recent password sign-in, or no one could enrol a first; API
+// tokens never pass.
+func StepUpSelf() StepUpRule {
+	return StepUpRule{PasswordWithoutMFA: true}
+}
+
 // SignInFlow signs users in with a password and a second factor, keeps
 // their sessions, and raises a session with a step-up. Lockout thresholds,
 // token lifetimes and whether MFA is required come from each tenant's

@@ -15,7 +15,6 @@ import (
 	"net/http/httptest"
 	"os"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -29,6 +28,7 @@ import (
 	"github.com/rosterhq/roster/flow"
 	"github.com/rosterhq/roster/internal/app"
 	"github.com/rosterhq/roster/internal/pgtest"
+	"github.com/rosterhq/roster/internal/testkit"
 	"github.com/rosterhq/roster/store"
 )
 
@@ -71,7 +71,7 @@ type testEnv struct {
 	routes chi.Routes // what URL serves
 	DB     *store.DB
 	client *http.Client
-	logs   *syncBuffer
+	logs   *testkit.SyncBuffer
 
 	A, B tenantCreds
 
@@ -85,14 +85,7 @@ type testEnv struct {
 }
 
 // tenantCreds is a tenant and API tokens of each role in it.
-type tenantCreds struct {
-	ID        string
-	AdminID   string
-	Admin     string // admin API token, acting for AdminID
-	Developer string
-	Viewer    string
-	SCIM      string // admin role narrowed to the scim:provision scope
-}
+type tenantCreds = testkit.Tenant
 
 func newTestEnv(t *testing.T) *testEnv {
 	t.Helper()
@@ -108,7 +101,7 @@ func newTestEnvWithDSN(t *testing.T, dsn string) *testEnv {
 	}
 	t.Cleanup(func() { db.Close() })
 
-	e := &testEnv{t: t, DB: db, logs: &syncBuffer{}}
+	e := &testEnv{t: t, DB: db, logs: &testkit.SyncBuffer{}}
 	jwksURL := e.startIdentityProvider()
 	a, err := app.New(ctx, db, app.Config{
 		PublicURL: testPublicURL,
@@ -183,44 +176,12 @@ func (e *testEnv) jwt(tenantID string, roles []string, mutate func(b *jwt.Builde
 }
 
 func (e *testEnv) newTenant() tenantCreds {
-	t := e.t
-	ctx := context.Background()
-	adminSecret, adminToken := newSecretToken(t, "admin", roster.RoleAdmin, nil)
-	scimSecret, scimToken := newSecretToken(t, "scim", roster.RoleAdmin, []string{string(roster.PermSCIMProvision)})
-	b := &roster.Bootstrap{
-		Tenant:     &roster.Tenant{Name: "Tenant " + adminToken.Prefix[4:]},
-		Admin:      &roster.User{Email: "admin-" + strings.ToLower(adminToken.Prefix[4:]) + "@example.com", Role: roster.RoleAdmin, Active: true},
-		AdminToken: adminToken,
-		SCIMToken:  scimToken,
-	}
-	if err := store.NewTenantService(e.DB).CreateTenant(ctx, b); err != nil {
-		t.Fatal(err)
-	}
-	c := tenantCreds{ID: b.Tenant.ID, AdminID: b.Admin.ID, Admin: adminSecret, SCIM: scimSecret}
-	c.Developer = e.token(c.ID, roster.RoleDeveloper, nil)
-	c.Viewer = e.token(c.ID, roster.RoleViewer, nil)
-	return c
+	return testkit.NewTenant(e.t, e.DB)
 }
 
 // token creates an API token in a tenant and returns its secret.
 func (e *testEnv) token(tenantID, role string, mutate func(*roster.APIToken)) string {
-	secret, tok := newSecretToken(e.t, role, role, nil)
-	if mutate != nil {
-		mutate(tok)
-	}
-	err := store.NewTokenService(e.DB).CreateToken(context.Background(), tenantID, roster.Actor{Type: roster.ActorSystem, ID: "test"}, tok)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	return secret
-}
-
-func newSecretToken(t *testing.T, name, role string, scopes []string) (string, *roster.APIToken) {
-	secret, prefix, hash, err := auth.NewAPIToken()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return secret, &roster.APIToken{Name: name, Role: role, Scopes: scopes, Prefix: prefix, Hash: hash}
+	return testkit.CreateToken(e.t, e.DB, tenantID, role, mutate)
 }
 
 // response is a finished request: status, headers and the decoded body.
@@ -327,24 +288,6 @@ func wantProblem(t *testing.T, r response, status int, field string) {
 		}
 	}
 	t.Fatalf("problem %s does not name field %q", r.Body, field)
-}
-
-// syncBuffer collects log output from concurrent handlers.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 // jwtSegment decodes one base64url JSON segment of a JWT.

@@ -17,6 +17,7 @@ import (
 	"github.com/rosterhq/roster/auth"
 	"github.com/rosterhq/roster/console"
 	"github.com/rosterhq/roster/flow"
+	"github.com/rosterhq/roster/graphql"
 	"github.com/rosterhq/roster/internal/ratelimit"
 	"github.com/rosterhq/roster/notify"
 	"github.com/rosterhq/roster/scim"
@@ -45,6 +46,9 @@ type Config struct {
 	StepUpMaxAge  time.Duration
 	InvitationTTL time.Duration
 	MaxBodyBytes  int64
+	// GraphQL bounds what one GraphQL request may ask for; zero fields
+	// take graphql's defaults.
+	GraphQL graphql.Limits
 
 	// The WebAuthn relying party; "" derives it from PublicURL.
 	WebAuthnRPID, WebAuthnRPName, WebAuthnOrigins string
@@ -78,6 +82,7 @@ type App struct {
 	Auth        *auth.Authenticator
 	SCIM        *scim.Server
 	API         *api.Server
+	GraphQL     *graphql.Server
 
 	jwt *auth.JWTVerifier
 }
@@ -144,33 +149,52 @@ func New(ctx context.Context, db *store.DB, cfg Config) (*App, error) {
 	if err != nil {
 		return nil, fmt.Errorf("SCIM server: %w", err)
 	}
+	a.GraphQL = &graphql.Server{
+		Users:       users,
+		Logins:      logins,
+		Sessions:    store.NewSessionService(db),
+		Audit:       store.NewAuditService(db),
+		Bulk:        store.NewBulkService(db, cfg.PublicURL),
+		Stats:       store.NewStatsService(db),
+		Groups:      store.NewGroupService(db),
+		SignIn:      a.SignIn,
+		Passwords:   a.Passwords,
+		MFA:         a.MFA,
+		Passkeys:    a.Passkeys,
+		Invitations: a.Invitations,
+		Limits:      cfg.GraphQL,
+		Log:         cfg.Log,
+		Now:         cfg.Now,
+	}
 	a.API = &api.Server{
-		Users:        users,
-		Audit:        store.NewAuditService(db),
-		Tokens:       tokens,
-		Tenants:      tenants,
-		Logins:       logins,
-		Sessions:     store.NewSessionService(db),
-		Bulk:         store.NewBulkService(db, cfg.PublicURL),
-		Stats:        store.NewStatsService(db),
-		Export:       users,
-		SignIn:       a.SignIn,
-		Passwords:    a.Passwords,
-		MFA:          a.MFA,
-		Passkeys:     a.Passkeys,
-		Invitations:  a.Invitations,
-		SetupLinks:   a.SetupLinks,
-		Console:      console.Handler(),
-		Keys:         a.Keys,
-		Issuer:       issuer.URL(),
-		Auth:         a.Auth,
-		SCIM:         scimHandler,
-		Ready:        db.Ping,
-		OpenAPI:      roster.OpenAPI,
-		Log:          cfg.Log,
-		StepUpMaxAge: a.SignIn.StepUpMaxAge,
-		MaxBodyBytes: cfg.MaxBodyBytes,
-		Now:          cfg.Now,
+		GraphQL:       a.GraphQL.Handler(),
+		GraphQLSchema: graphql.Schema(),
+		Users:         users,
+		Audit:         store.NewAuditService(db),
+		Tokens:        tokens,
+		Tenants:       tenants,
+		Logins:        logins,
+		Sessions:      store.NewSessionService(db),
+		Bulk:          store.NewBulkService(db, cfg.PublicURL),
+		Stats:         store.NewStatsService(db),
+		Export:        users,
+		SignIn:        a.SignIn,
+		Passwords:     a.Passwords,
+		MFA:           a.MFA,
+		Passkeys:      a.Passkeys,
+		Invitations:   a.Invitations,
+		SetupLinks:    a.SetupLinks,
+		Console:       console.Handler(),
+		Keys:          a.Keys,
+		Issuer:        issuer.URL(),
+		Auth:          a.Auth,
+		SCIM:          scimHandler,
+		Ready:         db.Ping,
+		OpenAPI:       roster.OpenAPI,
+		Log:           cfg.Log,
+		StepUpMaxAge:  a.SignIn.StepUpMaxAge,
+		MaxBodyBytes:  cfg.MaxBodyBytes,
+		Now:           cfg.Now,
 	}
 	a.Handler = a.API.Handler()
 
