@@ -76,7 +76,9 @@ func TestPasskeyLifecycle(t *testing.T) {
 		"u", id, "p", second.ID)
 	e.query(e.A.Admin, `mutation($u: ID!, $p: ID!) { revokeUserPasskey(userId: $u, passkeyId: $p) { passkey { id } } }`, nil,
 		"u", id, "p", second.ID)
-	var me struct{ Me struct{ Passkeys []passkeyNode } }
+	var me struct {
+		Me struct{ Passkeys []passkeyNode }
+	}
 	e.query(token, `{ me { passkeys { `+passkeyFields+` } } }`, &me)
 	if len(me.Me.Passkeys) != 0 {
 		t.Fatalf("left %+v", me.Me.Passkeys)
