@@ -219,6 +219,14 @@ func (e *testEnv) signIn(tenantID, email string) string {
 	return tok.AccessToken
 }
 
+// signedInUser creates a user in tenant A and signs them in: their id
+// and access token.
+func (e *testEnv) signedInUser(email string) (string, string) {
+	e.t.Helper()
+	id := e.createUser(e.A.Admin, email)
+	return id, e.signIn(e.A.ID, email)
+}
+
 // uniqueEmail is an address no other test uses.
 func uniqueEmail(t *testing.T, prefix string) string {
 	return fmt.Sprintf("%s-%s@example.com", prefix, strings.ToLower(strings.NewReplacer("/", "-", "_", "-").Replace(t.Name())))

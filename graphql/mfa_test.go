@@ -24,9 +24,7 @@ const mfaFields = `enabled defaultMethod methods { type } recoveryCodesRemaining
 func TestSelfServiceMFAAndStepUp(t *testing.T) {
 	t.Parallel()
 	e := newTestEnv(t)
-	email := uniqueEmail(t, "mfa")
-	id := e.createUser(e.A.Admin, email)
-	token := e.signIn(e.A.ID, email)
+	id, token := e.signedInUser(uniqueEmail(t, "mfa"))
 
 	var start struct {
 		StartTotpEnrollment struct {

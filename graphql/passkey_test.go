@@ -28,9 +28,7 @@ const passkeyFields = `id name authenticator transports backedUp`
 func TestPasskeyLifecycle(t *testing.T) {
 	t.Parallel()
 	e := newTestEnv(t)
-	email := uniqueEmail(t, "pk")
-	id := e.createUser(e.A.Admin, email)
-	token := e.signIn(e.A.ID, email)
+	id, token := e.signedInUser(uniqueEmail(t, "pk"))
 
 	e.wantCode(token, "invalid", "credential", `mutation { finishPasskeyRegistration(credential: {id: "x"}) { passkey { id } } }`)
 	first := e.registerPasskey(token, id, "Laptop")
