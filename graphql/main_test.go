@@ -223,8 +223,14 @@ func (e *testEnv) signIn(tenantID, email string) string {
 // and access token.
 func (e *testEnv) signedInUser(email string) (string, string) {
 	e.t.Helper()
-	id := e.createUser(e.A.Admin, email)
-	return id, e.signIn(e.A.ID, email)
+	return e.signedInUserIn(e.A, email)
+}
+
+// signedInUserIn is signedInUser in tenant c.
+func (e *testEnv) signedInUserIn(c testkit.Tenant, email string) (string, string) {
+	e.t.Helper()
+	id := e.createUser(c.Admin, email)
+	return id, e.signIn(c.ID, email)
 }
 
 // uniqueEmail is an address no other test uses.
