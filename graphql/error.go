@@ -34,7 +34,9 @@ func (s *Server) presentError(ctx context.Context, err error) *gqlerror.Error {
 	case gqlErr.Err == nil:
 		// gqlgen's or gqlparser's own finding about the request.
 		code := roster.EINVALID
-		if _, ok := gqlErr.Extensions["limit"]; ok {
+		if _, ok := gqlErr.Extensions["method"]; ok {
+			code = codeMethodNotAllowed
+		} else if _, ok := gqlErr.Extensions["limit"]; ok {
 			code = roster.ETOOLARGE
 		} else if strings.Contains(gqlErr.Message, "token limit") {
 			code = roster.ETOOLARGE
@@ -53,6 +55,9 @@ func (s *Server) presentError(ctx context.Context, err error) *gqlerror.Error {
 	gqlErr.Err = nil
 	return gqlErr
 }
+
+// codeMethodNotAllowed is REST's code for a method a route does not take.
+const codeMethodNotAllowed = "method_not_allowed"
 
 // logInternal logs an error the caller is not shown, with the request id
 // they are.

@@ -45,7 +45,7 @@ func (s *Server) guard(limits Limits, next http.Handler) http.Handler {
 		default:
 			w.Header().Set("Allow", "GET, POST")
 			err := gqlerror.Errorf("use POST, or GET for a query")
-			err.Extensions = map[string]any{"code": "method_not_allowed"}
+			err.Extensions = map[string]any{"code": codeMethodNotAllowed}
 			writeError(w, http.StatusMethodNotAllowed, err)
 			return
 		}
@@ -81,7 +81,7 @@ func readBody(r *http.Request, limit int64) ([]byte, *gqlerror.Error, int) {
 
 // writeError answers a request refused before gqlgen saw it.
 func writeError(w http.ResponseWriter, status int, err *gqlerror.Error) {
-	if code, _ := err.Extensions["code"].(string); code != "method_not_allowed" {
+	if code, _ := err.Extensions["code"].(string); code != codeMethodNotAllowed {
 		err.Extensions["code"] = roster.EINVALID
 		if _, ok := err.Extensions["limit"]; ok {
 			err.Extensions["code"] = roster.ETOOLARGE
@@ -90,4 +90,5 @@ func writeError(w http.ResponseWriter, status int, err *gqlerror.Error) {
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(map[string]any{"errors": []*gqlerror.Error{err}}) // the client may be gone
 }

@@ -5,6 +5,7 @@ import (
 
 	"github.com/99designs/gqlgen/complexity"
 	"github.com/99designs/gqlgen/graphql"
+	"github.com/99designs/gqlgen/graphql/errcode"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 )
@@ -77,9 +78,9 @@ func (c *limitCheck) Validate(schema graphql.ExecutableSchema) error {
 func (c *limitCheck) MutateOperationContext(ctx context.Context, opCtx *graphql.OperationContext) *gqlerror.Error {
 	op := opCtx.Operation
 	if readOnly(ctx) && op.Operation != ast.Query {
-		err := invalidError()
-		err.Message = "a GET request may only run a query: send mutations with POST"
-		err.Extensions = map[string]any{"code": "method_not_allowed"}
+		err := gqlerror.Errorf("a GET request may only run a query: send mutations with POST")
+		errcode.Set(err, errcode.ValidationFailed)
+		err.Extensions["method"] = "GET"
 		return err
 	}
 	w := walker{opCtx: opCtx, memo: map[string]size{}}
