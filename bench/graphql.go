@@ -38,7 +38,8 @@ func graphQLScenarios(rest []*scenario) []*scenario {
 	return out
 }
 
-// graphQLUsersQuery is users(first:) with f's filter and order.
+// graphQLUsersQuery is users(first:) with f's filter and order, asking for
+// what REST answers: the users and the next page's cursor.
 func graphQLUsersQuery(f listFilter) string {
 	var filter []string
 	if f.q != "" {
@@ -67,7 +68,7 @@ func graphQLUsersQuery(f listFilter) string {
 		}
 		args = append(args, fmt.Sprintf("orderBy: {field: %s, direction: %s}", strings.ToUpper(field), dir))
 	}
-	return "{ users(" + strings.Join(args, ", ") + ") { edges { cursor node { " + graphQLUserFields + " } } pageInfo { hasNextPage endCursor } } }"
+	return "{ users(" + strings.Join(args, ", ") + ") { edges { node { " + graphQLUserFields + " } } pageInfo { hasNextPage endCursor } } }"
 }
 
 // checkGraphQL runs a GraphQL scenario once: data, no errors, users

@@ -34,7 +34,7 @@ const (
 // testEnv is the whole service, wired by app.New as roster serve wires
 // it, on the package's database, with two tenants to tell apart.
 type testEnv struct {
-	t       *testing.T
+	t       testing.TB
 	DB      *store.DB
 	app     *app.App
 	handler http.Handler
@@ -42,12 +42,12 @@ type testEnv struct {
 	A, B    testkit.Tenant
 }
 
-func newTestEnv(t *testing.T) *testEnv {
+func newTestEnv(t testing.TB) *testEnv {
 	t.Helper()
 	return newTestEnvOn(t, testDSN, app.Config{})
 }
 
-func newTestEnvOn(t *testing.T, dsn string, cfg app.Config) *testEnv {
+func newTestEnvOn(t testing.TB, dsn string, cfg app.Config) *testEnv {
 	t.Helper()
 	ctx := context.Background()
 	db, err := store.Open(ctx, dsn)
@@ -58,7 +58,7 @@ func newTestEnvOn(t *testing.T, dsn string, cfg app.Config) *testEnv {
 	return newTestEnvWithDB(t, db, cfg)
 }
 
-func newTestEnvWithDB(t *testing.T, db *store.DB, cfg app.Config) *testEnv {
+func newTestEnvWithDB(t testing.TB, db *store.DB, cfg app.Config) *testEnv {
 	t.Helper()
 	e := &testEnv{t: t, DB: db, logs: &testkit.SyncBuffer{}}
 	cfg.PublicURL = testPublicURL
