@@ -29,6 +29,7 @@ import (
 	"github.com/rosterhq/roster/internal/app"
 	"github.com/rosterhq/roster/internal/pgtest"
 	"github.com/rosterhq/roster/internal/testkit"
+	"github.com/rosterhq/roster/internal/testtenant"
 	"github.com/rosterhq/roster/store"
 )
 
@@ -85,7 +86,7 @@ type testEnv struct {
 }
 
 // tenantCreds is a tenant and API tokens of each role in it.
-type tenantCreds = testkit.Tenant
+type tenantCreds = testtenant.Tenant
 
 func newTestEnv(t *testing.T) *testEnv {
 	t.Helper()
@@ -176,12 +177,12 @@ func (e *testEnv) jwt(tenantID string, roles []string, mutate func(b *jwt.Builde
 }
 
 func (e *testEnv) newTenant() tenantCreds {
-	return testkit.NewTenant(e.t, e.DB)
+	return testtenant.NewTenant(e.t, e.DB)
 }
 
 // token creates an API token in a tenant and returns its secret.
 func (e *testEnv) token(tenantID, role string, mutate func(*roster.APIToken)) string {
-	return testkit.CreateToken(e.t, e.DB, tenantID, role, mutate)
+	return testtenant.CreateToken(e.t, e.DB, tenantID, role, mutate)
 }
 
 // response is a finished request: status, headers and the decoded body.

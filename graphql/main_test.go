@@ -19,6 +19,7 @@ import (
 	"github.com/rosterhq/roster/internal/app"
 	"github.com/rosterhq/roster/internal/pgtest"
 	"github.com/rosterhq/roster/internal/testkit"
+	"github.com/rosterhq/roster/internal/testtenant"
 	"github.com/rosterhq/roster/store"
 )
 
@@ -39,7 +40,7 @@ type testEnv struct {
 	app     *app.App
 	handler http.Handler
 	logs    *testkit.SyncBuffer
-	A, B    testkit.Tenant
+	A, B    testtenant.Tenant
 }
 
 func newTestEnv(t testing.TB) *testEnv {
@@ -72,7 +73,7 @@ func newTestEnvWithDB(t testing.TB, db *store.DB, cfg app.Config) *testEnv {
 	}
 	t.Cleanup(func() { a.Close() })
 	e.app, e.handler = a, a.Handler
-	e.A, e.B = testkit.NewTenant(t, db), testkit.NewTenant(t, db)
+	e.A, e.B = testtenant.NewTenant(t, db), testtenant.NewTenant(t, db)
 	t.Cleanup(func() {
 		if t.Failed() {
 			t.Logf("service logs:\n%s", e.logs.String())
@@ -83,7 +84,7 @@ func newTestEnvWithDB(t testing.TB, db *store.DB, cfg app.Config) *testEnv {
 
 // token creates an API token in a tenant and returns its secret.
 func (e *testEnv) token(tenantID, role string, scopes []string) string {
-	return testkit.CreateToken(e.t, e.DB, tenantID, role, func(tok *roster.APIToken) { tok.Scopes = scopes })
+	return testtenant.CreateToken(e.t, e.DB, tenantID, role, func(tok *roster.APIToken) { tok.Scopes = scopes })
 }
 
 // client is a GraphQL client of the service, through its router, with
@@ -227,7 +228,7 @@ func (e *testEnv) signedInUser(email string) (string, string) {
 }
 
 // signedInUserIn is signedInUser in tenant c.
-func (e *testEnv) signedInUserIn(c testkit.Tenant, email string) (string, string) {
+func (e *testEnv) signedInUserIn(c testtenant.Tenant, email string) (string, string) {
 	e.t.Helper()
 	id := e.createUser(c.Admin, email)
 	return id, e.signIn(c.ID, email)

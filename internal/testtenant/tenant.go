@@ -1,10 +1,10 @@
-package testkit
+// Package testtenant makes tenants with API tokens of each role for the
+// tests of the transports (api, graphql), on a real database.
+package testtenant
 
 import (
-	"bytes"
 	"context"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/rosterhq/roster"
@@ -65,22 +65,4 @@ func NewSecretToken(tb testing.TB, name, role string, scopes []string) (string, 
 		tb.Fatal(err)
 	}
 	return secret, &roster.APIToken{Name: name, Role: role, Scopes: scopes, Prefix: prefix, Hash: hash}
-}
-
-// SyncBuffer collects log output from concurrent handlers.
-type SyncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *SyncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *SyncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
