@@ -111,6 +111,16 @@ func (s *Server) prefetch(ctx context.Context, users []*roster.User, path ...str
 	return nil
 }
 
+// findUser reads one user and primes the loaders with what its fields ask
+// for, so that it waits for no batch either.
+func (r *queryResolver) findUser(ctx context.Context, tenant, id string) (*roster.User, error) {
+	u, err := r.Server.Users.FindUserByID(ctx, tenant, id)
+	if err != nil {
+		return nil, err
+	}
+	return u, r.prefetch(ctx, []*roster.User{u})
+}
+
 // selects reports whether the field being resolved selects the fields
 // at path below it.
 func selects(ctx context.Context, path ...string) bool {

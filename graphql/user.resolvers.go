@@ -79,12 +79,12 @@ func (r *queryResolver) Me(ctx context.Context) (*roster.User, error) {
 	if err != nil {
 		return nil, err
 	}
-	return r.Server.Users.FindUserByID(ctx, tenant, id)
+	return r.findUser(ctx, tenant, id)
 }
 
 // User is the resolver for the user field.
 func (r *queryResolver) User(ctx context.Context, id string) (*roster.User, error) {
-	return r.Server.Users.FindUserByID(ctx, tenantID(ctx), id)
+	return r.findUser(ctx, tenantID(ctx), id)
 }
 
 // Users is the resolver for the users field.
