@@ -41,6 +41,33 @@ var rolePermissions = map[string][]Permission{
 	RoleViewer:    {PermUsersRead, PermMFAEnroll},
 }
 
+// Permissions lists what the principal may do, in the order of the
+// permissions' names: what a client needs to draw only the controls its
+// user can use.
+func (p *Principal) Permissions() []Permission {
+	held := []Permission{}
+	for _, perm := range allPermissions() {
+		if p.Can(perm) {
+			held = append(held, perm)
+		}
+	}
+	return held
+}
+
+// allPermissions lists every permission some role grants, sorted.
+func allPermissions() []Permission {
+	var all []Permission
+	for _, perms := range rolePermissions {
+		for _, perm := range perms {
+			if !slices.Contains(all, perm) {
+				all = append(all, perm)
+			}
+		}
+	}
+	slices.Sort(all)
+	return all
+}
+
 // IsPermission reports whether p is a permission some role grants.
 func IsPermission(p Permission) bool {
 	for _, perms := range rolePermissions {

@@ -253,7 +253,7 @@ func ValidPageSize(n int) bool {
 
 // UserFilter selects and orders a page of users. Zero values mean "any".
 type UserFilter struct {
-	Query  string // substring of email, user name, given or family name
+	Query  string // word prefixes of email, user name, given or family name
 	Role   string
 	Active *bool
 	// MFA selects users with (true) or without (false) a verified second
@@ -293,7 +293,7 @@ type UserPage struct {
 	NextCursor string
 }
 
-// UserCountCap is where a count with a search stops: a substring can
+// UserCountCap is where a count with a search stops: a word prefix can
 // match most of a large tenant, and counting every match would cost more
 // than the page it counts.
 const UserCountCap = 1000

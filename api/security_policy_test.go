@@ -2,6 +2,7 @@ package api_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -269,7 +270,8 @@ func TestMFARequired(t *testing.T) {
 		}
 	}
 	// It reaches the user and the enrolment routes.
-	if r := e.do(request{Method: "GET", Path: "/api/v1/me", Token: enrolOnly}); r.Status != 200 || r.Object(t)["id"] != id {
+	if r := e.do(request{Method: "GET", Path: "/api/v1/me", Token: enrolOnly}); r.Status != 200 || r.Object(t)["id"] != id ||
+		fmt.Sprint(r.Object(t)["permissions"]) != "[mfa:enroll]" {
 		t.Fatalf("me: %d %s", r.Status, r.Body)
 	}
 	// A refresh of its session is enrolment-only too.

@@ -140,7 +140,13 @@ func (s *Server) me(w http.ResponseWriter, r *http.Request) {
 		s.Error(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, newUserResponse(u))
+	writeJSON(w, http.StatusOK, meResponse{userResponse: newUserResponse(u), Permissions: roster.PrincipalFromContext(r.Context()).Permissions()})
+}
+
+// meResponse is the caller's user and what the credential may do.
+type meResponse struct {
+	userResponse
+	Permissions []roster.Permission `json:"permissions"`
 }
 
 // unlockUser serves POST /users/{id}/unlock.

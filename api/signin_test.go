@@ -3,6 +3,7 @@ package api_test
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -68,6 +69,9 @@ func TestPasswordSignIn(t *testing.T) {
 	me := e.do(request{Method: "GET", Path: "/api/v1/me", Token: tok.AccessToken})
 	if me.Status != 200 || me.Object(t)["id"] != id || me.Object(t)["last_login_at"] == nil {
 		t.Fatalf("me: %d %s", me.Status, me.Body)
+	}
+	if perms := fmt.Sprint(me.Object(t)["permissions"]); perms != "[mfa:enroll users:read]" {
+		t.Fatalf("a viewer's permissions: %s", perms)
 	}
 	// A viewer's token reads but does not write.
 	if r := e.do(request{Method: "GET", Path: "/api/v1/users", Token: tok.AccessToken}); r.Status != 200 {

@@ -23,28 +23,12 @@ func (f listFilter) storeFilter() roster.UserFilter {
 
 // countMatches counts the tenant's users a filter matches.
 func countMatches(ctx context.Context, env *benchEnv, f listFilter) (int, error) {
-	where, args := []string{"tenant_id = $1"}, []any{env.tenantID}
-	if f.q != "" {
-		args = append(args, "%"+strings.ToLower(f.q)+"%")
-		where = append(where, fmt.Sprintf("search LIKE $%d", len(args)))
-	}
-	if f.role != "" {
-		args = append(args, f.role)
-		where = append(where, fmt.Sprintf("role = $%d", len(args)))
-	}
-	if f.active != nil {
-		args = append(args, *f.active)
-		where = append(where, fmt.Sprintf("active = $%d", len(args)))
-	}
-	if f.mfa != nil {
-		where = append(where, fmt.Sprintf("(cardinality(mfa_methods) > 0) = %t", *f.mfa))
-	}
-	if f.mfaMethod != "" {
-		args = append(args, f.mfaMethod)
-		where = append(where, fmt.Sprintf("$%d = ANY(mfa_methods)", len(args)))
+	query, args, err := store.UserMatchCountQuery(env.tenantID, f.storeFilter())
+	if err != nil {
+		return 0, err
 	}
 	var n int
-	err := env.db.QueryRowContext(ctx, `SELECT count(*) FROM users WHERE `+strings.Join(where, " AND "), args...).Scan(&n)
+	err = env.db.QueryRowContext(ctx, query, args...).Scan(&n)
 	return n, err
 }
 

@@ -63,7 +63,9 @@ func (c *apiClient) do(ctx context.Context, method, path string, body []byte, ke
 	if strings.HasPrefix(path, "/scim/") {
 		mediaType = "application/scim+json"
 	}
-	req.Header.Set("Authorization", "Bearer "+c.token)
+	if c.token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.token)
+	}
 	req.Header.Set("Accept", mediaType)
 	if body != nil {
 		req.Header.Set("Content-Type", mediaType)

@@ -63,7 +63,7 @@ func parseFlags(args []string) (options, error) {
 	fs.IntVar(&o.maxRequests, "max-requests", 2_000_000, "upper bound on requests per scenario")
 	fs.IntVar(&o.deepPages, "deep-pages", 1000, "how many pages deep the cursor walk goes")
 	fs.IntVar(&o.idSample, "ids", 5000, "how many random existing users GET /users/{id} and each SCIM filter pick from")
-	queries := fs.String("q", "ander,olga.tanaka,zzyzx", "comma-separated q search terms, one scenario each")
+	queries := fs.String("q", "a,smi,example.org,ander,olga tanaka,zzyzx", "comma-separated q searches, one scenario each")
 	fs.BoolVar(&o.explain, "explain", false, "print EXPLAIN (ANALYZE, BUFFERS) of each scenario's SQL")
 	fs.StringVar(&o.out, "out", "", "write the report as markdown to this file (text after the end-of-report marker is kept)")
 	fs.StringVar(&o.dbName, "db", "roster_bench", "Roster's database on the server")
@@ -186,6 +186,11 @@ func run(ctx context.Context, o options) (err error) {
 		return err
 	}
 
+	console, err := runConsole(ctx, env, client, o)
+	if err != nil {
+		return err
+	}
+
 	var pgb *pgbenchResult
 	if !o.skipPgbench {
 		if pgb, err = runPgbench(ctx, env, o); err != nil {
@@ -212,6 +217,7 @@ func run(ctx context.Context, o options) (err error) {
 		scenarios: scenarios,
 		scim:      sr,
 		stats:     stats,
+		console:   console,
 	}
 	text := rep.markdown()
 	fmt.Println()

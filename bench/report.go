@@ -38,6 +38,7 @@ type report struct {
 	scenarios []*scenario
 	scim      *scimResults  // nil when no SCIM scenario ran
 	stats     *statsResults // nil when no stats or export scenario ran
+	console   []consoleTiming
 }
 
 func (r *report) markdown() string {
@@ -80,6 +81,9 @@ func (r *report) markdown() string {
 	}
 	if r.stats != nil {
 		r.statsSections(p)
+	}
+	if len(r.console) > 0 {
+		r.consoleSection(p)
 	}
 	p("%s\n", endMarker)
 	return b.String()

@@ -133,7 +133,7 @@ func buildScenarios(ctx context.Context, env *benchEnv, c *apiClient, o options)
 	out = append(out, deep)
 
 	for _, q := range o.queries {
-		out = append(out, listScenario("q="+q, listFilter{q: q, limit: pageSize}, "substring search over email, user name, given and family name"))
+		out = append(out, listScenario("q="+q, listFilter{q: q, limit: pageSize}, "word-prefix search over email, user name, given and family name"))
 	}
 	out = append(out, listScenario("role=admin&active=true", listFilter{role: "admin", active: &yes, limit: pageSize}, "the common administrator filter"))
 	out = append(out, listScenario("sort=email", listFilter{sort: "email", limit: pageSize}, "first page in email order"))

@@ -126,7 +126,8 @@ func (db *DB) prepared(ctx context.Context, query string) (*sql.Stmt, error) {
 const maxPrepared = 500
 
 // query runs a read, as a prepared statement when its plan cannot depend on
-// its values: not for LIKE, whose best plan depends on the pattern.
+// its values: not for LIKE or a text search, whose best plans depend on how
+// common the pattern or the words are.
 func (db *DB) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
 	if stmt := db.preparable(ctx, query); stmt != nil {
 		rows, err := stmt.QueryContext(ctx, args...)
@@ -146,7 +147,7 @@ func (db *DB) queryRow(ctx context.Context, query string, args ...any) *sql.Row 
 
 // preparable returns a prepared statement for query when it is worth one.
 func (db *DB) preparable(ctx context.Context, query string) *sql.Stmt {
-	if strings.Contains(query, " LIKE ") || db.preparedCount.Load() >= maxPrepared {
+	if strings.Contains(query, " LIKE ") || strings.Contains(query, "::tsquery") || db.preparedCount.Load() >= maxPrepared {
 		return nil
 	}
 	stmt, err := db.prepared(ctx, query)

@@ -29,7 +29,7 @@ func (s *UserService) CountUsers(ctx context.Context, tenantID string, f roster.
 	if err := s.db.queryRow(ctx, query, args...).Scan(&n); err != nil {
 		return roster.UserCount{}, translate(err)
 	}
-	if f.Query != "" && n > roster.UserCountCap {
+	if len(searchWords(f.Query)) > 0 && n > roster.UserCountCap {
 		return roster.UserCount{Count: roster.UserCountCap, Capped: true}, nil
 	}
 	return roster.UserCount{Count: n}, nil
@@ -45,7 +45,7 @@ func UserCountQuery(tenantID string, f roster.UserFilter) (string, []any, error)
 	if err != nil {
 		return "", nil, err
 	}
-	if f.Query != "" {
+	if len(searchWords(f.Query)) > 0 {
 		return `SELECT count(*) FROM (SELECT 1 FROM users WHERE ` + strings.Join(where, " AND ") + ` LIMIT ` +
 			q.arg(roster.UserCountCap+1) + `) AS matching`, q.args, nil
 	}
@@ -62,4 +62,16 @@ func UserCountQuery(tenantID string, f roster.UserFilter) (string, []any, error)
 		}
 	}
 	return userCountFromCounters, []any{tenantID, role, f.Active, mfa, bit}, nil
+}
+
+// UserMatchCountQuery is the SQL of the exact number of users a filter
+// selects, with no cap: the benchmark's measure of a scenario's matches.
+// EINVALID for a bad filter.
+func UserMatchCountQuery(tenantID string, f roster.UserFilter) (string, []any, error) {
+	q := &sqlBuilder{}
+	where, err := userFilterConds(q, tenantID, f)
+	if err != nil {
+		return "", nil, err
+	}
+	return `SELECT count(*) FROM users WHERE ` + strings.Join(where, " AND "), q.args, nil
 }

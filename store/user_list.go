@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -40,31 +41,40 @@ func parseUserSort(sort string) (keys []sortKey, desc bool, err error) {
 // FindUsers returns one keyset page of a tenant's users. EINVALID for a bad
 // sort, limit, filter or cursor.
 func (s *UserService) FindUsers(ctx context.Context, tenantID string, f roster.UserFilter) (*roster.UserPage, error) {
-	query, args, err := UserListQuery(tenantID, f)
+	l, err := buildUserList(tenantID, f)
 	if err != nil {
 		return nil, err
 	}
-	limit := cmp.Or(f.Limit, roster.DefaultPageSize)
+	query := l.pageSQL()
+	if l.search != "" {
+		rare, err := s.searchIsRare(ctx, l)
+		if err != nil {
+			return nil, err
+		}
+		if rare {
+			query = l.matchesFirstSQL()
+		}
+	}
 	// Without q the best plan is the sort's index whatever the values, so
-	// the statement is prepared once per shape; with q (a LIKE) the planner
-	// must see the pattern to choose between the trigram and sort indexes.
-	rows, err := s.db.query(ctx, query, args...)
+	// the statement is prepared once per shape; with q the planner must see
+	// the words to choose between the words index and the sort's.
+	rows, err := s.db.query(ctx, query, l.b.args...)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	page := &roster.UserPage{Items: make([]*roster.User, 0, limit)}
+	page := &roster.UserPage{Items: make([]*roster.User, 0, l.limit)}
 	var k0 string
 	var k1 *string
 	for rows.Next() {
-		if len(page.Items) == limit {
+		if len(page.Items) == l.limit {
 			// One row more than the page: there is a next page, which
 			// starts after the last row shown, whose keys k0 and k1 hold.
 			keys := []string{k0}
 			if k1 != nil {
 				keys = append(keys, *k1)
 			}
-			page.NextCursor = cursor{Sort: cmp.Or(f.Sort, roster.SortCreatedAt), Keys: append(keys, page.Items[limit-1].ID)}.encode()
+			page.NextCursor = cursor{Sort: cmp.Or(f.Sort, roster.SortCreatedAt), Keys: append(keys, page.Items[l.limit-1].ID)}.encode()
 			break
 		}
 		var u roster.User
@@ -76,24 +86,95 @@ func (s *UserService) FindUsers(ctx context.Context, tenantID string, f roster.U
 	return page, translate(rows.Err())
 }
 
-// UserListQuery is the SQL FindUsers runs for a filter: the filter becomes
-// a WHERE clause and the cursor a row comparison on the sort's index, so a
-// deep page costs what the first does. It is exported for the benchmark's
-// EXPLAIN. EINVALID for a bad sort, limit, filter or cursor.
+// searchSample is how many users in the list's order searchIsRare reads.
+const searchSample = 1000
+
+// rareSearch is the share of sampled users below which a search is rare:
+// walking the sort's index would then read more rows than the search's
+// matches, all of which the words index finds at once.
+const rareSearch = 0.005
+
+// searchIsRare says whether the search matches so few users that its
+// matches are best found first and then sorted. PostgreSQL cannot tell:
+// it never estimates a word prefix below half a percent of the rows, so
+// left alone it walks the sort's index for a prefix nobody has, through
+// the whole tenant. The users the page would start with are a sample that
+// says how common the words are, in the part of the list being read.
+func (s *UserService) searchIsRare(ctx context.Context, l *userList) (bool, error) {
+	var hits, seen int
+	err := s.db.queryRow(ctx, `SELECT count(*) FILTER (WHERE words @@ `+l.search+`), count(*) FROM (
+		SELECT words FROM users WHERE `+strings.Join(l.where, " AND ")+` ORDER BY `+l.order+` LIMIT `+fmt.Sprint(searchSample)+`) AS sample`,
+		l.b.args...).Scan(&hits, &seen)
+	if err != nil {
+		return false, translate(err)
+	}
+	return seen == searchSample && float64(hits) < rareSearch*searchSample, nil
+}
+
+// userList is the SQL of one page of users, in parts.
+type userList struct {
+	b      *sqlBuilder
+	where  []string // the filter but q, and the cursor
+	search string   // q's condition's tsquery parameter, "" without q
+	cols   string   // the selected columns and the sort keys k0, k1
+	order  string
+	limit  int
+	// limitSQL is limit+1: a parameter, so that one prepared statement
+	// serves every page size, except with q, whose statements are planned
+	// for their values anyway and whose sample shares the parameters.
+	limitSQL string
+}
+
+// UserListQuery is the SQL FindUsers runs for a filter when the planner
+// may choose: the filter becomes a WHERE clause and the cursor a row
+// comparison on the sort's index, so a deep page costs what the first does.
+// It is exported for the benchmark's EXPLAIN. EINVALID for a bad sort,
+// limit, filter or cursor.
 func UserListQuery(tenantID string, f roster.UserFilter) (string, []any, error) {
-	keys, desc, err := parseUserSort(f.Sort)
+	l, err := buildUserList(tenantID, f)
 	if err != nil {
 		return "", nil, err
+	}
+	return l.pageSQL(), l.b.args, nil
+}
+
+// pageSQL selects the page (and one row more) in the sort's order.
+func (l *userList) pageSQL() string {
+	return `SELECT ` + l.cols + ` FROM users WHERE ` + strings.Join(l.conds(), " AND ") +
+		` ORDER BY ` + l.order + ` LIMIT ` + l.limitSQL
+}
+
+// matchesFirstSQL is pageSQL for a rare search: every match is found
+// through the words index before the page is sorted out of them.
+func (l *userList) matchesFirstSQL() string {
+	return `WITH matches AS MATERIALIZED (SELECT ` + l.cols + ` FROM users WHERE ` + strings.Join(l.conds(), " AND ") + `)
+		SELECT * FROM matches ORDER BY ` + l.order + ` LIMIT ` + l.limitSQL
+}
+
+func (l *userList) conds() []string {
+	if l.search == "" {
+		return l.where
+	}
+	return append(slices.Clip(l.where), "words @@ "+l.search)
+}
+
+func buildUserList(tenantID string, f roster.UserFilter) (*userList, error) {
+	keys, desc, err := parseUserSort(f.Sort)
+	if err != nil {
+		return nil, err
 	}
 	limit, err := pageLimit(f.Limit)
 	if err != nil {
-		return "", nil, err
+		return nil, err
 	}
-
-	q := &sqlBuilder{}
-	where, err := userFilterConds(q, tenantID, f)
-	if err != nil {
-		return "", nil, err
+	l := &userList{b: &sqlBuilder{}, limit: limit}
+	rest := f
+	rest.Query = ""
+	if l.where, err = userFilterConds(l.b, tenantID, rest); err != nil {
+		return nil, err
+	}
+	if l.search, err = searchCond(l.b, f.Query); err != nil {
+		return nil, err
 	}
 
 	exprs := make([]string, 0, len(keys)+1)
@@ -104,25 +185,25 @@ func UserListQuery(tenantID string, f roster.UserFilter) (string, []any, error) 
 	if f.Cursor != "" {
 		c, err := decodeCursor(f.Cursor, cmp.Or(f.Sort, roster.SortCreatedAt), len(keys)+1)
 		if err != nil {
-			return "", nil, err
+			return nil, err
 		}
 		badCursor := roster.Invalid(roster.FieldError{Field: "cursor", Message: "is not a cursor of this list and sort"})
 		params := make([]string, 0, len(c.Keys))
 		for i, k := range keys {
 			if !validKey(c.Keys[i], k.typ) {
-				return "", nil, badCursor
+				return nil, badCursor
 			}
-			params = append(params, q.arg(c.Keys[i])+"::"+k.typ)
+			params = append(params, l.b.arg(c.Keys[i])+"::"+k.typ)
 		}
 		if !isUUID(c.Keys[len(keys)]) {
-			return "", nil, badCursor
+			return nil, badCursor
 		}
-		params = append(params, q.arg(c.Keys[len(keys)])+"::uuid")
+		params = append(params, l.b.arg(c.Keys[len(keys)])+"::uuid")
 		op := ">"
 		if desc {
 			op = "<"
 		}
-		where = append(where, fmt.Sprintf("(%s) %s (%s)", strings.Join(exprs, ", "), op, strings.Join(params, ", ")))
+		l.where = append(l.where, fmt.Sprintf("(%s) %s (%s)", strings.Join(exprs, ", "), op, strings.Join(params, ", ")))
 	}
 
 	order := make([]string, len(exprs))
@@ -132,16 +213,19 @@ func UserListQuery(tenantID string, f roster.UserFilter) (string, []any, error) 
 			order[i] += " DESC"
 		}
 	}
+	l.order = strings.Join(order, ", ")
 	k1 := "NULL"
 	if len(keys) > 1 {
 		k1 = "to_json(" + keys[1].expr + ") #>> '{}'"
 	}
 	// The sort keys come back as JSON text so that a cursor carries them
 	// exactly as PostgreSQL compares them.
-	query := `SELECT ` + userColumns + `, to_json(` + keys[0].expr + `) #>> '{}' AS k0, ` + k1 + ` AS k1
-		FROM users WHERE ` + strings.Join(where, " AND ") + `
-		ORDER BY ` + strings.Join(order, ", ") + ` LIMIT ` + q.arg(limit+1)
-	return query, q.args, nil
+	l.cols = userColumns + `, to_json(` + keys[0].expr + `) #>> '{}' AS k0, ` + k1 + ` AS k1`
+	l.limitSQL = fmt.Sprint(limit + 1)
+	if l.search == "" {
+		l.limitSQL = l.b.arg(limit + 1)
+	}
+	return l, nil
 }
 
 // userFilterConds turns the selection of a filter (q, role, active, mfa,
@@ -149,11 +233,12 @@ func UserListQuery(tenantID string, f roster.UserFilter) (string, []any, error) 
 // bulk actions select through it, so they select the same users.
 func userFilterConds(q *sqlBuilder, tenantID string, f roster.UserFilter) ([]string, error) {
 	where := []string{"tenant_id = " + q.arg(tenantID)}
-	if f.Query != "" {
-		if msg := queryProblem(f.Query); msg != "" {
-			return nil, roster.Invalid(roster.FieldError{Field: "q", Message: msg})
-		}
-		where = append(where, "search LIKE "+q.arg("%"+escapeLike(strings.ToLower(f.Query))+"%"))
+	search, err := searchCond(q, f.Query)
+	if err != nil {
+		return nil, err
+	}
+	if search != "" {
+		where = append(where, "words @@ "+search)
 	}
 	if f.Role != "" {
 		if !roster.IsRole(f.Role) {
@@ -200,6 +285,19 @@ func (b *sqlBuilder) arg(v any) string {
 // escapeLike makes s match itself literally inside a LIKE pattern.
 func escapeLike(s string) string {
 	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
+}
+
+// searchCond is the tsquery parameter that q's words must match, "" when
+// q has no words. EINVALID naming "q" for a bad search.
+func searchCond(b *sqlBuilder, q string) (string, error) {
+	if msg := queryProblem(q); msg != "" {
+		return "", roster.Invalid(roster.FieldError{Field: "q", Message: msg})
+	}
+	words := searchWords(q)
+	if len(words) == 0 {
+		return "", nil
+	}
+	return b.arg(prefixTSQuery(words)) + "::tsquery", nil
 }
 
 // queryProblem says what is wrong with a search string, or "".

@@ -140,12 +140,17 @@ func TestFindUsersFilters(t *testing.T) {
 		filter roster.UserFilter
 		want   int
 	}{
-		{"email substring", roster.UserFilter{Query: "USER0"}, 10},
+		{"start of an email's first word", roster.UserFilter{Query: "USER0"}, 10},
 		{"given name, any case", roster.UserFilter{Query: "BoB"}, count(func(u *roster.User) bool { return lower(u.GivenName) == "bob" })},
 		{"family name", roster.UserFilter{Query: "müller"}, count(func(u *roster.User) bool { return u.FamilyName == "Müller" })},
 		{"apostrophe", roster.UserFilter{Query: "o'bri"}, count(func(u *roster.User) bool { return u.FamilyName == "O'Brien" })},
-		{"LIKE wildcards are literal", roster.UserFilter{Query: "%"}, 0},
-		{"underscore is literal", roster.UserFilter{Query: "_eve"}, count(func(u *roster.User) bool { return u.GivenName == "Eve" })},
+		{"the inside of a word is not the start of one", roster.UserFilter{Query: "dams"}, 0},
+		{"every term must start a word", roster.UserFilter{Query: "ad bo"}, count(func(u *roster.User) bool { return lower(u.FamilyName) == "adams" && lower(u.GivenName) == "bob" })},
+		{"an email domain is words", roster.UserFilter{Query: "example.com"}, 37},
+		{"a word after an underscore", roster.UserFilter{Query: "_eve"}, count(func(u *roster.User) bool { return u.GivenName == "Eve" })},
+		{"tsquery syntax is literal", roster.UserFilter{Query: "bob:* | !eve & (x"}, 0},
+		{"backslash and quote are literal", roster.UserFilter{Query: `o\'b`}, 0},
+		{"only separators match everyone", roster.UserFilter{Query: " .@_ "}, 37},
 		{"role", roster.UserFilter{Role: roster.RoleDeveloper}, count(func(u *roster.User) bool { return u.Role == roster.RoleDeveloper })},
 		{"inactive", roster.UserFilter{Active: ptr(false)}, count(func(u *roster.User) bool { return !u.Active })},
 		{"role and active", roster.UserFilter{Role: roster.RoleAdmin, Active: ptr(true)}, count(func(u *roster.User) bool { return u.Role == roster.RoleAdmin && u.Active })},

@@ -3,10 +3,13 @@
 // authenticator app and passkeys, all through the JSON API. The tokens live in sessionStorage: they survive a reload of
 // this tab but no other tab sees them, and they are gone when the tab
 // closes (localStorage would keep a session on the disk for days). The
-// page's Content-Security-Policy admits no script but this file, which is
-// what keeps them out of reach of injected code; names are always written
-// with textContent, never as HTML.
-'use strict';
+// page's Content-Security-Policy admits no script but Roster's own, which
+// is what keeps them out of reach of injected code; names are always
+// written with textContent, never as HTML. It is a module and shares two of
+// the console's: webauthn.js (the passkey ceremonies) and dom.js (guarded
+// event handlers).
+import { passkeysSupported, createPasskey, usePasskey as getPasskey } from '/console/assets/webauthn.js';
+import { guarded } from '/console/assets/dom.js';
 
 (() => {
   const sessionKey = 'roster.account.session';
@@ -107,92 +110,13 @@
     m.className = isError ? 'error' : '';
   }
 
-  // guard runs an event handler and shows what went wrong, if anything. The
-  // button that started it stays disabled meanwhile, so that a second click
-  // does not start a second ceremony.
-  function guard(fn) {
-    return async (event) => {
-      let button = null;
-      if (event) {
-        event.preventDefault();
-        button = event.submitter || (event.currentTarget instanceof HTMLButtonElement ? event.currentTarget : null);
-      }
-      if (button) button.disabled = true;
-      try {
-        await fn(event);
-      } catch (err) {
-        say(err.message || String(err), true);
-      } finally {
-        if (button) button.disabled = false;
-      }
-    };
-  }
+  // guard wraps an event handler: the button that started it stays
+  // disabled meanwhile, so that a second click does not start a second
+  // ceremony, and what went wrong is said.
+  const guard = guarded((text) => say(text, true));
 
   function show(section) {
     for (const id of ['accept', 'signin', 'mfa', 'account']) $(id).hidden = id !== section;
-  }
-
-  // --- base64url <-> ArrayBuffer, for the WebAuthn options and answers ---
-
-  function fromBase64url(s) {
-    const b64 = s.replace(/-/g, '+').replace(/_/g, '/').padEnd(Math.ceil(s.length / 4) * 4, '=');
-    const bin = atob(b64);
-    const bytes = new Uint8Array(bin.length);
-    for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
-    return bytes.buffer;
-  }
-
-  function toBase64url(buf) {
-    let bin = '';
-    for (const b of new Uint8Array(buf)) bin += String.fromCharCode(b);
-    return btoa(bin).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
-  }
-
-  function decodeDescriptors(list) {
-    return (list || []).map((c) => ({ ...c, id: fromBase64url(c.id) }));
-  }
-
-  function creationOptions(json) {
-    const o = { ...json.publicKey };
-    o.challenge = fromBase64url(o.challenge);
-    o.user = { ...o.user, id: fromBase64url(o.user.id) };
-    if (o.excludeCredentials) o.excludeCredentials = decodeDescriptors(o.excludeCredentials);
-    return o;
-  }
-
-  function requestOptions(json) {
-    const o = { ...json.publicKey };
-    o.challenge = fromBase64url(o.challenge);
-    if (o.allowCredentials) o.allowCredentials = decodeDescriptors(o.allowCredentials);
-    return o;
-  }
-
-  // credentialJSON is the credential as PublicKeyCredential.toJSON() gives
-  // it, built by hand where a browser lacks toJSON.
-  function credentialJSON(cred) {
-    if (typeof cred.toJSON === 'function') return cred.toJSON();
-    const r = cred.response;
-    const out = {
-      id: cred.id,
-      rawId: toBase64url(cred.rawId),
-      type: cred.type,
-      authenticatorAttachment: cred.authenticatorAttachment || undefined,
-      clientExtensionResults: cred.getClientExtensionResults(),
-      response: { clientDataJSON: toBase64url(r.clientDataJSON) },
-    };
-    if (r.attestationObject) {
-      out.response.attestationObject = toBase64url(r.attestationObject);
-      out.response.transports = typeof r.getTransports === 'function' ? r.getTransports() : [];
-    } else {
-      out.response.authenticatorData = toBase64url(r.authenticatorData);
-      out.response.signature = toBase64url(r.signature);
-      out.response.userHandle = r.userHandle ? toBase64url(r.userHandle) : null;
-    }
-    return out;
-  }
-
-  function passkeysSupported() {
-    return typeof window.PublicKeyCredential === 'function' && window.isSecureContext;
   }
 
   // --- sign-in ---
@@ -265,12 +189,9 @@
   });
 
   // usePasskey runs a WebAuthn assertion with the options the server began.
-  async function usePasskey(options) {
-    if (!passkeysSupported()) throw new Error('This browser cannot use passkeys here.');
+  function usePasskey(options) {
     say('Waiting for your passkey…');
-    const cred = await navigator.credentials.get({ publicKey: requestOptions(options) });
-    if (!cred) throw new Error('No passkey was chosen.');
-    return credentialJSON(cred);
+    return getPasskey(options);
   }
 
   const passkeySecondFactor = guard(async () => {
@@ -534,10 +455,8 @@
   const addPasskey = guard(async () => {
     const name = $('passkey-name').value.trim();
     say('Waiting for your authenticator…');
-    const options = await call('POST', '/me/passkeys/register/begin');
-    const cred = await navigator.credentials.create({ publicKey: creationOptions(options) });
-    if (!cred) throw new Error('No passkey was made.');
-    await call('POST', '/me/passkeys/register/finish', { name, credential: credentialJSON(cred) });
+    const credential = await createPasskey(await call('POST', '/me/passkeys/register/begin'));
+    await call('POST', '/me/passkeys/register/finish', { name, credential });
     $('passkey-name').value = '';
     await listPasskeys();
     say(`The passkey “${name}” is added.`);

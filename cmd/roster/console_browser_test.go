@@ -26,9 +26,9 @@ type consoleSite struct {
 // startConsoleSite starts `roster serve` with inbox as its mail server:
 // the servers of the console's tests share the package's outbox, so any
 // of them may deliver another's mail, and all of it must land there.
-func startConsoleSite(t *testing.T, inbox *testkit.SMTPServer, name string) *consoleSite {
+func startConsoleSite(t *testing.T, inbox *testkit.SMTPServer, name string, env ...string) *consoleSite {
 	t.Helper()
-	site := startAccountSite(t, "ROSTER_SMTP_ADDR="+inbox.Addr, "ROSTER_SMTP_FROM=Roster <no-reply@roster.test>", "ROSTER_SMTP_TLS=none")
+	site := startAccountSite(t, append([]string{"ROSTER_SMTP_ADDR=" + inbox.Addr, "ROSTER_SMTP_FROM=Roster <no-reply@roster.test>", "ROSTER_SMTP_TLS=none"}, env...)...)
 	domain := strings.ToLower(strings.ReplaceAll(name, " ", "")) + ".example"
 	email := "admin@" + domain
 	var b struct {

@@ -24,6 +24,7 @@ func TestConsole(t *testing.T) {
 		"Screenshots": consoleScreenshots,
 		"Job":         consoleJob,
 		"Required":    consoleRequired,
+		"Passkey":     consolePasskey,
 	} {
 		t.Run(name, func(t *testing.T) { t.Parallel(); run(t, inbox) })
 	}

@@ -8,7 +8,7 @@
 const sessionKey = 'roster.console.session';
 
 let session = load();
-let stepUpHandler = null; // () => Promise, set by the app
+let stepUpHandler = null; // (problem) => Promise, set by the app
 let signedOutHandler = null; // (message) => void, set by the app
 
 export class APIError extends Error {
@@ -87,7 +87,7 @@ export async function call(method, path, body, opts = {}) {
   if (resp.ok) return { status: resp.status, data };
   if (resp.status === 401 && auth && session && !retried) {
     if (data && data.code === 'step_up_required' && stepUpHandler) {
-      await stepUpHandler();
+      await stepUpHandler(data);
       return call(method, path, body, { ...opts, retried: true });
     }
     if (session.refresh_token && (await refresh())) return call(method, path, body, { ...opts, retried: true });

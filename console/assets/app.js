@@ -2,7 +2,7 @@
 // sign-out, and the step-up prompt. Every screen is a module that draws
 // itself into #screen from the public API.
 import * as api from './api.js';
-import { h, draw } from './dom.js';
+import { h, draw, guarded } from './dom.js';
 import { dashboard } from './dashboard.js';
 import { directory } from './directory.js';
 import { userScreen } from './user.js';
@@ -11,20 +11,21 @@ import { auditLog } from './audit.js';
 import { settings } from './settings.js';
 import { setup } from './setup.js';
 import { signIn } from './signin.js';
+import { passkeysSupported, usePasskey } from './webauthn.js';
 
 const $ = (id) => document.getElementById(id);
 
-// The signed-in person, from GET /me: what they may do decides which
-// controls are drawn (the API refuses the rest anyway).
-export const me = { user: null, get admin() { return this.user && this.user.role === 'admin'; } };
+// The signed-in person, from GET /me: the permissions it lists decide
+// which controls are drawn (the API refuses the rest anyway).
+export const me = { user: null, can(permission) { return !!this.user && this.user.permissions.includes(permission); } };
 
 const routes = [
   [/^\/console\/?$/, 'dashboard', dashboard],
   [/^\/console\/users\/?$/, 'users', directory],
   [/^\/console\/users\/([^/]+)$/, 'users', userScreen],
   [/^\/console\/invitations\/?$/, 'invitations', invitations],
-  [/^\/console\/audit\/?$/, 'audit', auditLog, true],
-  [/^\/console\/settings\/?$/, 'settings', settings, true],
+  [/^\/console\/audit\/?$/, 'audit', auditLog, 'audit:read'],
+  [/^\/console\/settings\/?$/, 'settings', settings, 'audit:read'],
 ];
 
 let drawing = null; // the AbortController of the screen being drawn
@@ -70,13 +71,13 @@ export async function render() {
   }
   showShell(true);
   const route = routes.find(([re]) => re.test(path)) || routes[0];
-  const [re, name, show, adminOnly] = route;
+  const [re, name, show, needs] = route;
   for (const a of document.querySelectorAll('#nav a')) {
     if (a.dataset.screen === name) a.setAttribute('aria-current', 'page');
     else a.removeAttribute('aria-current');
   }
   try {
-    if (adminOnly && !me.admin) {
+    if (needs && !me.can(needs)) {
       draw(screen, h('h1', { tabindex: '-1' }, 'Not available'), h('p', {}, 'Your role cannot see this page.'));
     } else {
       await show(screen, params, { signal, match: path.match(re) });
@@ -106,29 +107,12 @@ function showShell(signedIn) {
   $('nav').hidden = !signedIn;
   $('signout').hidden = !signedIn;
   $('who').hidden = !signedIn;
-  for (const a of document.querySelectorAll('#nav [data-admin]')) a.hidden = !me.admin;
+  for (const a of document.querySelectorAll('#nav [data-needs]')) a.hidden = !me.can(a.dataset.needs);
   $('who').textContent = signedIn && me.user ? `${me.user.email} (${me.user.role})` : '';
 }
 
-// guard runs an event handler, keeps its button disabled meanwhile (so a
-// second click does not send twice) and shows what went wrong, if anything.
-export function guard(fn) {
-  return async (event) => {
-    let button = null;
-    if (event) {
-      event.preventDefault();
-      button = event.submitter || (event.currentTarget instanceof HTMLButtonElement ? event.currentTarget : null);
-    }
-    if (button) button.disabled = true;
-    try {
-      await fn(event);
-    } catch (err) {
-      if (err.name !== 'AbortError') say(err.message || String(err), 'error');
-    } finally {
-      if (button) button.disabled = false;
-    }
-  };
-}
+// guard wraps an event handler: see guarded.
+export const guard = guarded((text) => say(text, 'error'));
 
 // confirm asks a yes-or-no question in a modal dialog.
 export function confirm(title, text, yes = 'Yes') {
@@ -149,26 +133,44 @@ export async function signedIn(tokens) {
   me.user = null;
 }
 
-// askStepUp shows the step-up dialog until a code raises the session or
-// the person cancels.
-export function askStepUp() {
+// askStepUp shows the step-up dialog until an app code or a passkey
+// raises the session or the person cancels. The API's problem names the
+// passkey step-up when a passkey is the person's only second factor.
+export async function askStepUp(problem) {
   const dialog = $('stepup');
   const form = $('stepup-form');
+  const passkeyOnly = ((problem && problem.detail) || '').includes('/auth/step-up/passkey/');
+  const passkeys = passkeyOnly || (passkeysSupported() && (await api.get('/me/passkeys').catch(() => ({ items: [] }))).items.length > 0);
+  $('stepup-totp').hidden = passkeyOnly;
+  $('stepup-code').required = !passkeyOnly;
+  $('stepup-passkey').hidden = !passkeys || !passkeysSupported();
   $('stepup-code').value = '';
   $('stepup-code-error').textContent = '';
+  $('stepup-error').textContent = '';
   dialog.showModal();
-  $('stepup-code').focus();
+  (passkeyOnly ? $('stepup-passkey') : $('stepup-code')).focus();
   return new Promise((resolve, reject) => {
+    const raised = (tokens) => {
+      api.saveSession(tokens);
+      done();
+      resolve();
+    };
     const submit = async (event) => {
       event.preventDefault();
       try {
-        const { data } = await api.call('POST', '/auth/step-up', { method: 'totp', code: $('stepup-code').value.trim() }, { retried: true });
-        api.saveSession(data);
-        done();
-        resolve();
+        raised((await api.call('POST', '/auth/step-up', { method: 'totp', code: $('stepup-code').value.trim() }, { retried: true })).data);
       } catch (err) {
         $('stepup-code').setAttribute('aria-invalid', 'true');
         $('stepup-code-error').textContent = err.message;
+      }
+    };
+    const passkey = async () => {
+      try {
+        const options = (await api.call('POST', '/auth/step-up/passkey/begin', undefined, { retried: true })).data;
+        const credential = await usePasskey(options);
+        raised((await api.call('POST', '/auth/step-up/passkey/finish', { credential }, { retried: true })).data);
+      } catch (err) {
+        $('stepup-error').textContent = err.message;
       }
     };
     const cancel = () => {
@@ -177,12 +179,14 @@ export function askStepUp() {
     };
     const done = () => {
       form.removeEventListener('submit', submit);
+      $('stepup-passkey').removeEventListener('click', passkey);
       $('stepup-cancel').removeEventListener('click', cancel);
       dialog.removeEventListener('cancel', cancel);
       $('stepup-code').removeAttribute('aria-invalid');
       dialog.close();
     };
     form.addEventListener('submit', submit);
+    $('stepup-passkey').addEventListener('click', passkey);
     $('stepup-cancel').addEventListener('click', cancel);
     dialog.addEventListener('cancel', cancel);
   });

@@ -56,7 +56,7 @@ export async function directory(screen, params, { signal }) {
   const table = h('table', { class: 'users' },
     h('caption', { class: 'visually-hidden' }, 'Users matching the filters'),
     h('thead', {}, h('tr', {},
-      me.admin ? h('th', { scope: 'col' }, pageBox) : null,
+      me.can('users:write') ? h('th', { scope: 'col' }, pageBox) : null,
       h('th', { scope: 'col' }, 'Email'), h('th', { scope: 'col' }, 'Name'), h('th', { scope: 'col' }, 'Role'),
       h('th', { scope: 'col' }, 'Status'), h('th', { scope: 'col' }, 'Last sign-in'))),
     tbody);
@@ -79,7 +79,7 @@ export async function directory(screen, params, { signal }) {
     selection, selectAll, labelled('Action', action), roleField, apply, progress);
   action.addEventListener('change', () => { roleField.hidden = action.value !== 'set_role'; });
 
-  draw(screen, h('h1', {}, 'Directory'), form, countLine, me.admin ? bulkForm : null, table,
+  draw(screen, h('h1', {}, 'Directory'), form, countLine, me.can('users:write') ? bulkForm : null, table,
     h('nav', { class: 'pager', 'aria-label': 'Pages' }, previous, next));
 
   function selectionSize() {
@@ -88,7 +88,7 @@ export async function directory(screen, params, { signal }) {
   }
 
   function describeSelection() {
-    if (!me.admin) return;
+    if (!me.can('users:write')) return;
     if (allMatching) {
       selection.textContent = count && count.capped
         ? `All matching users are selected (more than ${number(count.count)}).`
@@ -124,7 +124,7 @@ export async function directory(screen, params, { signal }) {
       next.disabled = !nextCursor;
       previous.disabled = !state.cursor;
       tbody.replaceChildren(...page.items.map(row));
-      if (!page.items.length) tbody.append(h('tr', {}, h('td', { colspan: me.admin ? 6 : 5 }, 'No users match.')));
+      if (!page.items.length) tbody.append(h('tr', {}, h('td', { colspan: me.can('users:write') ? 6 : 5 }, 'No users match.')));
       pageBox.checked = false;
       describeSelection();
       document.body.dataset.listReady = 'true';
@@ -144,7 +144,7 @@ export async function directory(screen, params, { signal }) {
     });
     const name = [u.given_name, u.family_name].filter(Boolean).join(' ') || u.display_name;
     return h('tr', {},
-      me.admin ? h('td', {}, box) : null,
+      me.can('users:write') ? h('td', {}, box) : null,
       h('td', {}, link(`/console/users/${encodeURIComponent(u.id)}`, u.email)),
       h('td', {}, name),
       h('td', {}, u.role),

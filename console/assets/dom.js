@@ -28,6 +28,28 @@ export function draw(el, ...children) {
   append(el, children);
 }
 
+// guarded makes event handlers that keep the button that started them
+// disabled while they run (so a second click does not send twice) and
+// tell report what went wrong, if anything. The console and the account
+// page each report in their own way.
+export function guarded(report) {
+  return (fn) => async (event) => {
+    let button = null;
+    if (event) {
+      event.preventDefault();
+      button = event.submitter || (event.currentTarget instanceof HTMLButtonElement ? event.currentTarget : null);
+    }
+    if (button) button.disabled = true;
+    try {
+      await fn(event);
+    } catch (err) {
+      if (err.name !== 'AbortError') report(err.message || String(err));
+    } finally {
+      if (button) button.disabled = false;
+    }
+  };
+}
+
 // field is a labelled control with a place for its error below it.
 export function field(label, control, hint) {
   const id = control.id || `f-${Math.random().toString(36).slice(2)}`;

@@ -16,7 +16,7 @@ export async function invitations(screen, params, { signal }) {
   const rows = page.items.map((inv) => h('tr', {},
     h('td', {}, inv.email), h('td', {}, inv.role), h('td', {}, inv.status), h('td', {}, inv.mail_status),
     h('td', {}, when(inv.expires_at)),
-    me.admin ? h('td', {}, inv.status === 'pending' || inv.status === 'expired' ? [
+    me.can('users:write') ? h('td', {}, inv.status === 'pending' || inv.status === 'expired' ? [
       action('Resend', inv, async () => {
         await api.send('POST', `/invitations/${encodeURIComponent(inv.id)}/resend`);
         return `A new link is on its way to ${inv.email}.`;
@@ -32,11 +32,11 @@ export async function invitations(screen, params, { signal }) {
   prev.addEventListener('click', () => history.back());
   draw(screen, 
     h('h1', {}, 'Invitations'),
-    me.admin ? inviteForms() : null,
+    me.can('users:write') ? inviteForms() : null,
     h('h2', {}, 'Sent invitations'),
     h('div', { class: 'field' }, h('label', { for: filter.id }, 'Status'), filter),
     rows.length ? h('table', { id: 'invitations' },
-      h('thead', {}, h('tr', {}, ['Email', 'Role', 'Status', 'Mail', 'Expires', me.admin ? 'Actions' : null].filter(Boolean).map((c) => h('th', { scope: 'col' }, c)))),
+      h('thead', {}, h('tr', {}, ['Email', 'Role', 'Status', 'Mail', 'Expires', me.can('users:write') ? 'Actions' : null].filter(Boolean).map((c) => h('th', { scope: 'col' }, c)))),
       h('tbody', {}, rows)) : h('p', {}, 'No invitations.'),
     h('nav', { class: 'pager', 'aria-label': 'Pages' }, prev, next));
 }

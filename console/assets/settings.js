@@ -3,24 +3,35 @@
 // once when made; revoke) and the SCIM group-to-role mappings.
 import * as api from './api.js';
 import { h, draw, field, select, showFieldErrors, clearFieldErrors, when } from './dom.js';
-import { say, guard, render, confirm } from './app.js';
+import { me, say, guard, render, confirm } from './app.js';
 
 const methods = [['totp', 'Authenticator app'], ['sms', 'Text message'], ['email', 'Email'], ['passkey', 'Passkey']];
 
 export async function settings(screen, params, { signal }) {
-  const [policy, tokens, groups] = await Promise.all([
+  const tokens = me.can('tokens:write');
+  const [policy, scim, groups] = await Promise.all([
     api.get('/tenant/security-policy', { signal }),
-    api.get('/scim-tokens', { signal }),
+    tokens ? api.get('/scim-tokens', { signal }) : null,
     api.get('/scim-group-roles', { signal }),
   ]);
-  draw(screen, h('h1', {}, 'Settings'), policyForm(policy), scimTokens(tokens.items), groupRoles(groups.mappings));
+  draw(screen, h('h1', {}, 'Settings'), policyForm(policy, me.can('tenant:write')),
+    tokens ? scimTokens(scim.items) : null, groupRoles(groups.mappings, me.can('users:write')));
+}
+
+// readOnly disables a form's controls and drops its buttons, for a person
+// who may read what it shows but not change it.
+function readOnly(form) {
+  form.querySelector('.actions')?.remove();
+  for (const b of form.querySelectorAll('button')) b.remove();
+  for (const c of form.elements) c.disabled = true;
+  return form;
 }
 
 function num(name, value) {
   return h('input', { type: 'number', name, id: `policy-${name.replace('.', '-')}`, value: String(value), inputmode: 'numeric' });
 }
 
-function policyForm(p) {
+function policyForm(p, editable) {
   const boxes = methods.map(([m, label], i) => h('label', { class: 'check' },
     h('input', { type: 'checkbox', name: 'allowed_methods', value: m, checked: p.allowed_methods.includes(m),
       id: i === 0 ? 'allowed_methods' : `allowed_methods-${m}`, 'aria-describedby': 'allowed_methods-error' }), ` ${label}`));
@@ -58,7 +69,7 @@ function policyForm(p) {
     clearFieldErrors(form);
     say('The security policy is saved.');
   }));
-  return h('section', { 'aria-labelledby': 'h-policy' }, h('h2', { id: 'h-policy' }, 'Security policy'), form);
+  return h('section', { 'aria-labelledby': 'h-policy' }, h('h2', { id: 'h-policy' }, 'Security policy'), editable ? form : readOnly(form));
 }
 
 function scimTokens(items) {
@@ -93,7 +104,7 @@ function scimTokens(items) {
     form);
 }
 
-function groupRoles(mappings) {
+function groupRoles(mappings, editable) {
   const list = h('div', { id: 'group-roles' });
   const addRow = (group = '', role = 'viewer') => {
     const n = list.children.length;
@@ -117,5 +128,5 @@ function groupRoles(mappings) {
     say('The group mappings are saved.');
   }));
   return h('section', { 'aria-labelledby': 'h-groups' }, h('h2', { id: 'h-groups' }, 'SCIM groups and roles'),
-    h('p', {}, 'Members of a group pushed by the identity provider get its role.'), form);
+    h('p', {}, 'Members of a group pushed by the identity provider get its role.'), editable ? form : readOnly(form));
 }

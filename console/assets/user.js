@@ -8,15 +8,15 @@ export async function userScreen(screen, params, { signal, match }) {
   const id = decodeURIComponent(match[1]);
   const base = `/users/${encodeURIComponent(id)}`;
   const [u, sec] = await Promise.all([api.get(base, { signal }), api.get(`${base}/security`, { signal })]);
-  const trail = me.admin ? await api.get(`/audit-events${api.query({ target_id: id, limit: 20 })}`, { signal }) : null;
-  const edit = (name, label, value) => field(label, h('input', { name, value: value || '', maxlength: 255, readonly: !me.admin }));
+  const trail = me.can('audit:read') ? await api.get(`/audit-events${api.query({ target_id: id, limit: 20 })}`, { signal }) : null;
+  const edit = (name, label, value) => field(label, h('input', { name, value: value || '', maxlength: 255, readonly: !me.can('users:write') }));
   const profile = h('form', { id: 'profile-form' },
     edit('given_name', 'Given name', u.given_name),
     edit('family_name', 'Family name', u.family_name),
     edit('display_name', 'Display name', u.display_name),
-    me.admin ? field('Role', select('role', [['viewer', 'Viewer'], ['developer', 'Developer'], ['admin', 'Admin']], u.role))
+    me.can('users:write') ? field('Role', select('role', [['viewer', 'Viewer'], ['developer', 'Developer'], ['admin', 'Admin']], u.role))
       : h('p', {}, `Role: ${u.role}`),
-    me.admin ? h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'primary', id: 'profile-save' }, 'Save')) : null);
+    me.can('users:write') ? h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'primary', id: 'profile-save' }, 'Save')) : null);
   profile.addEventListener('submit', guard(async () => {
     const body = {};
     for (const name of ['given_name', 'family_name', 'display_name', 'role']) body[name] = profile.elements[name].value.trim();
@@ -30,7 +30,7 @@ export async function userScreen(screen, params, { signal, match }) {
     say('Saved.');
   }));
 
-  const actions = me.admin ? h('div', { class: 'actions' },
+  const actions = me.can('users:write') ? h('div', { class: 'actions' },
     button(u.active ? 'Deactivate' : 'Activate', 'toggle-active', async () => {
       await api.send('PATCH', base, { active: !u.active });
       return u.active ? 'The user is deactivated.' : 'The user is active again.';
@@ -48,7 +48,7 @@ export async function userScreen(screen, params, { signal, match }) {
   const passkeys = sec.passkeys.map((p) => h('li', {},
     h('strong', {}, p.name), ` · ${p.authenticator || 'unknown authenticator'} · ${p.backed_up ? 'synced' : 'device-bound'}`,
     ` · used ${number(p.use_count || 0)} times, last ${when(p.last_used_at)}`,
-    me.admin ? button('Revoke', `revoke-${p.id}`, async () => {
+    me.can('users:write') ? button('Revoke', `revoke-${p.id}`, async () => {
       if (!(await confirm('Revoke the passkey', `Revoke the passkey “${p.name}” of ${u.email}? They are told by email.`, 'Revoke'))) return null;
       await api.send('DELETE', `${base}/passkeys/${encodeURIComponent(p.id)}`);
       return 'The passkey is revoked.';
