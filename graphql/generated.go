@@ -266,6 +266,7 @@ type ComplexityRoot struct {
 		Invitations func(childComplexity int, status *InvitationStatus, first *int, after *string) int
 		Job         func(childComplexity int, id string) int
 		Me          func(childComplexity int) int
+		Permissions func(childComplexity int) int
 		Stats       func(childComplexity int, role *string, active *bool) int
 		User        func(childComplexity int, id string) int
 		Users       func(childComplexity int, first *int, after *string, filter *UserFilter, orderBy *UserOrder) int
@@ -436,6 +437,7 @@ type QueryResolver interface {
 	Invitations(ctx context.Context, status *InvitationStatus, first *int, after *string) (*InvitationConnection, error)
 	Stats(ctx context.Context, role *string, active *bool) (*Stats, error)
 	Me(ctx context.Context) (*roster.User, error)
+	Permissions(ctx context.Context) ([]string, error)
 	User(ctx context.Context, id string) (*roster.User, error)
 	Users(ctx context.Context, first *int, after *string, filter *UserFilter, orderBy *UserOrder) (*UserConnection, error)
 	UsersCount(ctx context.Context, filter *UserFilter) (*UserCount, error)
@@ -1368,6 +1370,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Me(childComplexity), true
+	case "Query.permissions":
+		if e.ComplexityRoot.Query.Permissions == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.Permissions(childComplexity), true
 	case "Query.stats":
 		if e.ComplexityRoot.Query.Stats == nil {
 			break
@@ -7310,6 +7318,29 @@ func (ec *executionContext) fieldContext_Query_me(_ context.Context, field graph
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_permissions(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_permissions(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().Permissions(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_permissions(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Query", field, true, true, "String")
+}
+
 func (ec *executionContext) _Query_user(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -12134,6 +12165,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_me(ctx, field)
+				})
+		case "permissions":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_permissions(ctx, field)
 				})
 		case "user":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,

@@ -82,6 +82,16 @@ func (r *queryResolver) Me(ctx context.Context) (*roster.User, error) {
 	return r.findUser(ctx, tenant, id)
 }
 
+// Permissions is the resolver for the permissions field.
+func (r *queryResolver) Permissions(ctx context.Context) ([]string, error) {
+	held := roster.PrincipalFromContext(ctx).Permissions()
+	names := make([]string, len(held))
+	for i, perm := range held {
+		names[i] = string(perm)
+	}
+	return names, nil
+}
+
 // User is the resolver for the user field.
 func (r *queryResolver) User(ctx context.Context, id string) (*roster.User, error) {
 	return r.findUser(ctx, tenantID(ctx), id)

@@ -3,6 +3,7 @@ package graphql_test
 import (
 	"net/http"
 	"reflect"
+	"slices"
 	"testing"
 )
 
@@ -106,6 +107,11 @@ func TestPermissionsPerRole(t *testing.T) {
 	e.wantCode(enrolOnly, "forbidden", "", read)
 	e.query(e.A.Admin, audit, nil)
 	e.query(e.A.Admin, write, nil)
+	var perms struct{ Permissions []string }
+	e.query(e.A.Viewer, `{ permissions }`, &perms)
+	if !slices.Contains(perms.Permissions, "users:read") || slices.Contains(perms.Permissions, "users:write") {
+		t.Fatalf("a viewer's permissions: %v", perms.Permissions)
+	}
 }
 
 func TestNoCredentialIs401(t *testing.T) {
