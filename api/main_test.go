@@ -3,8 +3,6 @@ package api_test
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"crypto/rsa"
 	"encoding/base64"
 	"encoding/json"
 	"flag"
@@ -16,11 +14,8 @@ import (
 	"os"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/go-chi/chi/v5"
-	"github.com/lestrrat-go/jwx/v3/jwa"
-	"github.com/lestrrat-go/jwx/v3/jwk"
 	"github.com/lestrrat-go/jwx/v3/jwt"
 
 	"github.com/rosterhq/roster"
@@ -76,10 +71,10 @@ type testEnv struct {
 
 	A, B tenantCreds
 
-	signingKey jwk.Key  // the identity provider's private key
-	app        *app.App // the service under test, as roster serve builds it
-	signIn     *flow.SignIn
-	mfa        *flow.MFA
+	idp    *testkit.IdentityProvider
+	app    *app.App // the service under test, as roster serve builds it
+	signIn *flow.SignIn
+	mfa    *flow.MFA
 
 	invitations *flow.Invitations
 	passkeys    *flow.Passkeys
@@ -134,46 +129,13 @@ func newTestEnvWithDSN(t *testing.T, dsn string) *testEnv {
 
 // startIdentityProvider serves a JWKS with one RSA key, as an IdP would.
 func (e *testEnv) startIdentityProvider() string {
-	raw, err := rsa.GenerateKey(rand.Reader, 2048)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	if e.signingKey, err = jwk.Import(raw); err != nil {
-		e.t.Fatal(err)
-	}
-	_ = e.signingKey.Set(jwk.KeyIDKey, "idp-key-1")
-	_ = e.signingKey.Set(jwk.AlgorithmKey, jwa.RS256())
-	pub, err := e.signingKey.PublicKey()
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	set := jwk.NewSet()
-	_ = set.AddKey(pub)
-	idp := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		_ = json.NewEncoder(w).Encode(set)
-	}))
-	e.t.Cleanup(idp.Close)
-	return idp.URL
+	e.idp = testkit.StartIdentityProvider(e.t, testIssuer, testAudience)
+	return e.idp.URL
 }
 
 // jwt returns a token signed by the IdP; mutate edits its claims.
 func (e *testEnv) jwt(tenantID string, roles []string, mutate func(b *jwt.Builder)) string {
-	b := jwt.NewBuilder().Issuer(testIssuer).Audience([]string{testAudience}).Subject("idp-user-1").
-		IssuedAt(time.Now()).Expiration(time.Now().Add(5*time.Minute)).
-		Claim("tid", tenantID).Claim("roles", roles)
-	if mutate != nil {
-		mutate(b)
-	}
-	tok, err := b.Build()
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	signed, err := jwt.Sign(tok, jwt.WithKey(jwa.RS256(), e.signingKey))
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	return string(signed)
+	return e.idp.Sign(e.t, tenantID, roles, mutate)
 }
 
 func (e *testEnv) newTenant() tenantCreds {

@@ -15,6 +15,7 @@ import (
 	"github.com/99designs/gqlgen/client"
 
 	"github.com/rosterhq/roster"
+	"github.com/rosterhq/roster/auth"
 
 	"github.com/rosterhq/roster/internal/app"
 	"github.com/rosterhq/roster/internal/pgtest"
@@ -40,6 +41,7 @@ type testEnv struct {
 	app     *app.App
 	handler http.Handler
 	logs    *testkit.SyncBuffer
+	idp     *testkit.IdentityProvider // an external identity provider the service trusts
 	A, B    testtenant.Tenant
 }
 
@@ -67,6 +69,8 @@ func newTestEnvWithDB(t testing.TB, db *store.DB, cfg app.Config) *testEnv {
 	// were sealed with it.
 	cfg.EncryptionKey = []byte("roster-graphql-tests-encrypt-key")
 	cfg.Log = slog.New(slog.NewJSONHandler(e.logs, nil))
+	e.idp = testkit.StartIdentityProvider(t, "https://idp.example.test", "roster-api")
+	cfg.JWT = &auth.JWTConfig{JWKSURL: e.idp.URL, Issuer: e.idp.Issuer, Audience: e.idp.Audience}
 	a, err := app.New(context.Background(), db, cfg)
 	if err != nil {
 		t.Fatal(err)

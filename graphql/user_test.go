@@ -5,6 +5,9 @@ import (
 	"reflect"
 	"slices"
 	"testing"
+	"time"
+
+	"github.com/lestrrat-go/jwx/v3/jwt"
 )
 
 type userNode struct {
@@ -111,6 +114,29 @@ func TestPermissionsPerRole(t *testing.T) {
 	e.query(e.A.Viewer, `{ permissions }`, &perms)
 	if !slices.Contains(perms.Permissions, "users:read") || slices.Contains(perms.Permissions, "users:write") {
 		t.Fatalf("a viewer's permissions: %v", perms.Permissions)
+	}
+}
+
+// TestExternalJWTs: an identity provider's JWT is a credential as it is
+// for REST, with its roles' permissions and its tenant.
+func TestExternalJWTs(t *testing.T) {
+	t.Parallel()
+	e := newTestEnv(t)
+	viewer := e.idp.Sign(t, e.A.ID, []string{"viewer"}, nil)
+	var count struct {
+		UsersCount struct{ Count int } `json:"usersCount"`
+	}
+	e.query(viewer, `{ usersCount { count } }`, &count)
+	if count.UsersCount.Count != 1 {
+		t.Fatalf("tenant A's users: %d", count.UsersCount.Count)
+	}
+	e.wantCode(viewer, "forbidden", "", `mutation { createUser(input: {email: "jwt@example.com"}) { user { id } } }`)
+	e.wantCode(viewer, "not_found", "", `query($id: ID!) { user(id: $id) { id } }`, "id", e.B.AdminID)
+	admin := e.idp.Sign(t, e.A.ID, []string{"admin"}, nil)
+	e.query(admin, `mutation { createUser(input: {email: "jwt@example.com"}) { user { id } } }`, nil)
+	expired := e.idp.Sign(t, e.A.ID, []string{"admin"}, func(b *jwt.Builder) { b.Expiration(time.Now().Add(-time.Minute)) })
+	if w := e.httpDo("POST", "/graphql", expired, "application/json", []byte(`{"query":"{ me { id } }"}`)); w.Code != http.StatusUnauthorized {
+		t.Fatalf("expired JWT: %d %s", w.Code, w.Body)
 	}
 }
 
