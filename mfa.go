@@ -77,6 +77,28 @@ type MFAStatus struct {
 	RecoveryCodesRemaining int
 }
 
+// Enabled reports whether the user has a verified second factor.
+func (st *MFAStatus) Enabled() bool {
+	return len(st.Methods) > 0
+}
+
+// PasskeyMethod is the user's passkeys shown as one method among their
+// second factors, since passkeys have no method row of their own:
+// created with the first, last used with the latest used. ok is false
+// when the user has none.
+func PasskeyMethod(passkeys []*Passkey) (m MFAMethod, ok bool) {
+	if len(passkeys) == 0 {
+		return MFAMethod{}, false
+	}
+	m = MFAMethod{Type: MFAPasskey, Verified: true, CreatedAt: passkeys[0].CreatedAt}
+	for _, p := range passkeys {
+		if p.LastUsedAt != nil && (m.LastUsedAt == nil || p.LastUsedAt.After(*m.LastUsedAt)) {
+			m.LastUsedAt = p.LastUsedAt
+		}
+	}
+	return m, true
+}
+
 // MFAChallenge is a sign-in whose password was right and whose second factor
 // is due. Only a hash of its token is stored.
 type MFAChallenge struct {
@@ -145,6 +167,11 @@ type MFAVerdict struct {
 type MFAService interface {
 	// FindMFAStatus returns a user's second factors. ENOTFOUND.
 	FindMFAStatus(ctx context.Context, tenantID, userID string) (*MFAStatus, error)
+
+	// FindMFAStatuses returns the second factors of each of the users,
+	// keyed by user id, in one read; ids of no user of the tenant are left
+	// out.
+	FindMFAStatuses(ctx context.Context, tenantID string, userIDs []string) (map[string]*MFAStatus, error)
 
 	// SetPendingTOTP stores sealed as the user's TOTP secret awaiting
 	// confirmation, replacing any other awaiting it; a verified TOTP stays

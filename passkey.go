@@ -105,6 +105,11 @@ type PasskeyService interface {
 	// for an unknown user.
 	FindPasskeys(ctx context.Context, tenantID, userID string) ([]*Passkey, error)
 
+	// FindPasskeysOfUsers returns the passkeys of each of the users, keyed
+	// by user id, oldest first, in one read; users without any are left
+	// out.
+	FindPasskeysOfUsers(ctx context.Context, tenantID string, userIDs []string) (map[string][]*Passkey, error)
+
 	// CreatePasskey stores p (ID and CreatedAt are set) and makes passkey
 	// one of the user's verified methods. ENOTFOUND; ECONFLICT when the
 	// credential is registered already.

@@ -145,6 +145,16 @@ func (p *Principal) EnrolmentOnly() bool {
 	return p != nil && len(p.Scopes) == 1 && p.Scopes[0] == string(PermMFAEnroll)
 }
 
+// SelfUserID returns the id of the user the credential belongs to: what
+// the self-service actions (me, one's own factors and passkeys) act on.
+// ENOTFOUND for a credential of no user (a SCIM or script token).
+func (p *Principal) SelfUserID() (string, error) {
+	if p == nil || p.UserID == "" {
+		return "", Errorf(ENOTFOUND, "this credential does not belong to a user")
+	}
+	return p.UserID, nil
+}
+
 // scopeOnly are permissions a role grants only to credentials that carry
 // them as an explicit scope: an admin's everyday token cannot provision
 // over SCIM, only a token made for it can.

@@ -67,6 +67,14 @@ type StepUpRule struct {
 	PasswordWithoutMFA bool
 }
 
+// StepUpSelf is the rule for changes to one's own second factors,
+// passkeys and password: a user with no factor to step up with passes
+// with a recent password sign-in, or no one could enrol a first; API
+// tokens never pass.
+func StepUpSelf() StepUpRule {
+	return StepUpRule{PasswordWithoutMFA: true}
+}
+
 // SignInFlow signs users in with a password and a second factor, keeps
 // their sessions, and raises a session with a step-up. Lockout thresholds,
 // token lifetimes and whether MFA is required come from each tenant's
@@ -142,6 +150,11 @@ type MFAFlow interface {
 	// Status returns the user's second factors. ENOTFOUND.
 	Status(ctx context.Context, tenantID, userID string) (*MFAStatus, error)
 
+	// Statuses returns the second factors of each of the users, keyed by
+	// user id, in one read (a page of users, not one read per user); ids
+	// of no user of the tenant are left out.
+	Statuses(ctx context.Context, tenantID string, userIDs []string) (map[string]*MFAStatus, error)
+
 	// EnrolTOTP makes a new TOTP secret, stored sealed, awaiting
 	// ConfirmTOTP. ENOTFOUND; ECONFLICT when the policy does not allow TOTP.
 	EnrolTOTP(ctx context.Context, tenantID string, by Actor, userID string) (*TOTPEnrolment, error)
@@ -214,6 +227,10 @@ type PasskeyFlow interface {
 	// List returns the user's passkeys, oldest first, each with its
 	// authenticator's name. ENOTFOUND.
 	List(ctx context.Context, tenantID, userID string) ([]*Passkey, error)
+
+	// ListOfUsers returns the passkeys of each of the users, keyed by user
+	// id, oldest first, in one read; users without any are left out.
+	ListOfUsers(ctx context.Context, tenantID string, userIDs []string) (map[string][]*Passkey, error)
 
 	// Rename renames one of the user's passkeys. EINVALID naming "name";
 	// ENOTFOUND.

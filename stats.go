@@ -2,6 +2,7 @@ package roster
 
 import (
 	"context"
+	"math"
 	"time"
 )
 
@@ -52,12 +53,13 @@ type DayCount struct {
 	Count int64
 }
 
-// MFAAdoptionRate is the share of users with a second factor, 0 for none.
+// MFAAdoptionRate is the share of users with a second factor, 0 for none,
+// to four decimal places (a dashboard shows a percentage to two).
 func (s *UserStats) MFAAdoptionRate() float64 {
 	if s.TotalUsers == 0 {
 		return 0
 	}
-	return float64(s.MFAEnabled) / float64(s.TotalUsers)
+	return math.Round(float64(s.MFAEnabled)/float64(s.TotalUsers)*10000) / 10000
 }
 
 // StatsService reads the dashboard statistics.

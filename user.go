@@ -43,6 +43,12 @@ type User struct {
 	Attributes json.RawMessage `db:"attributes"`
 }
 
+// NewUser is a user about to be created, before the request's fields are
+// applied: a viewer, active, unless the request says otherwise.
+func NewUser() *User {
+	return &User{Role: RoleViewer, Active: true}
+}
+
 // Limits on user fields.
 const (
 	MaxEmailLength = 254 // RFC 5321 path limit
@@ -239,6 +245,11 @@ const (
 	DefaultPageSize = 50
 	MaxPageSize     = 200
 )
+
+// ValidPageSize reports whether n is a page size a list may be asked for.
+func ValidPageSize(n int) bool {
+	return n >= 1 && n <= MaxPageSize
+}
 
 // UserFilter selects and orders a page of users. Zero values mean "any".
 type UserFilter struct {

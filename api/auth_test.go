@@ -56,6 +56,7 @@ var publicRoutes = map[string]bool{
 	"GET /healthz":                          true,
 	"GET /readyz":                           true,
 	"GET /openapi.yaml":                     true,
+	"GET /graphql/schema.graphql":           true,
 	"GET /.well-known/jwks.json":            true,
 	"GET /.well-known/openid-configuration": true,
 	// The account page and its assets: the page signs in through the API.

@@ -3,8 +3,6 @@ package api_test
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"crypto/rsa"
 	"encoding/base64"
 	"encoding/json"
 	"flag"
@@ -15,13 +13,9 @@ import (
 	"net/http/httptest"
 	"os"
 	"strings"
-	"sync"
 	"testing"
-	"time"
 
 	"github.com/go-chi/chi/v5"
-	"github.com/lestrrat-go/jwx/v3/jwa"
-	"github.com/lestrrat-go/jwx/v3/jwk"
 	"github.com/lestrrat-go/jwx/v3/jwt"
 
 	"github.com/rosterhq/roster"
@@ -29,6 +23,8 @@ import (
 	"github.com/rosterhq/roster/flow"
 	"github.com/rosterhq/roster/internal/app"
 	"github.com/rosterhq/roster/internal/pgtest"
+	"github.com/rosterhq/roster/internal/testkit"
+	"github.com/rosterhq/roster/internal/testtenant"
 	"github.com/rosterhq/roster/store"
 )
 
@@ -71,28 +67,21 @@ type testEnv struct {
 	routes chi.Routes // what URL serves
 	DB     *store.DB
 	client *http.Client
-	logs   *syncBuffer
+	logs   *testkit.SyncBuffer
 
 	A, B tenantCreds
 
-	signingKey jwk.Key  // the identity provider's private key
-	app        *app.App // the service under test, as roster serve builds it
-	signIn     *flow.SignIn
-	mfa        *flow.MFA
+	idp    *testkit.IdentityProvider
+	app    *app.App // the service under test, as roster serve builds it
+	signIn *flow.SignIn
+	mfa    *flow.MFA
 
 	invitations *flow.Invitations
 	passkeys    *flow.Passkeys
 }
 
 // tenantCreds is a tenant and API tokens of each role in it.
-type tenantCreds struct {
-	ID        string
-	AdminID   string
-	Admin     string // admin API token, acting for AdminID
-	Developer string
-	Viewer    string
-	SCIM      string // admin role narrowed to the scim:provision scope
-}
+type tenantCreds = testtenant.Tenant
 
 func newTestEnv(t *testing.T) *testEnv {
 	t.Helper()
@@ -108,7 +97,7 @@ func newTestEnvWithDSN(t *testing.T, dsn string) *testEnv {
 	}
 	t.Cleanup(func() { db.Close() })
 
-	e := &testEnv{t: t, DB: db, logs: &syncBuffer{}}
+	e := &testEnv{t: t, DB: db, logs: &testkit.SyncBuffer{}}
 	jwksURL := e.startIdentityProvider()
 	a, err := app.New(ctx, db, app.Config{
 		PublicURL: testPublicURL,
@@ -140,87 +129,22 @@ func newTestEnvWithDSN(t *testing.T, dsn string) *testEnv {
 
 // startIdentityProvider serves a JWKS with one RSA key, as an IdP would.
 func (e *testEnv) startIdentityProvider() string {
-	raw, err := rsa.GenerateKey(rand.Reader, 2048)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	if e.signingKey, err = jwk.Import(raw); err != nil {
-		e.t.Fatal(err)
-	}
-	_ = e.signingKey.Set(jwk.KeyIDKey, "idp-key-1")
-	_ = e.signingKey.Set(jwk.AlgorithmKey, jwa.RS256())
-	pub, err := e.signingKey.PublicKey()
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	set := jwk.NewSet()
-	_ = set.AddKey(pub)
-	idp := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		_ = json.NewEncoder(w).Encode(set)
-	}))
-	e.t.Cleanup(idp.Close)
-	return idp.URL
+	e.idp = testkit.StartIdentityProvider(e.t, testIssuer, testAudience)
+	return e.idp.URL
 }
 
 // jwt returns a token signed by the IdP; mutate edits its claims.
 func (e *testEnv) jwt(tenantID string, roles []string, mutate func(b *jwt.Builder)) string {
-	b := jwt.NewBuilder().Issuer(testIssuer).Audience([]string{testAudience}).Subject("idp-user-1").
-		IssuedAt(time.Now()).Expiration(time.Now().Add(5*time.Minute)).
-		Claim("tid", tenantID).Claim("roles", roles)
-	if mutate != nil {
-		mutate(b)
-	}
-	tok, err := b.Build()
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	signed, err := jwt.Sign(tok, jwt.WithKey(jwa.RS256(), e.signingKey))
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	return string(signed)
+	return e.idp.Sign(e.t, tenantID, roles, mutate)
 }
 
 func (e *testEnv) newTenant() tenantCreds {
-	t := e.t
-	ctx := context.Background()
-	adminSecret, adminToken := newSecretToken(t, "admin", roster.RoleAdmin, nil)
-	scimSecret, scimToken := newSecretToken(t, "scim", roster.RoleAdmin, []string{string(roster.PermSCIMProvision)})
-	b := &roster.Bootstrap{
-		Tenant:     &roster.Tenant{Name: "Tenant " + adminToken.Prefix[4:]},
-		Admin:      &roster.User{Email: "admin-" + strings.ToLower(adminToken.Prefix[4:]) + "@example.com", Role: roster.RoleAdmin, Active: true},
-		AdminToken: adminToken,
-		SCIMToken:  scimToken,
-	}
-	if err := store.NewTenantService(e.DB).CreateTenant(ctx, b); err != nil {
-		t.Fatal(err)
-	}
-	c := tenantCreds{ID: b.Tenant.ID, AdminID: b.Admin.ID, Admin: adminSecret, SCIM: scimSecret}
-	c.Developer = e.token(c.ID, roster.RoleDeveloper, nil)
-	c.Viewer = e.token(c.ID, roster.RoleViewer, nil)
-	return c
+	return testtenant.NewTenant(e.t, e.DB)
 }
 
 // token creates an API token in a tenant and returns its secret.
 func (e *testEnv) token(tenantID, role string, mutate func(*roster.APIToken)) string {
-	secret, tok := newSecretToken(e.t, role, role, nil)
-	if mutate != nil {
-		mutate(tok)
-	}
-	err := store.NewTokenService(e.DB).CreateToken(context.Background(), tenantID, roster.Actor{Type: roster.ActorSystem, ID: "test"}, tok)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	return secret
-}
-
-func newSecretToken(t *testing.T, name, role string, scopes []string) (string, *roster.APIToken) {
-	secret, prefix, hash, err := auth.NewAPIToken()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return secret, &roster.APIToken{Name: name, Role: role, Scopes: scopes, Prefix: prefix, Hash: hash}
+	return testtenant.CreateToken(e.t, e.DB, tenantID, role, mutate)
 }
 
 // response is a finished request: status, headers and the decoded body.
@@ -327,24 +251,6 @@ func wantProblem(t *testing.T, r response, status int, field string) {
 		}
 	}
 	t.Fatalf("problem %s does not name field %q", r.Body, field)
-}
-
-// syncBuffer collects log output from concurrent handlers.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 // jwtSegment decodes one base64url JSON segment of a JWT.

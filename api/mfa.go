@@ -27,7 +27,7 @@ type mfaMethodResponse struct {
 
 func newMFAStatusResponse(st *roster.MFAStatus) mfaStatusResponse {
 	resp := mfaStatusResponse{
-		Enabled:                len(st.Methods) > 0,
+		Enabled:                st.Enabled(),
 		Methods:                make([]mfaMethodResponse, 0, len(st.Enrolled)),
 		RecoveryCodesRemaining: st.RecoveryCodesRemaining,
 	}
@@ -52,9 +52,9 @@ func newMFAStatusResponse(st *roster.MFAStatus) mfaStatusResponse {
 // selfUserID returns the id of the user the caller is, or answers 404 for a
 // credential that belongs to no user (a SCIM or script token), as /me does.
 func (s *Server) selfUserID(w http.ResponseWriter, r *http.Request) (string, bool) {
-	id := roster.PrincipalFromContext(r.Context()).UserID
-	if id == "" {
-		s.Error(w, r, roster.Errorf(roster.ENOTFOUND, "this credential does not belong to a user"))
+	id, err := roster.PrincipalFromContext(r.Context()).SelfUserID()
+	if err != nil {
+		s.Error(w, r, err)
 		return "", false
 	}
 	return id, true

@@ -2,7 +2,6 @@ package api
 
 import (
 	"net/http"
-	"time"
 
 	"github.com/go-chi/chi/v5"
 
@@ -75,19 +74,10 @@ func (s *Server) getUserSecurity(w http.ResponseWriter, r *http.Request) {
 // appendPasskeyMethod adds the user's passkeys, when they have any, to
 // methods as one method: passkeys have no mfa_methods row of their own.
 func appendPasskeyMethod(methods []mfaMethodResponse, passkeys []*roster.Passkey) []mfaMethodResponse {
-	if len(passkeys) == 0 {
+	m, ok := roster.PasskeyMethod(passkeys)
+	if !ok {
 		return methods
 	}
-	m := mfaMethodResponse{Type: roster.MFAPasskey, Verified: true, CreatedAt: timestamp(passkeys[0].CreatedAt)}
-	var last *time.Time
-	for _, p := range passkeys {
-		if p.LastUsedAt != nil && (last == nil || p.LastUsedAt.After(*last)) {
-			last = p.LastUsedAt
-		}
-	}
-	if last != nil {
-		t := timestamp(*last)
-		m.LastUsedAt = &t
-	}
-	return append(methods, m)
+	return append(methods, mfaMethodResponse{Type: m.Type, Verified: m.Verified, CreatedAt: timestamp(m.CreatedAt),
+		LastUsedAt: optTimestamp(m.LastUsedAt)})
 }

@@ -49,6 +49,11 @@ type Server struct {
 	// Console is the admin console, mounted at /console (and / redirects
 	// there) when set.
 	Console http.Handler
+	// GraphQL is the GraphQL adapter, mounted at /graphql behind the same
+	// authentication as the REST API when set; GraphQLSchema is its SDL,
+	// served at /graphql/schema.graphql as the contract is at /openapi.yaml.
+	GraphQL       http.Handler
+	GraphQLSchema []byte
 
 	// StepUpMaxAge is how recent a sign-in must be for the changes that
 	// need a step-up; the answers that ask for one say so.
@@ -87,6 +92,12 @@ func (s *Server) Handler() chi.Router {
 	r.Get("/account/{file}", s.accountAsset)
 	if s.SCIM != nil {
 		r.Mount("/scim/v2", s.SCIM)
+	}
+	if s.GraphQL != nil {
+		r.Route("/graphql", func(r chi.Router) {
+			r.Get("/schema.graphql", s.graphQLSchema)
+			r.With(s.authenticate).Handle("/", s.GraphQL)
+		})
 	}
 	if s.Console != nil {
 		r.With(pageHeaders).Mount("/console", s.Console)

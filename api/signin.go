@@ -131,17 +131,16 @@ func (s *Server) refreshToken(w http.ResponseWriter, r *http.Request) (string, b
 
 // me serves GET /me: the signed-in user, or the user an API token acts for.
 func (s *Server) me(w http.ResponseWriter, r *http.Request) {
-	p := roster.PrincipalFromContext(r.Context())
-	if p.UserID == "" {
-		s.Error(w, r, roster.Errorf(roster.ENOTFOUND, "this credential does not belong to a user"))
+	id, ok := s.selfUserID(w, r)
+	if !ok {
 		return
 	}
-	u, err := s.Users.FindUserByID(r.Context(), p.TenantID, p.UserID)
+	u, err := s.Users.FindUserByID(r.Context(), tenantID(r), id)
 	if err != nil {
 		s.Error(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, meResponse{userResponse: newUserResponse(u), Permissions: p.Permissions()})
+	writeJSON(w, http.StatusOK, meResponse{userResponse: newUserResponse(u), Permissions: roster.PrincipalFromContext(r.Context()).Permissions()})
 }
 
 // meResponse is the caller's user and what the credential may do.

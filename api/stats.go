@@ -1,7 +1,6 @@
 package api
 
 import (
-	"math"
 	"net/http"
 
 	"github.com/rosterhq/roster"
@@ -54,7 +53,7 @@ func newStatsResponse(st *roster.UserStats) statsResponse {
 		Roles: st.Roles, PendingInvitations: st.PendingInvitations,
 		RecentSignups: signupsResponse{Last7Days: st.SignupsLast7Days, Last30Days: st.SignupsLast30Days, Daily: daily},
 		MFA: mfaStatsResponse{Enabled: st.MFAEnabled, Disabled: st.MFADisabled,
-			AdoptionRate: math.Round(st.MFAAdoptionRate()*10000) / 10000, Methods: st.MFAMethods},
+			AdoptionRate: st.MFAAdoptionRate(), Methods: st.MFAMethods},
 		Passkeys:    passkeyStats{Total: st.PasskeysTotal, Synced: st.PasskeysSynced, DeviceBound: st.PasskeysDeviceBound},
 		LockedUsers: st.LockedUsers,
 	}

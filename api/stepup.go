@@ -10,7 +10,7 @@ import (
 // no factor to step up with passes with a recent password sign-in, or no
 // one could enrol a first; API tokens never pass.
 func (s *Server) selfStepUp() func(http.Handler) http.Handler {
-	return s.requireStepUp(roster.StepUpRule{PasswordWithoutMFA: true})
+	return s.requireStepUp(roster.StepUpSelf())
 }
 
 // adminStepUp guards credentials an admin makes for the tenant. An admin API

@@ -138,7 +138,7 @@ func (s *Server) createUser(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	body.only(append(userFields, "password")...)
-	u := &roster.User{Role: roster.RoleViewer, Active: true}
+	u := roster.NewUser()
 	userUpdate(body).Apply(u)
 	password := body.string("password")
 	if err := body.err(); err != nil {
@@ -270,7 +270,7 @@ func parseLimit(v string) (int, error) {
 		return 0, nil
 	}
 	n, err := strconv.Atoi(v)
-	if err != nil || n < 1 || n > roster.MaxPageSize {
+	if err != nil || !roster.ValidPageSize(n) {
 		return 0, roster.Invalid(roster.FieldError{Field: "limit", Message: fmt.Sprintf("must be an integer between 1 and %d", roster.MaxPageSize)})
 	}
 	return n, nil

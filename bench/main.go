@@ -164,12 +164,7 @@ func run(ctx context.Context, o options) (err error) {
 	if err != nil {
 		return err
 	}
-	var scenarios []*scenario
-	for _, sc := range all {
-		if o.run.MatchString(sc.name) {
-			scenarios = append(scenarios, sc)
-		}
-	}
+	scenarios := selectScenarios(all, o.run)
 	probe := &cpuProbe{db: env.db, dbName: o.dbName, serverPID: srv.cmd.Process.Pid}
 	var results []result
 	for _, sc := range scenarios {

@@ -114,6 +114,7 @@ func (r *report) restSections(p func(string, ...any)) {
 	}
 	p("\n")
 
+	r.graphQLSection(p)
 	r.cpuTable(p, "## Where the CPU went", r.results, r.pgbench)
 
 	byID := r.find(func(sc *scenario) bool { return sc.list == nil })

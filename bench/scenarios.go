@@ -26,6 +26,8 @@ type scenario struct {
 	ids     []string                // GET by id: the ids it picks from
 	note    string                  // what the reader should know about it
 	matches int                     // rows the filter matches; -1 when it is not a filter
+	// graphQLOf is the REST list scenario a GraphQL one asks the same of.
+	graphQLOf *scenario
 }
 
 // listFilter is a GET /api/v1/users request's parameters.
@@ -145,6 +147,8 @@ func buildScenarios(ctx context.Context, env *benchEnv, c *apiClient, o options)
 		out = append(out, countScenario("count q="+q, listFilter{q: q}, fmt.Sprintf("a search's count, stopped after %d matches", roster.UserCountCap)))
 	}
 
+	out = append(out, graphQLScenarios(out)...)
+
 	ids, err := env.sampleIDs(ctx, o.idSample)
 	if err != nil {
 		return nil, err
@@ -159,6 +163,12 @@ func buildScenarios(ctx context.Context, env *benchEnv, c *apiClient, o options)
 	})
 
 	for _, sc := range out {
+		if sc.graphQLOf != nil {
+			if err := checkGraphQL(ctx, c, sc); err != nil {
+				return nil, err
+			}
+			continue
+		}
 		if sc.list == nil || sc.count {
 			status, body, err := c.get(ctx, sc.path(rand.New(rand.NewPCG(1, 2))), true)
 			if err != nil {

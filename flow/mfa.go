@@ -243,6 +243,11 @@ func (m *MFA) Status(ctx context.Context, tenantID, userID string) (*roster.MFAS
 	return m.store.FindMFAStatus(ctx, tenantID, userID)
 }
 
+// Statuses returns the second factors of each of the users, in one read.
+func (m *MFA) Statuses(ctx context.Context, tenantID string, userIDs []string) (map[string]*roster.MFAStatus, error) {
+	return m.store.FindMFAStatuses(ctx, tenantID, userIDs)
+}
+
 // Reset removes every second factor of the user, passkeys included, for
 // an admin helping someone who lost them all. ENOTFOUND.
 func (m *MFA) Reset(ctx context.Context, tenantID string, by roster.Actor, userID string) error {

@@ -212,6 +212,11 @@ func (pk *Passkeys) List(ctx context.Context, tenantID, userID string) ([]*roste
 	return pk.store.FindPasskeys(ctx, tenantID, userID)
 }
 
+// ListOfUsers returns the passkeys of each of the users, in one read.
+func (pk *Passkeys) ListOfUsers(ctx context.Context, tenantID string, userIDs []string) (map[string][]*roster.Passkey, error) {
+	return pk.store.FindPasskeysOfUsers(ctx, tenantID, userIDs)
+}
+
 // Rename renames one of the user's passkeys. EINVALID naming "name";
 // ENOTFOUND.
 func (pk *Passkeys) Rename(ctx context.Context, tenantID string, by roster.Actor, userID, id, name string) (*roster.Passkey, error) {

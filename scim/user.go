@@ -30,7 +30,7 @@ var _ scim.ResourceHandler = userHandler{}
 var ownUserAttributes = []string{"id", "schemas", "meta", "userName", "displayName", "active", "externalId", "password", "groups"}
 
 func (h userHandler) Create(r *http.Request, attrs scim.ResourceAttributes) (scim.Resource, error) {
-	u := &roster.User{Role: roster.RoleViewer, Active: true}
+	u := roster.NewUser()
 	if err := docToUser(attrs, u); err != nil {
 		return scim.Resource{}, handlerError(r, err)
 	}

@@ -52,6 +52,16 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 	return &DB{db: db, Now: func() time.Time { return time.Now().UTC() }}, nil
 }
 
+// OpenDB is Open on a pool the caller made, such as one on a connector
+// that watches the statements (the GraphQL statement-count test).
+func OpenDB(ctx context.Context, pool *sql.DB) (*DB, error) {
+	db := sqlx.NewDb(pool, "postgres")
+	if err := db.PingContext(ctx); err != nil {
+		return nil, fmt.Errorf("ping database: %w", translate(err))
+	}
+	return &DB{db: db, Now: func() time.Time { return time.Now().UTC() }}, nil
+}
+
 // Migrate applies pending migrations; it is safe to run from several
 // processes at once.
 func (db *DB) Migrate(ctx context.Context) error {

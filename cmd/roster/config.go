@@ -8,6 +8,7 @@ import (
 
 	"github.com/rosterhq/roster"
 	"github.com/rosterhq/roster/flow"
+	"github.com/rosterhq/roster/graphql"
 	"github.com/rosterhq/roster/worker"
 )
 
@@ -44,6 +45,9 @@ type Config struct {
 	EncryptionKey string // ROSTER_ENCRYPTION_KEY: 32 bytes, base64 or hex
 
 	Worker worker.Config // ROSTER_JOB_WORKERS, ROSTER_EMAIL_MAX_ATTEMPTS
+	// GraphQL is ROSTER_GRAPHQL_MAX_DEPTH, _MAX_COMPLEXITY, _MAX_TOKENS and
+	// _MAX_ALIASES; its body limit is MaxBodyBytes.
+	GraphQL graphql.Limits
 	// The WebAuthn relying party; "" derives it from the public URL.
 	WebAuthnRPID    string // ROSTER_WEBAUTHN_RP_ID: the domain passkeys are bound to
 	WebAuthnRPName  string // ROSTER_WEBAUTHN_RP_NAME: the name authenticators show
@@ -116,6 +120,10 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 	if c.Worker, err = workerConfigFromEnv(getenv); err != nil {
 		return c, err
 	}
+	if c.GraphQL, err = graphQLLimitsFromEnv(getenv); err != nil {
+		return c, err
+	}
+	c.GraphQL.BodyBytes = c.MaxBodyBytes
 	c.InvitationTTL = flow.DefaultInvitationTTL
 	if v := getenv("ROSTER_INVITATION_TTL"); v != "" {
 		d, err := time.ParseDuration(v)

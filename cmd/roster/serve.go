@@ -101,6 +101,7 @@ func (m *Main) handler(ctx context.Context) (http.Handler, error) {
 		WebAuthnRPName:  m.Config.WebAuthnRPName,
 		WebAuthnOrigins: m.Config.WebAuthnOrigins,
 		Worker:          m.Config.Worker,
+		GraphQL:         m.Config.GraphQL,
 		Log:             m.Log,
 	}
 	if m.Config.JWKSURL != "" {

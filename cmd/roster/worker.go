@@ -13,24 +13,34 @@ import (
 // default 8).
 func workerConfigFromEnv(getenv func(string) string) (worker.Config, error) {
 	var c worker.Config
-	for _, v := range []struct {
-		name    string
-		dst     *int
-		lo, hi  int
-		meaning string
-	}{
+	err := intsFromEnv(getenv, []intSetting{
 		{"ROSTER_JOB_WORKERS", &c.JobWorkers, 1, 32, "jobs run at once"},
 		{"ROSTER_EMAIL_MAX_ATTEMPTS", &c.EmailMaxAttempts, 1, 50, "delivery attempts"},
-	} {
+	})
+	return c, err
+}
+
+// intSetting is a number read from the environment, within lo and hi.
+type intSetting struct {
+	name    string
+	dst     *int
+	lo, hi  int
+	meaning string
+}
+
+// intsFromEnv reads each setting that is set, and says which is out of
+// range.
+func intsFromEnv(getenv func(string) string, settings []intSetting) error {
+	for _, v := range settings {
 		s := getenv(v.name)
 		if s == "" {
 			continue
 		}
 		n, err := strconv.Atoi(s)
 		if err != nil || n < v.lo || n > v.hi {
-			return c, fmt.Errorf("%s must be a number of %s from %d to %d, not %q", v.name, v.meaning, v.lo, v.hi, s)
+			return fmt.Errorf("%s must be a number of %s from %d to %d, not %q", v.name, v.meaning, v.lo, v.hi, s)
 		}
 		*v.dst = n
 	}
-	return c, nil
+	return nil
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/rosterhq/roster/auth"
 	"github.com/rosterhq/roster/console"
 	"github.com/rosterhq/roster/flow"
+	"github.com/rosterhq/roster/graphql"
 	"github.com/rosterhq/roster/internal/ratelimit"
 	"github.com/rosterhq/roster/notify"
 	"github.com/rosterhq/roster/scim"
@@ -45,6 +46,9 @@ type Config struct {
 	StepUpMaxAge  time.Duration
 	InvitationTTL time.Duration
 	MaxBodyBytes  int64
+	// GraphQL bounds what one GraphQL request may ask for; zero fields
+	// take graphql's defaults.
+	GraphQL graphql.Limits
 
 	// The WebAuthn relying party; "" derives it from PublicURL.
 	WebAuthnRPID, WebAuthnRPName, WebAuthnOrigins string
@@ -88,6 +92,7 @@ type App struct {
 	Auth        *auth.Authenticator
 	SCIM        *scim.Server
 	API         *api.Server
+	GraphQL     *graphql.Server
 
 	jwt *auth.JWTVerifier
 }
@@ -154,7 +159,26 @@ func New(ctx context.Context, db *store.DB, cfg Config) (*App, error) {
 	if err != nil {
 		return nil, fmt.Errorf("SCIM server: %w", err)
 	}
+	a.GraphQL = &graphql.Server{
+		Users:       users,
+		Logins:      logins,
+		Sessions:    store.NewSessionService(db),
+		Audit:       store.NewAuditService(db),
+		Bulk:        store.NewBulkService(db, cfg.PublicURL),
+		Stats:       store.NewStatsService(db),
+		Groups:      store.NewGroupService(db),
+		SignIn:      a.SignIn,
+		Passwords:   a.Passwords,
+		MFA:         a.MFA,
+		Passkeys:    a.Passkeys,
+		Invitations: a.Invitations,
+		Limits:      cfg.GraphQL,
+		Log:         cfg.Log,
+		Now:         cfg.Now,
+	}
 	a.API = &api.Server{
+		GraphQL:        a.GraphQL.Handler(),
+		GraphQLSchema:  graphql.Schema(),
 		Users:          users,
 		Audit:          store.NewAuditService(db),
 		Tokens:         tokens,
