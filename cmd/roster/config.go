@@ -43,7 +43,9 @@ type Config struct {
 	PublicURL     string // ROSTER_PUBLIC_URL: the public base URL, the iss of its tokens; default http://localhost:PORT
 	EncryptionKey string // ROSTER_ENCRYPTION_KEY: 32 bytes, base64 or hex
 
-	Worker worker.Config // ROSTER_JOB_WORKERS, ROSTER_EMAIL_MAX_ATTEMPTS
+	Worker worker.Config // ROSTER_JOB_WORKERS, ROSTER_EMAIL_MAX_ATTEMPTS, ROSTER_WEBHOOK_RETRY_FOR, ROSTER_WEBHOOK_DISABLE_AFTER
+	// WebhookAllowLoopback is ROSTER_WEBHOOK_ALLOW_LOOPBACK.
+	WebhookAllowLoopback bool
 	// The WebAuthn relying party; "" derives it from the public URL.
 	WebAuthnRPID    string // ROSTER_WEBAUTHN_RP_ID: the domain passkeys are bound to
 	WebAuthnRPName  string // ROSTER_WEBAUTHN_RP_NAME: the name authenticators show
@@ -114,6 +116,9 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 		return c, err
 	}
 	if c.Worker, err = workerConfigFromEnv(getenv); err != nil {
+		return c, err
+	}
+	if c.WebhookAllowLoopback, err = webhookConfigFromEnv(getenv, &c.Worker); err != nil {
 		return c, err
 	}
 	c.InvitationTTL = flow.DefaultInvitationTTL

@@ -101,6 +101,7 @@ func (m *Main) handler(ctx context.Context) (http.Handler, error) {
 		WebAuthnRPName:  m.Config.WebAuthnRPName,
 		WebAuthnOrigins: m.Config.WebAuthnOrigins,
 		Worker:          m.Config.Worker,
+		Webhooks:        notify.HookConfig{Guard: notify.HookGuard{AllowLoopback: m.Config.WebhookAllowLoopback}},
 		Log:             m.Log,
 	}
 	if m.Config.JWKSURL != "" {

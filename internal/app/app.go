@@ -54,6 +54,11 @@ type Config struct {
 	Mailer notify.Mailer
 	SMS    notify.SMSSender
 
+	// Webhooks shapes webhook delivery: which addresses it may reach
+	// (ROSTER_WEBHOOK_ALLOW_LOOPBACK), and a resolver and dialer of a
+	// test's own.
+	Webhooks notify.HookConfig
+
 	Worker worker.Config
 	Log    *slog.Logger
 	// Now is the clock of every flow; nil is time.Now.
@@ -154,6 +159,8 @@ func New(ctx context.Context, db *store.DB, cfg Config) (*App, error) {
 		Bulk:         store.NewBulkService(db, cfg.PublicURL),
 		Stats:        store.NewStatsService(db),
 		Export:       users,
+		Webhooks:     store.NewWebhookService(db, box),
+		Events:       store.NewEventService(db),
 		SignIn:       a.SignIn,
 		Passwords:    a.Passwords,
 		MFA:          a.MFA,
@@ -176,6 +183,8 @@ func New(ctx context.Context, db *store.DB, cfg Config) (*App, error) {
 
 	a.Worker = worker.New(store.NewJobRunner(db, cfg.PublicURL), store.NewEmailOutbox(db), cfg.Log, cfg.Worker)
 	a.Worker.Mailer = cfg.Mailer
+	a.Worker.Webhooks = store.NewWebhookOutbox(db, box)
+	a.Worker.Hooks = notify.NewHookSender(cfg.Webhooks)
 	return a, nil
 }
 
