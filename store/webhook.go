@@ -157,10 +157,9 @@ func (s *WebhookService) UpdateWebhook(ctx context.Context, tenantID string, by 
 		}
 		now := s.db.now()
 		w.UpdatedAt = now
+		// A reason is the worker's; an admin's change, either way, clears it.
+		w.DisabledReason = ""
 		restart := w.Enabled && !wasEnabled
-		if !w.Enabled {
-			w.DisabledReason = ""
-		}
 		if restart {
 			w.FailingSince = nil
 		}
