@@ -85,16 +85,13 @@ func readFeed(ctx context.Context, q sqlx.QueryerContext, tenantID string, pos f
 		last := rows[len(rows)-1]
 		return rows, feedPosition{TxID: last.TxID, ID: last.ID}, nil
 	}
-	next := feedPosition{TxID: horizon, ID: feedStart.ID}
-	if h, _ := strconv.ParseUint(horizon, 10, 64); h < mustUint(pos.TxID) {
-		next = pos // a cursor from a newer snapshot than this one; never go back
+	// Positions and horizons are decimal xid8s, parsed before they get here.
+	h, _ := strconv.ParseUint(horizon, 10, 64)
+	p, _ := strconv.ParseUint(pos.TxID, 10, 64)
+	if h < p {
+		return rows, pos, nil // a cursor from a newer snapshot than this one: never go back
 	}
-	return rows, next, nil
-}
-
-func mustUint(s string) uint64 {
-	n, _ := strconv.ParseUint(s, 10, 64) // positions are parsed before they get here
-	return n
+	return rows, feedPosition{TxID: horizon, ID: feedStart.ID}, nil
 }
 
 // FindEvents returns a page of the tenant's feed. EINVALID for a bad
