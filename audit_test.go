@@ -5,6 +5,7 @@ import (
 	"go/parser"
 	"go/token"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -78,4 +79,26 @@ func declaredAuditActions(t *testing.T) []string {
 		})
 	}
 	return actions
+}
+
+// TestEveryEventTypeIsDocumented: the contract's EventType enum is the
+// root package's table of event types, no more and no less.
+func TestEveryEventTypeIsDocumented(t *testing.T) {
+	doc, err := libopenapi.NewDocument(roster.OpenAPI)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := doc.BuildV3Model()
+	if err != nil {
+		t.Fatal(err)
+	}
+	schema := m.Model.Components.Schemas.GetOrZero("EventType").Schema()
+	var documented []string
+	for _, v := range schema.Enum {
+		documented = append(documented, v.Value)
+	}
+	slices.Sort(documented)
+	if want := roster.EventTypes(); !slices.Equal(documented, want) {
+		t.Fatalf("openapi.yaml's EventType is %v, the root package's types %v", documented, want)
+	}
 }
