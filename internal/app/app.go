@@ -159,8 +159,6 @@ func New(ctx context.Context, db *store.DB, cfg Config) (*App, error) {
 		Bulk:         store.NewBulkService(db, cfg.PublicURL),
 		Stats:        store.NewStatsService(db),
 		Export:       users,
-		Webhooks:     store.NewWebhookService(db, box),
-		Events:       store.NewEventService(db),
 		SignIn:       a.SignIn,
 		Passwords:    a.Passwords,
 		MFA:          a.MFA,
@@ -179,6 +177,7 @@ func New(ctx context.Context, db *store.DB, cfg Config) (*App, error) {
 		MaxBodyBytes: cfg.MaxBodyBytes,
 		Now:          cfg.Now,
 	}
+	a.API.Webhooks, a.API.Events = store.NewWebhookService(db, box), store.NewEventService(db)
 	a.Handler = a.API.Handler()
 
 	a.Worker = worker.New(store.NewJobRunner(db, cfg.PublicURL), store.NewEmailOutbox(db), cfg.Log, cfg.Worker)
