@@ -27,8 +27,8 @@ type eventPageResponse struct {
 	NextCursor string          `json:"next_cursor"`
 }
 
-// listEvents serves GET /events: after (a cursor), types (comma-separated
-// or repeated) and limit; oldest first.
+// listEvents serves GET /events: after (a cursor), types (comma-separated)
+// and limit; oldest first.
 func (s *Server) listEvents(w http.ResponseWriter, r *http.Request) {
 	query := r.URL.Query()
 	if err := onlyParams(query, "after", "types", "limit"); err != nil {
@@ -36,11 +36,9 @@ func (s *Server) listEvents(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	f := roster.EventFilter{After: query.Get("after")}
-	for _, v := range query["types"] {
-		for _, t := range strings.Split(v, ",") {
-			if t = strings.TrimSpace(t); t != "" {
-				f.Types = append(f.Types, t)
-			}
+	for _, t := range strings.Split(query.Get("types"), ",") {
+		if t = strings.TrimSpace(t); t != "" {
+			f.Types = append(f.Types, t)
 		}
 	}
 	var err error

@@ -72,10 +72,6 @@ func (s *Server) createWebhook(w http.ResponseWriter, r *http.Request) {
 		s.Error(w, r, err)
 		return
 	}
-	if err := in.Validate(); err != nil {
-		s.Error(w, r, err)
-		return
-	}
 	key, shown, err := auth.NewWebhookSecret()
 	if err != nil {
 		s.Error(w, r, err)
