@@ -29,9 +29,13 @@ func TestEventFeedWaitsForChangesInFlight(t *testing.T) {
 	}
 	t.Cleanup(func() { raw.Close() })
 	created := roster.EventFilter{Types: []string{"user.created"}}
-	start, err := events.FindEvents(ctx, a.Tenant.ID, created)
-	if err != nil {
-		t.Fatal(err)
+	// Start after the admin's user.created: once the feed lists it, it is
+	// final.
+	var start *roster.EventPage
+	for deadline := time.Now().Add(30 * time.Second); start == nil || len(start.Items) == 0; time.Sleep(20 * time.Millisecond) {
+		if start, err = events.FindEvents(ctx, a.Tenant.ID, created); err != nil || time.Now().After(deadline) {
+			t.Fatalf("the admin's user.created never listed: %v", err)
+		}
 	}
 
 	// A change in flight: its audit event is written, not yet committed.
