@@ -5,11 +5,13 @@ import (
 	"go/parser"
 	"go/token"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/pb33f/libopenapi"
+	v3 "github.com/pb33f/libopenapi/datamodel/high/v3"
 
 	"github.com/rosterhq/roster"
 )
@@ -18,14 +20,7 @@ import (
 // /api/v1/audit-events?action= learns the names from the contract, so every
 // action the root package declares must be named there.
 func TestEveryAuditActionIsDocumented(t *testing.T) {
-	doc, err := libopenapi.NewDocument(roster.OpenAPI)
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := doc.BuildV3Model()
-	if err != nil {
-		t.Fatal(err)
-	}
+	m := contractModel(t)
 	var described string
 	for _, p := range m.Model.Paths.PathItems.GetOrZero("/api/v1/audit-events").Get.Parameters {
 		if p.Name == "action" {
@@ -78,4 +73,33 @@ func declaredAuditActions(t *testing.T) []string {
 		})
 	}
 	return actions
+}
+
+// TestEveryEventTypeIsDocumented: the contract's EventType enum is the
+// root package's table of event types, no more and no less.
+func TestEveryEventTypeIsDocumented(t *testing.T) {
+	m := contractModel(t)
+	schema := m.Model.Components.Schemas.GetOrZero("EventType").Schema()
+	var documented []string
+	for _, v := range schema.Enum {
+		documented = append(documented, v.Value)
+	}
+	slices.Sort(documented)
+	if want := roster.EventTypes(); !slices.Equal(documented, want) {
+		t.Fatalf("openapi.yaml's EventType is %v, the root package's types %v", documented, want)
+	}
+}
+
+// contractModel parses the embedded openapi.yaml.
+func contractModel(t *testing.T) *libopenapi.DocumentModel[v3.Document] {
+	t.Helper()
+	doc, err := libopenapi.NewDocument(roster.OpenAPI)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := doc.BuildV3Model()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
 }

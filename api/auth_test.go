@@ -175,7 +175,7 @@ func wantSCIMUnauthorized(t *testing.T, base, method, path string) {
 // apart from its credential, which is tenant A's admin token.
 func allOperations(e *testEnv) []request {
 	user := "/api/v1/users/" + e.A.AdminID
-	return []request{
+	return append([]request{
 		{Method: "GET", Path: "/api/v1/users"},
 		{Method: "GET", Path: "/api/v1/users/count?mfa=disabled"},
 		{Method: "POST", Path: "/api/v1/users", Body: map[string]any{"email": "op@example.com"}},
@@ -239,7 +239,7 @@ func allOperations(e *testEnv) []request {
 			Header: map[string]string{"Content-Type": "text/csv"}},
 		{Method: "DELETE", Path: "/api/v1/invitations/00000000-0000-7000-8000-000000000000"},
 		{Method: "POST", Path: "/api/v1/invitations/00000000-0000-7000-8000-000000000000/resend"},
-	}
+	}, webhookOperations()...)
 }
 
 // needsUserSession reports whether an operation refuses API tokens for a

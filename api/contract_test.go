@@ -90,7 +90,8 @@ var (
 //   - strict mode reports body fields, query parameters and headers the
 //     contract does not declare, even where additionalProperties allows them
 //     (so a response leaking, say, tenant_id fails), except inside the
-//     free-form audit event details and group-to-role mappings, and the
+//     free-form audit event details (in the events feed too) and
+//     group-to-role mappings, and the
 //     WebAuthn options and credentials the W3C defines (and go-webauthn
 //     writes and reads);
 //   - security requirements are not checked on requests: a missing or
@@ -100,7 +101,7 @@ func validatorOptions() []config.Option {
 	return []config.Option{
 		config.WithFormatAssertions(),
 		config.WithStrictMode(),
-		config.WithStrictIgnorePaths("$.body.items[*].details.**", "$.body.mappings.**",
+		config.WithStrictIgnorePaths("$.body.items[*].details.**", "$.body.items[*].data.details.**", "$.body.mappings.**",
 			"$.body.publicKey.**", "$.body.credential.**",
 			// SSO connections map provider group names to roles.
 			"$.body.group_roles.**", "$.body.items[*].group_roles.**"),

@@ -52,6 +52,9 @@ func isFiltered() bool {
 	return false
 }
 
+// testEncryptionKey seals the package's secrets at rest.
+var testEncryptionKey = []byte("roster-api-tests-encryption-key!")
+
 const (
 	testPublicURL = "http://roster.test"
 	testIssuer    = "https://idp.example.test"
@@ -103,7 +106,7 @@ func newTestEnvWithDSN(t *testing.T, dsn string) *testEnv {
 		PublicURL: testPublicURL,
 		// One key for the package: the signing keys in the shared database
 		// were sealed with it.
-		EncryptionKey: []byte("roster-api-tests-encryption-key!"),
+		EncryptionKey: testEncryptionKey,
 		JWT:           &auth.JWTConfig{JWKSURL: jwksURL, Issuer: testIssuer, Audience: testAudience},
 		Log:           slog.New(slog.NewJSONHandler(e.logs, nil)),
 	})

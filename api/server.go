@@ -26,6 +26,8 @@ type Server struct {
 	Bulk     roster.BulkService
 	Stats    roster.StatsService
 	Export   roster.UserExportService
+	Webhooks roster.WebhookService
+	Events   roster.EventService
 
 	SignIn      roster.SignInFlow
 	Passwords   roster.PasswordFlow
@@ -223,6 +225,7 @@ func (s *Server) fullRoutes(r chi.Router) {
 		r.Delete("/{id}", s.revokeSCIMToken)
 	})
 	s.ssoRoutes(r)
+	s.webhookRoutes(r)
 	r.Route("/tenant/security-policy", func(r chi.Router) {
 		r.With(s.require(roster.PermAuditRead), s.noQuery).Get("/", s.getSecurityPolicy)
 		r.With(s.require(roster.PermTenantWrite)).Put("/", s.putSecurityPolicy)

@@ -75,6 +75,11 @@ const auditColumns = `tenant_id, id, occurred_at, actor_type, actor_id, action, 
 
 // insertAudit writes an audit event on tx, in the transaction of the change.
 func insertAudit(ctx context.Context, tx sqlx.ExtContext, now time.Time, tenantID string, by roster.Actor, action, targetType, targetID string, details any) error {
+	return insertAuditWithID(ctx, tx, now, tenantID, newID(), by, action, targetType, targetID, details)
+}
+
+// insertAuditWithID is insertAudit for a caller that needs the event's id.
+func insertAuditWithID(ctx context.Context, tx sqlx.ExtContext, now time.Time, tenantID, id string, by roster.Actor, action, targetType, targetID string, details any) error {
 	raw, err := json.Marshal(details)
 	if err != nil {
 		return fmt.Errorf("encode audit details: %w", err)
@@ -82,6 +87,6 @@ func insertAudit(ctx context.Context, tx sqlx.ExtContext, now time.Time, tenantI
 	_, err = tx.ExecContext(ctx, `
 		INSERT INTO audit_events (`+auditColumns+`)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-		tenantID, newID(), now, by.Type, by.ID, action, targetType, targetID, by.RequestID, raw)
+		tenantID, id, now, by.Type, by.ID, action, targetType, targetID, by.RequestID, raw)
 	return translate(err)
 }

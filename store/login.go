@@ -98,8 +98,9 @@ func loginFields(l *roster.Login) []any {
 		&l.MFADefault, &l.RecoveryCodes)
 }
 
-// RecordLoginFailure counts a failed attempt; the attempt that reaches
-// lockAfter locks the account for lockFor and starts the count again.
+// RecordLoginFailure counts and audits a failed attempt; the attempt that
+// reaches lockAfter locks the account for lockFor and starts the count
+// again.
 func (s *LoginService) RecordLoginFailure(ctx context.Context, tenantID, userID string, lockAfter int, lockFor time.Duration) (*roster.Login, error) {
 	var l roster.Login
 	err := s.db.inTx(ctx, func(tx *sqlx.Tx) error {
@@ -114,6 +115,10 @@ func (s *LoginService) RecordLoginFailure(ctx context.Context, tenantID, userID 
 			tenantID, userID, lockAfter, now.Add(lockFor)).Scan(&l.FailedLogins, &l.LockedUntil, &locked)
 		if err != nil {
 			return notFound(translate(err), "user")
+		}
+		if err := insertAudit(ctx, tx, now, tenantID, signInActor, roster.ActionUserSignInFailed, "user", userID,
+			map[string]any{"reason": "wrong password", "locked": locked}); err != nil {
+			return err
 		}
 		if !locked {
 			return nil

@@ -32,6 +32,13 @@ type Config struct {
 	EmailBackoff     time.Duration // wait after the first failure, doubled after each; default 30s
 	EmailMaxBackoff  time.Duration // the longest wait; default 1h
 	SendTimeout      time.Duration // one delivery; default 30s
+
+	WebhookBatch        int           // deliveries claimed, and webhooks fanned out, at once; default 10
+	WebhookLease        time.Duration // how long a claimed delivery stays hidden; default 1m
+	WebhookBackoff      time.Duration // wait after the first failure, doubled after each; default 30s
+	WebhookMaxBackoff   time.Duration // the longest wait; default 2h
+	WebhookRetryFor     time.Duration // how long a delivery is retried before it fails; default 24h
+	WebhookDisableAfter time.Duration // how long an endpoint may fail before it is disabled; default 24h
 }
 
 func (c Config) withDefaults() Config {
@@ -55,6 +62,12 @@ func (c Config) withDefaults() Config {
 	def(&c.EmailBackoff, 30*time.Second)
 	def(&c.EmailMaxBackoff, time.Hour)
 	def(&c.SendTimeout, 30*time.Second)
+	defInt(&c.WebhookBatch, 10)
+	def(&c.WebhookLease, time.Minute)
+	def(&c.WebhookBackoff, 30*time.Second)
+	def(&c.WebhookMaxBackoff, 2*time.Hour)
+	def(&c.WebhookRetryFor, 24*time.Hour)
+	def(&c.WebhookDisableAfter, 24*time.Hour)
 	return c
 }
 
@@ -63,8 +76,11 @@ type Worker struct {
 	Jobs   roster.JobRunner
 	Outbox roster.EmailOutbox
 	Mailer notify.Mailer // nil leaves mail in the outbox
-	Log    *slog.Logger
-	Now    func() time.Time
+	// Webhooks and Hooks deliver webhooks; either nil leaves them queued.
+	Webhooks roster.WebhookOutbox
+	Hooks    *notify.HookSender
+	Log      *slog.Logger
+	Now      func() time.Time
 
 	cfg    Config
 	owner  string
@@ -82,11 +98,22 @@ func New(jobs roster.JobRunner, outbox roster.EmailOutbox, log *slog.Logger, cfg
 // Owner is the name this worker claims leases under.
 func (w *Worker) Owner() string { return w.owner }
 
-// Start runs the job workers and the mail sender in the background.
+// Start runs the job workers, the webhook fan-out and sender, and the mail
+// sender in the background.
 func (w *Worker) Start(ctx context.Context) {
 	ctx, w.cancel = context.WithCancel(ctx)
 	for range w.cfg.JobWorkers {
 		w.loop(ctx, w.RunJob)
+	}
+	if w.webhooksOn() {
+		w.loop(ctx, func(ctx context.Context) (bool, error) {
+			n, err := w.FanOutWebhooks(ctx)
+			return n > 0, err
+		})
+		w.loop(ctx, func(ctx context.Context) (bool, error) {
+			n, err := w.DeliverWebhooks(ctx)
+			return n > 0, err
+		})
 	}
 	if w.Mailer == nil {
 		w.Log.Warn("no mailer: outgoing mail stays in the outbox until one is configured")
@@ -182,9 +209,5 @@ func (w *Worker) DeliverEmails(ctx context.Context) (int, error) {
 // backoff is the wait after the attempt-th failure: EmailBackoff doubled
 // for each earlier failure, at most EmailMaxBackoff.
 func (w *Worker) backoff(attempt int) time.Duration {
-	d := w.cfg.EmailBackoff
-	for i := 1; i < attempt && d < w.cfg.EmailMaxBackoff; i++ {
-		d *= 2
-	}
-	return min(d, w.cfg.EmailMaxBackoff)
+	return doubling(w.cfg.EmailBackoff, w.cfg.EmailMaxBackoff, attempt)
 }

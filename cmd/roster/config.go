@@ -44,10 +44,12 @@ type Config struct {
 	PublicURL     string // ROSTER_PUBLIC_URL: the public base URL, the iss of its tokens; default http://localhost:PORT
 	EncryptionKey string // ROSTER_ENCRYPTION_KEY: 32 bytes, base64 or hex
 
-	Worker worker.Config // ROSTER_JOB_WORKERS, ROSTER_EMAIL_MAX_ATTEMPTS
+	Worker worker.Config // ROSTER_JOB_WORKERS, ROSTER_EMAIL_MAX_ATTEMPTS, ROSTER_WEBHOOK_RETRY_FOR, ROSTER_WEBHOOK_DISABLE_AFTER
 	// GraphQL is ROSTER_GRAPHQL_MAX_DEPTH, _MAX_COMPLEXITY, _MAX_TOKENS and
 	// _MAX_ALIASES; its body limit is MaxBodyBytes.
 	GraphQL graphql.Limits
+	// WebhookAllowLoopback is ROSTER_WEBHOOK_ALLOW_LOOPBACK.
+	WebhookAllowLoopback bool
 	// The WebAuthn relying party; "" derives it from the public URL.
 	WebAuthnRPID    string // ROSTER_WEBAUTHN_RP_ID: the domain passkeys are bound to
 	WebAuthnRPName  string // ROSTER_WEBAUTHN_RP_NAME: the name authenticators show
@@ -124,6 +126,9 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 		return c, err
 	}
 	c.GraphQL.BodyBytes = c.MaxBodyBytes
+	if c.WebhookAllowLoopback, err = webhookConfigFromEnv(getenv, &c.Worker); err != nil {
+		return c, err
+	}
 	c.InvitationTTL = flow.DefaultInvitationTTL
 	if v := getenv("ROSTER_INVITATION_TTL"); v != "" {
 		d, err := time.ParseDuration(v)

@@ -102,6 +102,7 @@ func (m *Main) handler(ctx context.Context) (http.Handler, error) {
 		WebAuthnOrigins: m.Config.WebAuthnOrigins,
 		Worker:          m.Config.Worker,
 		GraphQL:         m.Config.GraphQL,
+		Webhooks:        notify.HookConfig{Guard: notify.HookGuard{AllowLoopback: m.Config.WebhookAllowLoopback}},
 		Log:             m.Log,
 	}
 	if m.Config.JWKSURL != "" {

@@ -64,6 +64,10 @@ type Config struct {
 	// SSOClient reaches identity providers; nil takes a client with a
 	// 10-second timeout.
 	SSOClient *http.Client
+	// Webhooks shapes webhook delivery: which addresses it may reach
+	// (ROSTER_WEBHOOK_ALLOW_LOOPBACK), and a resolver and dialer of a
+	// test's own.
+	Webhooks notify.HookConfig
 
 	Worker worker.Config
 	Log    *slog.Logger
@@ -209,10 +213,13 @@ func New(ctx context.Context, db *store.DB, cfg Config) (*App, error) {
 		MaxBodyBytes:   cfg.MaxBodyBytes,
 		Now:            cfg.Now,
 	}
+	a.API.Webhooks, a.API.Events = store.NewWebhookService(db, box), store.NewEventService(db)
 	a.Handler = a.API.Handler()
 
 	a.Worker = worker.New(store.NewJobRunner(db, cfg.PublicURL), store.NewEmailOutbox(db), cfg.Log, cfg.Worker)
 	a.Worker.Mailer = cfg.Mailer
+	a.Worker.Webhooks = store.NewWebhookOutbox(db, box)
+	a.Worker.Hooks = notify.NewHookSender(cfg.Webhooks)
 	return a, nil
 }
 
