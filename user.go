@@ -310,7 +310,7 @@ type UserPage struct {
 // UserCountCap is where a count stops that the stats counters cannot
 // give (a search, a sign-in time): a word prefix can match most of a large
 // tenant, and counting every match would cost more than the page it counts.
-const UserCountCap = 1000
+const UserCountCap = 500
 
 // UserCount is how many users a filter selects. Capped means there are
 // more than Count (which is then UserCountCap).
