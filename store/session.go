@@ -32,8 +32,7 @@ func NewSessionService(db *DB) *SessionService {
 // where the request came (roster.ClientFromContext).
 func (s *SessionService) CreateRefreshToken(ctx context.Context, t *roster.RefreshToken) error {
 	t.ID, t.CreatedAt = newID(), s.db.now()
-	started := t.FamilyID == ""
-	if started {
+	if t.FamilyID == "" {
 		t.FamilyID = t.ID
 	}
 	client := roster.ClientFromContext(ctx)
