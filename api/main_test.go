@@ -273,7 +273,9 @@ func dumpTables(t *testing.T, tables ...string) string {
 	db := openTestDB(t)
 	var dump strings.Builder
 	for _, table := range tables {
-		rows, err := db.Query(`SELECT t::text FROM ` + table + ` t`)
+		// Without audit_events.txid: a transaction counter, not data, and
+		// six digits long, like a one-time code, which tests look for.
+		rows, err := db.Query(`SELECT (to_jsonb(t) - 'txid')::text FROM ` + table + ` t`)
 		if err != nil {
 			t.Fatal(err)
 		}
