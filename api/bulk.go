@@ -125,7 +125,7 @@ func bulkFilter(f *object) *roster.UserFilter {
 	if v := f.string("last_login_before"); v != nil {
 		t, err := time.Parse(time.RFC3339Nano, *v)
 		if err != nil {
-			f.fail("last_login_before", "must be an RFC 3339 time, e.g. 2026-01-31T00:00:00Z")
+			f.fail("last_login_before", badTime)
 		}
 		uf.LastLoginBefore = &t
 	}

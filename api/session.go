@@ -43,19 +43,9 @@ func (s *Server) listSessions(w http.ResponseWriter, r *http.Request, userID str
 	writeJSON(w, http.StatusOK, map[string]any{"items": items})
 }
 
-// myUserID is the user behind the credential. ENOTFOUND for a credential
-// of no user (a SCIM or script token).
-func myUserID(r *http.Request) (string, error) {
-	p := roster.PrincipalFromContext(r.Context())
-	if p.UserID == "" {
-		return "", roster.Errorf(roster.ENOTFOUND, "this credential does not belong to a user")
-	}
-	return p.UserID, nil
-}
-
 // listMySessions serves GET /me/sessions.
 func (s *Server) listMySessions(w http.ResponseWriter, r *http.Request) {
-	id, err := myUserID(r)
+	id, err := roster.PrincipalFromContext(r.Context()).SelfUserID()
 	if err != nil {
 		s.Error(w, r, err)
 		return
@@ -66,7 +56,7 @@ func (s *Server) listMySessions(w http.ResponseWriter, r *http.Request) {
 // endMySession serves DELETE /me/sessions/{id}: the caller's own session
 // too, which is a sign-out.
 func (s *Server) endMySession(w http.ResponseWriter, r *http.Request) {
-	id, err := myUserID(r)
+	id, err := roster.PrincipalFromContext(r.Context()).SelfUserID()
 	if err != nil {
 		s.Error(w, r, err)
 		return
@@ -77,7 +67,7 @@ func (s *Server) endMySession(w http.ResponseWriter, r *http.Request) {
 // endMyOtherSessions serves DELETE /me/sessions: every session of the
 // caller but the one it is using.
 func (s *Server) endMyOtherSessions(w http.ResponseWriter, r *http.Request) {
-	id, err := myUserID(r)
+	id, err := roster.PrincipalFromContext(r.Context()).SelfUserID()
 	if err != nil {
 		s.Error(w, r, err)
 		return

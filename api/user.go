@@ -91,6 +91,9 @@ func (s *Server) listUsers(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, newListResponse(page.Items, page.NextCursor, newUserResponse))
 }
 
+// badTime is the answer to a time that is not RFC 3339.
+const badTime = "must be an RFC 3339 time, e.g. 2026-01-31T00:00:00Z"
+
 // parseUserFilter reads the list filters (roster.UserFilterKeys) and names
 // each malformed one.
 func parseUserFilter(query url.Values) (roster.UserFilter, []roster.FieldError) {
@@ -117,7 +120,7 @@ func parseUserFilter(query url.Values) (roster.UserFilter, []roster.FieldError) 
 	if v := query.Get("last_login_before"); v != "" {
 		t, err := time.Parse(time.RFC3339Nano, v)
 		if err != nil {
-			fields = append(fields, roster.FieldError{Field: "last_login_before", Message: "must be an RFC 3339 time, e.g. 2026-01-31T00:00:00Z"})
+			fields = append(fields, roster.FieldError{Field: "last_login_before", Message: badTime})
 		}
 		f.LastLoginBefore = &t
 	}

@@ -62,10 +62,11 @@ func (p *Passwords) SetPassword(ctx context.Context, tenantID string, u *roster.
 // without a user; EINVALID naming current_password or new_password;
 // ETOOMANY while the account is locked.
 func (p *Passwords) ChangePassword(ctx context.Context, pr *roster.Principal, by roster.Actor, current, next string) error {
-	if pr.UserID == "" {
-		return roster.Errorf(roster.ENOTFOUND, "this credential does not belong to a user")
+	userID, err := pr.SelfUserID()
+	if err != nil {
+		return err
 	}
-	l, err := p.logins.FindLoginByID(ctx, pr.TenantID, pr.UserID)
+	l, err := p.logins.FindLoginByID(ctx, pr.TenantID, userID)
 	if err != nil {
 		return err
 	}
@@ -96,5 +97,5 @@ func (p *Passwords) ChangePassword(ctx context.Context, pr *roster.Principal, by
 	if err != nil {
 		return err
 	}
-	return p.logins.ChangePassword(ctx, pr.TenantID, by, pr.UserID, hash, pr.SessionID)
+	return p.logins.ChangePassword(ctx, pr.TenantID, by, userID, hash, pr.SessionID)
 }
