@@ -67,10 +67,12 @@ func clip(s string, n int) string {
 	return s
 }
 
-// liveFamily holds for a session (aliased s) with a refresh token that
-// can still be used: one neither spent, revoked nor expired. $3 is now.
-const liveFamily = `EXISTS (SELECT 1 FROM refresh_tokens r WHERE r.tenant_id = s.tenant_id AND r.family_id = s.id
-	AND r.used_at IS NULL AND r.revoked_at IS NULL AND r.expires_at > $3)`
+// liveToken holds for a refresh token (aliased r) that can still be used:
+// neither spent, revoked nor expired. $3 is now.
+const liveToken = `r.used_at IS NULL AND r.revoked_at IS NULL AND r.expires_at > $3`
+
+// liveFamily holds for a session (aliased s) with a live refresh token.
+const liveFamily = `EXISTS (SELECT 1 FROM refresh_tokens r WHERE r.tenant_id = s.tenant_id AND r.family_id = s.id AND ` + liveToken + `)`
 
 // ListSessions returns the user's live sessions, newest first.
 func (s *SessionService) ListSessions(ctx context.Context, tenantID, userID string) ([]*roster.Session, error) {
@@ -108,7 +110,7 @@ func (s *SessionService) EndSessions(ctx context.Context, tenantID, userID strin
 			FROM sessions s
 			WHERE s.tenant_id = $1 AND s.user_id = $2 AND ($4::uuid IS NULL OR s.id = $4) AND ($5::uuid IS NULL OR s.id <> $5)
 			  AND r.tenant_id = s.tenant_id AND r.family_id = s.id
-			  AND r.used_at IS NULL AND r.revoked_at IS NULL AND r.expires_at > $3
+			  AND `+liveToken+`
 			RETURNING s.id`, tenantID, userID, now, nullUUID(id), nullUUID(except))
 		if err != nil {
 			return translate(err)
@@ -203,8 +205,8 @@ func (s *SessionService) CountActiveSessions(ctx context.Context, tenantID, user
 	}
 	var n int
 	err := s.db.db.QueryRowContext(ctx, `
-		SELECT count(*) FROM refresh_tokens
-		WHERE tenant_id = $1 AND user_id = $2 AND used_at IS NULL AND revoked_at IS NULL AND expires_at > $3`,
+		SELECT count(*) FROM refresh_tokens r
+		WHERE r.tenant_id = $1 AND r.user_id = $2 AND `+liveToken,
 		tenantID, userID, s.db.now()).Scan(&n)
 	return n, translate(err)
 }
