@@ -167,7 +167,7 @@ func consoleJob(t *testing.T, inbox *testkit.SMTPServer) {
 	// A busy machine runs the job's 1,101 transactions slowly: wait long.
 	ctx, cancel := context.WithTimeout(b.ctx, 5*time.Minute)
 	defer cancel()
-	if _, err := chromedp.Run(ctx, chromedp.Poll[chromedp.Void](`!!document.getElementById('bulk-result')`, chromedp.WithPollingInterval(200*time.Millisecond))); err != nil {
+	if _, err := chromedp.Run(ctx, chromedp.Poll[chromedp.Void](`!!document.getElementById('bulk-result')`, chromedp.WithPollingInterval(200*time.Millisecond), chromedp.WithPollingTimeout(0))); err != nil {
 		t.Fatalf("the job's result: %v; progress says %q", err, b.text("#bulk-progress"))
 	}
 	if got := b.text("#bulk-result"); !strings.Contains(got, "1,101 matched, 1,101 succeeded") {
