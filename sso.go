@@ -68,6 +68,10 @@ type SSOConnection struct {
 	// "mfa" or an acr naming one) count as Roster's "mfa", as Entra's
 	// federatedIdpMfaBehavior and Okta's "trust IdP MFA" do.
 	TrustIdPMFA bool `json:"trust_idp_mfa"`
+	// ForceAuthn makes every sign-in through the connection a forced
+	// re-authentication at the provider (Okta's and Keycloak's "force
+	// authentication"), as a start's force_authn does for one sign-in.
+	ForceAuthn bool `json:"force_authn"`
 
 	// OIDC.
 	Issuer       string     `json:"issuer,omitempty"`

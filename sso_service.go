@@ -29,6 +29,9 @@ type FederatedIdentity struct {
 	Groups []string
 	// MFA says the provider asserted a second factor.
 	MFA bool
+	// AuthTime is when the provider says it authenticated the user (OIDC
+	// auth_time, SAML AuthnInstant); zero when it does not say.
+	AuthTime time.Time
 }
 
 // SSOState is a sign-in started at a provider, awaiting its answer. Only
@@ -39,7 +42,11 @@ type SSOState struct {
 	ConnectionID string
 	ReturnTo     string
 	RequestID    string // the SAML AuthnRequest's ID, for InResponseTo
-	ExpiresAt    time.Time
+	// AuthnSince is set when the sign-in asked the provider to
+	// authenticate the user anew: the provider's authentication must not
+	// be older (less its clock skew). Zero when it did not ask.
+	AuthnSince time.Time
+	ExpiresAt  time.Time
 }
 
 // SSOCode is the one-time code a finished federated sign-in leaves for
@@ -118,6 +125,9 @@ type SSOStart struct {
 	ConnectionID string
 	Email        string // discovery by the email's domain, without ConnectionID
 	ReturnTo     string
+	// ForceAuthn asks the provider to authenticate the user anew rather
+	// than reuse its own session, and refuses an answer that did not.
+	ForceAuthn bool
 }
 
 // SSOFlow runs federated sign-in and manages connections. The transports

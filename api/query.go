@@ -2,6 +2,7 @@ package api
 
 import (
 	"net/http"
+	"net/url"
 
 	"github.com/rosterhq/roster"
 )
@@ -46,4 +47,20 @@ func (s *Server) noQuery(next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// queryBool reads the query parameter name as exactly true or false; nil
+// when it is absent. The FieldError names it when it is neither.
+func queryBool(query url.Values, name string) (*bool, *roster.FieldError) {
+	switch query.Get(name) {
+	case "":
+		return nil, nil
+	case "true":
+		v := true
+		return &v, nil
+	case "false":
+		v := false
+		return &v, nil
+	}
+	return nil, &roster.FieldError{Field: name, Message: "must be true or false"}
 }

@@ -32,7 +32,7 @@ func (s *Server) newConnectionResponse(c *roster.SSOConnection) connectionRespon
 
 // connectionFields are the fields a connection is written with.
 var connectionFields = []string{"type", "name", "issuer", "client_id", "client_secret", "scopes", "domains", "jit",
-	"default_role", "claims", "group_roles", "enabled", "trust_idp_mfa", "idp_metadata_xml", "idp_metadata_url",
+	"default_role", "claims", "group_roles", "enabled", "trust_idp_mfa", "force_authn", "idp_metadata_xml", "idp_metadata_url",
 	"attributes", "allow_idp_initiated"}
 
 // decodeConnection writes the fields body has onto c.
@@ -57,6 +57,7 @@ func decodeConnection(body *object, c *roster.SSOConnection) {
 	setBool(&c.JIT, body.bool("jit"))
 	setBool(&c.Enabled, body.bool("enabled"))
 	setBool(&c.TrustIdPMFA, body.bool("trust_idp_mfa"))
+	setBool(&c.ForceAuthn, body.bool("force_authn"))
 	setBool(&c.AllowIdPInitiated, body.bool("allow_idp_initiated"))
 	decodeMapping(body, "claims", &c.Claims)
 	decodeMapping(body, "attributes", &c.Attributes)

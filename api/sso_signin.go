@@ -13,12 +13,17 @@ import (
 // provider of the connection named, or of the email's domain.
 func (s *Server) startSSO(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	if err := onlyParams(q, "tenant", "connection", "email", "return_to"); err != nil {
+	if err := onlyParams(q, "tenant", "connection", "email", "return_to", "force_authn"); err != nil {
 		s.Error(w, r, err)
 		return
 	}
+	force, bad := queryBool(q, "force_authn")
+	if bad != nil {
+		s.Error(w, r, roster.Invalid(*bad))
+		return
+	}
 	to, err := s.SSO.Start(r.Context(), roster.SSOStart{IP: clientIP(r), Tenant: q.Get("tenant"), ConnectionID: q.Get("connection"),
-		Email: q.Get("email"), ReturnTo: q.Get("return_to")})
+		Email: q.Get("email"), ReturnTo: q.Get("return_to"), ForceAuthn: force != nil && *force})
 	s.redirectSSO(w, r, to, err, http.StatusFound)
 }
 

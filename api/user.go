@@ -103,13 +103,11 @@ func parseUserFilter(query url.Values) (roster.UserFilter, []roster.FieldError) 
 		MFAMethod: query.Get("mfa_method"),
 	}
 	var fields []roster.FieldError
-	if v := query.Get("active"); v != "" {
-		active, err := strconv.ParseBool(v)
-		if err != nil || (v != "true" && v != "false") {
-			fields = append(fields, roster.FieldError{Field: "active", Message: "must be true or false"})
-		}
-		f.Active = &active
+	active, bad := queryBool(query, "active")
+	if bad != nil {
+		fields = append(fields, *bad)
 	}
+	f.Active = active
 	if v := query.Get("mfa"); v != "" {
 		enabled := v == "enabled"
 		if !enabled && v != "disabled" {
@@ -124,12 +122,11 @@ func parseUserFilter(query url.Values) (roster.UserFilter, []roster.FieldError) 
 		}
 		f.LastLoginBefore = &t
 	}
-	if v := query.Get("never_signed_in"); v != "" {
-		if v != "true" && v != "false" {
-			fields = append(fields, roster.FieldError{Field: "never_signed_in", Message: "must be true or false"})
-		}
-		f.NeverSignedIn = v == "true"
+	never, bad := queryBool(query, "never_signed_in")
+	if bad != nil {
+		fields = append(fields, *bad)
 	}
+	f.NeverSignedIn = never != nil && *never
 	return f, fields
 }
 

@@ -18,6 +18,9 @@ func (s *SSO) finish(ctx context.Context, st *roster.SSOState, c *roster.SSOConn
 	if id.Subject == "" {
 		return "", roster.Errorf(roster.EUNAUTHORIZED, "%s named no user", c.Name)
 	}
+	if !st.AuthnSince.IsZero() && (id.AuthTime.IsZero() || id.AuthTime.Before(st.AuthnSince.Add(-ssoClockSkew))) {
+		return "", roster.Errorf(roster.EUNAUTHORIZED, "%s did not ask you to sign in again, as this sign-in requires: sign out at %[1]s and start again", c.Name)
+	}
 	if id.Email == "" {
 		name := c.Claims.Email
 		if c.Type == roster.SSOTypeSAML {

@@ -5,6 +5,7 @@ import (
 	"crypto/subtle"
 	"fmt"
 	"slices"
+	"time"
 
 	"github.com/coreos/go-oidc/v3/oidc"
 	"golang.org/x/oauth2"
@@ -132,6 +133,9 @@ func (s *SSO) oidcIdentity(ctx context.Context, c *roster.SSOConnection, state, 
 	amr, _ := claims["amr"].([]any)
 	acr, _ := claims["acr"].(string)
 	id.MFA = slices.Contains(amr, any("mfa")) || slices.Contains(mfaACRs, acr)
+	if at, ok := claims["auth_time"].(float64); ok && at > 0 {
+		id.AuthTime = time.Unix(int64(at), 0)
+	}
 	return id, nil
 }
 

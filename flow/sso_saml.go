@@ -83,12 +83,14 @@ func (s *SSO) serviceProvider(ctx context.Context, c *roster.SSOConnection) (*sa
 }
 
 // startSAML is the IdP's URL with a signed AuthnRequest (HTTP-Redirect)
-// and the state as RelayState, and the request's ID for InResponseTo.
-func (s *SSO) startSAML(ctx context.Context, c *roster.SSOConnection, state string) (string, string, error) {
+// and the state as RelayState, and the request's ID for InResponseTo;
+// force sets the request's ForceAuthn.
+func (s *SSO) startSAML(ctx context.Context, c *roster.SSOConnection, state string, force bool) (string, string, error) {
 	sp, err := s.serviceProvider(ctx, c)
 	if err != nil {
 		return "", "", err
 	}
+	sp.ForceAuthn = force
 	doc, err := sp.BuildAuthRequestDocument()
 	if err != nil {
 		return "", "", fmt.Errorf("build the AuthnRequest: %w", err)
@@ -206,6 +208,11 @@ func (s *SSO) samlACS(ctx context.Context, c *roster.SSOConnection, st *roster.S
 			return refuse("it answers a request Roster did not make", nil)
 		}
 		st = &roster.SSOState{TenantID: c.TenantID, ConnectionID: c.ID, ReturnTo: "/account"}
+		if c.ForceAuthn {
+			// Nobody asked this provider for a new authentication: one
+			// within the time a sign-in may take is the most to accept.
+			st.AuthnSince = s.Now().Add(-ssoStateTTL)
+		}
 	} else {
 		if st, err = s.spendSAMLState(ctx, relayState); err != nil {
 			return "", err
@@ -283,6 +290,9 @@ func samlIdentity(c *roster.SSOConnection, a *types.Assertion) *roster.Federated
 	}
 	if groups, ok := values(m.Groups); ok {
 		id.Groups = append([]string{}, groups...)
+	}
+	if a.AuthnStatement != nil && a.AuthnStatement.AuthnInstant != nil {
+		id.AuthTime = *a.AuthnStatement.AuthnInstant
 	}
 	if a.AuthnStatement != nil && a.AuthnStatement.AuthnContext != nil && a.AuthnStatement.AuthnContext.AuthnContextClassRef != nil {
 		id.MFA = slices.Contains(mfaAuthnContexts, a.AuthnStatement.AuthnContext.AuthnContextClassRef.Value)

@@ -51,13 +51,18 @@ func (s *SSO) start(ctx context.Context, in roster.SSOStart, st *roster.SSOState
 	if err != nil {
 		return "", err
 	}
-	st.TenantID, st.StateHash, st.ConnectionID, st.ExpiresAt = tenantID, auth.HashAPIToken(state), c.ID, s.Now().Add(ssoStateTTL)
+	now := s.Now()
+	st.TenantID, st.StateHash, st.ConnectionID, st.ExpiresAt = tenantID, auth.HashAPIToken(state), c.ID, now.Add(ssoStateTTL)
+	force := in.ForceAuthn || c.ForceAuthn
+	if force {
+		st.AuthnSince = now
+	}
 	var to string
 	switch c.Type {
 	case roster.SSOTypeOIDC:
-		to, err = s.startOIDC(ctx, c, state, in.Email)
+		to, err = s.startOIDC(ctx, c, state, in.Email, force)
 	case roster.SSOTypeSAML:
-		to, st.RequestID, err = s.startSAML(ctx, c, state)
+		to, st.RequestID, err = s.startSAML(ctx, c, state, force)
 	}
 	if err != nil {
 		return "", err
@@ -123,8 +128,9 @@ func (s *SSO) returnTo(raw string) (string, error) {
 }
 
 // startOIDC is the provider's authorization URL with state, nonce and a
-// PKCE S256 challenge.
-func (s *SSO) startOIDC(ctx context.Context, c *roster.SSOConnection, state, email string) (string, error) {
+// PKCE S256 challenge; force asks for a new authentication (prompt=login,
+// and max_age=0, which also makes the provider send auth_time).
+func (s *SSO) startOIDC(ctx context.Context, c *roster.SSOConnection, state, email string, force bool) (string, error) {
 	p, err := s.discovery.provider(ctx, c.Issuer)
 	if err != nil {
 		return "", roster.Errorf(roster.EUNAVAILABLE, "the identity provider cannot be reached: %v", err)
@@ -132,6 +138,9 @@ func (s *SSO) startOIDC(ctx context.Context, c *roster.SSOConnection, state, ema
 	opts := []oauth2.AuthCodeOption{oidc.Nonce(s.derive("nonce", state)), oauth2.S256ChallengeOption(s.derive("pkce", state))}
 	if email != "" {
 		opts = append(opts, oauth2.SetAuthURLParam("login_hint", email))
+	}
+	if force {
+		opts = append(opts, oauth2.SetAuthURLParam("prompt", "login"), oauth2.SetAuthURLParam("max_age", "0"))
 	}
 	return s.oauth2Config(c, p, "").AuthCodeURL(state, opts...), nil
 }

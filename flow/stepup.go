@@ -48,6 +48,9 @@ func (s *SignIn) RequireStepUp(ctx context.Context, p *roster.Principal, rule ro
 		if recent && (slices.Contains(p.AMR, AMRPassword) || slices.Contains(p.AMR, AMRFederated)) {
 			return nil
 		}
+		if slices.Contains(p.AMR, AMRFederated) {
+			return roster.Errorf(roster.ESTEPUP, "this needs a sign-in %s: sign in again at your identity provider, with force_authn=true at GET /api/v1/auth/sso/start", within)
+		}
 		return roster.Errorf(roster.ESTEPUP, "this needs a sign-in with your password %s: sign in again", within)
 	}
 	own := s.issuer != nil && p.Issuer == s.issuer.URL()

@@ -31,8 +31,9 @@ func (s *SSOService) CreateState(ctx context.Context, st *roster.SSOState) error
 		if err := sweepExpired(ctx, tx, "sso_states", "state_hash", s.db.now()); err != nil {
 			return err
 		}
-		_, err := tx.ExecContext(ctx, `INSERT INTO sso_states (state_hash, tenant_id, connection_id, return_to, request_id, expires_at)
-			VALUES ($1, $2, $3, $4, $5, $6)`, st.StateHash, st.TenantID, st.ConnectionID, st.ReturnTo, st.RequestID, st.ExpiresAt)
+		_, err := tx.ExecContext(ctx, `INSERT INTO sso_states (state_hash, tenant_id, connection_id, return_to, request_id, authn_since, expires_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7)`, st.StateHash, st.TenantID, st.ConnectionID, st.ReturnTo, st.RequestID,
+			sql.NullTime{Time: st.AuthnSince, Valid: !st.AuthnSince.IsZero()}, st.ExpiresAt)
 		return translate(err)
 	})
 }
@@ -48,12 +49,14 @@ func (s *SSOService) PeekState(ctx context.Context, stateHash []byte, now time.T
 	return scanState(s.db.db.QueryRowxContext(ctx, `SELECT `+ssoStateColumns+` FROM sso_states WHERE state_hash = $1`, stateHash), now)
 }
 
-const ssoStateColumns = `state_hash, tenant_id, connection_id, return_to, request_id, expires_at`
+const ssoStateColumns = `state_hash, tenant_id, connection_id, return_to, request_id, authn_since, expires_at`
 
 // scanState reads a state that must be live at now. EUNAUTHORIZED.
 func scanState(row *sqlx.Row, now time.Time) (*roster.SSOState, error) {
 	var st roster.SSOState
-	err := row.Scan(&st.StateHash, &st.TenantID, &st.ConnectionID, &st.ReturnTo, &st.RequestID, &st.ExpiresAt)
+	var authnSince sql.NullTime
+	err := row.Scan(&st.StateHash, &st.TenantID, &st.ConnectionID, &st.ReturnTo, &st.RequestID, &authnSince, &st.ExpiresAt)
+	st.AuthnSince = authnSince.Time
 	if errors.Is(err, sql.ErrNoRows) || (err == nil && !now.Before(st.ExpiresAt)) {
 		return nil, roster.Errorf(roster.EUNAUTHORIZED, "the sign-in is unknown, already used or expired: start again")
 	}

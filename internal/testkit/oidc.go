@@ -7,6 +7,7 @@ import (
 	"slices"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/zitadel/oidc/v3/example/server/exampleop"
 	"github.com/zitadel/oidc/v3/example/server/storage"
@@ -17,6 +18,9 @@ import (
 
 // OIDCUser is a user of the test OpenID Provider. Groups go into a
 // "groups" claim; MFA makes the provider assert amr ["pwd","mfa"].
+// SessionAge makes the provider behave as one that reuses a session of
+// that age whatever the client asks (prompt=login included): its ID
+// tokens' auth_time is that long ago.
 type OIDCUser struct {
 	ID, Username, Password string
 	Email                  string
@@ -24,6 +28,7 @@ type OIDCUser struct {
 	GivenName, FamilyName  string
 	Groups                 []string
 	MFA                    bool
+	SessionAge             time.Duration
 }
 
 // OIDCProvider is zitadel/oidc's example OpenID Provider on the loopback
@@ -34,6 +39,21 @@ type OIDCProvider struct {
 
 	mu    sync.Mutex
 	users map[string]*OIDCUser
+	asked AuthRequestAsked
+}
+
+// AuthRequestAsked is what the last authorization request asked of the
+// provider's sign-in.
+type AuthRequestAsked struct {
+	Prompt []string
+	MaxAge *uint
+}
+
+// LastAuthRequest is what the last authorization request asked.
+func (p *OIDCProvider) LastAuthRequest() AuthRequestAsked {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.asked
 }
 
 // StartOIDCProvider starts the provider with a client of clientID and
@@ -125,18 +145,41 @@ func (s *oidcStorage) SetUserinfoFromToken(ctx context.Context, info *oidc.UserI
 	return nil
 }
 
+func (s *oidcStorage) CreateAuthRequest(ctx context.Context, req *oidc.AuthRequest, userID string) (op.AuthRequest, error) {
+	s.provider.mu.Lock()
+	s.provider.asked = AuthRequestAsked{Prompt: slices.Clone(req.Prompt), MaxAge: req.MaxAge}
+	s.provider.mu.Unlock()
+	return s.Storage.CreateAuthRequest(ctx, req, userID)
+}
+
 func (s *oidcStorage) AuthRequestByCode(ctx context.Context, code string) (op.AuthRequest, error) {
 	req, err := s.Storage.AuthRequestByCode(ctx, code)
 	if err != nil {
 		return nil, err
 	}
-	if u := s.provider.user(req.GetSubject()); u != nil && u.MFA {
-		return mfaRequest{req}, nil
+	if u := s.provider.user(req.GetSubject()); u != nil && (u.MFA || u.SessionAge > 0) {
+		return userRequest{AuthRequest: req, user: u}, nil
 	}
 	return req, nil
 }
 
-// mfaRequest is a sign-in that passed a second factor.
-type mfaRequest struct{ op.AuthRequest }
+// userRequest is a sign-in as one of the provider's users: with a second
+// factor, or on a session of theirs the provider reused.
+type userRequest struct {
+	op.AuthRequest
+	user *OIDCUser
+}
 
-func (mfaRequest) GetAMR() []string { return []string{"pwd", "otp", "mfa"} }
+func (r userRequest) GetAMR() []string {
+	if r.user.MFA {
+		return []string{"pwd", "otp", "mfa"}
+	}
+	return r.AuthRequest.GetAMR()
+}
+
+func (r userRequest) GetAuthTime() time.Time {
+	if r.user.SessionAge > 0 {
+		return time.Now().Add(-r.user.SessionAge)
+	}
+	return r.AuthRequest.GetAuthTime()
+}

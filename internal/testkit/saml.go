@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/crewjam/saml"
 	"github.com/crewjam/saml/samlidp"
 )
 
@@ -36,6 +37,7 @@ type SAMLProvider struct {
 	URL      string
 	Metadata []byte // the IdP's metadata
 	tb       testing.TB
+	store    *samlidp.MemoryStore
 }
 
 // StartSAMLProvider starts the identity provider with users.
@@ -60,13 +62,14 @@ func StartSAMLProvider(tb testing.TB, users ...SAMLUser) *SAMLProvider {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { handler.ServeHTTP(w, r) }))
 	tb.Cleanup(srv.Close)
 	base, _ := url.Parse(srv.URL)
-	idp, err := samlidp.New(samlidp.Options{URL: *base, Key: key, Certificate: cert, Store: &samlidp.MemoryStore{},
+	store := &samlidp.MemoryStore{}
+	idp, err := samlidp.New(samlidp.Options{URL: *base, Key: key, Certificate: cert, Store: store,
 		Logger: log.New(io.Discard, "", 0)})
 	if err != nil {
 		tb.Fatal(err)
 	}
 	handler = idp
-	p := &SAMLProvider{URL: srv.URL, tb: tb}
+	p := &SAMLProvider{URL: srv.URL, tb: tb, store: store}
 	for _, u := range users {
 		p.AddUser(u)
 	}
@@ -118,4 +121,26 @@ func (p *SAMLProvider) AddShortcut(name, entityID, relayState string) {
 		p.tb.Fatal(err)
 	}
 	p.call(http.MethodPut, "/shortcuts/"+name, body)
+}
+
+// AgeSessions makes every session of the provider d older: a browser
+// that signed in there earlier is not asked again, and its assertions'
+// AuthnInstant is the older time. samlidp, like many providers, does not
+// act on an AuthnRequest's ForceAuthn.
+func (p *SAMLProvider) AgeSessions(d time.Duration) {
+	p.tb.Helper()
+	ids, err := p.store.List("/sessions/")
+	if err != nil {
+		p.tb.Fatal(err)
+	}
+	for _, id := range ids {
+		var s saml.Session
+		if err := p.store.Get("/sessions/"+id, &s); err != nil {
+			p.tb.Fatal(err)
+		}
+		s.CreateTime = s.CreateTime.Add(-d)
+		if err := p.store.Put("/sessions/"+id, &s); err != nil {
+			p.tb.Fatal(err)
+		}
+	}
 }
