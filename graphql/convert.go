@@ -36,7 +36,23 @@ func userFilter(in *UserFilter) roster.UserFilter {
 	if m := in.MfaMethod.Value(); m != nil {
 		f.MFAMethod = rootName(*m)
 	}
+	f.LastLoginBefore = in.LastLoginBefore.Value()
+	if never := in.NeverSignedIn.Value(); never != nil {
+		f.NeverSignedIn = *never
+	}
 	return f
+}
+
+// ifVersion is the store's ifVersion for an expectedVersion argument: 0
+// for none. EINVALID naming the argument below 1.
+func ifVersion(expected *int) (int64, error) {
+	if expected == nil {
+		return 0, nil
+	}
+	if *expected < 1 {
+		return 0, roster.Invalid(roster.FieldError{Field: "expectedVersion", Message: "must be a version of the user, 1 or more"})
+	}
+	return int64(*expected), nil
 }
 
 // userSort is REST's sort parameter for an order: the field, with a

@@ -217,7 +217,7 @@ type ComplexityRoot struct {
 		ConfirmTotp               func(childComplexity int, code string) int
 		CreateUser                func(childComplexity int, input CreateUserInput) int
 		DeletePasskey             func(childComplexity int, id string) int
-		DeleteUser                func(childComplexity int, id string) int
+		DeleteUser                func(childComplexity int, id string, expectedVersion *int) int
 		FinishPasskeyRegistration func(childComplexity int, name *string, credential JSON) int
 		GenerateRecoveryCodes     func(childComplexity int) int
 		InviteUser                func(childComplexity int, input InviteUserInput) int
@@ -231,7 +231,7 @@ type ComplexityRoot struct {
 		StartCodeEnrollment       func(childComplexity int, method CodeMethod, phone *string) int
 		StartTotpEnrollment       func(childComplexity int) int
 		UnlockUser                func(childComplexity int, id string) int
-		UpdateUser                func(childComplexity int, id string, input UpdateUserInput) int
+		UpdateUser                func(childComplexity int, id string, input UpdateUserInput, expectedVersion *int) int
 	}
 
 	PageInfo struct {
@@ -369,6 +369,7 @@ type ComplexityRoot struct {
 		Security    func(childComplexity int) int
 		UpdatedAt   func(childComplexity int) int
 		UserName    func(childComplexity int) int
+		Version     func(childComplexity int) int
 	}
 
 	UserConnection struct {
@@ -422,8 +423,8 @@ type MutationResolver interface {
 	RenamePasskey(ctx context.Context, id string, name string) (*RenamePasskeyPayload, error)
 	DeletePasskey(ctx context.Context, id string) (*DeletePasskeyPayload, error)
 	CreateUser(ctx context.Context, input CreateUserInput) (*CreateUserPayload, error)
-	UpdateUser(ctx context.Context, id string, input UpdateUserInput) (*UpdateUserPayload, error)
-	DeleteUser(ctx context.Context, id string) (*DeleteUserPayload, error)
+	UpdateUser(ctx context.Context, id string, input UpdateUserInput, expectedVersion *int) (*UpdateUserPayload, error)
+	DeleteUser(ctx context.Context, id string, expectedVersion *int) (*DeleteUserPayload, error)
 	UnlockUser(ctx context.Context, id string) (*UnlockUserPayload, error)
 }
 type PasskeyResolver interface {
@@ -1068,7 +1069,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.DeleteUser(childComplexity, args["id"].(string)), true
+		return e.ComplexityRoot.Mutation.DeleteUser(childComplexity, args["id"].(string), args["expectedVersion"].(*int)), true
 	case "Mutation.finishPasskeyRegistration":
 		if e.ComplexityRoot.Mutation.FinishPasskeyRegistration == nil {
 			break
@@ -1212,7 +1213,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.UpdateUser(childComplexity, args["id"].(string), args["input"].(UpdateUserInput)), true
+		return e.ComplexityRoot.Mutation.UpdateUser(childComplexity, args["id"].(string), args["input"].(UpdateUserInput), args["expectedVersion"].(*int)), true
 
 	case "PageInfo.endCursor":
 		if e.ComplexityRoot.PageInfo.EndCursor == nil {
@@ -1736,6 +1737,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.User.UserName(childComplexity), true
+	case "User.version":
+		if e.ComplexityRoot.User.Version == nil {
+			break
+		}
+
+		return e.ComplexityRoot.User.Version(childComplexity), true
 
 	case "UserConnection.edges":
 		if e.ComplexityRoot.UserConnection.Edges == nil {
@@ -2462,6 +2469,8 @@ func (ec *executionContext) childFields_User(ctx context.Context, field graphql.
 		return ec.fieldContext_User_updatedAt(ctx, field)
 	case "lastLoginAt":
 		return ec.fieldContext_User_lastLoginAt(ctx, field)
+	case "version":
+		return ec.fieldContext_User_version(ctx, field)
 	case "mfa":
 		return ec.fieldContext_User_mfa(ctx, field)
 	case "passkeys":
@@ -2735,6 +2744,14 @@ func (ec *executionContext) field_Mutation_deleteUser_args(ctx context.Context, 
 		return nil, err
 	}
 	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "expectedVersion",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["expectedVersion"] = arg1
 	return args, nil
 }
 
@@ -2943,6 +2960,14 @@ func (ec *executionContext) field_Mutation_updateUser_args(ctx context.Context, 
 		return nil, err
 	}
 	args["input"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "expectedVersion",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["expectedVersion"] = arg2
 	return args, nil
 }
 
@@ -6409,7 +6434,7 @@ func (ec *executionContext) _Mutation_updateUser(ctx context.Context, field grap
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().UpdateUser(ctx, fc.Args["id"].(string), fc.Args["input"].(UpdateUserInput))
+			return ec.Resolvers.Mutation().UpdateUser(ctx, fc.Args["id"].(string), fc.Args["input"].(UpdateUserInput), fc.Args["expectedVersion"].(*int))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -6471,7 +6496,7 @@ func (ec *executionContext) _Mutation_deleteUser(ctx context.Context, field grap
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().DeleteUser(ctx, fc.Args["id"].(string))
+			return ec.Resolvers.Mutation().DeleteUser(ctx, fc.Args["id"].(string), fc.Args["expectedVersion"].(*int))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -8810,6 +8835,29 @@ func (ec *executionContext) fieldContext_User_lastLoginAt(_ context.Context, fie
 	return graphql.NewScalarFieldContext("User", field, false, false, "Time")
 }
 
+func (ec *executionContext) _User_version(ctx context.Context, field graphql.CollectedField, obj *roster.User) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_User_version(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Version, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNInt2int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_User_version(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("User", field, false, false, "Int")
+}
+
 func (ec *executionContext) _User_mfa(ctx context.Context, field graphql.CollectedField, obj *roster.User) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -10456,7 +10504,7 @@ func (ec *executionContext) unmarshalInputUserFilter(ctx context.Context, obj an
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"q", "role", "active", "mfa", "mfaMethod"}
+	fieldsInOrder := [...]string{"q", "role", "active", "mfa", "mfaMethod", "lastLoginBefore", "neverSignedIn"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -10498,6 +10546,20 @@ func (ec *executionContext) unmarshalInputUserFilter(ctx context.Context, obj an
 				return it, err
 			}
 			it.MfaMethod = graphql.OmittableOf(data)
+		case "lastLoginBefore":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastLoginBefore"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LastLoginBefore = graphql.OmittableOf(data)
+		case "neverSignedIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("neverSignedIn"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NeverSignedIn = graphql.OmittableOf(data)
 		}
 	}
 	return it, nil
@@ -12885,6 +12947,11 @@ func (ec *executionContext) _User(ctx context.Context, sel ast.SelectionSet, obj
 		case "lastLoginAt":
 			out.Values[i] = ec._User_lastLoginAt(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "version":
+			out.Values[i] = ec._User_version(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "mfa":

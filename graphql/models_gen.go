@@ -279,12 +279,16 @@ type UserEdge struct {
 }
 
 type UserFilter struct {
-	// A substring of the email, user name, given or family name.
+	// Word prefixes: every term must start a word of the email, user name, given or family name (REST's q).
 	Q         graphql.Omittable[*string]        `json:"q,omitempty"`
 	Role      graphql.Omittable[*string]        `json:"role,omitempty"`
 	Active    graphql.Omittable[*bool]          `json:"active,omitempty"`
 	Mfa       graphql.Omittable[*MFAState]      `json:"mfa,omitempty"`
 	MfaMethod graphql.Omittable[*MFAMethodType] `json:"mfaMethod,omitempty"`
+	// Users who last signed in before this time (inactive users; those who never did are neverSignedIn's).
+	LastLoginBefore graphql.Omittable[*time.Time] `json:"lastLoginBefore,omitempty"`
+	// true: only users who have never signed in.
+	NeverSignedIn graphql.Omittable[*bool] `json:"neverSignedIn,omitempty"`
 }
 
 type UserOrder struct {

@@ -66,11 +66,13 @@ func Schema() []byte {
 // authentication puts it there).
 func (s *Server) Handler() http.Handler {
 	limits := s.Limits.withDefaults()
-	srv := handler.New(NewExecutableSchema(Config{
-		Resolvers:  &Resolver{s},
+	resolver := &Resolver{s}
+	schema := NewExecutableSchema(Config{
+		Resolvers:  resolver,
 		Directives: DirectiveRoot{HasPermission: hasPermission, StepUp: s.stepUp},
 		Complexity: complexityRoot(),
-	}))
+	})
+	srv := handler.New(schema)
 	srv.AddTransport(transport.GET{})
 	srv.AddTransport(transport.POST{})
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
@@ -79,6 +81,7 @@ func (s *Server) Handler() http.Handler {
 	srv.SetRecoverFunc(s.recoverPanic)
 	srv.Use(extension.Introspection{})
 	srv.Use(&limitCheck{limits: limits})
+	srv.Use(&usersPages{schema: schema.(*executableSchema), resolver: resolver})
 	return s.guard(limits, srv)
 }
 

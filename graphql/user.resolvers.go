@@ -34,13 +34,17 @@ func (r *mutationResolver) CreateUser(ctx context.Context, input CreateUserInput
 }
 
 // UpdateUser is the resolver for the updateUser field.
-func (r *mutationResolver) UpdateUser(ctx context.Context, id string, input UpdateUserInput) (*UpdateUserPayload, error) {
+func (r *mutationResolver) UpdateUser(ctx context.Context, id string, input UpdateUserInput, expectedVersion *int) (*UpdateUserPayload, error) {
 	_, tenant, by := caller(ctx)
 	upd, err := userUpdate(input)
 	if err != nil {
 		return nil, err
 	}
-	u, err := r.Server.Users.UpdateUser(ctx, tenant, by, id, 0, func(u *roster.User) error {
+	version, err := ifVersion(expectedVersion)
+	if err != nil {
+		return nil, err
+	}
+	u, err := r.Server.Users.UpdateUser(ctx, tenant, by, id, version, func(u *roster.User) error {
 		upd.Apply(u)
 		return nil
 	})
@@ -51,9 +55,13 @@ func (r *mutationResolver) UpdateUser(ctx context.Context, id string, input Upda
 }
 
 // DeleteUser is the resolver for the deleteUser field.
-func (r *mutationResolver) DeleteUser(ctx context.Context, id string) (*DeleteUserPayload, error) {
+func (r *mutationResolver) DeleteUser(ctx context.Context, id string, expectedVersion *int) (*DeleteUserPayload, error) {
 	_, tenant, by := caller(ctx)
-	if err := r.Server.Users.DeleteUser(ctx, tenant, by, id, 0); err != nil {
+	version, err := ifVersion(expectedVersion)
+	if err != nil {
+		return nil, err
+	}
+	if err := r.Server.Users.DeleteUser(ctx, tenant, by, id, version); err != nil {
 		return nil, err
 	}
 	return &DeleteUserPayload{DeletedUserID: id}, nil

@@ -154,3 +154,56 @@ func TestNoCredentialIs401(t *testing.T) {
 		t.Fatalf("GET without credential: %d %s", w.Code, w.Body)
 	}
 }
+
+// TestUserVersionsAndInactivity: expectedVersion refuses a change to a
+// user who changed since it was read, as REST's If-Match does, and the
+// inactivity filters select as REST's last_login_before and
+// never_signed_in.
+func TestUserVersionsAndInactivity(t *testing.T) {
+	t.Parallel()
+	e := newTestEnv(t)
+	signedIn, _ := e.signedInUser(uniqueEmail(t, "signed-in"))
+	never := e.createUser(e.A.Admin, uniqueEmail(t, "never"))
+
+	var read struct {
+		User struct{ Version int } `json:"user"`
+	}
+	e.query(e.A.Admin, `query($id: ID!) { user(id: $id) { version } }`, &read, "id", never)
+	v := read.User.Version
+	var updated struct {
+		UpdateUser struct{ User struct{ Version int } } `json:"updateUser"`
+	}
+	e.query(e.A.Admin, `mutation($id: ID!, $v: Int) { updateUser(id: $id, input: {givenName: "Once"}, expectedVersion: $v) { user { version } } }`,
+		&updated, "id", never, "v", v)
+	if updated.UpdateUser.User.Version <= v {
+		t.Fatalf("version %d after a change from %d", updated.UpdateUser.User.Version, v)
+	}
+	e.wantCode(e.A.Admin, "precondition", "", `mutation($id: ID!, $v: Int) { updateUser(id: $id, input: {givenName: "Twice"}, expectedVersion: $v) { user { id } } }`,
+		"id", never, "v", v)
+	e.wantCode(e.A.Admin, "precondition", "", `mutation($id: ID!, $v: Int) { deleteUser(id: $id, expectedVersion: $v) { deletedUserId } }`,
+		"id", never, "v", v)
+	e.wantCode(e.A.Admin, "invalid", "expectedVersion", `mutation($id: ID!) { deleteUser(id: $id, expectedVersion: 0) { deletedUserId } }`, "id", never)
+
+	ids := func(filter string) []string {
+		var page struct {
+			Users struct {
+				Edges []struct{ Node struct{ ID string } }
+			} `json:"users"`
+		}
+		e.query(e.A.Admin, `{ users(first: 200, filter: `+filter+`) { edges { node { id } } } }`, &page)
+		var out []string
+		for _, edge := range page.Users.Edges {
+			out = append(out, edge.Node.ID)
+		}
+		return out
+	}
+	future := time.Now().Add(time.Hour).UTC().Format(time.RFC3339)
+	if got := ids(`{lastLoginBefore: "` + future + `"}`); !slices.Contains(got, signedIn) || slices.Contains(got, never) {
+		t.Fatalf("lastLoginBefore an hour from now: %v; want %s and not %s", got, signedIn, never)
+	}
+	if got := ids(`{neverSignedIn: true}`); slices.Contains(got, signedIn) || !slices.Contains(got, never) {
+		t.Fatalf("neverSignedIn: %v; want %s and not %s", got, never, signedIn)
+	}
+	e.query(e.A.Admin, `mutation($id: ID!, $v: Int) { deleteUser(id: $id, expectedVersion: $v) { deletedUserId } }`, nil,
+		"id", never, "v", updated.UpdateUser.User.Version)
+}
