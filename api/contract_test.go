@@ -102,6 +102,7 @@ func validatorOptions() []config.Option {
 		config.WithFormatAssertions(),
 		config.WithStrictMode(),
 		config.WithStrictIgnorePaths("$.body.items[*].details.**", "$.body.items[*].data.details.**", "$.body.mappings.**",
+			"$.body.audit_events_about[*].details.**", "$.body.audit_events_by[*].details.**", "$.body.attributes.**",
 			"$.body.publicKey.**", "$.body.credential.**",
 			// SSO connections map provider group names to roles.
 			"$.body.group_roles.**", "$.body.items[*].group_roles.**"),

@@ -265,6 +265,7 @@ func TestMFARequired(t *testing.T) {
 		{Method: "GET", Path: policyPath},
 		{Method: "PUT", Path: "/api/v1/me/password", Body: map[string]any{"current_password": goodPassword, "new_password": goodPassword + "-2"}},
 		{Method: "GET", Path: "/api/v1/me/sessions"},
+		{Method: "GET", Path: "/api/v1/me/data-export"},
 		{Method: "DELETE", Path: "/api/v1/me/sessions"},
 		{Method: "DELETE", Path: "/api/v1/me/sessions/" + id},
 	} {

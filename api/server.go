@@ -28,6 +28,7 @@ type Server struct {
 	Export   roster.UserExportService
 	Webhooks roster.WebhookService
 	Events   roster.EventService
+	Privacy  roster.PrivacyService
 
 	SignIn      roster.SignInFlow
 	Passwords   roster.PasswordFlow
@@ -184,6 +185,7 @@ func (s *Server) fullRoutes(r chi.Router) {
 	r.With(s.noQuery).Get("/me/sessions", s.listMySessions)
 	r.Delete("/me/sessions", s.endMyOtherSessions)
 	r.Delete("/me/sessions/{sid}", s.endMySession)
+	r.With(s.noQuery).Get("/me/data-export", s.exportMyData)
 	r.Route("/users", func(r chi.Router) {
 		r.With(s.require(roster.PermUsersRead)).Get("/", s.listUsers)
 		r.With(s.require(roster.PermUsersRead)).Get("/count", s.countUsers)
@@ -204,6 +206,8 @@ func (s *Server) fullRoutes(r chi.Router) {
 			r.With(s.require(roster.PermUsersWrite)).Patch("/passkeys/{pid}", s.renameUserPasskey)
 			r.With(s.require(roster.PermUsersWrite)).Delete("/passkeys/{pid}", s.removeUserPasskey)
 			r.With(s.require(roster.PermUsersRead), s.noQuery).Get("/security", s.getUserSecurity)
+			r.With(s.require(roster.PermUsersExport), s.noQuery).Get("/data-export", s.exportUserData)
+			r.With(s.require(roster.PermUsersWrite), s.adminStepUp()).Post("/erase", s.eraseUser)
 		})
 	})
 	r.With(s.require(roster.PermAuditRead)).Get("/audit-events", s.listAuditEvents)

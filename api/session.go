@@ -27,7 +27,12 @@ func (s *Server) listSessions(w http.ResponseWriter, r *http.Request, userID str
 		s.Error(w, r, err)
 		return
 	}
-	current := roster.PrincipalFromContext(r.Context()).SessionID
+	writeJSON(w, http.StatusOK, map[string]any{"items": newSessionList(sessions, roster.PrincipalFromContext(r.Context()).SessionID)})
+}
+
+// newSessionList is sessions as the API shows them, current marking the
+// caller's.
+func newSessionList(sessions []*roster.Session, current string) []sessionResponse {
 	items := make([]sessionResponse, 0, len(sessions))
 	for _, ses := range sessions {
 		amr := ses.AMR
@@ -40,7 +45,7 @@ func (s *Server) listSessions(w http.ResponseWriter, r *http.Request, userID str
 			Current: current != "" && ses.ID == current,
 		})
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"items": items})
+	return items
 }
 
 // listMySessions serves GET /me/sessions.

@@ -214,6 +214,7 @@ func New(ctx context.Context, db *store.DB, cfg Config) (*App, error) {
 		Now:            cfg.Now,
 	}
 	a.API.Webhooks, a.API.Events = store.NewWebhookService(db, box), store.NewEventService(db)
+	a.API.Privacy = store.NewPrivacyService(db)
 	a.Handler = a.API.Handler()
 
 	a.Worker = worker.New(store.NewJobRunner(db, cfg.PublicURL), store.NewEmailOutbox(db), cfg.Log, cfg.Worker)
