@@ -23,6 +23,7 @@ type Server struct {
 	Tenants  roster.TenantService
 	Logins   roster.LoginService
 	Sessions roster.SessionService
+	SignIns  roster.SignInHistoryService
 	Bulk     roster.BulkService
 	Stats    roster.StatsService
 	Export   roster.UserExportService
@@ -184,6 +185,7 @@ func (s *Server) fullRoutes(r chi.Router) {
 	r.With(s.noQuery).Get("/me/sessions", s.listMySessions)
 	r.Delete("/me/sessions", s.endMyOtherSessions)
 	r.Delete("/me/sessions/{sid}", s.endMySession)
+	r.Get("/me/sign-ins", s.listMySignIns)
 	r.Route("/users", func(r chi.Router) {
 		r.With(s.require(roster.PermUsersRead)).Get("/", s.listUsers)
 		r.With(s.require(roster.PermUsersRead)).Get("/count", s.countUsers)
@@ -198,6 +200,9 @@ func (s *Server) fullRoutes(r chi.Router) {
 			r.With(s.require(roster.PermUsersWrite)).Post("/password-reset", s.sendPasswordReset)
 			r.With(s.require(roster.PermUsersWrite), s.noQuery).Get("/sessions", s.listUserSessions)
 			r.With(s.require(roster.PermUsersWrite)).Delete("/sessions", s.endUserSessions)
+			// The history is the audit trail's sign-in events by another
+			// view: whoever may read the trail may read it.
+			r.With(s.require(roster.PermAuditRead)).Get("/sign-ins", s.listUserSignIns)
 			r.With(s.require(roster.PermUsersRead), s.noQuery).Get("/mfa", s.getUserMFA)
 			r.With(s.require(roster.PermUsersWrite)).Delete("/mfa", s.resetUserMFA)
 			r.With(s.require(roster.PermUsersRead), s.noQuery).Get("/passkeys", s.listUserPasskeys)

@@ -29,12 +29,12 @@ func (s *SSO) finish(ctx context.Context, st *roster.SSOState, c *roster.SSOConn
 	if err != nil {
 		return "", err
 	}
-	if err := s.signIn.logins.RecordLogin(ctx, u.TenantID, u.ID); err != nil {
-		return "", err
-	}
 	amr := []string{AMRFederated}
 	if id.MFA && c.TrustIdPMFA {
 		amr = append(amr, AMRMFA)
+	}
+	if err := s.signIn.logins.RecordLogin(ctx, u.TenantID, u.ID, roster.SignInSSO, amr); err != nil {
+		return "", err
 	}
 	code, err := auth.NewOpaqueToken(ssoCodePrefix)
 	if err != nil {

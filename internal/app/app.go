@@ -189,6 +189,7 @@ func New(ctx context.Context, db *store.DB, cfg Config) (*App, error) {
 		Tenants:        tenants,
 		Logins:         logins,
 		Sessions:       store.NewSessionService(db),
+		SignIns:        store.NewSignInHistoryService(db),
 		Bulk:           store.NewBulkService(db, cfg.PublicURL),
 		Stats:          store.NewStatsService(db),
 		Export:         users,
