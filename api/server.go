@@ -6,6 +6,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"time"
 
 	"github.com/go-chi/chi/v5"
@@ -61,6 +62,9 @@ type Server struct {
 	// StepUpMaxAge is how recent a sign-in must be for the changes that
 	// need a step-up; the answers that ask for one say so.
 	StepUpMaxAge time.Duration
+	// TrustedProxies are the proxies (ROSTER_TRUSTED_PROXIES) whose
+	// X-Forwarded-For is believed; none: the peer is the client.
+	TrustedProxies []netip.Prefix
 	// MaxBodyBytes limits request bodies; larger ones get 413.
 	MaxBodyBytes int64
 	// Now is the clock invitation statuses are read at.

@@ -150,6 +150,9 @@ func (pk *Passkeys) FinishLogin(ctx context.Context, ip, tenant string, credenti
 	if err != nil {
 		return nil, nil, err
 	}
+	if err := s.refuseNetwork(ctx, policy, tenantID, "", roster.SignInPasskey); err != nil {
+		return nil, nil, err
+	}
 	now := s.Now()
 	var (
 		login   roster.Login

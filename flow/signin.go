@@ -116,6 +116,13 @@ func (s *SignIn) Login(ctx context.Context, ip, tenant, username, password strin
 	default:
 		key.Account, userID = l.User.ID, l.User.ID
 	}
+	policy, err := s.tenants.SecurityPolicy(ctx, tenantID)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := s.refuseNetwork(ctx, policy, tenantID, userID, roster.SignInPassword); err != nil {
+		return nil, nil, err
+	}
 	if err := s.throttle.check(ctx, key, now); err != nil {
 		if roster.ErrorCode(err) == roster.ETOOMANY {
 			return nil, nil, s.refuse(ctx, tenantID, userID, roster.SignInPassword, roster.ReasonRateLimited, err)
@@ -132,10 +139,6 @@ func (s *SignIn) Login(ctx context.Context, ip, tenant, username, password strin
 			return nil, nil, err
 		}
 		return nil, nil, s.failed(ctx, key, now)
-	}
-	policy, err := s.tenants.SecurityPolicy(ctx, l.User.TenantID)
-	if err != nil {
-		return nil, nil, err
 	}
 	ok, _, err := auth.VerifyPassword(l.PasswordHash, password)
 	if err != nil || !ok {

@@ -25,6 +25,13 @@ func (s *SSO) finish(ctx context.Context, st *roster.SSOState, c *roster.SSOConn
 		}
 		return "", roster.Errorf(roster.EFORBIDDEN, "%s sent no email address (%q): ask an administrator to map it", c.Name, name)
 	}
+	policy, err := s.signIn.tenants.SecurityPolicy(ctx, c.TenantID)
+	if err != nil {
+		return "", err
+	}
+	if err := s.signIn.refuseNetwork(ctx, policy, c.TenantID, "", roster.SignInSSO); err != nil {
+		return "", err
+	}
 	u, err := s.store.SignInFederated(ctx, c, id)
 	if err != nil {
 		return "", err
