@@ -6,3 +6,6 @@ const (
 	SignInDeviceSQL       = signInDevice
 	StatsFailedSignInsSQL = statsFailedSignIns
 )
+
+// InactiveUsersSQL is the inactivity job's walk, for its plan test.
+const InactiveUsersSQL = inactiveUsers
