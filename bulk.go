@@ -115,6 +115,11 @@ type JobRunner interface {
 	// that other tenants' jobs take turns. When ctx ends it puts the job
 	// back and returns ctx's error. A lost lease stops it.
 	RunJob(ctx context.Context, job *Job, owner string, lease time.Duration, budget int) error
+
+	// QueueInactivityJobs queues today's inactivity job (JobKindInactivity)
+	// of every tenant whose policy sets deactivate_after_days, once a day
+	// however many workers call it, and returns how many it queued.
+	QueueInactivityJobs(ctx context.Context) (int, error)
 }
 
 // Audit actions of bulk actions.

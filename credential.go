@@ -75,12 +75,24 @@ type LoginService interface {
 	FindLoginByID(ctx context.Context, tenantID, userID string) (*Login, error)
 
 	// RecordLoginFailure counts a failed attempt and locks the account for
-	// lockFor when it reaches lockAfter. It returns the updated state.
-	RecordLoginFailure(ctx context.Context, tenantID, userID string, lockAfter int, lockFor time.Duration) (*Login, error)
+	// lockFor when it reaches lockAfter. It returns the updated state. A
+	// sign-in (a method) is recorded in the user's sign-in history, failed
+	// for reason, in the same transaction; a wrong password or code at a
+	// step-up or a password change ("" method) is not a sign-in.
+	RecordLoginFailure(ctx context.Context, tenantID, userID string, lockAfter int, lockFor time.Duration, method, reason string) (*Login, error)
 
 	// RecordLogin clears failed attempts, the lockout's and the
-	// throttle's, and sets last_login_at.
-	RecordLogin(ctx context.Context, tenantID, userID string) error
+	// throttle's, sets last_login_at and records the sign-in (by method,
+	// as amr) in the history, in one transaction. A sign-in from a device
+	// the user has not signed in from within NewDeviceWindow queues a mail
+	// telling them, unless it is their first.
+	RecordLogin(ctx context.Context, tenantID, userID, method string, amr []string) error
+
+	// RecordSignIn records an attempt that changes nothing else: a failure
+	// before any password was checked, or at an account that does not
+	// exist (a.UserID ""), which counts in the tenant's failures but is in
+	// no one's history.
+	RecordSignIn(ctx context.Context, tenantID string, a SignInAttempt) error
 
 	// ChangePassword stores the hash as the user's password and ends their
 	// other sessions in the same transaction: every refresh token family but

@@ -25,6 +25,9 @@ const (
 	// EGONE: the resource existed but is used up for good (an invitation
 	// accepted, revoked or expired).
 	EGONE = "gone"
+	// ENETWORK: the tenant's policy allows no sign-in and no credential
+	// from the client's network (allowed_networks).
+	ENETWORK = "network_not_allowed"
 )
 
 // FieldError names one invalid field of a request and why it is invalid.

@@ -2,6 +2,7 @@ package roster
 
 import (
 	"fmt"
+	"net/netip"
 	"slices"
 	"strings"
 	"time"
@@ -33,6 +34,15 @@ type SecurityPolicy struct {
 	// password while SSORequired, for when the provider is down (Entra's
 	// emergency access accounts, excluded from the policy by name).
 	BreakGlassUserIDs []string `json:"break_glass_user_ids"`
+	// SignInRetentionDays is how long sign-in history is kept.
+	SignInRetentionDays int `json:"sign_in_retention_days"`
+	// AllowedNetworks are the networks (CIDRs) from which the tenant's
+	// users may sign in and its credentials be used; empty allows any.
+	AllowedNetworks []string `json:"allowed_networks"`
+	// DeactivateAfterDays deactivates users inactive that long (not signed
+	// in, or never since they were created), after a warning by mail
+	// InactivityWarningDays before; 0 never does.
+	DeactivateAfterDays int `json:"deactivate_after_days"`
 }
 
 // PasswordRules are what a new password must satisfy, beyond the rules
@@ -72,17 +82,26 @@ const (
 	MinLockoutMinutes, MaxLockoutMinutes         = 1, 1440
 	MinAccessTokenMinutes, MaxAccessTokenMinutes = 5, 60
 	MinRefreshTokenDays, MaxRefreshTokenDays     = 1, 90
+	MinSignInRetentionDays, MaxRetentionDays     = 1, 3650
+	MinDeactivateAfterDays                       = 30
+	MaxAllowedNetworks                           = 100
 )
+
+// InactivityWarningDays is how long before deactivating an inactive user
+// they are warned by mail.
+const InactivityWarningDays = 7
 
 // DefaultSecurityPolicy returns the policy of a tenant that has not set one.
 func DefaultSecurityPolicy() *SecurityPolicy {
 	return &SecurityPolicy{
-		AllowedMethods:    MFAMethods(),
-		Password:          PasswordRules{MinLength: DefaultPasswordMinLength, RejectCommon: true},
-		Lockout:           LockoutRules{MaxAttempts: DefaultLockoutAttempts, DurationMinutes: DefaultLockoutMinutes},
-		Session:           SessionRules{AccessTokenMinutes: DefaultAccessTokenMinutes, RefreshTokenDays: DefaultRefreshTokenDays},
-		UniqueEmail:       true,
-		BreakGlassUserIDs: []string{},
+		AllowedMethods:      MFAMethods(),
+		Password:            PasswordRules{MinLength: DefaultPasswordMinLength, RejectCommon: true},
+		Lockout:             LockoutRules{MaxAttempts: DefaultLockoutAttempts, DurationMinutes: DefaultLockoutMinutes},
+		Session:             SessionRules{AccessTokenMinutes: DefaultAccessTokenMinutes, RefreshTokenDays: DefaultRefreshTokenDays},
+		UniqueEmail:         true,
+		BreakGlassUserIDs:   []string{},
+		SignInRetentionDays: DefaultSignInRetentionDays,
+		AllowedNetworks:     []string{},
 	}
 }
 
@@ -119,9 +138,21 @@ func (p *SecurityPolicy) Validate() error {
 		{"lockout.duration_minutes", p.Lockout.DurationMinutes, MinLockoutMinutes, MaxLockoutMinutes},
 		{"session.access_token_minutes", p.Session.AccessTokenMinutes, MinAccessTokenMinutes, MaxAccessTokenMinutes},
 		{"session.refresh_token_days", p.Session.RefreshTokenDays, MinRefreshTokenDays, MaxRefreshTokenDays},
+		{"sign_in_retention_days", p.SignInRetentionDays, MinSignInRetentionDays, MaxRetentionDays},
 	} {
 		if r.v < r.lo || r.v > r.hi {
 			add(r.field, fmt.Sprintf("must be from %d to %d", r.lo, r.hi))
+		}
+	}
+	if d := p.DeactivateAfterDays; d != 0 && (d < MinDeactivateAfterDays || d > MaxRetentionDays) {
+		add("deactivate_after_days", fmt.Sprintf("must be 0 (never) or from %d to %d", MinDeactivateAfterDays, MaxRetentionDays))
+	}
+	if len(p.AllowedNetworks) > MaxAllowedNetworks {
+		add("allowed_networks", fmt.Sprintf("must name at most %d networks", MaxAllowedNetworks))
+	}
+	for _, n := range p.AllowedNetworks {
+		if _, err := netip.ParsePrefix(n); err != nil {
+			add("allowed_networks", fmt.Sprintf("%q is not a network in CIDR notation (203.0.113.0/24, 2001:db8::/48)", n))
 		}
 	}
 	if len(p.BreakGlassUserIDs) > MaxBreakGlassUsers {
@@ -146,6 +177,26 @@ const MaxBreakGlassUsers = 10
 // single sign-on is required: an active admin the policy names.
 func (p *SecurityPolicy) BreakGlass(u *User) bool {
 	return u.Role == RoleAdmin && slices.Contains(p.BreakGlassUserIDs, u.ID)
+}
+
+// AllowsAddress reports whether the policy's networks allow a client at
+// address: any address when it names none, else one in one of them. An
+// address that does not parse is in none.
+func (p *SecurityPolicy) AllowsAddress(address string) bool {
+	if len(p.AllowedNetworks) == 0 {
+		return true
+	}
+	addr, err := netip.ParseAddr(address)
+	if err != nil {
+		return false
+	}
+	addr = addr.Unmap()
+	for _, n := range p.AllowedNetworks {
+		if prefix, err := netip.ParsePrefix(n); err == nil && prefix.Contains(addr) {
+			return true
+		}
+	}
+	return false
 }
 
 // AllowsMethod reports whether users may enrol method.

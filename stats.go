@@ -45,6 +45,10 @@ type UserStats struct {
 	PasskeysDeviceBound int64
 	// LockedUsers are locked out now (locked_until in the future).
 	LockedUsers int64
+	// FailedSignIns24h are the tenant's failed sign-in attempts of the
+	// last 24 hours, at accounts that exist or not; the filter does not
+	// narrow them (an unknown account has no role).
+	FailedSignIns24h int64
 }
 
 // DayCount is a count for one UTC day.

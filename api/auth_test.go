@@ -198,6 +198,8 @@ func allOperations(e *testEnv) []request {
 		{Method: "POST", Path: user + "/erase", Body: map[string]any{}},
 		{Method: "DELETE", Path: "/api/v1/me/sessions"},
 		{Method: "DELETE", Path: "/api/v1/me/sessions/00000000-0000-7000-8000-000000000000"},
+		{Method: "GET", Path: "/api/v1/me/sign-ins"},
+		{Method: "GET", Path: user + "/sign-ins"},
 		{Method: "GET", Path: "/api/v1/scim-group-roles"},
 		{Method: "PUT", Path: "/api/v1/scim-group-roles", Body: map[string]any{"mappings": map[string]string{}}},
 		{Method: "GET", Path: "/api/v1/scim-tokens"},

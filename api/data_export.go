@@ -42,9 +42,9 @@ func (s *Server) exportMyData(w http.ResponseWriter, r *http.Request) {
 // document (GDPR article 15 and 20): the REST representations of the
 // profile, second factors (never a secret), passkeys and sessions, the
 // attributes identity providers sent, groups and identity-provider links,
-// then every audit event about the
-// person and every one by them, streamed page by page so that a trail of
-// any length fits. A failure after the first byte aborts the connection,
+// then every audit event about the person, every one by them and their
+// sign-in history, streamed page by page so that a trail of any length
+// fits. A failure after the first byte aborts the connection,
 // so a cut document is never taken for a whole one.
 func (s *Server) exportData(w http.ResponseWriter, r *http.Request, userID string) {
 	ctx, tenant := r.Context(), tenantID(r)
@@ -65,12 +65,24 @@ func (s *Server) exportData(w http.ResponseWriter, r *http.Request, userID strin
 	w.WriteHeader(http.StatusOK)
 	out := bufio.NewWriterSize(w, 32<<10)
 	_, _ = out.Write(raw[:len(raw)-1]) // the object stays open for the trail
-	for _, trail := range []struct {
-		key    string
-		filter roster.AuditFilter
-	}{{"audit_events_about", roster.AuditFilter{TargetID: userID}}, {"audit_events_by", roster.AuditFilter{ActorID: userID}}} {
-		_, _ = out.WriteString(`,"` + trail.key + `":[`)
-		if err := s.writeAuditTrail(r, out, tenant, trail.filter); err != nil {
+	for _, section := range []struct {
+		key   string
+		write func() error
+	}{
+		{"audit_events_about", func() error { return s.writeAuditTrail(r, out, tenant, roster.AuditFilter{TargetID: userID}) }},
+		{"audit_events_by", func() error { return s.writeAuditTrail(r, out, tenant, roster.AuditFilter{ActorID: userID}) }},
+		{"sign_ins", func() error {
+			return writePages(out, func(cursor string) ([]*roster.SignInAttempt, string, error) {
+				page, err := s.SignIns.FindSignIns(ctx, tenant, userID, roster.SignInFilter{Limit: roster.MaxPageSize, Cursor: cursor})
+				if err != nil {
+					return nil, "", err
+				}
+				return page.Items, page.NextCursor, nil
+			}, newSignInResponse)
+		}},
+	} {
+		_, _ = out.WriteString(`,"` + section.key + `":[`)
+		if err := section.write(); err != nil {
 			s.Log.ErrorContext(ctx, "data export cut short", "request_id", roster.RequestIDFromContext(ctx), "error", err.Error())
 			panic(http.ErrAbortHandler)
 		}
@@ -135,26 +147,39 @@ func (s *Server) dataExportSections(r *http.Request, tenant, userID string) (*da
 // a time.
 func (s *Server) writeAuditTrail(r *http.Request, out *bufio.Writer, tenant string, f roster.AuditFilter) error {
 	f.Limit = roster.MaxPageSize
-	enc := json.NewEncoder(out)
-	first := true
-	for {
+	return writePages(out, func(cursor string) ([]*roster.AuditEvent, string, error) {
+		f.Cursor = cursor
 		page, err := s.Audit.FindAuditEvents(r.Context(), tenant, f)
+		if err != nil {
+			return nil, "", err
+		}
+		return page.Items, page.NextCursor, nil
+	}, newAuditEventResponse)
+}
+
+// writePages writes, comma-separated, every item of the pages next reads
+// from its first ("") to the one with no next cursor, as present shows it.
+func writePages[T, R any](out *bufio.Writer, next func(cursor string) ([]T, string, error), present func(T) R) error {
+	enc := json.NewEncoder(out)
+	first, cursor := true, ""
+	for {
+		items, nextCursor, err := next(cursor)
 		if err != nil {
 			return err
 		}
-		for _, e := range page.Items {
+		for _, item := range items {
 			if !first {
 				_, _ = out.WriteString(",")
 			}
 			first = false
-			if err := enc.Encode(newAuditEventResponse(e)); err != nil {
+			if err := enc.Encode(present(item)); err != nil {
 				return err
 			}
 		}
-		if page.NextCursor == "" {
+		if nextCursor == "" {
 			return nil
 		}
-		f.Cursor = page.NextCursor
+		cursor = nextCursor
 	}
 }
 

@@ -44,8 +44,9 @@ func TestDataExport(t *testing.T) {
 		Groups     []struct {
 			DisplayName string `json:"display_name"`
 		}
-		About []struct{ Action string } `json:"audit_events_about"`
-		By    []struct {
+		SignIns []struct{ Result string } `json:"sign_ins"`
+		About   []struct{ Action string } `json:"audit_events_about"`
+		By      []struct {
 			Action  string
 			ActorID string `json:"actor_id"`
 		} `json:"audit_events_by"`
@@ -64,6 +65,9 @@ func TestDataExport(t *testing.T) {
 		if ev.ActorID != id {
 			t.Fatalf("an event by someone else in the trail by the person: %+v", ev)
 		}
+	}
+	if len(doc.SignIns) == 0 || doc.SignIns[0].Result != "success" {
+		t.Fatalf("the sign-in history: %+v", doc.SignIns)
 	}
 	if len(doc.By) == 0 {
 		t.Fatal("no event by the person, who signed in and enrolled a factor")
@@ -146,6 +150,11 @@ func TestErasure(t *testing.T) {
 	trail.JSON(t, &events)
 	if len(events.Items) < 3 || events.Items[0].Action != "user.erased" || events.Items[0].Details["transferred_to"] != e.A.AdminID {
 		t.Fatalf("the trail about the erased person: %s", trail.Body)
+	}
+	var signIns, traced int
+	if err := openTestDB(t).QueryRow(`SELECT count(*), count(*) FILTER (WHERE address <> '' OR user_agent <> '[erased]')
+		FROM sign_ins WHERE user_id = $1`, id).Scan(&signIns, &traced); err != nil || signIns == 0 || traced != 0 {
+		t.Fatalf("the erased person's sign-ins: %d, %d with an address or user agent (%v)", signIns, traced, err)
 	}
 	var invitedBy string
 	if err := openTestDB(t).QueryRow(`SELECT invited_by FROM invitations WHERE id = $1`, invitation.Object(t)["id"]).Scan(&invitedBy); err != nil || invitedBy != e.A.AdminID {

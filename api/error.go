@@ -17,6 +17,7 @@ var statuses = map[string]int{
 	roster.EUNAUTHORIZED: http.StatusUnauthorized,
 	roster.ESTEPUP:       http.StatusUnauthorized,
 	roster.EFORBIDDEN:    http.StatusForbidden,
+	roster.ENETWORK:      http.StatusForbidden,
 	roster.ENOTFOUND:     http.StatusNotFound,
 	roster.ECONFLICT:     http.StatusConflict,
 	roster.EPRECONDITION: http.StatusPreconditionFailed,

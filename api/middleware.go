@@ -19,8 +19,9 @@ var clientRequestID = regexp.MustCompile(`^[A-Za-z0-9._-]{1,64}$`)
 
 // requestID takes the caller's X-Request-Id when it is sane, else makes
 // one, and echoes it so a failure can be traced from either side. The
-// context also carries where the request comes from, which a session
-// records.
+// context also carries where the request comes from, the one place it is
+// worked out: what sessions and sign-ins record, the throttle counts and
+// the allowed networks check.
 func (s *Server) requestID(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		id := r.Header.Get("X-Request-Id")
@@ -31,7 +32,7 @@ func (s *Server) requestID(next http.Handler) http.Handler {
 		}
 		w.Header().Set("X-Request-Id", id)
 		ctx := roster.NewContextWithRequestID(r.Context(), id)
-		ctx = roster.NewContextWithClient(ctx, roster.Client{Address: clientIP(r), UserAgent: r.UserAgent()})
+		ctx = roster.NewContextWithClient(ctx, roster.Client{Address: clientAddress(r, s.TrustedProxies), UserAgent: r.UserAgent()})
 		next.ServeHTTP(w, r.WithContext(ctx))
 	})
 }

@@ -150,6 +150,11 @@ func TestPasskeyUserVerificationAndOtherFactors(t *testing.T) {
 	clock.Add(30 * time.Second)
 	r = e.do(request{Method: "POST", Path: "/api/v1/auth/mfa/verify", Body: map[string]any{"mfa_token": ch.MFAToken, "method": "totp", "code": testkit.Oathtool(t, secret, clock.Now())}})
 	wantAMR(t, r, "hwk", "user", "otp", "mfa")
+	// The history has each step, the passkey's among them.
+	if got := history(signIns(t, e, e.A.Admin, "/api/v1/users/"+id+"/sign-ins", 50)); got !=
+		"password:success password:mfa_required mfa:success passkey:mfa_required mfa:success" {
+		t.Fatalf("history: %s", got)
+	}
 }
 
 func TestPasskeyAsSecondFactor(t *testing.T) {

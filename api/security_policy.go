@@ -29,6 +29,7 @@ func (s *Server) putSecurityPolicy(w http.ResponseWriter, r *http.Request) {
 	p := decodeSecurityPolicy(body)
 	uniqueEmail, ssoRequired := body.bool("unique_email"), body.bool("sso_required")
 	breakGlass := body.strings("break_glass_user_ids")
+	retention, networks, deactivate := body.int("sign_in_retention_days"), body.strings("allowed_networks"), body.int("deactivate_after_days")
 	if err := body.err(); err != nil {
 		s.Error(w, r, err)
 		return
@@ -41,6 +42,12 @@ func (s *Server) putSecurityPolicy(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p.UniqueEmail, p.SSORequired, p.BreakGlassUserIDs = current.UniqueEmail, current.SSORequired, current.BreakGlassUserIDs
+	p.SignInRetentionDays, p.AllowedNetworks, p.DeactivateAfterDays = current.SignInRetentionDays, current.AllowedNetworks, current.DeactivateAfterDays
+	setInt(&p.SignInRetentionDays, retention)
+	setInt(&p.DeactivateAfterDays, deactivate)
+	if networks != nil {
+		p.AllowedNetworks = networks
+	}
 	setBool(&p.UniqueEmail, uniqueEmail)
 	setBool(&p.SSORequired, ssoRequired)
 	if breakGlass != nil {
@@ -57,7 +64,8 @@ func (s *Server) putSecurityPolicy(w http.ResponseWriter, r *http.Request) {
 // unknown and mistyped fields on body; the policy checks the values.
 func decodeSecurityPolicy(body *object) *roster.SecurityPolicy {
 	fields := []string{"mfa_required", "allowed_methods", "password", "lockout", "session"}
-	body.only(append(fields, "unique_email", "sso_required", "break_glass_user_ids")...)
+	body.only(append(fields, "unique_email", "sso_required", "break_glass_user_ids", "sign_in_retention_days",
+		"allowed_networks", "deactivate_after_days")...)
 	body.need(fields...)
 	var p roster.SecurityPolicy
 	setBool(&p.MFARequired, body.bool("mfa_required"))

@@ -30,6 +30,10 @@ func defaultPolicy() policy {
 		// Single sign-on (issue 14).
 		"sso_required":         false,
 		"break_glass_user_ids": []any{},
+		// Sign-in history and network and inactivity rules (issue 16).
+		"sign_in_retention_days": 400,
+		"allowed_networks":       []any{},
+		"deactivate_after_days":  0,
 	}
 }
 
@@ -137,6 +141,10 @@ func TestSecurityPolicyEndpoints(t *testing.T) {
 		"not an object":      {func(p policy) { p["lockout"] = 10 }, "lockout"},
 		"not a list":         {func(p policy) { p["allowed_methods"] = "totp" }, "allowed_methods"},
 		"null reject_common": {func(p policy) { p.section("password")["reject_common"] = nil }, "password.reject_common"},
+		"no retention":       {func(p policy) { p["sign_in_retention_days"] = 0 }, "sign_in_retention_days"},
+		"quick deactivation": {func(p policy) { p["deactivate_after_days"] = 7 }, "deactivate_after_days"},
+		"not a network":      {func(p policy) { p["allowed_networks"] = []any{"10.0.0.0/33"} }, "allowed_networks"},
+		"a bare address":     {func(p policy) { p["allowed_networks"] = []any{"10.0.0.1"} }, "allowed_networks"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			p := defaultPolicy()
@@ -268,6 +276,8 @@ func TestMFARequired(t *testing.T) {
 		{Method: "GET", Path: "/api/v1/me/data-export"},
 		{Method: "DELETE", Path: "/api/v1/me/sessions"},
 		{Method: "DELETE", Path: "/api/v1/me/sessions/" + id},
+		{Method: "GET", Path: "/api/v1/me/sign-ins"},
+		{Method: "GET", Path: "/api/v1/users/" + id + "/sign-ins"},
 	} {
 		req.Token = enrolOnly
 		r := e.do(req)

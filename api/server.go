@@ -6,6 +6,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"time"
 
 	"github.com/go-chi/chi/v5"
@@ -23,6 +24,7 @@ type Server struct {
 	Tenants  roster.TenantService
 	Logins   roster.LoginService
 	Sessions roster.SessionService
+	SignIns  roster.SignInHistoryService
 	Bulk     roster.BulkService
 	Stats    roster.StatsService
 	Export   roster.UserExportService
@@ -61,6 +63,9 @@ type Server struct {
 	// StepUpMaxAge is how recent a sign-in must be for the changes that
 	// need a step-up; the answers that ask for one say so.
 	StepUpMaxAge time.Duration
+	// TrustedProxies are the proxies (ROSTER_TRUSTED_PROXIES) whose
+	// X-Forwarded-For is believed; none: the peer is the client.
+	TrustedProxies []netip.Prefix
 	// MaxBodyBytes limits request bodies; larger ones get 413.
 	MaxBodyBytes int64
 	// Now is the clock invitation statuses are read at.
@@ -186,6 +191,7 @@ func (s *Server) fullRoutes(r chi.Router) {
 	r.Delete("/me/sessions", s.endMyOtherSessions)
 	r.Delete("/me/sessions/{sid}", s.endMySession)
 	r.With(s.noQuery).Get("/me/data-export", s.exportMyData)
+	r.Get("/me/sign-ins", s.listMySignIns)
 	r.Route("/users", func(r chi.Router) {
 		r.With(s.require(roster.PermUsersRead)).Get("/", s.listUsers)
 		r.With(s.require(roster.PermUsersRead)).Get("/count", s.countUsers)
@@ -200,6 +206,9 @@ func (s *Server) fullRoutes(r chi.Router) {
 			r.With(s.require(roster.PermUsersWrite)).Post("/password-reset", s.sendPasswordReset)
 			r.With(s.require(roster.PermUsersWrite), s.noQuery).Get("/sessions", s.listUserSessions)
 			r.With(s.require(roster.PermUsersWrite)).Delete("/sessions", s.endUserSessions)
+			// The history is the audit trail's sign-in events by another
+			// view: whoever may read the trail may read it.
+			r.With(s.require(roster.PermAuditRead)).Get("/sign-ins", s.listUserSignIns)
 			r.With(s.require(roster.PermUsersRead), s.noQuery).Get("/mfa", s.getUserMFA)
 			r.With(s.require(roster.PermUsersWrite)).Delete("/mfa", s.resetUserMFA)
 			r.With(s.require(roster.PermUsersRead), s.noQuery).Get("/passkeys", s.listUserPasskeys)

@@ -1,7 +1,6 @@
 package api
 
 import (
-	"net"
 	"net/http"
 
 	"github.com/go-chi/chi/v5"
@@ -186,11 +185,8 @@ func (s *Server) openIDConfiguration(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
-// clientIP is the address sign-in attempts are counted against.
+// clientIP is the address sign-in attempts are counted against: the
+// request's client, as requestID found it.
 func clientIP(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
+	return roster.ClientFromContext(r.Context()).Address
 }

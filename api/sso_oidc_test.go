@@ -303,6 +303,13 @@ func TestSSOOIDCTrustsProviderMFAWhenTold(t *testing.T) {
 	if amr := claimsOf(t, tokens.Object(t)["access_token"].(string))["amr"].([]any); len(amr) != 2 || amr[0] != "fed" || amr[1] != "mfa" {
 		t.Fatalf("amr %v, want [fed mfa]", amr)
 	}
+	// Each is in the history, with how it signed in; the code's exchange
+	// is no sign-in of its own.
+	me := e.do(request{Method: "GET", Path: "/api/v1/me", Token: tokens.Object(t)["access_token"].(string)})
+	items := signIns(t, e, e.A.Admin, "/api/v1/users/"+me.Object(t)["id"].(string)+"/sign-ins", 50)
+	if history(items) != "sso:success sso:success" || strings.Join(items[0].AMR, ",") != "fed,mfa" {
+		t.Fatalf("history: %+v", items)
+	}
 }
 
 func TestSSOOIDCNeverDemotesTheLastAdmin(t *testing.T) {

@@ -17,6 +17,7 @@ type statsResponse struct {
 	MFA                mfaStatsResponse `json:"mfa"`
 	Passkeys           passkeyStats     `json:"passkeys"`
 	LockedUsers        int64            `json:"locked_users"`
+	FailedSignIns24h   int64            `json:"failed_sign_ins_24h"`
 }
 
 type signupsResponse struct {
@@ -55,7 +56,7 @@ func newStatsResponse(st *roster.UserStats) statsResponse {
 		MFA: mfaStatsResponse{Enabled: st.MFAEnabled, Disabled: st.MFADisabled,
 			AdoptionRate: st.MFAAdoptionRate(), Methods: st.MFAMethods},
 		Passkeys:    passkeyStats{Total: st.PasskeysTotal, Synced: st.PasskeysSynced, DeviceBound: st.PasskeysDeviceBound},
-		LockedUsers: st.LockedUsers,
+		LockedUsers: st.LockedUsers, FailedSignIns24h: st.FailedSignIns24h,
 	}
 }
 

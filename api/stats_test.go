@@ -34,7 +34,8 @@ type statsBody struct {
 		Synced      int64 `json:"synced"`
 		DeviceBound int64 `json:"device_bound"`
 	} `json:"passkeys"`
-	LockedUsers int64 `json:"locked_users"`
+	LockedUsers      int64 `json:"locked_users"`
+	FailedSignIns24h int64 `json:"failed_sign_ins_24h"`
 }
 
 func (e *testEnv) stats(token, query string) statsBody {

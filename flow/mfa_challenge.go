@@ -118,15 +118,16 @@ func (s *SignIn) concludeMFA(ctx context.Context, attempt roster.MFAAttempt, pas
 		return nil, err
 	}
 	if wrong {
-		if err := recordFailure(ctx, s.logins, u, policy); err != nil {
+		if err := recordFailure(ctx, s.logins, u, policy, roster.SignInMFA, roster.ReasonWrongCode); err != nil {
 			return nil, err
 		}
 		return nil, roster.Errorf(roster.EUNAUTHORIZED, "%s", refusal)
 	}
-	if err := s.logins.RecordLogin(ctx, u.TenantID, u.ID); err != nil {
+	amr := addAMR(attempt.Challenge.AMR)
+	if err := s.logins.RecordLogin(ctx, u.TenantID, u.ID, roster.SignInMFA, amr); err != nil {
 		return nil, err
 	}
-	return s.issue(ctx, u, policy, addAMR(attempt.Challenge.AMR), attempt.Challenge.AuthTime, "")
+	return s.issue(ctx, u, policy, amr, attempt.Challenge.AuthTime, "")
 }
 
 // SendChallengeCode sends a one-time code for the sign-in awaiting its

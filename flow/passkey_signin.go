@@ -150,17 +150,28 @@ func (pk *Passkeys) FinishLogin(ctx context.Context, ip, tenant string, credenti
 	if err != nil {
 		return nil, nil, err
 	}
+	if err := s.refuseNetwork(ctx, policy, tenantID, "", roster.SignInPasskey); err != nil {
+		return nil, nil, err
+	}
 	now := s.Now()
 	var (
-		login           roster.Login
-		use             *roster.PasskeyUse
-		passed, refused bool
+		login   roster.Login
+		use     *roster.PasskeyUse
+		passed  bool
+		refused string // why a passkey that was not even checked is refused
 	)
 	err = pk.store.AttemptPasskey(ctx, tenantID, "", parsed.RawID, map[string]any{"passwordless": true},
 		func(a *roster.PasskeyAttempt) (roster.PasskeyVerdict, error) {
 			login = *a.Login
-			if !a.Login.User.Active || a.Login.Locked(now) || !policy.AllowsMethod(roster.MFAPasskey) {
-				refused = true
+			switch {
+			case !a.Login.User.Active:
+				refused = roster.ReasonDeactivated
+			case a.Login.Locked(now):
+				refused = roster.ReasonLocked
+			case !policy.AllowsMethod(roster.MFAPasskey):
+				refused = roster.ReasonPasskeyRefused
+			}
+			if refused != "" {
 				return roster.PasskeyVerdict{}, nil
 			}
 			use = pk.verifyAssertion(sd, a, parsed, true)
@@ -168,16 +179,17 @@ func (pk *Passkeys) FinishLogin(ctx context.Context, ip, tenant string, credenti
 			return roster.PasskeyVerdict{Passed: passed, Use: use}, nil
 		})
 	if roster.ErrorCode(err) == roster.ENOTFOUND {
-		return nil, nil, errPasskeyRefused()
+		// A passkey of no one's: no user's history to put it in.
+		return nil, nil, s.refuse(ctx, tenantID, "", roster.SignInPasskey, roster.ReasonPasskeyRefused, errPasskeyRefused())
 	} else if err != nil {
 		return nil, nil, err
 	}
 	u := login.User
 	switch {
-	case refused:
-		return nil, nil, errPasskeyRefused()
+	case refused != "":
+		return nil, nil, s.refuse(ctx, tenantID, u.ID, roster.SignInPasskey, refused, errPasskeyRefused())
 	case !passed:
-		if err := recordFailure(ctx, s.logins, u, policy); err != nil {
+		if err := recordFailure(ctx, s.logins, u, policy, roster.SignInPasskey, roster.ReasonPasskeyRefused); err != nil {
 			return nil, nil, err
 		}
 		return nil, nil, errPasskeyRefused()
@@ -186,10 +198,9 @@ func (pk *Passkeys) FinishLogin(ctx context.Context, ip, tenant string, credenti
 	others := slices.DeleteFunc(slices.Clone(login.MFAMethods), func(m string) bool { return m == roster.MFAPasskey })
 	if !use.UserVerified && len(others) > 0 && s.mfa != nil {
 		login.MFAMethods = others
-		challenge, err := s.challenge(ctx, &login, amr, now)
-		return nil, challenge, err
+		return s.challengeAfter(ctx, &login, roster.SignInPasskey, amr, now)
 	}
-	if err := s.logins.RecordLogin(ctx, u.TenantID, u.ID); err != nil {
+	if err := s.logins.RecordLogin(ctx, u.TenantID, u.ID, roster.SignInPasskey, amr); err != nil {
 		return nil, nil, err
 	}
 	tokens, err := s.issue(ctx, u, policy, amr, now, "")

@@ -81,7 +81,7 @@ func (p *Passwords) ChangePassword(ctx context.Context, pr *roster.Principal, by
 		return roster.Invalid(roster.FieldError{Field: "current_password", Message: "cannot be checked: the account has no password"})
 	}
 	if ok, _, err := auth.VerifyPassword(l.PasswordHash, current); err != nil || !ok {
-		if err := recordFailure(ctx, p.logins, l.User, policy); err != nil {
+		if err := recordFailure(ctx, p.logins, l.User, policy, "", ""); err != nil {
 			return err
 		}
 		return roster.Invalid(roster.FieldError{Field: "current_password", Message: "is wrong"})

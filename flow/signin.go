@@ -105,6 +105,7 @@ func (s *SignIn) Login(ctx context.Context, ip, tenant, username, password strin
 	}
 	key := roster.SignInFailureKey{TenantID: tenantID, Address: ip}
 	l, err := s.logins.FindLogin(ctx, tenantID, username)
+	userID := ""
 	switch {
 	case roster.ErrorCode(err) == roster.ENOTFOUND:
 		// An unknown user is throttled and counted as a known one is, so
@@ -113,30 +114,49 @@ func (s *SignIn) Login(ctx context.Context, ip, tenant, username, password strin
 	case err != nil:
 		return nil, nil, err
 	default:
-		key.Account = l.User.ID
+		key.Account, userID = l.User.ID, l.User.ID
+	}
+	policy, err := s.tenants.SecurityPolicy(ctx, tenantID)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := s.refuseNetwork(ctx, policy, tenantID, userID, roster.SignInPassword); err != nil {
+		return nil, nil, err
 	}
 	if err := s.throttle.check(ctx, key, now); err != nil {
+		if roster.ErrorCode(err) == roster.ETOOMANY {
+			return nil, nil, s.refuse(ctx, tenantID, userID, roster.SignInPassword, roster.ReasonRateLimited, err)
+		}
 		return nil, nil, err
 	}
 	if l == nil || l.PasswordHash == "" {
 		auth.DummyVerify(password)
-		return nil, nil, s.failed(ctx, key, now)
-	}
-	policy, err := s.tenants.SecurityPolicy(ctx, l.User.TenantID)
-	if err != nil {
-		return nil, nil, err
-	}
-	ok, _, err := auth.VerifyPassword(l.PasswordHash, password)
-	if err != nil || !ok {
-		if err := recordFailure(ctx, s.logins, l.User, policy); err != nil {
+		reason := roster.ReasonUnknownUser
+		if l != nil {
+			reason = roster.ReasonNoPassword
+		}
+		if err := s.refuse(ctx, tenantID, userID, roster.SignInPassword, reason, nil); err != nil {
 			return nil, nil, err
 		}
 		return nil, nil, s.failed(ctx, key, now)
 	}
-	if !l.User.Active || l.Locked(now) {
-		return nil, nil, errBadCredentials()
+	ok, _, err := auth.VerifyPassword(l.PasswordHash, password)
+	if err != nil || !ok {
+		if err := recordFailure(ctx, s.logins, l.User, policy, roster.SignInPassword, roster.ReasonWrongPassword); err != nil {
+			return nil, nil, err
+		}
+		return nil, nil, s.failed(ctx, key, now)
+	}
+	if !l.User.Active {
+		return nil, nil, s.refuse(ctx, tenantID, userID, roster.SignInPassword, roster.ReasonDeactivated, errBadCredentials())
+	}
+	if l.Locked(now) {
+		return nil, nil, s.refuse(ctx, tenantID, userID, roster.SignInPassword, roster.ReasonLocked, errBadCredentials())
 	}
 	if err := s.requireSSO(ctx, policy, l.User); err != nil {
+		if roster.ErrorCode(err) == roster.EFORBIDDEN {
+			return nil, nil, s.refuse(ctx, tenantID, userID, roster.SignInPassword, roster.ReasonSSORequired, err)
+		}
 		return nil, nil, err
 	}
 	withUsableFactors(policy, l)
@@ -146,20 +166,48 @@ func (s *SignIn) Login(ctx context.Context, ip, tenant, username, password strin
 			// second factor gets no token from a password alone.
 			return nil, nil, roster.Errorf(roster.EUNAVAILABLE, "sign-in with a second factor is not available")
 		}
-		challenge, err := s.challenge(ctx, l, []string{AMRPassword}, now)
-		return nil, challenge, err
+		return s.challengeAfter(ctx, l, roster.SignInPassword, []string{AMRPassword}, now)
 	}
-	if err := s.logins.RecordLogin(ctx, l.User.TenantID, l.User.ID); err != nil {
+	amr := []string{AMRPassword}
+	if err := s.logins.RecordLogin(ctx, l.User.TenantID, l.User.ID, roster.SignInPassword, amr); err != nil {
 		return nil, nil, err
 	}
-	tokens, err := s.issue(ctx, l.User, policy, []string{AMRPassword}, now, "")
+	tokens, err := s.issue(ctx, l.User, policy, amr, now, "")
 	return tokens, nil, err
 }
 
+// refuse records a failed sign-in attempt by method at the tenant's user
+// (none: "") that nothing else records, and answers answer; an attempt
+// that could not be recorded fails with that error instead.
+func (s *SignIn) refuse(ctx context.Context, tenantID, userID, method, reason string, answer error) error {
+	err := s.logins.RecordSignIn(ctx, tenantID, roster.SignInAttempt{UserID: userID, Method: method,
+		Result: roster.SignInFailed, Reason: reason})
+	if err != nil {
+		return err
+	}
+	return answer
+}
+
+// challengeAfter starts the second factor of l's sign-in, whose first
+// (method, amr) passed at authTime, and records that it did.
+func (s *SignIn) challengeAfter(ctx context.Context, l *roster.Login, method string, amr []string, authTime time.Time) (*roster.Tokens, *roster.MFARequired, error) {
+	challenge, err := s.challenge(ctx, l, amr, authTime)
+	if err != nil {
+		return nil, nil, err
+	}
+	err = s.logins.RecordSignIn(ctx, l.User.TenantID, roster.SignInAttempt{UserID: l.User.ID, Method: method,
+		Result: roster.SignInMFARequired, AMR: amr})
+	if err != nil {
+		return nil, nil, err
+	}
+	return nil, challenge, nil
+}
+
 // recordFailure counts a failed attempt of u, at a password or a factor,
-// towards the lockout of policy.
-func recordFailure(ctx context.Context, logins roster.LoginService, u *roster.User, policy *roster.SecurityPolicy) error {
-	_, err := logins.RecordLoginFailure(ctx, u.TenantID, u.ID, policy.Lockout.MaxAttempts, policy.LockFor())
+// towards the lockout of policy, and records a sign-in's (by method, not
+// "") in the history.
+func recordFailure(ctx context.Context, logins roster.LoginService, u *roster.User, policy *roster.SecurityPolicy, method, reason string) error {
+	_, err := logins.RecordLoginFailure(ctx, u.TenantID, u.ID, policy.Lockout.MaxAttempts, policy.LockFor(), method, reason)
 	return err
 }
 

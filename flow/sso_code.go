@@ -28,16 +28,23 @@ func (s *SSO) finish(ctx context.Context, st *roster.SSOState, c *roster.SSOConn
 		}
 		return "", roster.Errorf(roster.EFORBIDDEN, "%s sent no email address (%q): ask an administrator to map it", c.Name, name)
 	}
-	u, err := s.store.SignInFederated(ctx, c, id)
+	policy, err := s.signIn.tenants.SecurityPolicy(ctx, c.TenantID)
 	if err != nil {
 		return "", err
 	}
-	if err := s.signIn.logins.RecordLogin(ctx, u.TenantID, u.ID); err != nil {
+	if err := s.signIn.refuseNetwork(ctx, policy, c.TenantID, "", roster.SignInSSO); err != nil {
+		return "", err
+	}
+	u, err := s.store.SignInFederated(ctx, c, id)
+	if err != nil {
 		return "", err
 	}
 	amr := []string{AMRFederated}
 	if id.MFA && c.TrustIdPMFA {
 		amr = append(amr, AMRMFA)
+	}
+	if err := s.signIn.logins.RecordLogin(ctx, u.TenantID, u.ID, roster.SignInSSO, amr); err != nil {
+		return "", err
 	}
 	code, err := auth.NewOpaqueToken(ssoCodePrefix)
 	if err != nil {

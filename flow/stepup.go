@@ -99,7 +99,7 @@ func (s *SignIn) stepUpLimit(ctx context.Context, p *roster.Principal) error {
 // stepUpFailed counts a refused step-up against p's account, for the
 // throttle as for the lockout.
 func (s *SignIn) stepUpFailed(ctx context.Context, p *roster.Principal, u *roster.User, policy *roster.SecurityPolicy) error {
-	if err := recordFailure(ctx, s.logins, u, policy); err != nil {
+	if err := recordFailure(ctx, s.logins, u, policy, "", ""); err != nil {
 		return err
 	}
 	return s.throttle.fail(ctx, stepUpKey(p), s.Now())

@@ -16,6 +16,7 @@ var statuses = map[string]errors.ScimError{
 	roster.EINVALID:      {Status: http.StatusBadRequest, ScimType: errors.ScimTypeInvalidValue},
 	roster.EUNAUTHORIZED: {Status: http.StatusUnauthorized},
 	roster.EFORBIDDEN:    {Status: http.StatusForbidden},
+	roster.ENETWORK:      {Status: http.StatusForbidden},
 	roster.ENOTFOUND:     {Status: http.StatusNotFound},
 	roster.ECONFLICT:     {Status: http.StatusConflict},
 	roster.EPRECONDITION: {Status: http.StatusPreconditionFailed},

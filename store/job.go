@@ -197,11 +197,14 @@ func (s *JobRunner) RunJob(ctx context.Context, job *roster.Job, owner string, l
 	if r.Attempts >= MaxJobAttempts {
 		return s.failJob(ctx, &r, owner, fmt.Sprintf("interrupted %d times", r.Attempts))
 	}
-	req := p.request()
 	after, err := parseUserKey(r.Cursor)
 	if err != nil {
 		return s.failJob(ctx, &r, owner, "the job's position is unreadable")
 	}
+	if r.Kind == roster.JobKindInactivity {
+		return s.runInactivity(ctx, &r, owner, lease, budget, after)
+	}
+	req := p.request()
 	if r.Total == nil {
 		total, err := s.bulk.countUsers(ctx, r.TenantID, *req.Filter)
 		if err != nil {

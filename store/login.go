@@ -98,10 +98,10 @@ func loginFields(l *roster.Login) []any {
 		&l.MFADefault, &l.RecoveryCodes)
 }
 
-// RecordLoginFailure counts and audits a failed attempt; the attempt that
-// reaches lockAfter locks the account for lockFor and starts the count
-// again.
-func (s *LoginService) RecordLoginFailure(ctx context.Context, tenantID, userID string, lockAfter int, lockFor time.Duration) (*roster.Login, error) {
+// RecordLoginFailure counts and audits a failed attempt, and records a
+// sign-in's (method not "") in the history; the attempt that reaches
+// lockAfter locks the account for lockFor and starts the count again.
+func (s *LoginService) RecordLoginFailure(ctx context.Context, tenantID, userID string, lockAfter int, lockFor time.Duration, method, reason string) (*roster.Login, error) {
 	var l roster.Login
 	err := s.db.inTx(ctx, func(tx *sqlx.Tx) error {
 		now := s.db.now()
@@ -115,6 +115,12 @@ func (s *LoginService) RecordLoginFailure(ctx context.Context, tenantID, userID 
 			tenantID, userID, lockAfter, now.Add(lockFor)).Scan(&l.FailedLogins, &l.LockedUntil, &locked)
 		if err != nil {
 			return notFound(translate(err), "user")
+		}
+		if method != "" {
+			if err := insertSignIn(ctx, tx, now, tenantID, &roster.SignInAttempt{UserID: userID, Method: method,
+				Result: roster.SignInFailed, Reason: reason}); err != nil {
+				return err
+			}
 		}
 		if err := insertAudit(ctx, tx, now, tenantID, signInActor, roster.ActionUserSignInFailed, "user", userID,
 			map[string]any{"reason": "wrong password", "locked": locked}); err != nil {
@@ -130,20 +136,48 @@ func (s *LoginService) RecordLoginFailure(ctx context.Context, tenantID, userID 
 }
 
 // RecordLogin clears failed attempts (the lockout's count and the
-// throttle's), records the sign-in time and audits it.
-func (s *LoginService) RecordLogin(ctx context.Context, tenantID, userID string) error {
+// throttle's), records the sign-in time, audits it and records it in the
+// history, with the new sign-in mail of a device the user has not used
+// lately. The users row is updated first, so that two sign-ins of one
+// user take turns at the device check.
+func (s *LoginService) RecordLogin(ctx context.Context, tenantID, userID, method string, amr []string) error {
+	if !isUUID(tenantID) || !isUUID(userID) {
+		return roster.Errorf(roster.ENOTFOUND, "user not found")
+	}
 	return s.db.inTx(ctx, func(tx *sqlx.Tx) error {
 		now := s.db.now()
-		res, err := tx.ExecContext(ctx, `
+		u := &roster.User{}
+		err := tx.QueryRowContext(ctx, `
 			UPDATE users SET failed_logins = 0, locked_until = NULL, last_login_at = $3
-			WHERE tenant_id = $1 AND id = $2`, tenantID, userID, now)
-		if err := rowAffected(res, err, "user"); err != nil {
-			return err
+			WHERE tenant_id = $1 AND id = $2 RETURNING `+userColumns, tenantID, userID, now).Scan(userFields(u)...)
+		if err != nil {
+			return notFound(translate(err), "user")
 		}
 		if err := clearAccountFailures(ctx, tx, tenantID, userID); err != nil {
 			return err
 		}
+		a := &roster.SignInAttempt{UserID: userID, Method: method, Result: roster.SignInSucceeded, AMR: amr}
+		if err := mailNewDevice(ctx, tx, now, u, a); err != nil {
+			return err
+		}
+		if err := insertSignIn(ctx, tx, now, tenantID, a); err != nil {
+			return err
+		}
 		return insertAudit(ctx, tx, now, tenantID, signInActor, roster.ActionUserSignedIn, "user", userID, map[string]any{})
+	})
+}
+
+// RecordSignIn records an attempt that changes nothing else, in a
+// transaction of its own.
+func (s *LoginService) RecordSignIn(ctx context.Context, tenantID string, a roster.SignInAttempt) error {
+	if !isUUID(tenantID) {
+		return roster.Errorf(roster.ENOTFOUND, "tenant not found")
+	}
+	if a.UserID != "" && !isUUID(a.UserID) {
+		a.UserID = ""
+	}
+	return s.db.inTx(ctx, func(tx *sqlx.Tx) error {
+		return insertSignIn(ctx, tx, s.db.now(), tenantID, &a)
 	})
 }
 

@@ -72,7 +72,7 @@ func (s *PrivacyService) EraseUser(ctx context.Context, tenantID string, by rost
 			return err
 		}
 		e := &erasure{tx: tx, tenantID: tenantID, user: u, values: personalValues(u), now: s.db.now()}
-		for _, step := range []func(context.Context) error{e.scrubTrail, e.scrubInvitations, e.scrubMail} {
+		for _, step := range []func(context.Context) error{e.scrubTrail, e.scrubInvitations, e.scrubMail, e.scrubSignIns} {
 			if err := step(ctx); err != nil {
 				return err
 			}
@@ -270,5 +270,14 @@ func (e *erasure) scrubMail(ctx context.Context) error {
 	_, err := e.tx.ExecContext(ctx, `UPDATE email_outbox SET recipient = $3, subject = $3, body = '',
 			status = CASE WHEN status = 'pending' THEN 'dead' ELSE status END
 		WHERE tenant_id = $1 AND lower(recipient) = lower($2)`, e.tenantID, e.user.Email, roster.ErasedValue)
+	return err
+}
+
+// scrubSignIns keeps the person's sign-in history, which outlives them as
+// the trail does, without the addresses and user agents that tell where
+// and on what they signed in.
+func (e *erasure) scrubSignIns(ctx context.Context) error {
+	_, err := e.tx.ExecContext(ctx, `UPDATE sign_ins SET address = '', network = '', user_agent = $3
+		WHERE tenant_id = $1 AND user_id = $2`, e.tenantID, e.user.ID, roster.ErasedValue)
 	return err
 }

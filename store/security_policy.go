@@ -50,10 +50,16 @@ func securityPolicy(ctx context.Context, q sqlx.QueryerContext, tenantID string,
 
 // SetSecurityPolicy validates and stores the policy, audited with the
 // policy before and after. EINVALID, ENOTFOUND, ECONFLICT naming
-// unique_email when it turns on while users share an address.
+// unique_email when it turns on while users share an address, or naming
+// allowed_networks when they leave out the address of the request's
+// client, who would lock themselves out.
 func (s *TenantService) SetSecurityPolicy(ctx context.Context, tenantID string, by roster.Actor, p *roster.SecurityPolicy) error {
 	if err := p.Validate(); err != nil {
 		return err
+	}
+	if c := roster.ClientFromContext(ctx); c.Address != "" && !p.AllowsAddress(c.Address) {
+		return &roster.Error{Code: roster.ECONFLICT, Message: "the allowed networks leave out your own address: you would lock yourself out",
+			Fields: []roster.FieldError{{Field: "allowed_networks", Message: "must include your address, " + c.Address}}}
 	}
 	raw, err := json.Marshal(p)
 	if err != nil {

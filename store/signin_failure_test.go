@@ -70,7 +70,7 @@ func TestSignInFailuresAreWindowedPrunedAndCleared(t *testing.T) {
 		t.Fatalf("after an unlock: %d and %d, want 0 and 3", ac, ad)
 	}
 	record(key, now)
-	if err := logins.RecordLogin(ctx, a.Tenant.ID, a.Admin.ID); err != nil {
+	if err := logins.RecordLogin(ctx, a.Tenant.ID, a.Admin.ID, roster.SignInPassword, []string{"pwd"}); err != nil {
 		t.Fatal(err)
 	}
 	if ac, _ := count(key); ac != 0 {

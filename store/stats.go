@@ -154,6 +154,11 @@ func (s *StatsService) UserStats(ctx context.Context, tenantID string, f roster.
 	}); err != nil {
 		return nil, err
 	}
+	if err := s.scanEach(ctx, tx, statsFailedSignIns, []any{tenantID, now.Add(-24 * time.Hour)}, func(rows *sql.Rows) error {
+		return rows.Scan(&st.FailedSignIns24h)
+	}); err != nil {
+		return nil, err
+	}
 	return st, translate(tx.Commit())
 }
 

@@ -52,6 +52,10 @@ func (s *StatsService) LiveUserStats(ctx context.Context, tenantID string, f ros
 		return nil, translate(err)
 	}
 	st.MFAMethods = map[string]int64{roster.MFATOTP: totp, roster.MFASMS: sms, roster.MFAEmail: email, roster.MFAPasskey: passkey}
+	// The history has no counters to check against: its count is direct.
+	if err := s.db.db.QueryRowContext(ctx, statsFailedSignIns, tenantID, now.Add(-24*time.Hour)).Scan(&st.FailedSignIns24h); err != nil {
+		return nil, translate(err)
+	}
 	st.InactiveUsers = st.TotalUsers - st.ActiveUsers
 	st.MFADisabled = st.TotalUsers - st.MFAEnabled
 

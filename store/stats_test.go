@@ -150,12 +150,12 @@ func TestStatsFollowEveryChange(t *testing.T) {
 
 	// Lockouts: now, over, and lifted.
 	for _, u := range made[3:5] {
-		if _, err := creds.RecordLoginFailure(ctx, tid, u.ID, 1, time.Hour); err != nil {
+		if _, err := creds.RecordLoginFailure(ctx, tid, u.ID, 1, time.Hour, roster.SignInPassword, roster.ReasonWrongPassword); err != nil {
 			t.Fatal(err)
 		}
 	}
 	mustExec(t, raw, `UPDATE users SET locked_until = now() - interval '1 minute' WHERE tenant_id = $1 AND id = $2`, tid, made[4].ID)
-	if _, err := creds.RecordLoginFailure(ctx, tid, made[5].ID, 1, time.Hour); err != nil {
+	if _, err := creds.RecordLoginFailure(ctx, tid, made[5].ID, 1, time.Hour, roster.SignInPassword, roster.ReasonWrongPassword); err != nil {
 		t.Fatal(err)
 	}
 	if err := creds.Unlock(ctx, tid, testActor, made[5].ID); err != nil {

@@ -39,6 +39,11 @@ type Config struct {
 	WebhookMaxBackoff   time.Duration // the longest wait; default 2h
 	WebhookRetryFor     time.Duration // how long a delivery is retried before it fails; default 24h
 	WebhookDisableAfter time.Duration // how long an endpoint may fail before it is disabled; default 24h
+
+	// DailyCheck is how often a process looks for the day's inactivity
+	// jobs to queue (each tenant's is queued once a day, whoever looks);
+	// default 1h.
+	DailyCheck time.Duration
 }
 
 func (c Config) withDefaults() Config {
@@ -68,6 +73,7 @@ func (c Config) withDefaults() Config {
 	def(&c.WebhookMaxBackoff, 2*time.Hour)
 	def(&c.WebhookRetryFor, 24*time.Hour)
 	def(&c.WebhookDisableAfter, 24*time.Hour)
+	def(&c.DailyCheck, time.Hour)
 	return c
 }
 
@@ -82,10 +88,13 @@ type Worker struct {
 	Log      *slog.Logger
 	Now      func() time.Time
 
-	cfg    Config
-	owner  string
-	cancel context.CancelFunc
-	wg     sync.WaitGroup
+	cfg   Config
+	owner string
+	// dailyChecked is when QueueDailyJobs last looked; only its loop
+	// touches it.
+	dailyChecked time.Time
+	cancel       context.CancelFunc
+	wg           sync.WaitGroup
 }
 
 // New returns a worker; set Mailer before Start for mail to go out.
@@ -105,6 +114,10 @@ func (w *Worker) Start(ctx context.Context) {
 	for range w.cfg.JobWorkers {
 		w.loop(ctx, w.RunJob)
 	}
+	w.loop(ctx, func(ctx context.Context) (bool, error) {
+		_, err := w.QueueDailyJobs(ctx)
+		return false, err
+	})
 	if w.webhooksOn() {
 		w.loop(ctx, func(ctx context.Context) (bool, error) {
 			n, err := w.FanOutWebhooks(ctx)
@@ -170,6 +183,20 @@ func (w *Worker) RunJob(ctx context.Context) (bool, error) {
 		return true, fmt.Errorf("job %s: %w", job.ID, err)
 	}
 	return true, nil
+}
+
+// QueueDailyJobs queues the day's inactivity jobs, at most once every
+// DailyCheck in this process, and returns how many it queued.
+func (w *Worker) QueueDailyJobs(ctx context.Context) (int, error) {
+	now := w.Now()
+	if !w.dailyChecked.IsZero() && now.Sub(w.dailyChecked) < w.cfg.DailyCheck {
+		return 0, nil
+	}
+	n, err := w.Jobs.QueueInactivityJobs(ctx)
+	if err == nil {
+		w.dailyChecked = now
+	}
+	return n, err
 }
 
 // DeliverEmails sends one batch of due mail and returns how many it tried.

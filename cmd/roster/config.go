@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"net/netip"
 	"strconv"
 	"strings"
 	"time"
@@ -48,6 +49,9 @@ type Config struct {
 	// GraphQL is ROSTER_GRAPHQL_MAX_DEPTH, _MAX_COMPLEXITY, _MAX_TOKENS and
 	// _MAX_ALIASES; its body limit is MaxBodyBytes.
 	GraphQL graphql.Limits
+	// TrustedProxies is ROSTER_TRUSTED_PROXIES: comma-separated CIDRs of
+	// the proxies whose X-Forwarded-For is believed; none by default.
+	TrustedProxies []netip.Prefix
 	// WebhookAllowLoopback is ROSTER_WEBHOOK_ALLOW_LOOPBACK.
 	WebhookAllowLoopback bool
 	// The WebAuthn relying party; "" derives it from the public URL.
@@ -128,6 +132,16 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 	c.GraphQL.BodyBytes = c.MaxBodyBytes
 	if c.WebhookAllowLoopback, err = webhookConfigFromEnv(getenv, &c.Worker); err != nil {
 		return c, err
+	}
+	for _, v := range strings.Split(getenv("ROSTER_TRUSTED_PROXIES"), ",") {
+		if v = strings.TrimSpace(v); v == "" {
+			continue
+		}
+		p, err := netip.ParsePrefix(v)
+		if err != nil {
+			return c, fmt.Errorf("ROSTER_TRUSTED_PROXIES must be CIDRs separated by commas (10.0.0.0/8,fd00::/8), not %q", v)
+		}
+		c.TrustedProxies = append(c.TrustedProxies, p.Masked())
 	}
 	c.InvitationTTL = flow.DefaultInvitationTTL
 	if v := getenv("ROSTER_INVITATION_TTL"); v != "" {

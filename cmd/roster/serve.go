@@ -97,6 +97,7 @@ func (m *Main) handler(ctx context.Context) (http.Handler, error) {
 		InvitationTTL:   m.Config.InvitationTTL,
 		SignInRate:      m.Config.SignInRate,
 		MaxBodyBytes:    m.Config.MaxBodyBytes,
+		TrustedProxies:  m.Config.TrustedProxies,
 		WebAuthnRPID:    m.Config.WebAuthnRPID,
 		WebAuthnRPName:  m.Config.WebAuthnRPName,
 		WebAuthnOrigins: m.Config.WebAuthnOrigins,

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"math"
 	"net/http"
+	"net/netip"
 	"time"
 
 	"github.com/rosterhq/roster"
@@ -68,6 +69,10 @@ type Config struct {
 	// (ROSTER_WEBHOOK_ALLOW_LOOPBACK), and a resolver and dialer of a
 	// test's own.
 	Webhooks notify.HookConfig
+
+	// TrustedProxies are the proxies whose X-Forwarded-For is believed
+	// (ROSTER_TRUSTED_PROXIES).
+	TrustedProxies []netip.Prefix
 
 	Worker worker.Config
 	Log    *slog.Logger
@@ -149,10 +154,11 @@ func New(ctx context.Context, db *store.DB, cfg Config) (*App, error) {
 		return nil, err
 	}
 
+	guard := flow.NewNetworkGuard(a.Auth, tenants)
 	a.SCIM = &scim.Server{
 		Users:     users,
 		Groups:    store.NewGroupService(db),
-		Auth:      a.Auth,
+		Auth:      guard,
 		Log:       cfg.Log,
 		Passwords: a.Passwords,
 	}
@@ -189,6 +195,7 @@ func New(ctx context.Context, db *store.DB, cfg Config) (*App, error) {
 		Tenants:        tenants,
 		Logins:         logins,
 		Sessions:       store.NewSessionService(db),
+		SignIns:        store.NewSignInHistoryService(db),
 		Bulk:           store.NewBulkService(db, cfg.PublicURL),
 		Stats:          store.NewStatsService(db),
 		Export:         users,
@@ -204,7 +211,8 @@ func New(ctx context.Context, db *store.DB, cfg Config) (*App, error) {
 		Console:        console.Handler(),
 		Keys:           a.Keys,
 		Issuer:         issuer.URL(),
-		Auth:           a.Auth,
+		Auth:           guard,
+		TrustedProxies: cfg.TrustedProxies,
 		SCIM:           scimHandler,
 		Ready:          db.Ping,
 		OpenAPI:        roster.OpenAPI,
