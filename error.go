@@ -25,6 +25,8 @@ const (
 	// EGONE: the resource existed but is used up for good (an invitation
 	// accepted, revoked or expired).
 	EGONE = "gone"
+	// EPLAN: the tenant's plan does not include the feature.
+	EPLAN = "plan_required"
 )
 
 // FieldError names one invalid field of a request and why it is invalid.

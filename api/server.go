@@ -28,6 +28,8 @@ type Server struct {
 	Export   roster.UserExportService
 	Webhooks roster.WebhookService
 	Events   roster.EventService
+	Roles    roster.RoleService
+	Access   roster.AccessService
 
 	SignIn      roster.SignInFlow
 	Passwords   roster.PasswordFlow
@@ -204,6 +206,7 @@ func (s *Server) fullRoutes(r chi.Router) {
 			r.With(s.require(roster.PermUsersWrite)).Patch("/passkeys/{pid}", s.renameUserPasskey)
 			r.With(s.require(roster.PermUsersWrite)).Delete("/passkeys/{pid}", s.removeUserPasskey)
 			r.With(s.require(roster.PermUsersRead), s.noQuery).Get("/security", s.getUserSecurity)
+			s.userRoleRoutes(r)
 		})
 	})
 	r.With(s.require(roster.PermAuditRead)).Get("/audit-events", s.listAuditEvents)
@@ -226,6 +229,7 @@ func (s *Server) fullRoutes(r chi.Router) {
 	})
 	s.ssoRoutes(r)
 	s.webhookRoutes(r)
+	s.roleRoutes(r)
 	r.Route("/tenant/security-policy", func(r chi.Router) {
 		r.With(s.require(roster.PermAuditRead), s.noQuery).Get("/", s.getSecurityPolicy)
 		r.With(s.require(roster.PermTenantWrite)).Put("/", s.putSecurityPolicy)
