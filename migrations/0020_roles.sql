@@ -36,8 +36,11 @@ CREATE TABLE role_grants (
     PRIMARY KEY (tenant_id, id),
     FOREIGN KEY (tenant_id, user_id) REFERENCES users (tenant_id, id) ON DELETE CASCADE
 );
-CREATE INDEX role_grants_user_idx ON role_grants (tenant_id, user_id, expires_at) INCLUDE (role, revoked_at);
-CREATE INDEX role_grants_role_idx ON role_grants (tenant_id, role) WHERE revoked_at IS NULL;
+-- A user's grants: every check of a credential reads the live ones here,
+-- and the list shows the ended ones too.
+CREATE INDEX role_grants_user_idx ON role_grants (tenant_id, user_id, created_at);
+-- Whether a role is in use.
+CREATE INDEX role_grants_role_idx ON role_grants (tenant_id, role, expires_at) WHERE revoked_at IS NULL;
 
 -- +goose Down
 DROP TABLE role_grants;
