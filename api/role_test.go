@@ -294,6 +294,7 @@ func TestPrivilegeEscalation(t *testing.T) {
 		{"demote the admin", request{Method: "PATCH", Path: "/api/v1/users/" + c.AdminID, Body: map[string]any{"role": "viewer"}}},
 		{"deactivate the admin", request{Method: "PATCH", Path: "/api/v1/users/" + c.AdminID, Body: map[string]any{"active": false}}},
 		{"delete the admin", request{Method: "DELETE", Path: "/api/v1/users/" + c.AdminID}},
+		{"take the admin's address", request{Method: "PATCH", Path: "/api/v1/users/" + c.AdminID, Body: map[string]any{"email": "mia-too@example.com"}}},
 		{"edit the manager role up", request{Method: "PATCH", Path: "/api/v1/roles/manager-id", Body: map[string]any{"permissions": []string{"users:read", "users:write", "roles:write", "mfa:enroll", "audit:read"}}}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

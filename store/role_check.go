@@ -60,7 +60,8 @@ func checkWithin(by roster.Actor, perms []roster.Permission, what string) error 
 }
 
 // checkUserWithin refuses a bounded actor a change to a user whose role
-// is above their own (demoting, deactivating or deleting them). EFORBIDDEN.
+// is above their own (editing, demoting, deactivating or deleting them).
+// EFORBIDDEN.
 func checkUserWithin(ctx context.Context, q sqlx.QueryerContext, tenantID string, by roster.Actor, u *roster.User) error {
 	if !by.Bounded {
 		return nil

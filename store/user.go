@@ -308,11 +308,16 @@ func grantsManage(ctx context.Context, q sqlx.QueryerContext, tenantID, role str
 	return slices.Contains(perms, manageRoles), err
 }
 
-// guardUserChange holds the rules of a change to a user's role or status:
-// a new role is one of the tenant's and within a bounded actor's own; a
-// bounded actor does not demote or deactivate a user above them; the
+// guardUserChange holds the rules of a change to a user: a bounded actor
+// changes nothing of a user above them (an address changed is an account
+// taken over), and sets only a role of the tenant within their own; the
 // tenant keeps a holder of roles:write.
 func guardUserChange(ctx context.Context, tx *sqlx.Tx, tenantID string, by roster.Actor, before, after *roster.User) error {
+	if by.UserID != before.ID {
+		if err := checkUserWithin(ctx, tx, tenantID, by, before); err != nil {
+			return err
+		}
+	}
 	if before.Role == after.Role && before.Active == after.Active {
 		return nil
 	}
@@ -320,9 +325,6 @@ func guardUserChange(ctx context.Context, tx *sqlx.Tx, tenantID string, by roste
 		if err := checkRole(ctx, tx, tenantID, by, "role", after.Role); err != nil {
 			return err
 		}
-	}
-	if err := checkUserWithin(ctx, tx, tenantID, by, before); err != nil {
-		return err
 	}
 	return guardManagerLoss(ctx, tx, tenantID, by, before, after)
 }
