@@ -497,3 +497,32 @@ func TestRolesAcrossTenants(t *testing.T) {
 		t.Fatal("tenant A's grant was touched")
 	}
 }
+
+// TestSSOGivesCustomRoles: a connection maps a provider's groups to custom
+// roles, and of several the one that grants most wins.
+func TestSSOGivesCustomRoles(t *testing.T) {
+	t.Parallel()
+	e := newTestEnv(t)
+	if _, err := openTestDB(t).Exec(`UPDATE tenants SET plan = 'enterprise' WHERE id = $1`, e.A.ID); err != nil {
+		t.Fatal(err)
+	}
+	e.createRole(e.A.Admin, map[string]any{"name": "okta-eng", "permissions": []string{"users:read", "users:write", "mfa:enroll", "app:deploy"}})
+	op := startOP(t, ada)
+	wantProblem(t, e.do(request{Method: "POST", Path: "/api/v1/sso/connections", Token: e.A.Admin, Body: map[string]any{
+		"type": "oidc", "name": "x", "issuer": op.URL, "client_id": testOIDCClientID, "client_secret": testOIDCSecret,
+		"default_role": "okta-ops"}}), http.StatusBadRequest, "default_role")
+	conn := e.createOIDCConnection(e.A, op, map[string]any{"group_roles": map[string]string{"Engineers": "okta-eng", "Okta Admins": "developer"}})
+	_, tokens := e.signInVia(op, conn, "ada")
+	if tokens.Status != 200 {
+		t.Fatalf("exchange: %d %s", tokens.Status, tokens.Body)
+	}
+	me := e.do(request{Method: "GET", Path: "/api/v1/me", Token: tokens.Object(t)["access_token"].(string)})
+	if u := me.Object(t); me.Status != 200 || u["role"] != "okta-eng" || !strings.Contains(string(me.Body), "app:deploy") {
+		t.Fatalf("me: %d %s", me.Status, me.Body)
+	}
+	del := e.do(request{Method: "DELETE", Path: "/api/v1/roles/" + e.roleID(e.A, "okta-eng"), Token: e.A.Admin})
+	wantProblem(t, del, http.StatusConflict, "")
+	if !strings.Contains(string(del.Body), "1 user holds it") || !strings.Contains(string(del.Body), "SSO connection") {
+		t.Fatalf("in use: %s", del.Body)
+	}
+}
