@@ -14,6 +14,13 @@ import (
 // rolePermissions returns what the tenant's role called name grants, and
 // whether the tenant has such a role.
 func rolePermissions(ctx context.Context, q sqlx.QueryerContext, tenantID, name string) ([]roster.Permission, bool, error) {
+	return readRole(ctx, q, tenantID, name, "")
+}
+
+// readRole is rolePermissions with a row lock clause: a role being set
+// is read FOR SHARE, so that a concurrent delete or rename (FOR UPDATE)
+// waits for the change to commit and then sees it in use.
+func readRole(ctx context.Context, q sqlx.QueryerContext, tenantID, name, lock string) ([]roster.Permission, bool, error) {
 	if roster.IsBuiltInRole(name) {
 		return roster.BuiltInPermissions(name), true, nil
 	}
@@ -21,7 +28,7 @@ func rolePermissions(ctx context.Context, q sqlx.QueryerContext, tenantID, name 
 		return nil, false, nil
 	}
 	var perms []string
-	err := q.QueryRowxContext(ctx, `SELECT permissions FROM roles WHERE tenant_id = $1 AND name = $2`, tenantID, name).
+	err := q.QueryRowxContext(ctx, `SELECT permissions FROM roles WHERE tenant_id = $1 AND name = $2`+lock, tenantID, name).
 		Scan(pq.Array(&perms))
 	if roster.ErrorCode(translate(err)) == roster.ENOTFOUND {
 		return nil, false, nil
@@ -36,7 +43,7 @@ func rolePermissions(ctx context.Context, q sqlx.QueryerContext, tenantID, name 
 // grant): it must be one of the tenant's roles, and a bounded actor must
 // hold everything it grants. EINVALID naming field, EFORBIDDEN.
 func checkRole(ctx context.Context, q sqlx.QueryerContext, tenantID string, by roster.Actor, field, role string) error {
-	perms, ok, err := rolePermissions(ctx, q, tenantID, role)
+	perms, ok, err := readRole(ctx, q, tenantID, role, " FOR SHARE")
 	if err != nil {
 		return err
 	}
