@@ -75,7 +75,10 @@ func RoleNameProblem(name string) string {
 func (r *Role) Normalize() {
 	r.Name = strings.TrimSpace(r.Name)
 	r.Description = strings.TrimSpace(r.Description)
-	var perms []Permission
+	if r.Permissions == nil {
+		return
+	}
+	perms := []Permission{}
 	for _, p := range r.Permissions {
 		if !slices.Contains(perms, p) {
 			perms = append(perms, p)
