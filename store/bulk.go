@@ -46,7 +46,8 @@ func (s *BulkService) BulkUsers(ctx context.Context, tenantID string, by roster.
 			return nil, nil, roster.Invalid(roster.FieldError{Field: "filter.role", Message: roster.ErrorMessage(err)})
 		}
 	}
-	// A job's actor is not bounded when it runs: the role is checked here.
+	// The role is checked before anything runs or is queued (a job keeps its
+	// actor, bounds included, and checks each user again).
 	if req.Action == roster.BulkSetRole {
 		if err := checkRole(ctx, s.db.db, tenantID, by, "role", req.Role); err != nil {
 			return nil, nil, err
