@@ -76,4 +76,13 @@ const (
 	ActionGroupDeleted = "group.deleted"
 
 	ActionUsersSeeded = "users.seeded"
+
+	ActionRoleCreated  = "role.created"
+	ActionRoleUpdated  = "role.updated"
+	ActionRoleDeleted  = "role.deleted"
+	ActionGrantCreated = "grant.created"
+	ActionGrantRevoked = "grant.revoked"
+	// ActionGrantExpired records, when a user's grants are next read or
+	// changed, the natural end of a grant; its time is in the details.
+	ActionGrantExpired = "grant.expired"
 )

@@ -28,6 +28,8 @@ const (
 	// ENETWORK: the tenant's policy allows no sign-in and no credential
 	// from the client's network (allowed_networks).
 	ENETWORK = "network_not_allowed"
+	// EPLAN: the tenant's plan does not include the feature.
+	EPLAN = "plan_required"
 )
 
 // FieldError names one invalid field of a request and why it is invalid.

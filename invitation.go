@@ -78,8 +78,8 @@ func (i *Invitation) Validate() error {
 	if msg := emailProblem(i.Email, false); msg != "" {
 		fields = append(fields, FieldError{Field: "email", Message: msg})
 	}
-	if !IsRole(i.Role) {
-		fields = append(fields, FieldError{Field: "role", Message: "must be one of " + strings.Join(Roles(), ", ")})
+	if msg := RoleNameProblem(i.Role); msg != "" {
+		fields = append(fields, FieldError{Field: "role", Message: msg})
 	}
 	if len(fields) > 0 {
 		return Invalid(fields...)

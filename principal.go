@@ -18,12 +18,19 @@ const (
 	PermTenantWrite   Permission = "tenant:write" // the tenant's settings, its security policy among them
 	// PermUsersExport is reading every user's data at once: admins only.
 	PermUsersExport Permission = "users:export"
+	// PermRolesWrite is defining the tenant's custom roles: the permission
+	// the tenant must never lose its last holder of.
+	PermRolesWrite Permission = "roles:write"
 
 	// PermMFAEnroll is enrolling one's own second factors, which every role
 	// may do. As a token's only scope it makes an enrolment-only token: what
 	// sign-in hands a user without a second factor in a tenant that requires
 	// one.
 	PermMFAEnroll Permission = "mfa:enroll"
+
+	// PermAppAll stands for every application permission (app:...), which
+	// the built-in admin holds, so that an admin can define them.
+	PermAppAll Permission = "app:*"
 )
 
 // Built-in roles.
@@ -36,83 +43,64 @@ const (
 // rolePermissions is the one table of what each built-in role may do: viewers
 // and developers read, only admins write.
 var rolePermissions = map[string][]Permission{
-	RoleAdmin:     {PermUsersRead, PermUsersWrite, PermAuditRead, PermTokensWrite, PermSCIMProvision, PermTenantWrite, PermMFAEnroll, PermUsersExport},
+	RoleAdmin: {PermUsersRead, PermUsersWrite, PermAuditRead, PermTokensWrite, PermSCIMProvision, PermTenantWrite,
+		PermMFAEnroll, PermUsersExport, PermRolesWrite, PermAppAll},
 	RoleDeveloper: {PermUsersRead, PermMFAEnroll},
 	RoleViewer:    {PermUsersRead, PermMFAEnroll},
 }
 
-// Permissions lists what the principal may do, in the order of the
-// permissions' names: what a client needs to draw only the controls its
-// user can use.
+// Permissions lists what the principal may do, sorted by name: what a
+// client needs to draw only the controls its user can use.
 func (p *Principal) Permissions() []Permission {
 	held := []Permission{}
-	for _, perm := range allPermissions() {
-		if p.Can(perm) {
+	for _, perm := range p.granted() {
+		if p.Can(perm) && !slices.Contains(held, perm) {
 			held = append(held, perm)
 		}
 	}
+	slices.Sort(held)
 	return held
 }
 
-// allPermissions lists every permission some role grants, sorted.
-func allPermissions() []Permission {
-	var all []Permission
-	for _, perms := range rolePermissions {
-		for _, perm := range perms {
-			if !slices.Contains(all, perm) {
-				all = append(all, perm)
-			}
+// Delegable is what the principal may hand out to others (in a role, a
+// grant or an assignment): what its roles grant, narrowed by the
+// credential's scopes when it carries any. Unlike Permissions, it keeps
+// the scope-only permissions the roles grant: an admin holds
+// scim:provision even though their everyday token cannot provision.
+func (p *Principal) Delegable() []Permission {
+	var held []Permission
+	for _, perm := range p.granted() {
+		if len(p.Scopes) == 0 || slices.Contains(p.Scopes, string(perm)) {
+			held = append(held, perm)
 		}
 	}
-	slices.Sort(all)
-	return all
-}
-
-// IsPermission reports whether p is a permission some role grants.
-func IsPermission(p Permission) bool {
-	for _, perms := range rolePermissions {
-		if slices.Contains(perms, p) {
-			return true
-		}
-	}
-	return false
+	slices.Sort(held)
+	return slices.Compact(held)
 }
 
 // roleOrder lists the built-in roles from the least to the most powerful.
 var roleOrder = []string{RoleViewer, RoleDeveloper, RoleAdmin}
 
-// RoleRank orders the built-in roles by power: admin 3, developer 2,
-// viewer 1; unknown roles 0.
-func RoleRank(role string) int {
-	return slices.Index(roleOrder, role) + 1
-}
-
-// HighestRole returns the most powerful of roles, or viewer when there is
-// none: the role a user gets from the groups mapped to roles.
-func HighestRole(roles []string) string {
-	highest := RoleViewer
-	for _, r := range roles {
-		if RoleRank(r) > RoleRank(highest) {
-			highest = r
-		}
-	}
-	return highest
-}
-
-// IsRole reports whether role is a known role.
-func IsRole(role string) bool {
+// IsBuiltInRole reports whether role is admin, developer or viewer.
+func IsBuiltInRole(role string) bool {
 	_, ok := rolePermissions[role]
 	return ok
 }
 
-// Roles returns the known role names, sorted.
-func Roles() []string {
+// BuiltInRoles returns the built-in role names, sorted.
+func BuiltInRoles() []string {
 	names := make([]string, 0, len(rolePermissions))
 	for name := range rolePermissions {
 		names = append(names, name)
 	}
 	slices.Sort(names)
 	return names
+}
+
+// BuiltInPermissions returns what a built-in role grants, nil for any
+// other name.
+func BuiltInPermissions(role string) []Permission {
+	return slices.Clone(rolePermissions[role])
 }
 
 // Principal kinds.
@@ -137,6 +125,11 @@ type Principal struct {
 	// SessionID is the JWT's "sid": for Roster's own tokens, the refresh
 	// token family of the sign-in the token comes from.
 	SessionID string
+	// Granted is what Roles grant as the tenant defines them, and for a
+	// Roster user their live temporary grants too, resolved when the
+	// credential is checked. Nil when nothing was resolved: Roles then
+	// grant what the built-in table says, and custom roles nothing.
+	Granted []Permission
 }
 
 // EnrolmentOnly reports whether the credential may do nothing but enrol
@@ -170,10 +163,34 @@ func (p *Principal) Can(perm Permission) bool {
 	if (len(p.Scopes) > 0 || slices.Contains(scopeOnly, perm)) && !slices.Contains(p.Scopes, string(perm)) {
 		return false
 	}
+	return Holds(p.granted(), perm)
+}
+
+// granted is what the principal's roles grant, before scopes narrow it.
+func (p *Principal) granted() []Permission {
+	if p.Granted != nil {
+		return p.Granted
+	}
+	var perms []Permission
 	for _, r := range p.Roles {
-		if slices.Contains(rolePermissions[r], perm) {
-			return true
+		perms = append(perms, rolePermissions[r]...)
+	}
+	return perms
+}
+
+// Holds reports whether the permissions set includes perm, app:* standing
+// for every application permission.
+func Holds(set []Permission, perm Permission) bool {
+	return slices.Contains(set, perm) || IsAppPermission(perm) && slices.Contains(set, PermAppAll)
+}
+
+// Covers reports whether set holds every one of perms, and if not, the
+// first it lacks.
+func Covers(set, perms []Permission) (Permission, bool) {
+	for _, perm := range perms {
+		if !Holds(set, perm) {
+			return perm, false
 		}
 	}
-	return false
+	return "", true
 }

@@ -183,8 +183,8 @@ func (c *SSOConnection) Validate() error {
 			add("domains", fmt.Sprintf("%q is not a domain name", d))
 		}
 	}
-	if !IsRole(c.DefaultRole) {
-		add("default_role", "must be one of "+strings.Join(Roles(), ", "))
+	if msg := RoleNameProblem(c.DefaultRole); msg != "" {
+		add("default_role", msg)
 	}
 	if len(c.GroupRoles) > MaxSSOGroupRoles {
 		add("group_roles", "are too many")
@@ -193,8 +193,8 @@ func (c *SSOConnection) Validate() error {
 		if g == "" || textProblem(g, MaxNameLength) != "" {
 			add("group_roles", fmt.Sprintf("%q is not a group name", g))
 		}
-		if !IsRole(r) {
-			add("group_roles", fmt.Sprintf("%q maps to %q, not one of %s", g, r, strings.Join(Roles(), ", ")))
+		if RoleNameProblem(r) != "" {
+			add("group_roles", fmt.Sprintf("%q maps to %q, which is no role name", g, r))
 		}
 	}
 	for _, m := range []struct {
@@ -253,19 +253,16 @@ func providerScheme(u *url.URL) bool {
 	return false
 }
 
-// RoleFor is the role the groups a provider sent give: the highest mapped
-// one, or ok false when none of them is mapped.
-func (c *SSOConnection) RoleFor(groups []string) (role string, ok bool) {
+// RolesFor are the roles the groups a provider sent map to; the user gets
+// the highest of them (HighestRole), or keeps theirs when there is none.
+func (c *SSOConnection) RolesFor(groups []string) []string {
 	var roles []string
 	for _, g := range groups {
 		if r, found := c.GroupRoles[g]; found {
 			roles = append(roles, r)
 		}
 	}
-	if len(roles) == 0 {
-		return "", false
-	}
-	return HighestRole(roles), true
+	return roles
 }
 
 // HasDomain reports whether the connection routes email's domain.

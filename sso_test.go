@@ -23,8 +23,8 @@ func TestSSOConnectionValidate(t *testing.T) {
 	for field, edit := range map[string]func(*roster.SSOConnection){
 		"issuer":       func(c *roster.SSOConnection) { c.Issuer = "https://login.microsoftonline.com/common/v2.0" },
 		"client_id":    func(c *roster.SSOConnection) { c.ClientID = "" },
-		"default_role": func(c *roster.SSOConnection) { c.DefaultRole = "owner" },
-		"group_roles":  func(c *roster.SSOConnection) { c.GroupRoles = map[string]string{"x": "root"} },
+		"default_role": func(c *roster.SSOConnection) { c.DefaultRole = "Owner!" },
+		"group_roles":  func(c *roster.SSOConnection) { c.GroupRoles = map[string]string{"x": "root role"} },
 		"domains":      func(c *roster.SSOConnection) { c.Domains = []string{"localhost"} },
 		"scopes":       func(c *roster.SSOConnection) { c.Scopes = []string{"openid profile"} },
 		"type":         func(c *roster.SSOConnection) { c.Type = "ldap" },
@@ -54,12 +54,17 @@ func TestSSOConnectionValidate(t *testing.T) {
 	}
 }
 
-func TestSSOConnectionRoleFor(t *testing.T) {
-	c := &roster.SSOConnection{GroupRoles: map[string]string{"Admins": "admin", "Eng": "developer"}}
-	if r, ok := c.RoleFor([]string{"Eng", "Admins", "Other"}); !ok || r != roster.RoleAdmin {
-		t.Fatalf("highest mapped role: %q %v", r, ok)
+func TestSSOConnectionRolesFor(t *testing.T) {
+	c := &roster.SSOConnection{GroupRoles: map[string]string{"Admins": "admin", "Eng": "developer", "Support": "support"}}
+	grants := map[string][]roster.Permission{"admin": roster.BuiltInPermissions("admin"),
+		"developer": roster.BuiltInPermissions("developer"), "support": {roster.PermUsersRead, roster.PermUsersWrite, roster.PermMFAEnroll}}
+	if r := roster.HighestRole(c.RolesFor([]string{"Eng", "Admins", "Other"}), grants); r != roster.RoleAdmin {
+		t.Fatalf("highest mapped role: %q", r)
 	}
-	if _, ok := c.RoleFor([]string{"Other"}); ok {
-		t.Fatal("an unmapped group gave a role")
+	if r := roster.HighestRole(c.RolesFor([]string{"Eng", "Support"}), grants); r != "support" {
+		t.Fatalf("a custom role granting more than developer: %q", r)
+	}
+	if roles := c.RolesFor([]string{"Other"}); len(roles) != 0 {
+		t.Fatalf("an unmapped group gave roles %v", roles)
 	}
 }

@@ -50,6 +50,9 @@ func (t *Tenant) Validate() error {
 	} else if msg := textProblem(t.Name, MaxNameLength); msg != "" {
 		fields = append(fields, FieldError{Field: "name", Message: msg})
 	}
+	if !IsPlan(t.Plan) {
+		fields = append(fields, FieldError{Field: "plan", Message: "must be one of " + strings.Join(Plans(), ", ")})
+	}
 	if !slugPattern.MatchString(t.Slug) {
 		fields = append(fields, FieldError{Field: "slug", Message: "must be 1-63 lowercase letters, digits or dashes"})
 	}

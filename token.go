@@ -2,6 +2,7 @@ package roster
 
 import (
 	"context"
+	"strings"
 	"time"
 )
 
@@ -33,8 +34,8 @@ func (t *APIToken) Validate() error {
 	} else if msg := textProblem(t.Name, MaxNameLength); msg != "" {
 		fields = append(fields, FieldError{Field: "name", Message: msg})
 	}
-	if !IsRole(t.Role) {
-		fields = append(fields, FieldError{Field: "role", Message: "must be a known role"})
+	if !IsBuiltInRole(t.Role) {
+		fields = append(fields, FieldError{Field: "role", Message: "must be one of " + strings.Join(BuiltInRoles(), ", ")})
 	}
 	for _, s := range t.Scopes {
 		if !IsPermission(Permission(s)) {

@@ -117,8 +117,8 @@ func (u *User) validate(emailAsGiven bool) error {
 			add("external_id", msg)
 		}
 	}
-	if !IsRole(u.Role) {
-		add("role", "must be one of "+strings.Join(Roles(), ", "))
+	if msg := RoleNameProblem(u.Role); msg != "" {
+		add("role", msg)
 	}
 	if len(u.Attributes) > MaxAttributesBytes {
 		add("attributes", "are too large")
@@ -325,6 +325,11 @@ type Actor struct {
 	ID        string // user id, token id or a system name
 	UserID    string // the Roster user acting, when there is one
 	RequestID string
+	// Bounded actors (a request's caller) may hand out only what they hold,
+	// Permissions; the CLI, sign-in and provisioning clients, which apply
+	// what an administrator decided, are not bounded.
+	Bounded     bool
+	Permissions []Permission
 }
 
 // ActorSystem is the actor of changes made from the command line.
@@ -336,7 +341,10 @@ func ActorOf(p *Principal, requestID string) Actor {
 	if p.Kind == PrincipalAPIToken {
 		id = p.TokenID
 	}
-	return Actor{Type: p.Kind, ID: id, UserID: p.UserID, RequestID: requestID}
+	// A SCIM client applies the group mappings an administrator set; its
+	// scope bounds what it reaches, not the roles it applies.
+	bounded := !p.Can(PermSCIMProvision)
+	return Actor{Type: p.Kind, ID: id, UserID: p.UserID, RequestID: requestID, Bounded: bounded, Permissions: p.Delegable()}
 }
 
 // UserService reads and changes a tenant's users. Every method is scoped to

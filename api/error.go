@@ -25,6 +25,7 @@ var statuses = map[string]int{
 	roster.EUNAVAILABLE:  http.StatusServiceUnavailable,
 	roster.ETOOMANY:      http.StatusTooManyRequests,
 	roster.EGONE:         http.StatusGone,
+	roster.EPLAN:         http.StatusForbidden,
 	roster.EINTERNAL:     http.StatusInternalServerError,
 }
 

@@ -31,6 +31,8 @@ type Server struct {
 	Webhooks roster.WebhookService
 	Events   roster.EventService
 	Privacy  roster.PrivacyService
+	Roles    roster.RoleService
+	Access   roster.AccessService
 
 	SignIn      roster.SignInFlow
 	Passwords   roster.PasswordFlow
@@ -217,6 +219,7 @@ func (s *Server) fullRoutes(r chi.Router) {
 			r.With(s.require(roster.PermUsersRead), s.noQuery).Get("/security", s.getUserSecurity)
 			r.With(s.require(roster.PermUsersExport), s.noQuery).Get("/data-export", s.exportUserData)
 			r.With(s.require(roster.PermUsersWrite), s.adminStepUp()).Post("/erase", s.eraseUser)
+			s.userRoleRoutes(r)
 		})
 	})
 	r.With(s.require(roster.PermAuditRead)).Get("/audit-events", s.listAuditEvents)
@@ -239,6 +242,7 @@ func (s *Server) fullRoutes(r chi.Router) {
 	})
 	s.ssoRoutes(r)
 	s.webhookRoutes(r)
+	s.roleRoutes(r)
 	r.Route("/tenant/security-policy", func(r chi.Router) {
 		r.With(s.require(roster.PermAuditRead), s.noQuery).Get("/", s.getSecurityPolicy)
 		r.With(s.require(roster.PermTenantWrite)).Put("/", s.putSecurityPolicy)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/subtle"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -25,7 +26,10 @@ type Authenticator struct {
 	// role is the user's role now, not when the token was signed.
 	own       *JWTVerifier
 	ownIssuer string
-	users     roster.UserService
+	// access resolves what roles and grants give, as the tenant defines
+	// them: one indexed query per request, no cache, so that a change or a
+	// grant's end applies at the next request on every replica.
+	access roster.AccessService
 
 	mu    sync.Mutex
 	cache map[string]cachedToken // by token hash
@@ -75,9 +79,10 @@ func (a *Authenticator) Authenticate(ctx context.Context, credential string) (*r
 }
 
 // TrustOwnTokens makes the Authenticator accept the access tokens Roster
-// signs itself, verified by v, checking each against users.
-func (a *Authenticator) TrustOwnTokens(issuer string, v *JWTVerifier, users roster.UserService) {
-	a.ownIssuer, a.own, a.users = issuer, v, users
+// signs itself, verified by v, and resolve every credential's roles with
+// access.
+func (a *Authenticator) TrustOwnTokens(issuer string, v *JWTVerifier, access roster.AccessService) {
+	a.ownIssuer, a.own, a.access = issuer, v, access
 }
 
 // authenticateJWT verifies a JWT with the verifier of its issuer. Reading
@@ -94,7 +99,17 @@ func (a *Authenticator) authenticateJWT(ctx context.Context, raw string) (*roste
 	if a.jwt == nil {
 		return nil, roster.Errorf(roster.EUNAUTHORIZED, "invalid token")
 	}
-	return a.jwt.Verify(ctx, raw)
+	p, err := a.jwt.Verify(ctx, raw)
+	if err != nil {
+		return nil, err
+	}
+	// An identity provider's roles may name the tenant's custom roles.
+	if a.access != nil && slices.ContainsFunc(p.Roles, func(r string) bool { return !roster.IsBuiltInRole(r) }) {
+		if p.Granted, err = a.access.RolePermissions(ctx, p.TenantID, p.Roles); err != nil {
+			return nil, err
+		}
+	}
+	return p, nil
 }
 
 func (a *Authenticator) authenticateOwn(ctx context.Context, raw string) (*roster.Principal, error) {
@@ -102,7 +117,7 @@ func (a *Authenticator) authenticateOwn(ctx context.Context, raw string) (*roste
 	if err != nil {
 		return nil, err
 	}
-	u, err := a.users.FindUserByID(ctx, p.TenantID, p.UserID)
+	u, err := a.access.UserAccess(ctx, p.TenantID, p.UserID)
 	switch {
 	case roster.ErrorCode(err) == roster.ENOTFOUND:
 		return nil, roster.Errorf(roster.EUNAUTHORIZED, "the token's user no longer exists")
@@ -111,7 +126,7 @@ func (a *Authenticator) authenticateOwn(ctx context.Context, raw string) (*roste
 	case !u.Active:
 		return nil, roster.Errorf(roster.EUNAUTHORIZED, "the token's user is deactivated")
 	}
-	p.Roles = []string{u.Role}
+	p.Roles, p.Granted = append([]string{u.Role}, u.Grants...), u.Permissions
 	return p, nil
 }
 

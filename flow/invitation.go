@@ -74,9 +74,6 @@ func (iv *Invitations) newInvitation(p *roster.Principal, email, role string) (*
 	if err := inv.Validate(); err != nil {
 		return nil, "", err
 	}
-	if roster.RoleRank(inv.Role) > roster.RoleRank(roster.HighestRole(p.Roles)) {
-		return nil, "", roster.Errorf(roster.EFORBIDDEN, "you cannot invite someone as %s, a role above your own", inv.Role)
-	}
 	token, err := auth.NewOpaqueToken(InvitationTokenPrefix)
 	if err != nil {
 		return nil, "", err

@@ -79,7 +79,7 @@ func TestUserLifecycle(t *testing.T) {
 func TestUserValidationNamesFields(t *testing.T) {
 	t.Parallel()
 	e := newTestEnv(t)
-	err := e.wantCode(e.A.Admin, "invalid", "email", `mutation { createUser(input: {email: "not an address", role: "root"}) { user { id } } }`)
+	err := e.wantCode(e.A.Admin, "invalid", "email", `mutation { createUser(input: {email: "not an address", role: "Root!"}) { user { id } } }`)
 	if !namesField(err, "role") {
 		t.Fatalf("fields %v lack role", err.Extensions.Fields)
 	}

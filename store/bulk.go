@@ -41,6 +41,18 @@ func (s *BulkService) BulkUsers(ctx context.Context, tenantID string, by roster.
 	if err := validateBulk(req); err != nil {
 		return nil, nil, err
 	}
+	if req.Filter != nil {
+		if err := knownRole(ctx, s.db.db, tenantID, req.Filter.Role); err != nil {
+			return nil, nil, roster.Invalid(roster.FieldError{Field: "filter.role", Message: roster.ErrorMessage(err)})
+		}
+	}
+	// The role is checked before anything runs or is queued (a job keeps its
+	// actor, bounds included, and checks each user again).
+	if req.Action == roster.BulkSetRole {
+		if err := checkRole(ctx, s.db.db, tenantID, by, "role", req.Role); err != nil {
+			return nil, nil, err
+		}
+	}
 	if req.IDs != nil {
 		req.IDs = DistinctIDs(req.IDs)
 	}
@@ -242,8 +254,10 @@ func validateBulk(req roster.BulkRequest) error {
 			add(fmt.Sprintf("ids[%d]", i), "must be a UUID")
 		}
 	}
-	if req.Action == roster.BulkSetRole && !roster.IsRole(req.Role) {
-		add("role", "must be one of "+strings.Join(roster.Roles(), ", "))
+	if req.Action == roster.BulkSetRole {
+		if msg := roster.RoleNameProblem(req.Role); msg != "" {
+			add("role", msg)
+		}
 	} else if req.Action != roster.BulkSetRole && req.Role != "" {
 		add("role", "is only for set_role")
 	}

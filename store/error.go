@@ -24,6 +24,7 @@ var uniqueFields = map[string]string{
 	"groups_display_name_key": "displayName",
 
 	"invitations_open_email_key": "email",
+	"roles_name_key":             "name",
 }
 
 // translate turns database errors into Roster errors, once, here: a unique

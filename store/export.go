@@ -25,6 +25,9 @@ func (s *UserService) ExportUsers(ctx context.Context, tenantID string, by roste
 	if !slices.Contains(roster.ExportFormats(), format) {
 		return roster.Invalid(roster.FieldError{Field: "format", Message: "must be one of " + strings.Join(roster.ExportFormats(), ", ")})
 	}
+	if err := knownRole(ctx, s.db.db, tenantID, f.Role); err != nil {
+		return err
+	}
 	if _, err := userFilterConds(&sqlBuilder{}, tenantID, f); err != nil {
 		return err
 	}

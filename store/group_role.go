@@ -44,8 +44,8 @@ func groupRoles(ctx context.Context, q sqlx.QueryerContext, tenantID string, for
 func (s *TenantService) SetGroupRoles(ctx context.Context, tenantID string, by roster.Actor, mapping map[string]string) error {
 	var fields []roster.FieldError
 	for name, role := range mapping {
-		if strings.TrimSpace(name) == "" || !roster.IsRole(role) {
-			fields = append(fields, roster.FieldError{Field: "mappings", Message: "maps group " + name + " to " + role + ": names must be non-empty and roles one of " + strings.Join(roster.Roles(), ", ")})
+		if strings.TrimSpace(name) == "" {
+			fields = append(fields, roster.FieldError{Field: "mappings", Message: "maps a group with no name to " + role})
 		}
 	}
 	if len(fields) > 0 {
@@ -53,6 +53,11 @@ func (s *TenantService) SetGroupRoles(ctx context.Context, tenantID string, by r
 	}
 	return s.db.inTx(ctx, func(tx *sqlx.Tx) error {
 		now := s.db.now()
+		for _, name := range slices.Sorted(maps.Keys(mapping)) {
+			if err := checkRole(ctx, tx, tenantID, by, "mappings", mapping[name]); err != nil {
+				return err
+			}
+		}
 		old, err := groupRoles(ctx, tx, tenantID, true)
 		if err != nil {
 			return err
@@ -91,6 +96,10 @@ func syncRoles(ctx context.Context, tx *sqlx.Tx, now time.Time, tenantID string,
 	if len(mapping) == 0 || len(userIDs) == 0 {
 		return nil
 	}
+	grants, err := roleGrants(ctx, tx, tenantID)
+	if err != nil {
+		return err
+	}
 	byName := map[string]string{}
 	for name, role := range mapping {
 		byName[strings.ToLower(name)] = role
@@ -119,7 +128,7 @@ func syncRoles(ctx context.Context, tx *sqlx.Tx, now time.Time, tenantID string,
 				roles = append(roles, role)
 			}
 		}
-		want[id] = roster.HighestRole(roles)
+		want[id] = roster.HighestRole(roles, grants)
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {

@@ -129,6 +129,9 @@ func createInvitation(ctx context.Context, tx *sqlx.Tx, now time.Time, tenantID 
 	if err := inv.Validate(); err != nil {
 		return nil, err
 	}
+	if err := checkRole(ctx, tx, tenantID, by, "role", inv.Role); err != nil {
+		return nil, err
+	}
 	inv.ID, inv.TenantID, inv.InvitedBy, inv.CreatedAt = newID(), tenantID, by.ID, now
 	inv.AcceptedAt, inv.RevokedAt, inv.UserID = nil, nil, nil
 	if err := refuseUserEmail(ctx, tx, tenantID, inv.Email); err != nil {

@@ -68,7 +68,10 @@ func (s *PrivacyService) EraseUser(ctx context.Context, tenantID string, by rost
 		if err := checkHeir(ctx, tx, tenantID, id, transferTo); err != nil {
 			return err
 		}
-		if err := guardAdminLoss(ctx, tx, tenantID, by, u, false); err != nil {
+		if err := checkUserWithin(ctx, tx, tenantID, by, u); err != nil {
+			return err
+		}
+		if err := guardManagerLoss(ctx, tx, tenantID, by, u, nil); err != nil {
 			return err
 		}
 		e := &erasure{tx: tx, tenantID: tenantID, user: u, values: personalValues(u), now: s.db.now()}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
+	"slices"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -64,6 +66,9 @@ func (s *SSOService) CreateConnection(ctx context.Context, tenantID string, by r
 		}
 		c.TenantID, c.CreatedAt, c.UpdatedAt = tenantID, now, now
 		if err := domainsFree(ctx, tx, c); err != nil {
+			return err
+		}
+		if err := checkConnectionRoles(ctx, tx, tenantID, by, c); err != nil {
 			return err
 		}
 		config, err := connectionConfig(c)
@@ -166,6 +171,9 @@ func (s *SSOService) UpdateConnection(ctx context.Context, tenantID string, by r
 		if err := domainsFree(ctx, tx, c); err != nil {
 			return err
 		}
+		if err := checkConnectionRoles(ctx, tx, tenantID, by, c); err != nil {
+			return err
+		}
 		config, err := connectionConfig(c)
 		if err != nil {
 			return err
@@ -194,4 +202,18 @@ func (s *SSOService) DeleteConnection(ctx context.Context, tenantID string, by r
 		}
 		return insertAudit(ctx, tx, s.db.now(), tenantID, by, roster.ActionSSOConnectionDeleted, "sso_connection", id, map[string]any{})
 	})
+}
+
+// checkConnectionRoles holds the roles a connection gives to the one
+// check of a role someone sets.
+func checkConnectionRoles(ctx context.Context, tx *sqlx.Tx, tenantID string, by roster.Actor, c *roster.SSOConnection) error {
+	if err := checkRole(ctx, tx, tenantID, by, "default_role", c.DefaultRole); err != nil {
+		return err
+	}
+	for _, g := range slices.Sorted(maps.Keys(c.GroupRoles)) {
+		if err := checkRole(ctx, tx, tenantID, by, "group_roles", c.GroupRoles[g]); err != nil {
+			return err
+		}
+	}
+	return nil
 }

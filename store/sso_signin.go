@@ -182,9 +182,9 @@ func findFederatedUser(ctx context.Context, tx *sqlx.Tx, c *roster.SSOConnection
 
 // createFederatedUser provisions a user just in time.
 func createFederatedUser(ctx context.Context, db *DB, tx *sqlx.Tx, now time.Time, c *roster.SSOConnection, id *roster.FederatedIdentity) (*roster.User, error) {
-	role := c.DefaultRole
-	if r, ok := c.RoleFor(id.Groups); ok {
-		role = r
+	role, err := ssoRole(ctx, tx, c, id)
+	if err != nil {
+		return nil, err
 	}
 	u, err := createUser(ctx, db, tx, now, c.TenantID, ssoActor, &roster.User{
 		Email: id.Email, GivenName: id.GivenName, FamilyName: id.FamilyName, Role: role, Active: true,
@@ -215,10 +215,11 @@ func syncFederatedUser(ctx context.Context, tx *sqlx.Tx, now time.Time, c *roste
 			v.Email, v.EmailAsGiven = id.Email, true
 		}
 		if id.Groups != nil && len(c.GroupRoles) > 0 {
-			v.Role = c.DefaultRole
-			if r, ok := c.RoleFor(id.Groups); ok {
-				v.Role = r
+			role, err := ssoRole(ctx, tx, c, id)
+			if err != nil {
+				return err
 			}
+			v.Role = role
 		}
 		return names(v)
 	}
@@ -235,4 +236,21 @@ func syncFederatedUser(ctx context.Context, tx *sqlx.Tx, now time.Time, c *roste
 		}
 	}
 	return u, nil
+}
+
+// ssoRole is the role the provider's groups give: the highest mapped one,
+// or the connection's default role when none is mapped.
+func ssoRole(ctx context.Context, tx *sqlx.Tx, c *roster.SSOConnection, id *roster.FederatedIdentity) (string, error) {
+	roles := c.RolesFor(id.Groups)
+	if len(roles) == 0 {
+		return c.DefaultRole, nil
+	}
+	if len(roles) == 1 {
+		return roles[0], nil
+	}
+	grants, err := roleGrants(ctx, tx, c.TenantID)
+	if err != nil {
+		return "", err
+	}
+	return roster.HighestRole(roles, grants), nil
 }

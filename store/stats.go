@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"database/sql"
-	"strings"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -59,14 +58,14 @@ var mfaBits = map[string]int{roster.MFATOTP: 1, roster.MFASMS: 2, roster.MFAEmai
 // UserStats returns the tenant's statistics, read in one snapshot.
 // EINVALID naming "role" for an unknown role.
 func (s *StatsService) UserStats(ctx context.Context, tenantID string, f roster.StatsFilter) (*roster.UserStats, error) {
-	role, err := statsRole(f)
+	role, err := statsRole(ctx, s.db.db, tenantID, f)
 	if err != nil {
 		return nil, err
 	}
 	now := s.db.now()
 	first, today := signupWindow(now)
 	st := &roster.UserStats{Roles: map[string]int64{}, MFAMethods: map[string]int64{}}
-	for _, r := range roster.Roles() {
+	for _, r := range roster.BuiltInRoles() {
 		st.Roles[r] = 0
 	}
 	for _, m := range roster.MFAMethods() {
@@ -164,12 +163,12 @@ func (s *StatsService) UserStats(ctx context.Context, tenantID string, f roster.
 
 // statsRole is the role filter as a query parameter, nil for any.
 // EINVALID naming "role" for an unknown role.
-func statsRole(f roster.StatsFilter) (*string, error) {
+func statsRole(ctx context.Context, q sqlx.QueryerContext, tenantID string, f roster.StatsFilter) (*string, error) {
 	if f.Role == "" {
 		return nil, nil
 	}
-	if !roster.IsRole(f.Role) {
-		return nil, roster.Invalid(roster.FieldError{Field: "role", Message: "must be one of " + strings.Join(roster.Roles(), ", ")})
+	if err := knownRole(ctx, q, tenantID, f.Role); err != nil {
+		return nil, err
 	}
 	return &f.Role, nil
 }

@@ -34,14 +34,14 @@ const (
 // hundreds of milliseconds. It exists to check the counters (tests, the
 // benchmark) and to measure what they save. EINVALID for an unknown role.
 func (s *StatsService) LiveUserStats(ctx context.Context, tenantID string, f roster.StatsFilter) (*roster.UserStats, error) {
-	role, err := statsRole(f)
+	role, err := statsRole(ctx, s.db.db, tenantID, f)
 	if err != nil {
 		return nil, err
 	}
 	now := s.db.now()
 	first, _ := signupWindow(now)
 	st := &roster.UserStats{Roles: map[string]int64{}}
-	for _, r := range roster.Roles() {
+	for _, r := range roster.BuiltInRoles() {
 		st.Roles[r] = 0
 	}
 	filter := []any{tenantID, role, f.Active}

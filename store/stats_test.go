@@ -20,7 +20,7 @@ func wantStatsMatchLive(t *testing.T, stats *store.StatsService, tenantID, when 
 	ctx := context.Background()
 	yes, no := true, false
 	filters := []roster.StatsFilter{{}, {Active: &yes}, {Active: &no}}
-	for _, r := range roster.Roles() {
+	for _, r := range roster.BuiltInRoles() {
 		filters = append(filters, roster.StatsFilter{Role: r}, roster.StatsFilter{Role: r, Active: &yes})
 	}
 	var all *roster.UserStats

@@ -28,7 +28,7 @@ func (s *TenantService) CreateTenant(ctx context.Context, b *roster.Bootstrap) e
 		t.Slug = roster.Slugify(t.Name)
 	}
 	if t.Plan == "" {
-		t.Plan = "free"
+		t.Plan = roster.PlanFree
 	}
 	if len(t.Settings) == 0 {
 		t.Settings = []byte("{}")

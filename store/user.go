@@ -6,9 +6,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"reflect"
+	"slices"
 	"time"
 
 	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
 
 	"github.com/rosterhq/roster"
 )
@@ -110,6 +112,9 @@ func createUser(ctx context.Context, db *DB, tx *sqlx.Tx, now time.Time, tenantI
 	if err := u.Validate(); err != nil {
 		return nil, err
 	}
+	if err := checkRole(ctx, tx, tenantID, by, "role", u.Role); err != nil {
+		return nil, err
+	}
 	u.ID, u.TenantID, u.CreatedAt, u.UpdatedAt, u.Version = newID(), tenantID, now, now, 1
 	details, err := json.Marshal(map[string]any{"email": u.Email, "user_name": u.UserName, "role": u.Role,
 		"active": u.Active, "password_set": u.SetPasswordHash != ""})
@@ -194,7 +199,7 @@ func updateUser(ctx context.Context, tx *sqlx.Tx, now time.Time, tenantID string
 	if len(changes) == 0 {
 		return before, nil
 	}
-	if err := guardAdminLoss(ctx, tx, tenantID, by, before, after.Active && after.Role == roster.RoleAdmin); err != nil {
+	if err := guardUserChange(ctx, tx, tenantID, by, before, &after); err != nil {
 		return nil, err
 	}
 	after.UpdatedAt, after.Version = now, before.Version+1
@@ -227,7 +232,10 @@ func (s *UserService) DeleteUser(ctx context.Context, tenantID string, by roster
 		if err := checkVersion("user", ifVersion, u.Version); err != nil {
 			return err
 		}
-		if err := guardAdminLoss(ctx, tx, tenantID, by, u, false); err != nil {
+		if err := checkUserWithin(ctx, tx, tenantID, by, u); err != nil {
+			return err
+		}
+		if err := guardManagerLoss(ctx, tx, tenantID, by, u, nil); err != nil {
 			return err
 		}
 		if _, err := tx.ExecContext(ctx, `DELETE FROM api_tokens WHERE tenant_id = $1 AND user_id = $2`, tenantID, id); err != nil {
@@ -241,34 +249,84 @@ func (s *UserService) DeleteUser(ctx context.Context, tenantID string, by roster
 	})
 }
 
-// guardAdminLoss refuses a change that takes an active admin's rights away
-// (deactivation, demotion, deletion) from oneself or from the tenant's last
-// active admin. The tenant row is locked so two admins demoting each other at
-// once cannot both succeed.
-func guardAdminLoss(ctx context.Context, tx sqlx.ExtContext, tenantID string, by roster.Actor, u *roster.User, staysAdmin bool) error {
-	if !u.Active || u.Role != roster.RoleAdmin || staysAdmin {
+// guardManagerLoss refuses a change that takes the permission to manage
+// roles (roles:write, an admin's) away from an active holder of it
+// (deactivation, a role without it, deletion: after nil) when that is
+// oneself or the tenant's last active holder. The tenant row is locked so
+// two holders demoting each other at once cannot both succeed.
+func guardManagerLoss(ctx context.Context, tx sqlx.ExtContext, tenantID string, by roster.Actor, u, after *roster.User) error {
+	if !u.Active {
 		return nil
+	}
+	if held, err := grantsManage(ctx, tx, tenantID, u.Role); err != nil || !held {
+		return err
+	}
+	if after != nil && after.Active {
+		if kept, err := grantsManage(ctx, tx, tenantID, after.Role); err != nil || kept {
+			return err
+		}
 	}
 	if by.UserID == u.ID {
 		return roster.Errorf(roster.ECONFLICT, "you cannot deactivate, demote or delete yourself")
 	}
-	// Lock first, count after, in two statements: in READ COMMITTED each
-	// statement sees what committed before it began, so the count must
-	// start after the lock is held to see a concurrent demotion.
+	return guardLastManager(ctx, tx, tenantID, u.ID, "")
+}
+
+// guardLastManager refuses a change after which no active user but
+// exceptUser, and none holding exceptRole, holds roles:write. Lock first,
+// count after, in two statements: in READ COMMITTED each statement sees
+// what committed before it began, so the count must start after the lock
+// is held to see a concurrent demotion.
+func guardLastManager(ctx context.Context, tx sqlx.ExtContext, tenantID, exceptUser, exceptRole string) error {
 	if _, err := tx.ExecContext(ctx, `SELECT 1 FROM tenants WHERE id = $1 FOR UPDATE`, tenantID); err != nil {
 		return translate(err)
 	}
+	managers, err := managerRoles(ctx, tx, tenantID)
+	if err != nil {
+		return err
+	}
+	managers = slices.DeleteFunc(managers, func(r string) bool { return r == exceptRole })
+	if exceptUser == "" {
+		exceptUser = "00000000-0000-0000-0000-000000000000"
+	}
 	var others bool
-	err := sqlx.GetContext(ctx, tx, &others, `
-		SELECT EXISTS (SELECT 1 FROM users WHERE tenant_id = $1 AND role = 'admin' AND active AND id <> $2)`,
-		tenantID, u.ID)
+	err = sqlx.GetContext(ctx, tx, &others, `
+		SELECT EXISTS (SELECT 1 FROM users WHERE tenant_id = $1 AND role = ANY($3) AND active AND id <> $2)`,
+		tenantID, exceptUser, pq.Array(managers))
 	if err != nil {
 		return translate(err)
 	}
 	if !others {
-		return roster.Errorf(roster.ECONFLICT, "the tenant's last active admin cannot be deactivated, demoted or deleted")
+		return roster.Errorf(roster.ECONFLICT, "the tenant's last active admin (the last holder of %s) cannot be deactivated, demoted or deleted, nor lose it", manageRoles)
 	}
 	return nil
+}
+
+// grantsManage reports whether the tenant's role grants roles:write.
+func grantsManage(ctx context.Context, q sqlx.QueryerContext, tenantID, role string) (bool, error) {
+	perms, _, err := rolePermissions(ctx, q, tenantID, role)
+	return slices.Contains(perms, manageRoles), err
+}
+
+// guardUserChange holds the rules of a change to a user: a bounded actor
+// changes nothing of a user above them (an address changed is an account
+// taken over), and sets only a role of the tenant within their own; the
+// tenant keeps a holder of roles:write.
+func guardUserChange(ctx context.Context, tx *sqlx.Tx, tenantID string, by roster.Actor, before, after *roster.User) error {
+	if by.UserID != before.ID {
+		if err := checkUserWithin(ctx, tx, tenantID, by, before); err != nil {
+			return err
+		}
+	}
+	if before.Role == after.Role && before.Active == after.Active {
+		return nil
+	}
+	if before.Role != after.Role {
+		if err := checkRole(ctx, tx, tenantID, by, "role", after.Role); err != nil {
+			return err
+		}
+	}
+	return guardManagerLoss(ctx, tx, tenantID, by, before, after)
 }
 
 // userChanges lists the fields that differ, as {"field": {"from", "to"}}.

@@ -21,6 +21,9 @@ const userCountFromCounters = `SELECT coalesce(sum(n), 0) FROM user_counts
 // from the stats counters; with q it is a count of matching rows that
 // stops after roster.UserCountCap, and says so. EINVALID for a bad filter.
 func (s *UserService) CountUsers(ctx context.Context, tenantID string, f roster.UserFilter) (roster.UserCount, error) {
+	if err := knownRole(ctx, s.db.db, tenantID, f.Role); err != nil {
+		return roster.UserCount{}, err
+	}
 	query, args, err := UserCountQuery(tenantID, f)
 	if err != nil || !isUUID(tenantID) {
 		return roster.UserCount{}, err

@@ -41,6 +41,9 @@ func parseUserSort(sort string) (keys []sortKey, desc bool, err error) {
 // FindUsers returns one keyset page of a tenant's users. EINVALID for a bad
 // sort, limit, filter or cursor.
 func (s *UserService) FindUsers(ctx context.Context, tenantID string, f roster.UserFilter) (*roster.UserPage, error) {
+	if err := knownRole(ctx, s.db.db, tenantID, f.Role); err != nil {
+		return nil, err
+	}
 	l, err := buildUserList(tenantID, f)
 	if err != nil {
 		return nil, err
@@ -241,8 +244,8 @@ func userFilterConds(q *sqlBuilder, tenantID string, f roster.UserFilter) ([]str
 		where = append(where, planPerValue+"words @@ "+search)
 	}
 	if f.Role != "" {
-		if !roster.IsRole(f.Role) {
-			return nil, roster.Invalid(roster.FieldError{Field: "role", Message: "must be one of " + strings.Join(roster.Roles(), ", ")})
+		if msg := roster.RoleNameProblem(f.Role); msg != "" {
+			return nil, roster.Invalid(roster.FieldError{Field: "role", Message: msg})
 		}
 		where = append(where, "role = "+q.arg(f.Role))
 	}

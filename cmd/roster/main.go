@@ -20,7 +20,7 @@ const usage = `roster: a multi-tenant user directory and account-security servic
 Usage:
   roster serve                      run the service (settings from the environment)
   roster migrate                    apply pending database migrations
-  roster tenant create --name NAME --admin-email EMAIL [--slug SLUG] [--json]
+  roster tenant create --name NAME --admin-email EMAIL [--slug SLUG] [--plan free|professional|enterprise] [--json]
   roster user reset-link --tenant ID|SLUG --email EMAIL [--json]  a new setup link (password) for a user
   roster token create --tenant ID --role ROLE --name NAME [--scopes a,b] [--expires 720h] [--json]
   roster seed --tenant ID --users N load N synthetic users (for demos and benchmarks)

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/rosterhq/roster"
@@ -23,12 +24,16 @@ func runTenantCreate(ctx context.Context, cfg Config, args []string, stdout, std
 	name := fs.String("name", "", "the organisation's name (required)")
 	slug := fs.String("slug", "", "URL-safe short name (default: from the name)")
 	email := fs.String("admin-email", "", "the first administrator's email (required)")
+	plan := fs.String("plan", roster.PlanFree, "the plan: "+strings.Join(roster.Plans(), ", ")+" (custom roles and grants need enterprise)")
 	asJSON := fs.Bool("json", false, "print JSON")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if *name == "" || *email == "" {
 		return fmt.Errorf("tenant create needs --name and --admin-email")
+	}
+	if !roster.IsPlan(*plan) {
+		return fmt.Errorf("--plan must be one of %s", strings.Join(roster.Plans(), ", "))
 	}
 	adminToken, err := newToken("admin", roster.RoleAdmin, nil)
 	if err != nil {
@@ -43,7 +48,7 @@ func runTenantCreate(ctx context.Context, cfg Config, args []string, stdout, std
 		return err
 	}
 	b := &roster.Bootstrap{
-		Tenant:     &roster.Tenant{Name: *name, Slug: *slug},
+		Tenant:     &roster.Tenant{Name: *name, Slug: *slug, Plan: *plan},
 		Admin:      &roster.User{Email: *email, Role: roster.RoleAdmin, Active: true},
 		AdminToken: adminToken.APIToken,
 		SCIMToken:  scimToken.APIToken,
@@ -62,6 +67,7 @@ func runTenantCreate(ctx context.Context, cfg Config, args []string, stdout, std
 		return json.NewEncoder(stdout).Encode(map[string]string{
 			"tenant_id":       b.Tenant.ID,
 			"tenant_slug":     b.Tenant.Slug,
+			"plan":            b.Tenant.Plan,
 			"admin_user_id":   b.Admin.ID,
 			"admin_token":     adminToken.secret,
 			"scim_token":      scimToken.secret,

@@ -86,9 +86,12 @@ export function clearFieldErrors(form) {
   for (const s of form.querySelectorAll('.field-error')) s.textContent = '';
 }
 
+// select keeps a value its options lack (a custom role, say) as an option
+// of its own, so that saving a form does not silently change it.
 export function select(name, options, value) {
+  const all = value && !options.some(([v]) => v === value) ? [...options, [value, value]] : options;
   return h('select', { name },
-    options.map(([v, label]) => h('option', { value: v, selected: v === value }, label)));
+    all.map(([v, label]) => h('option', { value: v, selected: v === value }, label)));
 }
 
 export function when(t) {

@@ -148,7 +148,8 @@ func New(ctx context.Context, db *store.DB, cfg Config) (*App, error) {
 	}
 	users, tenants, logins, tokens := store.NewUserService(db), store.NewTenantService(db), store.NewLoginService(db), store.NewTokenService(db)
 	a.Auth = auth.NewAuthenticator(tokens, a.jwt, cfg.Log)
-	a.Auth.TrustOwnTokens(issuer.URL(), own, users)
+	access := store.NewAccessService(db)
+	a.Auth.TrustOwnTokens(issuer.URL(), own, access)
 
 	if err := a.buildFlows(db, cfg, issuer, box, codes); err != nil {
 		return nil, err
@@ -223,6 +224,7 @@ func New(ctx context.Context, db *store.DB, cfg Config) (*App, error) {
 	}
 	a.API.Webhooks, a.API.Events = store.NewWebhookService(db, box), store.NewEventService(db)
 	a.API.Privacy = store.NewPrivacyService(db)
+	a.API.Roles, a.API.Access = store.NewRoleService(db), access
 	a.Handler = a.API.Handler()
 
 	a.Worker = worker.New(store.NewJobRunner(db, cfg.PublicURL), store.NewEmailOutbox(db), cfg.Log, cfg.Worker)

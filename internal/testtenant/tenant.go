@@ -22,13 +22,20 @@ type Tenant struct {
 	SCIM      string // admin role narrowed to the scim:provision scope
 }
 
-// NewTenant creates a tenant with its first admin and tokens in db.
+// NewTenant creates a tenant on the free plan with its first admin and
+// tokens in db.
 func NewTenant(tb testing.TB, db *store.DB) Tenant {
+	tb.Helper()
+	return NewTenantOnPlan(tb, db, roster.PlanFree)
+}
+
+// NewTenantOnPlan is NewTenant on plan.
+func NewTenantOnPlan(tb testing.TB, db *store.DB, plan string) Tenant {
 	tb.Helper()
 	adminSecret, adminToken := NewSecretToken(tb, "admin", roster.RoleAdmin, nil)
 	scimSecret, scimToken := NewSecretToken(tb, "scim", roster.RoleAdmin, []string{string(roster.PermSCIMProvision)})
 	b := &roster.Bootstrap{
-		Tenant:     &roster.Tenant{Name: "Tenant " + adminToken.Prefix[4:]},
+		Tenant:     &roster.Tenant{Name: "Tenant " + adminToken.Prefix[4:], Plan: plan},
 		Admin:      &roster.User{Email: "admin-" + strings.ToLower(adminToken.Prefix[4:]) + "@example.com", Role: roster.RoleAdmin, Active: true},
 		AdminToken: adminToken,
 		SCIMToken:  scimToken,
