@@ -110,9 +110,6 @@ func (c *SSOConnection) Normalize() {
 	if c.GroupRoles == nil {
 		c.GroupRoles = map[string]string{}
 	}
-	if c.DefaultRole == "" {
-		c.DefaultRole = RoleViewer
-	}
 	switch c.Type {
 	case SSOTypeOIDC:
 		c.Claims = c.Claims.withDefaults(DefaultOIDCClaims())
@@ -179,7 +176,7 @@ func (c *SSOConnection) Validate() error {
 			add("domains", fmt.Sprintf("%q is not a domain name", d))
 		}
 	}
-	if !IsRole(c.DefaultRole) {
+	if c.DefaultRole != "" && !IsRole(c.DefaultRole) {
 		add("default_role", "must be one of "+strings.Join(Roles(), ", "))
 	}
 	if len(c.GroupRoles) > MaxSSOGroupRoles {

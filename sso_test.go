@@ -17,7 +17,7 @@ func TestSSOConnectionValidate(t *testing.T) {
 	if err := c.Validate(); err != nil {
 		t.Fatalf("valid connection: %v", err)
 	}
-	if c.Domains[0] != "acme.com" || c.DefaultRole != roster.RoleViewer || c.Claims.Email != "email" || c.Scopes[0] != "openid" {
+	if c.Domains[0] != "acme.com" || c.DefaultRole != "" || c.Claims.Email != "email" || c.Scopes[0] != "openid" {
 		t.Fatalf("normalized: %+v", c)
 	}
 	for field, edit := range map[string]func(*roster.SSOConnection){

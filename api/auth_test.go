@@ -226,6 +226,8 @@ func allOperations(e *testEnv) []request {
 		{Method: "PATCH", Path: user + "/passkeys/00000000-0000-7000-8000-000000000000", Body: map[string]any{"name": "op"}},
 		{Method: "DELETE", Path: user + "/passkeys/00000000-0000-7000-8000-000000000000"},
 		{Method: "GET", Path: user + "/security"},
+		{Method: "GET", Path: "/api/v1/tenant"},
+		{Method: "PATCH", Path: "/api/v1/tenant", Body: map[string]any{"name": "Op"}},
 		{Method: "GET", Path: "/api/v1/tenant/security-policy"},
 		{Method: "PUT", Path: "/api/v1/tenant/security-policy", Body: map[string]any{
 			"mfa_required": false, "allowed_methods": []string{"totp"},

@@ -104,7 +104,9 @@ func validatorOptions() []config.Option {
 		config.WithStrictIgnorePaths("$.body.items[*].details.**", "$.body.items[*].data.details.**", "$.body.mappings.**",
 			"$.body.publicKey.**", "$.body.credential.**",
 			// SSO connections map provider group names to roles.
-			"$.body.group_roles.**", "$.body.items[*].group_roles.**"),
+			"$.body.group_roles.**", "$.body.items[*].group_roles.**",
+			// A tenant's settings are a free JSON object of its own.
+			"$.body.settings.**"),
 		config.WithoutSecurityValidation(),
 	}
 }

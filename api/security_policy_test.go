@@ -263,6 +263,7 @@ func TestMFARequired(t *testing.T) {
 		{Method: "GET", Path: "/api/v1/audit-events"},
 		{Method: "GET", Path: "/api/v1/scim-group-roles"},
 		{Method: "GET", Path: policyPath},
+		{Method: "GET", Path: "/api/v1/tenant"},
 		{Method: "PUT", Path: "/api/v1/me/password", Body: map[string]any{"current_password": goodPassword, "new_password": goodPassword + "-2"}},
 		{Method: "GET", Path: "/api/v1/me/sessions"},
 		{Method: "DELETE", Path: "/api/v1/me/sessions"},

@@ -226,6 +226,8 @@ func (s *Server) fullRoutes(r chi.Router) {
 	})
 	s.ssoRoutes(r)
 	s.webhookRoutes(r)
+	r.With(s.require(roster.PermUsersRead), s.noQuery).Get("/tenant", s.getTenant)
+	r.With(s.require(roster.PermTenantWrite)).Patch("/tenant", s.patchTenant)
 	r.Route("/tenant/security-policy", func(r chi.Router) {
 		r.With(s.require(roster.PermAuditRead), s.noQuery).Get("/", s.getSecurityPolicy)
 		r.With(s.require(roster.PermTenantWrite)).Put("/", s.putSecurityPolicy)

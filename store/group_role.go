@@ -84,12 +84,16 @@ func (s *TenantService) SetGroupRoles(ctx context.Context, tenantID string, by r
 }
 
 // syncRoles gives each of the users the highest role of the mapped groups
-// they belong to (viewer when none), through updateUser so that the
+// they belong to (the tenant's default role when none), through updateUser so that the
 // last-admin guard and the audit trail hold. Nothing happens when the tenant
 // maps no group: roles are then managed by hand.
 func syncRoles(ctx context.Context, tx *sqlx.Tx, now time.Time, tenantID string, by roster.Actor, userIDs []string, mapping map[string]string) error {
 	if len(mapping) == 0 || len(userIDs) == 0 {
 		return nil
+	}
+	unmapped, err := newUserRole(ctx, tx, tenantID, "")
+	if err != nil {
+		return err
 	}
 	byName := map[string]string{}
 	for name, role := range mapping {
@@ -119,7 +123,10 @@ func syncRoles(ctx context.Context, tx *sqlx.Tx, now time.Time, tenantID string,
 				roles = append(roles, role)
 			}
 		}
-		want[id] = roster.HighestRole(roles)
+		want[id] = unmapped
+		if len(roles) > 0 {
+			want[id] = roster.HighestRole(roles)
+		}
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {

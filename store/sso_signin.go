@@ -198,6 +198,10 @@ func createFederatedUser(ctx context.Context, db *DB, tx *sqlx.Tx, now time.Time
 // last admin's demotion, a taken address) is undone to a savepoint and
 // only the names are brought up to date, so the sign-in itself goes on.
 func syncFederatedUser(ctx context.Context, tx *sqlx.Tx, now time.Time, c *roster.SSOConnection, id *roster.FederatedIdentity, u *roster.User) (*roster.User, error) {
+	unmapped, err := newUserRole(ctx, tx, c.TenantID, c.DefaultRole)
+	if err != nil {
+		return nil, err
+	}
 	names := func(v *roster.User) error {
 		if id.GivenName != "" {
 			v.GivenName = id.GivenName
@@ -212,7 +216,7 @@ func syncFederatedUser(ctx context.Context, tx *sqlx.Tx, now time.Time, c *roste
 			v.Email, v.EmailAsGiven = id.Email, true
 		}
 		if id.Groups != nil && len(c.GroupRoles) > 0 {
-			v.Role = c.DefaultRole
+			v.Role = unmapped
 			if r, ok := c.RoleFor(id.Groups); ok {
 				v.Role = r
 			}
