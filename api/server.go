@@ -27,6 +27,7 @@ type Server struct {
 	Stats    roster.StatsService
 	Export   roster.UserExportService
 	Webhooks roster.WebhookService
+	APIKeys  roster.APIKeyService
 	Events   roster.EventService
 
 	SignIn      roster.SignInFlow
@@ -226,6 +227,7 @@ func (s *Server) fullRoutes(r chi.Router) {
 	})
 	s.ssoRoutes(r)
 	s.webhookRoutes(r)
+	s.apiKeyRoutes(r)
 	r.With(s.require(roster.PermUsersRead), s.noQuery).Get("/tenant", s.getTenant)
 	r.With(s.require(roster.PermTenantWrite)).Patch("/tenant", s.patchTenant)
 	r.Route("/tenant/security-policy", func(r chi.Router) {

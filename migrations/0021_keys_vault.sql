@@ -7,5 +7,28 @@ ALTER TABLE tenants
     ADD COLUMN contact_email text,
     ADD COLUMN default_role  text NOT NULL DEFAULT 'viewer';
 
+-- Personal API keys are api_tokens of kind 'personal': a user's, with the
+-- permissions they gave the key as scopes and no role of their own (role
+-- ''), since the owner's role at each use is what the permissions are held
+-- against. A rotation keeps the replaced secret's hash in previous_hash
+-- until previous_expires_at. use_count, last_used_at and last_used_address
+-- are written by the authenticator at most once a minute per key and
+-- process. reminded_expires_at is the expiry its owner was last reminded
+-- of: an expiry that changes is reminded of again.
+ALTER TABLE api_tokens
+    ADD COLUMN kind                text NOT NULL DEFAULT 'tenant' CHECK (kind IN ('tenant', 'personal')),
+    ADD COLUMN previous_hash       bytea,
+    ADD COLUMN previous_expires_at timestamptz,
+    ADD COLUMN use_count           bigint NOT NULL DEFAULT 0,
+    ADD COLUMN last_used_address   text,
+    ADD COLUMN reminded_expires_at timestamptz;
+CREATE UNIQUE INDEX api_tokens_previous_hash_key ON api_tokens (previous_hash) WHERE previous_hash IS NOT NULL;
+CREATE INDEX api_tokens_personal_idx ON api_tokens (tenant_id, user_id, id) WHERE kind = 'personal' AND revoked_at IS NULL;
+CREATE INDEX api_tokens_reminder_idx ON api_tokens (expires_at)
+    WHERE kind = 'personal' AND revoked_at IS NULL AND reminded_expires_at IS DISTINCT FROM expires_at;
+
 -- +goose Down
+DROP INDEX api_tokens_reminder_idx, api_tokens_personal_idx, api_tokens_previous_hash_key;
+ALTER TABLE api_tokens DROP COLUMN reminded_expires_at, DROP COLUMN last_used_address, DROP COLUMN use_count,
+    DROP COLUMN previous_expires_at, DROP COLUMN previous_hash, DROP COLUMN kind;
 ALTER TABLE tenants DROP COLUMN default_role, DROP COLUMN contact_email, DROP COLUMN logo_url;

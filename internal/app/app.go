@@ -143,6 +143,7 @@ func New(ctx context.Context, db *store.DB, cfg Config) (*App, error) {
 	}
 	users, tenants, logins, tokens := store.NewUserService(db), store.NewTenantService(db), store.NewLoginService(db), store.NewTokenService(db)
 	a.Auth = auth.NewAuthenticator(tokens, a.jwt, cfg.Log)
+	a.Auth.Now = cfg.Now
 	a.Auth.TrustOwnTokens(issuer.URL(), own, users)
 
 	if err := a.buildFlows(db, cfg, issuer, box, codes); err != nil {
@@ -186,6 +187,7 @@ func New(ctx context.Context, db *store.DB, cfg Config) (*App, error) {
 		Users:          users,
 		Audit:          store.NewAuditService(db),
 		Tokens:         tokens,
+		APIKeys:        tokens,
 		Tenants:        tenants,
 		Logins:         logins,
 		Sessions:       store.NewSessionService(db),
@@ -220,6 +222,7 @@ func New(ctx context.Context, db *store.DB, cfg Config) (*App, error) {
 	a.Worker.Mailer = cfg.Mailer
 	a.Worker.Webhooks = store.NewWebhookOutbox(db, box)
 	a.Worker.Hooks = notify.NewHookSender(cfg.Webhooks)
+	a.Worker.Reminders = store.NewCredentialReminders(db)
 	return a, nil
 }
 
