@@ -138,6 +138,8 @@ func TestPersonalAPIKeys(t *testing.T) {
 		wantProblem(t, e.do(request{Method: "POST", Path: "/api/v1/me/api-keys", Token: owner, Body: tc.body, Invalid: true}),
 			http.StatusBadRequest, tc.field)
 	}
+	wantProblem(t, e.do(request{Method: "POST", Path: "/api/v1/me/api-keys", Token: owner,
+		Body: `{"name":"` + strings.Repeat("x", 2<<20) + `"}`, Invalid: true}), http.StatusRequestEntityTooLarge, "")
 	// "scopes" is another name for "permissions".
 	if r := e.createKey(owner, map[string]any{"name": "y", "scopes": []string{"audit:read"}, "expires_at": inDays(2)}); r.Status != http.StatusCreated {
 		t.Fatalf("with scopes: %d %s", r.Status, r.Body)

@@ -28,7 +28,9 @@ type Server struct {
 	Export   roster.UserExportService
 	Webhooks roster.WebhookService
 	APIKeys  roster.APIKeyService
-	Events   roster.EventService
+	// ServiceTokens is the vault of users' tokens for other services.
+	ServiceTokens roster.ServiceTokenService
+	Events        roster.EventService
 
 	SignIn      roster.SignInFlow
 	Passwords   roster.PasswordFlow
@@ -205,6 +207,7 @@ func (s *Server) fullRoutes(r chi.Router) {
 			r.With(s.require(roster.PermUsersWrite)).Patch("/passkeys/{pid}", s.renameUserPasskey)
 			r.With(s.require(roster.PermUsersWrite)).Delete("/passkeys/{pid}", s.removeUserPasskey)
 			r.With(s.require(roster.PermUsersRead), s.noQuery).Get("/security", s.getUserSecurity)
+			r.With(s.require(roster.PermServiceTokensRead), s.noQuery).Get("/service-tokens/{service}", s.readServiceToken)
 		})
 	})
 	r.With(s.require(roster.PermAuditRead)).Get("/audit-events", s.listAuditEvents)
@@ -228,6 +231,7 @@ func (s *Server) fullRoutes(r chi.Router) {
 	s.ssoRoutes(r)
 	s.webhookRoutes(r)
 	s.apiKeyRoutes(r)
+	s.serviceTokenRoutes(r)
 	r.With(s.require(roster.PermUsersRead), s.noQuery).Get("/tenant", s.getTenant)
 	r.With(s.require(roster.PermTenantWrite)).Patch("/tenant", s.patchTenant)
 	r.Route("/tenant/security-policy", func(r chi.Router) {

@@ -27,7 +27,29 @@ CREATE INDEX api_tokens_personal_idx ON api_tokens (tenant_id, user_id, id) WHER
 CREATE INDEX api_tokens_reminder_idx ON api_tokens (expires_at)
     WHERE kind = 'personal' AND revoked_at IS NULL AND reminded_expires_at IS DISTINCT FROM expires_at;
 
+-- The token vault: a user's tokens for other services, sealed with
+-- ROSTER_ENCRYPTION_KEY (AES-256-GCM, bound to the tenant, user and
+-- service), with a hint of a few characters to tell them apart. Read by
+-- the tenant's services, each read counted here and audited.
+CREATE TABLE user_tokens (
+    tenant_id           uuid NOT NULL,
+    user_id             uuid NOT NULL,
+    service             text NOT NULL,
+    sealed              bytea NOT NULL,
+    hint                text NOT NULL,
+    created_at          timestamptz NOT NULL,
+    updated_at          timestamptz NOT NULL,
+    expires_at          timestamptz,
+    last_used_at        timestamptz,
+    use_count           bigint NOT NULL DEFAULT 0,
+    reminded_expires_at timestamptz,
+    PRIMARY KEY (tenant_id, user_id, service),
+    FOREIGN KEY (tenant_id, user_id) REFERENCES users (tenant_id, id) ON DELETE CASCADE
+);
+CREATE INDEX user_tokens_reminder_idx ON user_tokens (expires_at) WHERE reminded_expires_at IS DISTINCT FROM expires_at;
+
 -- +goose Down
+DROP TABLE user_tokens;
 DROP INDEX api_tokens_reminder_idx, api_tokens_personal_idx, api_tokens_previous_hash_key;
 ALTER TABLE api_tokens DROP COLUMN reminded_expires_at, DROP COLUMN last_used_address, DROP COLUMN use_count,
     DROP COLUMN previous_expires_at, DROP COLUMN previous_hash, DROP COLUMN kind;

@@ -47,28 +47,81 @@ func (c *CredentialReminders) RemindExpiringCredentials(ctx context.Context, n i
 			return translate(err)
 		}
 		for _, k := range keys {
-			if k.Active && k.Email != "" {
+			if k.Active {
 				m := roster.Email{To: k.Email, Subject: fmt.Sprintf("Your API key %q expires on %s", k.Name, day(k.ExpiresAt)),
 					Body: fmt.Sprintf("Your personal API key %q (%s…) stops working at %s.\n\n"+
 						"To keep what uses it working, rotate it before then with\n"+
 						"POST /api/v1/me/api-keys/%s/rotate {\"expires_at\": \"...\"}, which gives it a new secret and expiry,\n"+
 						"or make a new key with POST /api/v1/me/api-keys.\n",
 						k.Name, k.Prefix, k.ExpiresAt.UTC().Format(time.RFC3339), k.ID)}
-				key := "api-key-expiring:" + k.ID + ":" + k.ExpiresAt.UTC().Format(time.RFC3339Nano)
-				if id, err := enqueueEmail(ctx, tx, now, k.TenantID, key, m); err != nil && roster.ErrorCode(err) != roster.EINVALID {
+				n, err := remind(ctx, tx, now, k.TenantID, "api-key-expiring:"+k.ID+":"+k.ExpiresAt.UTC().Format(time.RFC3339Nano), m)
+				if err != nil {
 					return err
-				} else if id != "" {
-					queued++
 				}
+				queued += n
 			}
 			if _, err := tx.ExecContext(ctx, `UPDATE api_tokens SET reminded_expires_at = expires_at WHERE tenant_id = $1 AND id = $2`,
 				k.TenantID, k.ID); err != nil {
 				return translate(err)
 			}
 		}
-		return nil
+		n, err := remindServiceTokens(ctx, tx, now, n-len(keys))
+		queued += n
+		return err
 	})
 	return queued, err
+}
+
+// remindServiceTokens is RemindExpiringCredentials for up to n tokens of
+// the vault, on tx.
+func remindServiceTokens(ctx context.Context, tx *sqlx.Tx, now time.Time, n int) (int, error) {
+	if n <= 0 {
+		return 0, nil
+	}
+	var tokens []serviceTokenReminder
+	if err := sqlx.SelectContext(ctx, tx, &tokens, `
+		SELECT t.tenant_id, t.user_id, t.service, t.hint, t.expires_at, u.email, u.active
+		FROM user_tokens t
+		JOIN users u ON u.tenant_id = t.tenant_id AND u.id = t.user_id
+		WHERE t.reminded_expires_at IS DISTINCT FROM t.expires_at AND t.expires_at > $1 AND t.expires_at <= $2
+		ORDER BY t.expires_at LIMIT $3
+		FOR UPDATE OF t SKIP LOCKED`, now, now.Add(roster.CredentialExpiryNotice), n); err != nil {
+		return 0, translate(err)
+	}
+	queued := 0
+	for _, t := range tokens {
+		if t.Active {
+			m := roster.Email{To: t.Email, Subject: fmt.Sprintf("Your %s token expires on %s", t.Service, day(t.ExpiresAt)),
+				Body: fmt.Sprintf("The %s token (%s) you keep in Roster stops working at %s.\n\n"+
+					"Renew it with %s, then store the new one with\n"+
+					"PUT /api/v1/me/service-tokens/%s {\"token\": \"...\", \"expires_at\": \"...\"}.\n",
+					t.Service, t.Hint, t.ExpiresAt.UTC().Format(time.RFC3339), t.Service, t.Service)}
+			key := "service-token-expiring:" + t.UserID + ":" + t.Service + ":" + t.ExpiresAt.UTC().Format(time.RFC3339Nano)
+			sent, err := remind(ctx, tx, now, t.TenantID, key, m)
+			if err != nil {
+				return queued, err
+			}
+			queued += sent
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE user_tokens SET reminded_expires_at = expires_at
+			WHERE tenant_id = $1 AND user_id = $2 AND service = $3`, t.TenantID, t.UserID, t.Service); err != nil {
+			return queued, translate(err)
+		}
+	}
+	return queued, nil
+}
+
+// remind queues a reminder, once for its key; an owner without a usable
+// address is not mailed. It reports whether it queued one.
+func remind(ctx context.Context, tx *sqlx.Tx, now time.Time, tenantID, key string, m roster.Email) (int, error) {
+	id, err := enqueueEmail(ctx, tx, now, tenantID, key, m)
+	if err != nil && roster.ErrorCode(err) != roster.EINVALID {
+		return 0, err
+	}
+	if id == "" {
+		return 0, nil
+	}
+	return 1, nil
 }
 
 // day is a date as the reminders write it.

@@ -216,6 +216,7 @@ func New(ctx context.Context, db *store.DB, cfg Config) (*App, error) {
 		Now:            cfg.Now,
 	}
 	a.API.Webhooks, a.API.Events = store.NewWebhookService(db, box), store.NewEventService(db)
+	a.API.ServiceTokens = store.NewServiceTokenService(db, box)
 	a.Handler = a.API.Handler()
 
 	a.Worker = worker.New(store.NewJobRunner(db, cfg.PublicURL), store.NewEmailOutbox(db), cfg.Log, cfg.Worker)
