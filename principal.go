@@ -22,6 +22,14 @@ const (
 	// the tenant must never lose its last holder of.
 	PermRolesWrite Permission = "roles:write"
 
+	// PermAPIKeysWrite is making and rotating one's own personal API keys:
+	// not for viewers.
+	PermAPIKeysWrite Permission = "api_keys:write"
+	// PermServiceTokensRead is reading users' service tokens from the
+	// vault: for a tenant's own services, granted to admins but only to a
+	// credential that carries it as a scope (see scopeOnly).
+	PermServiceTokensRead Permission = "service_tokens:read"
+
 	// PermMFAEnroll is enrolling one's own second factors, which every role
 	// may do. As a token's only scope it makes an enrolment-only token: what
 	// sign-in hands a user without a second factor in a tenant that requires
@@ -44,8 +52,8 @@ const (
 // and developers read, only admins write.
 var rolePermissions = map[string][]Permission{
 	RoleAdmin: {PermUsersRead, PermUsersWrite, PermAuditRead, PermTokensWrite, PermSCIMProvision, PermTenantWrite,
-		PermMFAEnroll, PermUsersExport, PermRolesWrite, PermAppAll},
-	RoleDeveloper: {PermUsersRead, PermMFAEnroll},
+		PermMFAEnroll, PermUsersExport, PermRolesWrite, PermAppAll, PermAPIKeysWrite, PermServiceTokensRead},
+	RoleDeveloper: {PermUsersRead, PermMFAEnroll, PermAPIKeysWrite},
 	RoleViewer:    {PermUsersRead, PermMFAEnroll},
 }
 
@@ -150,17 +158,27 @@ func (p *Principal) SelfUserID() (string, error) {
 
 // scopeOnly are permissions a role grants only to credentials that carry
 // them as an explicit scope: an admin's everyday token cannot provision
-// over SCIM, only a token made for it can.
-var scopeOnly = []Permission{PermSCIMProvision}
+// over SCIM, or read users' service tokens, only a token made for it can.
+var scopeOnly = []Permission{PermSCIMProvision, PermServiceTokensRead}
 
 // Can reports whether the principal holds perm: one of its roles grants it
 // and, when the credential carries scopes (or perm is scope-only), the
 // scopes include it.
 func (p *Principal) Can(perm Permission) bool {
+	if slices.Contains(scopeOnly, perm) && (p == nil || !slices.Contains(p.Scopes, string(perm))) {
+		return false
+	}
+	return p.Holds(perm)
+}
+
+// Holds reports whether the principal's roles grant perm, within its
+// scopes when it has any, scope-only permissions included: what a
+// credential it makes (a personal API key) may carry.
+func (p *Principal) Holds(perm Permission) bool {
 	if p == nil {
 		return false
 	}
-	if (len(p.Scopes) > 0 || slices.Contains(scopeOnly, perm)) && !slices.Contains(p.Scopes, string(perm)) {
+	if len(p.Scopes) > 0 && !slices.Contains(p.Scopes, string(perm)) {
 		return false
 	}
 	return Holds(p.granted(), perm)

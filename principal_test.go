@@ -14,11 +14,12 @@ func TestPrincipalPermissions(t *testing.T) {
 		want string
 	}{
 		{"admin", &roster.Principal{Roles: []string{roster.RoleAdmin}},
-			"[app:* audit:read mfa:enroll roles:write tenant:write tokens:write users:export users:read users:write]"},
+			"[api_keys:write app:* audit:read mfa:enroll roles:write tenant:write tokens:write users:export users:read users:write]"},
 		{"admin token narrowed by scopes", &roster.Principal{Roles: []string{roster.RoleAdmin}, Scopes: []string{"users:read", "audit:read"}},
 			"[audit:read users:read]"},
 		{"SCIM token", &roster.Principal{Roles: []string{roster.RoleAdmin}, Scopes: []string{"scim:provision"}}, "[scim:provision]"},
-		{"developer", &roster.Principal{Roles: []string{roster.RoleDeveloper}}, "[mfa:enroll users:read]"},
+		{"developer", &roster.Principal{Roles: []string{roster.RoleDeveloper}}, "[api_keys:write mfa:enroll users:read]"},
+		{"vault reader", &roster.Principal{Roles: []string{roster.RoleAdmin}, Scopes: []string{"service_tokens:read"}}, "[service_tokens:read]"},
 		{"enrolment only", &roster.Principal{Roles: []string{roster.RoleAdmin}, Scopes: []string{"mfa:enroll"}}, "[mfa:enroll]"},
 		{"unknown role", &roster.Principal{Roles: []string{"owner"}}, "[]"},
 	} {

@@ -114,9 +114,6 @@ func (c *SSOConnection) Normalize() {
 	if c.GroupRoles == nil {
 		c.GroupRoles = map[string]string{}
 	}
-	if c.DefaultRole == "" {
-		c.DefaultRole = RoleViewer
-	}
 	switch c.Type {
 	case SSOTypeOIDC:
 		c.Claims = c.Claims.withDefaults(DefaultOIDCClaims())
@@ -183,7 +180,7 @@ func (c *SSOConnection) Validate() error {
 			add("domains", fmt.Sprintf("%q is not a domain name", d))
 		}
 	}
-	if msg := RoleNameProblem(c.DefaultRole); msg != "" {
+	if msg := RoleNameProblem(c.DefaultRole); c.DefaultRole != "" && msg != "" {
 		add("default_role", msg)
 	}
 	if len(c.GroupRoles) > MaxSSOGroupRoles {

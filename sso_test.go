@@ -17,7 +17,7 @@ func TestSSOConnectionValidate(t *testing.T) {
 	if err := c.Validate(); err != nil {
 		t.Fatalf("valid connection: %v", err)
 	}
-	if c.Domains[0] != "acme.com" || c.DefaultRole != roster.RoleViewer || c.Claims.Email != "email" || c.Scopes[0] != "openid" {
+	if c.Domains[0] != "acme.com" || c.DefaultRole != "" || c.Claims.Email != "email" || c.Scopes[0] != "openid" {
 		t.Fatalf("normalized: %+v", c)
 	}
 	for field, edit := range map[string]func(*roster.SSOConnection){
@@ -57,7 +57,7 @@ func TestSSOConnectionValidate(t *testing.T) {
 func TestSSOConnectionRolesFor(t *testing.T) {
 	c := &roster.SSOConnection{GroupRoles: map[string]string{"Admins": "admin", "Eng": "developer", "Support": "support"}}
 	grants := map[string][]roster.Permission{"admin": roster.BuiltInPermissions("admin"),
-		"developer": roster.BuiltInPermissions("developer"), "support": {roster.PermUsersRead, roster.PermUsersWrite, roster.PermMFAEnroll}}
+		"developer": roster.BuiltInPermissions("developer"), "support": {roster.PermUsersRead, roster.PermUsersWrite, roster.PermMFAEnroll, roster.PermAuditRead}}
 	if r := roster.HighestRole(c.RolesFor([]string{"Eng", "Admins", "Other"}), grants); r != roster.RoleAdmin {
 		t.Fatalf("highest mapped role: %q", r)
 	}

@@ -76,6 +76,8 @@ type Bootstrap struct {
 
 // TenantService creates and reads tenants.
 type TenantService interface {
+	TenantSettingsService
+
 	// CreateTenant stores the tenant, its first admin and its tokens in one
 	// transaction (the tokens' hashes must be set). EINVALID, ECONFLICT when
 	// the slug is taken.

@@ -24,6 +24,35 @@ type APIToken struct {
 
 	// UserActive is false when the token's user is gone or deactivated.
 	UserActive bool `db:"user_active"`
+
+	// Kind is TokenTenant or TokenPersonal.
+	Kind string `db:"kind"`
+	// UserRole is the role the token's user has now: what a personal
+	// key's permissions are held against at each use.
+	UserRole string `db:"user_role"`
+	// PreviousHash is the hash of the secret a rotation replaced, which
+	// works until PreviousExpiresAt.
+	PreviousHash      []byte     `db:"previous_hash"`
+	PreviousExpiresAt *time.Time `db:"previous_expires_at"`
+	// UseCount and LastUsedAddress are recorded with LastUsedAt.
+	UseCount        int64   `db:"use_count"`
+	LastUsedAddress *string `db:"last_used_address"`
+}
+
+// API token kinds: a tenant's (scripts, SCIM clients; made by admins or
+// the CLI, with a role) and a user's personal API keys, which hold their
+// owner's permissions at most.
+const (
+	TokenTenant   = "tenant"
+	TokenPersonal = "personal"
+)
+
+// TokenUse is what the authenticator records of a token's use: when, how
+// many uses since it last recorded, and from where.
+type TokenUse struct {
+	At      time.Time
+	Count   int64
+	Address string
 }
 
 // Validate checks a token's name, role and scopes.
@@ -34,7 +63,7 @@ func (t *APIToken) Validate() error {
 	} else if msg := textProblem(t.Name, MaxNameLength); msg != "" {
 		fields = append(fields, FieldError{Field: "name", Message: msg})
 	}
-	if !IsBuiltInRole(t.Role) {
+	if t.Kind != TokenPersonal && !IsBuiltInRole(t.Role) {
 		fields = append(fields, FieldError{Field: "role", Message: "must be one of " + strings.Join(BuiltInRoles(), ", ")})
 	}
 	for _, s := range t.Scopes {
@@ -65,6 +94,6 @@ type TokenService interface {
 	// RevokeToken stops a token that carries scope for good. ENOTFOUND.
 	RevokeToken(ctx context.Context, tenantID string, by Actor, id string, scope Permission) error
 
-	// TouchToken records that the token was used at t.
-	TouchToken(ctx context.Context, tenantID, id string, t time.Time) error
+	// TouchToken records uses of the token.
+	TouchToken(ctx context.Context, tenantID, id string, use TokenUse) error
 }

@@ -44,9 +44,10 @@ type User struct {
 }
 
 // NewUser is a user about to be created, before the request's fields are
-// applied: a viewer, active, unless the request says otherwise.
+// applied: active, and of the tenant's default role (an empty Role, which
+// the store fills in), unless the request says otherwise.
 func NewUser() *User {
-	return &User{Role: RoleViewer, Active: true}
+	return &User{Active: true}
 }
 
 // Limits on user fields.

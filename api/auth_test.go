@@ -231,6 +231,8 @@ func allOperations(e *testEnv) []request {
 		{Method: "PATCH", Path: user + "/passkeys/00000000-0000-7000-8000-000000000000", Body: map[string]any{"name": "op"}},
 		{Method: "DELETE", Path: user + "/passkeys/00000000-0000-7000-8000-000000000000"},
 		{Method: "GET", Path: user + "/security"},
+		{Method: "GET", Path: "/api/v1/tenant"},
+		{Method: "PATCH", Path: "/api/v1/tenant", Body: map[string]any{"name": "Op"}},
 		{Method: "GET", Path: "/api/v1/tenant/security-policy"},
 		{Method: "PUT", Path: "/api/v1/tenant/security-policy", Body: map[string]any{
 			"mfa_required": false, "allowed_methods": []string{"totp"},
@@ -244,7 +246,7 @@ func allOperations(e *testEnv) []request {
 			Header: map[string]string{"Content-Type": "text/csv"}},
 		{Method: "DELETE", Path: "/api/v1/invitations/00000000-0000-7000-8000-000000000000"},
 		{Method: "POST", Path: "/api/v1/invitations/00000000-0000-7000-8000-000000000000/resend"},
-	}, append(webhookOperations(), roleOperations(e)...)...)
+	}, slices.Concat(webhookOperations(), roleOperations(e), keyOperations(), serviceTokenOperations(e))...)
 }
 
 // needsUserSession reports whether an operation refuses API tokens for a

@@ -105,7 +105,9 @@ func validatorOptions() []config.Option {
 			"$.body.audit_events_about[*].details.**", "$.body.audit_events_by[*].details.**", "$.body.attributes.**",
 			"$.body.publicKey.**", "$.body.credential.**",
 			// SSO connections map provider group names to roles.
-			"$.body.group_roles.**", "$.body.items[*].group_roles.**"),
+			"$.body.group_roles.**", "$.body.items[*].group_roles.**",
+			// A tenant's settings are a free JSON object of its own.
+			"$.body.settings.**"),
 		config.WithoutSecurityValidation(),
 	}
 }

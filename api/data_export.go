@@ -23,6 +23,8 @@ type dataExportSections struct {
 	Sessions   []sessionResponse    `json:"sessions"`
 	Groups     []dataExportGroup    `json:"groups"`
 	Identities []dataExportIdentity `json:"identities"`
+	// ServiceTokens are listed as the vault lists them: masked.
+	ServiceTokens []serviceTokenResponse `json:"service_tokens"`
 }
 
 // exportUserData serves GET /users/{id}/data-export.
@@ -42,8 +44,8 @@ func (s *Server) exportMyData(w http.ResponseWriter, r *http.Request) {
 // document (GDPR article 15 and 20): the REST representations of the
 // profile, second factors (never a secret), passkeys and sessions, the
 // attributes identity providers sent, groups and identity-provider links,
-// then every audit event about the person, every one by them and their
-// sign-in history, streamed page by page so that a trail of any length
+// then their personal API keys (never a secret), every audit event about
+// the person, every one by them and their sign-in history, streamed page by page so that a trail of any length
 // fits. A failure after the first byte aborts the connection,
 // so a cut document is never taken for a whole one.
 func (s *Server) exportData(w http.ResponseWriter, r *http.Request, userID string) {
@@ -71,6 +73,15 @@ func (s *Server) exportData(w http.ResponseWriter, r *http.Request, userID strin
 	}{
 		{"audit_events_about", func() error { return s.writeAuditTrail(r, out, tenant, roster.AuditFilter{TargetID: userID}) }},
 		{"audit_events_by", func() error { return s.writeAuditTrail(r, out, tenant, roster.AuditFilter{ActorID: userID}) }},
+		{"api_keys", func() error {
+			return writePages(out, func(cursor string) ([]*roster.APIToken, string, error) {
+				page, err := s.APIKeys.FindAPIKeys(ctx, tenant, roster.APIKeyFilter{UserID: userID, Limit: roster.MaxPageSize, Cursor: cursor})
+				if err != nil {
+					return nil, "", err
+				}
+				return page.Items, page.NextCursor, nil
+			}, newAPIKeyResponse)
+		}},
 		{"sign_ins", func() error {
 			return writePages(out, func(cursor string) ([]*roster.SignInAttempt, string, error) {
 				page, err := s.SignIns.FindSignIns(ctx, tenant, userID, roster.SignInFilter{Limit: roster.MaxPageSize, Cursor: cursor})
@@ -117,6 +128,10 @@ func (s *Server) dataExportSections(r *http.Request, tenant, userID string) (*da
 	if err != nil {
 		return nil, err
 	}
+	vault, err := s.ServiceTokens.FindServiceTokens(ctx, tenant, userID)
+	if err != nil {
+		return nil, err
+	}
 	head := &dataExportSections{
 		ExportedAt: timestamp(time.Now()),
 		User:       newUserResponse(u),
@@ -129,6 +144,10 @@ func (s *Server) dataExportSections(r *http.Request, tenant, userID string) (*da
 	}
 	if slices.Contains(st.Methods, roster.MFAPasskey) {
 		head.MFA.Methods = appendPasskeyMethod(head.MFA.Methods, passkeys)
+	}
+	head.ServiceTokens = make([]serviceTokenResponse, 0, len(vault))
+	for _, t := range vault {
+		head.ServiceTokens = append(head.ServiceTokens, newServiceTokenResponse(t))
 	}
 	for _, p := range passkeys {
 		head.Passkeys = append(head.Passkeys, newPasskeyResponse(p))

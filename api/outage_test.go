@@ -29,6 +29,7 @@ func TestDatabaseOutage(t *testing.T) {
 	// signing key yet.
 	_, session := signIn(t, newTestEnv(t), "outage@example.com")
 
+	reader := e.serviceReader()
 	proxy.Cut()
 	mfaToken := "rmt_" + strings.Repeat("A", 40) // well formed, so it is looked up
 	public := []request{
@@ -50,6 +51,9 @@ func TestDatabaseOutage(t *testing.T) {
 		req.Token = e.A.Admin
 		if needsUserSession(req) {
 			req.Token = session
+		}
+		if needsServiceScope(req) {
+			req.Token = reader
 		}
 		public = append(public, req)
 	}

@@ -97,6 +97,9 @@ func TestEveryOperationRefusesAStrayQueryParameter(t *testing.T) {
 		}
 		op.Path += sep + "stray=1"
 		op.Token, op.Invalid = e.A.Admin, true
+		if needsServiceScope(op) {
+			op.Token = e.serviceReader()
+		}
 		wantProblem(t, e.do(op), http.StatusBadRequest, "stray")
 	}
 	if u := e.user(e.A.Admin, e.A.AdminID); u["active"] != true || u["given_name"] == "Op" {

@@ -33,6 +33,9 @@ type Server struct {
 	Privacy  roster.PrivacyService
 	Roles    roster.RoleService
 	Access   roster.AccessService
+	APIKeys  roster.APIKeyService
+	// ServiceTokens is the vault of users' tokens for other services.
+	ServiceTokens roster.ServiceTokenService
 
 	SignIn      roster.SignInFlow
 	Passwords   roster.PasswordFlow
@@ -220,6 +223,7 @@ func (s *Server) fullRoutes(r chi.Router) {
 			r.With(s.require(roster.PermUsersExport), s.noQuery).Get("/data-export", s.exportUserData)
 			r.With(s.require(roster.PermUsersWrite), s.adminStepUp()).Post("/erase", s.eraseUser)
 			s.userRoleRoutes(r)
+			r.With(s.require(roster.PermServiceTokensRead), s.noQuery).Get("/service-tokens/{service}", s.readServiceToken)
 		})
 	})
 	r.With(s.require(roster.PermAuditRead)).Get("/audit-events", s.listAuditEvents)
@@ -243,6 +247,10 @@ func (s *Server) fullRoutes(r chi.Router) {
 	s.ssoRoutes(r)
 	s.webhookRoutes(r)
 	s.roleRoutes(r)
+	s.apiKeyRoutes(r)
+	s.serviceTokenRoutes(r)
+	r.With(s.require(roster.PermUsersRead), s.noQuery).Get("/tenant", s.getTenant)
+	r.With(s.require(roster.PermTenantWrite)).Patch("/tenant", s.patchTenant)
 	r.Route("/tenant/security-policy", func(r chi.Router) {
 		r.With(s.require(roster.PermAuditRead), s.noQuery).Get("/", s.getSecurityPolicy)
 		r.With(s.require(roster.PermTenantWrite)).Put("/", s.putSecurityPolicy)

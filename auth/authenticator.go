@@ -19,7 +19,8 @@ type Authenticator struct {
 	tokens roster.TokenService
 	jwt    *JWTVerifier // an identity provider's; nil when none is configured
 	log    *slog.Logger
-	now    func() time.Time
+	// Now is the clock expiries are judged by; tests move it.
+	Now func() time.Time
 
 	// Roster's own access tokens, told apart from the identity provider's
 	// by their issuer. Their user must still exist and be active, and their
@@ -33,6 +34,7 @@ type Authenticator struct {
 
 	mu    sync.Mutex
 	cache map[string]cachedToken // by token hash
+	uses  map[string]*tokenUses  // by token id
 }
 
 // cachedToken is a verified API token, kept briefly so that a busy script
@@ -40,7 +42,13 @@ type Authenticator struct {
 type cachedToken struct {
 	token     *roster.APIToken
 	checkedAt time.Time
-	touchedAt time.Time
+}
+
+// tokenUses are a token's uses this process has not recorded yet.
+type tokenUses struct {
+	count    int64
+	address  string
+	recorded time.Time // when they were last written
 }
 
 const (
@@ -48,7 +56,7 @@ const (
 	// token keeps working on a replica that has it cached.
 	cacheTTL      = 5 * time.Second
 	cacheMax      = 10_000
-	touchInterval = time.Minute // last_used_at is written at most this often
+	touchInterval = time.Minute // a token's uses are written at most this often
 )
 
 // NewAuthenticator returns an Authenticator for API tokens in tokens and,
@@ -58,8 +66,9 @@ func NewAuthenticator(tokens roster.TokenService, jwt *JWTVerifier, log *slog.Lo
 		tokens: tokens,
 		jwt:    jwt,
 		log:    log,
-		now:    time.Now,
+		Now:    time.Now,
 		cache:  map[string]cachedToken{},
+		uses:   map[string]*tokenUses{},
 	}
 }
 
@@ -132,17 +141,20 @@ func (a *Authenticator) authenticateOwn(ctx context.Context, raw string) (*roste
 
 func (a *Authenticator) authenticateAPIToken(ctx context.Context, secret string) (*roster.Principal, error) {
 	hash := HashAPIToken(secret)
-	now := a.now()
+	now := a.Now()
 	t, err := a.lookup(ctx, hash, now)
 	if err != nil {
 		return nil, err
 	}
-	// The lookup matched on the hash already; comparing again in constant
+	// The lookup matched on a hash already; comparing again in constant
 	// time keeps a cached entry from being matched by anything else.
-	if subtle.ConstantTimeCompare(t.Hash, hash) != 1 {
-		return nil, roster.Errorf(roster.EUNAUTHORIZED, "invalid token")
-	}
+	current := subtle.ConstantTimeCompare(t.Hash, hash) == 1
+	previous := len(t.PreviousHash) > 0 && subtle.ConstantTimeCompare(t.PreviousHash, hash) == 1
 	switch {
+	case !current && !previous:
+		return nil, roster.Errorf(roster.EUNAUTHORIZED, "invalid token")
+	case !current && (t.PreviousExpiresAt == nil || !now.Before(*t.PreviousExpiresAt)):
+		return nil, roster.Errorf(roster.EUNAUTHORIZED, "token rotated: use its new secret")
 	case t.RevokedAt != nil:
 		return nil, roster.Errorf(roster.EUNAUTHORIZED, "token revoked")
 	case t.ExpiresAt != nil && !now.Before(*t.ExpiresAt):
@@ -158,9 +170,15 @@ func (a *Authenticator) authenticateAPIToken(ctx context.Context, secret string)
 		Roles:    []string{t.Role},
 		Scopes:   t.Scopes,
 	}
+	if t.Kind == roster.TokenPersonal {
+		// A personal key holds of its permissions (its scopes) those its
+		// owner's role grants now: never more than its owner.
+		p.Roles = []string{t.UserRole}
+	}
 	if t.UserID != nil {
 		p.UserID = *t.UserID
 	}
+	a.recordUse(t, now, roster.ClientFromContext(ctx).Address)
 	return p, nil
 }
 
@@ -182,8 +200,7 @@ func (a *Authenticator) lookup(ctx context.Context, hash []byte, now time.Time) 
 	a.mu.Lock()
 	c, ok := a.cache[key]
 	a.mu.Unlock()
-	if ok && now.Sub(c.checkedAt) < cacheTTL {
-		a.maybeTouch(key, c, now)
+	if ok && now.Sub(c.checkedAt) >= 0 && now.Sub(c.checkedAt) < cacheTTL {
 		return c.token, nil
 	}
 	t, err := a.tokens.FindTokenByHash(ctx, hash)
@@ -193,36 +210,46 @@ func (a *Authenticator) lookup(ctx context.Context, hash []byte, now time.Time) 
 		return nil, err
 	}
 	c = cachedToken{token: t, checkedAt: now}
-	if t.LastUsedAt != nil {
-		c.touchedAt = *t.LastUsedAt
-	}
 	a.mu.Lock()
 	if len(a.cache) >= cacheMax {
 		clear(a.cache)
 	}
 	a.cache[key] = c
 	a.mu.Unlock()
-	a.maybeTouch(key, c, now)
 	return t, nil
 }
 
-// maybeTouch records last_used_at in the background at most once a minute
-// per token, so that authentication never waits on a write.
-func (a *Authenticator) maybeTouch(key string, c cachedToken, now time.Time) {
-	if now.Sub(c.touchedAt) < touchInterval {
+// recordUse counts a use of t and writes the uses not yet recorded in the
+// background, at most once a minute per token and process, so that
+// authentication never waits on a write and a busy script costs one
+// UPDATE a minute. A process that stops loses its last minute's count.
+func (a *Authenticator) recordUse(t *roster.APIToken, now time.Time, address string) {
+	a.mu.Lock()
+	u, ok := a.uses[t.ID]
+	if !ok {
+		if len(a.uses) >= cacheMax {
+			clear(a.uses)
+		}
+		u = &tokenUses{}
+		if t.LastUsedAt != nil {
+			u.recorded = *t.LastUsedAt // another process may have just written
+		}
+		a.uses[t.ID] = u
+	}
+	u.count++
+	u.address = address
+	if now.Sub(u.recorded) < touchInterval && now.Sub(u.recorded) >= 0 {
+		a.mu.Unlock()
 		return
 	}
-	a.mu.Lock()
-	if cur, ok := a.cache[key]; ok {
-		cur.touchedAt = now
-		a.cache[key] = cur
-	}
+	use := roster.TokenUse{At: now.UTC(), Count: u.count, Address: u.address}
+	u.count, u.recorded = 0, now
 	a.mu.Unlock()
 	go func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
-		if err := a.tokens.TouchToken(ctx, c.token.TenantID, c.token.ID, now.UTC()); err != nil {
-			a.log.Warn("record token use", "token_id", c.token.ID, "err", err)
+		if err := a.tokens.TouchToken(ctx, t.TenantID, t.ID, use); err != nil {
+			a.log.Warn("record token use", "token_id", t.ID, "err", err)
 		}
 	}()
 }

@@ -89,7 +89,7 @@ func (s *TenantService) SetGroupRoles(ctx context.Context, tenantID string, by r
 }
 
 // syncRoles gives each of the users the highest role of the mapped groups
-// they belong to (viewer when none), through updateUser so that the
+// they belong to (the tenant's default role when none), through updateUser so that the
 // last-admin guard and the audit trail hold. Nothing happens when the tenant
 // maps no group: roles are then managed by hand.
 func syncRoles(ctx context.Context, tx *sqlx.Tx, now time.Time, tenantID string, by roster.Actor, userIDs []string, mapping map[string]string) error {
@@ -97,6 +97,10 @@ func syncRoles(ctx context.Context, tx *sqlx.Tx, now time.Time, tenantID string,
 		return nil
 	}
 	grants, err := roleGrants(ctx, tx, tenantID)
+	if err != nil {
+		return err
+	}
+	unmapped, err := newUserRole(ctx, tx, tenantID, "")
 	if err != nil {
 		return err
 	}
@@ -128,7 +132,10 @@ func syncRoles(ctx context.Context, tx *sqlx.Tx, now time.Time, tenantID string,
 				roles = append(roles, role)
 			}
 		}
-		want[id] = roster.HighestRole(roles, grants)
+		want[id] = unmapped
+		if len(roles) > 0 {
+			want[id] = roster.HighestRole(roles, grants)
+		}
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {

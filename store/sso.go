@@ -207,8 +207,10 @@ func (s *SSOService) DeleteConnection(ctx context.Context, tenantID string, by r
 // checkConnectionRoles holds the roles a connection gives to the one
 // check of a role someone sets.
 func checkConnectionRoles(ctx context.Context, tx *sqlx.Tx, tenantID string, by roster.Actor, c *roster.SSOConnection) error {
-	if err := checkRole(ctx, tx, tenantID, by, "default_role", c.DefaultRole); err != nil {
-		return err
+	if c.DefaultRole != "" { // "": the tenant's default role
+		if err := checkRole(ctx, tx, tenantID, by, "default_role", c.DefaultRole); err != nil {
+			return err
+		}
 	}
 	for _, g := range slices.Sorted(maps.Keys(c.GroupRoles)) {
 		if err := checkRole(ctx, tx, tenantID, by, "group_roles", c.GroupRoles[g]); err != nil {

@@ -243,7 +243,7 @@ func syncFederatedUser(ctx context.Context, tx *sqlx.Tx, now time.Time, c *roste
 func ssoRole(ctx context.Context, tx *sqlx.Tx, c *roster.SSOConnection, id *roster.FederatedIdentity) (string, error) {
 	roles := c.RolesFor(id.Groups)
 	if len(roles) == 0 {
-		return c.DefaultRole, nil
+		return newUserRole(ctx, tx, c.TenantID, c.DefaultRole)
 	}
 	if len(roles) == 1 {
 		return roles[0], nil

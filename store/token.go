@@ -49,26 +49,35 @@ func createToken(ctx context.Context, tx sqlx.ExtContext, now time.Time, tenantI
 	if t.Scopes == nil {
 		t.Scopes = []string{}
 	}
+	if t.Kind == "" {
+		t.Kind = roster.TokenTenant
+	}
 	_, err := tx.ExecContext(ctx, `
-		INSERT INTO api_tokens (tenant_id, id, name, prefix, token_hash, role, scopes, user_id, created_at, expires_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-		t.TenantID, t.ID, t.Name, t.Prefix, t.Hash, t.Role, pq.Array(t.Scopes), t.UserID, t.CreatedAt, t.ExpiresAt)
+		INSERT INTO api_tokens (tenant_id, id, name, prefix, token_hash, role, scopes, user_id, created_at, expires_at, kind)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+		t.TenantID, t.ID, t.Name, t.Prefix, t.Hash, t.Role, pq.Array(t.Scopes), t.UserID, t.CreatedAt, t.ExpiresAt, t.Kind)
 	if err != nil {
 		return translate(err)
+	}
+	if t.Kind == roster.TokenPersonal {
+		return insertAudit(ctx, tx, now, tenantID, by, roster.ActionAPIKeyCreated, "api_key", t.ID,
+			map[string]any{"name": t.Name, "permissions": t.Scopes, "prefix": t.Prefix, "user_id": t.UserID, "expires_at": t.ExpiresAt})
 	}
 	return insertAudit(ctx, tx, now, tenantID, by, roster.ActionTokenCreated, "api_token", t.ID,
 		map[string]any{"name": t.Name, "role": t.Role, "scopes": t.Scopes, "prefix": t.Prefix})
 }
 
-// tokenGetByHash finds a token before its tenant is known, with whether the
-// user it acts for is still there and active.
+// tokenGetByHash finds a token by its secret's hash, or the hash of the
+// secret a rotation replaced, before its tenant is known, with whether the
+// user it acts for is still there and active, and their role now.
 const tokenGetByHash = `
 	SELECT t.tenant_id, t.id, t.name, t.prefix, t.token_hash, t.role, t.scopes, t.user_id,
 	       t.created_at, t.expires_at, t.last_used_at, t.revoked_at,
-	       (t.user_id IS NULL OR coalesce(u.active, false)) AS user_active
+	       (t.user_id IS NULL OR coalesce(u.active, false)) AS user_active,
+	       t.kind, coalesce(u.role, ''), t.previous_hash, t.previous_expires_at
 	FROM api_tokens t
 	LEFT JOIN users u ON u.tenant_id = t.tenant_id AND u.id = t.user_id
-	WHERE t.token_hash = $1`
+	WHERE t.token_hash = $1 OR t.previous_hash = $1`
 
 // FindTokenByHash returns the token with this hash. ENOTFOUND.
 func (s *TokenService) FindTokenByHash(ctx context.Context, hash []byte) (*roster.APIToken, error) {
@@ -78,7 +87,8 @@ func (s *TokenService) FindTokenByHash(ctx context.Context, hash []byte) (*roste
 	}
 	var t roster.APIToken
 	err = stmt.QueryRowContext(ctx, hash).Scan(&t.TenantID, &t.ID, &t.Name, &t.Prefix, &t.Hash, &t.Role,
-		pq.Array(&t.Scopes), &t.UserID, &t.CreatedAt, &t.ExpiresAt, &t.LastUsedAt, &t.RevokedAt, &t.UserActive)
+		pq.Array(&t.Scopes), &t.UserID, &t.CreatedAt, &t.ExpiresAt, &t.LastUsedAt, &t.RevokedAt, &t.UserActive,
+		&t.Kind, &t.UserRole, &t.PreviousHash, &t.PreviousExpiresAt)
 	if err != nil {
 		return nil, notFound(translate(err), "token")
 	}
@@ -90,7 +100,7 @@ func (s *TokenService) FindTokens(ctx context.Context, tenantID string, scope ro
 	rows, err := s.db.db.QueryContext(ctx, `
 		SELECT tenant_id, id, name, prefix, role, scopes, user_id, created_at, expires_at, last_used_at
 		FROM api_tokens
-		WHERE tenant_id = $1 AND revoked_at IS NULL AND $2 = ANY(scopes)
+		WHERE tenant_id = $1 AND revoked_at IS NULL AND $2 = ANY(scopes) AND kind = 'tenant'
 		ORDER BY created_at, id`, tenantID, string(scope))
 	if err != nil {
 		return nil, translate(err)
@@ -118,7 +128,7 @@ func (s *TokenService) RevokeToken(ctx context.Context, tenantID string, by rost
 		var name string
 		err := tx.QueryRowContext(ctx, `
 			UPDATE api_tokens SET revoked_at = $3
-			WHERE tenant_id = $1 AND id = $2 AND revoked_at IS NULL AND $4 = ANY(scopes)
+			WHERE tenant_id = $1 AND id = $2 AND revoked_at IS NULL AND $4 = ANY(scopes) AND kind = 'tenant'
 			RETURNING name`, tenantID, id, now, string(scope)).Scan(&name)
 		if err != nil {
 			return notFound(translate(err), "token")
@@ -127,10 +137,13 @@ func (s *TokenService) RevokeToken(ctx context.Context, tenantID string, by rost
 	})
 }
 
-// TouchToken records the token's last use.
-func (s *TokenService) TouchToken(ctx context.Context, tenantID, id string, at time.Time) error {
-	_, err := s.db.db.ExecContext(ctx,
-		`UPDATE api_tokens SET last_used_at = $3 WHERE tenant_id = $1 AND id = $2 AND (last_used_at IS NULL OR last_used_at < $3)`,
-		tenantID, id, at)
+// TouchToken adds uses to the token's count and records the latest.
+func (s *TokenService) TouchToken(ctx context.Context, tenantID, id string, use roster.TokenUse) error {
+	_, err := s.db.db.ExecContext(ctx, `
+		UPDATE api_tokens SET use_count = use_count + $4,
+		    last_used_address = CASE WHEN last_used_at IS NULL OR last_used_at < $3 THEN nullif($5, '') ELSE last_used_address END,
+		    last_used_at = greatest(last_used_at, $3)
+		WHERE tenant_id = $1 AND id = $2`,
+		tenantID, id, use.At, use.Count, use.Address)
 	return translate(err)
 }

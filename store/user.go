@@ -109,6 +109,11 @@ const userInsertAudited = `WITH inserted AS (` + userInsert + ` RETURNING id)
 func createUser(ctx context.Context, db *DB, tx *sqlx.Tx, now time.Time, tenantID string, by roster.Actor, in *roster.User) (*roster.User, error) {
 	u := *in
 	u.Normalize()
+	role, err := newUserRole(ctx, tx, tenantID, u.Role)
+	if err != nil {
+		return nil, err
+	}
+	u.Role = role
 	if err := u.Validate(); err != nil {
 		return nil, err
 	}

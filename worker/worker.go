@@ -43,7 +43,9 @@ type Config struct {
 	// DailyCheck is how often a process looks for the day's inactivity
 	// jobs to queue (each tenant's is queued once a day, whoever looks);
 	// default 1h.
-	DailyCheck time.Duration
+	DailyCheck       time.Duration
+	ReminderInterval time.Duration // how often expiring credentials are looked for; default 1m
+	ReminderBatch    int           // reminders queued at once; default 100
 }
 
 func (c Config) withDefaults() Config {
@@ -74,6 +76,8 @@ func (c Config) withDefaults() Config {
 	def(&c.WebhookRetryFor, 24*time.Hour)
 	def(&c.WebhookDisableAfter, 24*time.Hour)
 	def(&c.DailyCheck, time.Hour)
+	def(&c.ReminderInterval, time.Minute)
+	defInt(&c.ReminderBatch, 100)
 	return c
 }
 
@@ -85,8 +89,11 @@ type Worker struct {
 	// Webhooks and Hooks deliver webhooks; either nil leaves them queued.
 	Webhooks roster.WebhookOutbox
 	Hooks    *notify.HookSender
-	Log      *slog.Logger
-	Now      func() time.Time
+	// Reminders mails the owners of expiring keys and service tokens
+	// through the outbox; nil reminds no one.
+	Reminders roster.CredentialReminders
+	Log       *slog.Logger
+	Now       func() time.Time
 
 	cfg   Config
 	owner string
@@ -118,6 +125,12 @@ func (w *Worker) Start(ctx context.Context) {
 		_, err := w.QueueDailyJobs(ctx)
 		return false, err
 	})
+	if w.Reminders != nil {
+		w.loopEvery(ctx, w.cfg.ReminderInterval, func(ctx context.Context) (bool, error) {
+			n, err := w.RemindExpiringCredentials(ctx)
+			return n > 0, err
+		})
+	}
 	if w.webhooksOn() {
 		w.loop(ctx, func(ctx context.Context) (bool, error) {
 			n, err := w.FanOutWebhooks(ctx)
@@ -149,6 +162,11 @@ func (w *Worker) Stop() {
 
 // loop calls step until ctx ends, pausing when it found nothing to do.
 func (w *Worker) loop(ctx context.Context, step func(context.Context) (bool, error)) {
+	w.loopEvery(ctx, w.cfg.PollInterval, step)
+}
+
+// loopEvery is loop with a pause of its own.
+func (w *Worker) loopEvery(ctx context.Context, pause time.Duration, step func(context.Context) (bool, error)) {
 	w.wg.Add(1)
 	go func() {
 		defer w.wg.Done()
@@ -162,10 +180,17 @@ func (w *Worker) loop(ctx context.Context, step func(context.Context) (bool, err
 			}
 			select {
 			case <-ctx.Done():
-			case <-time.After(w.cfg.PollInterval):
+			case <-time.After(pause):
 			}
 		}
 	}()
+}
+
+// RemindExpiringCredentials queues one batch of expiry reminders and
+// reports how many it queued. Every replica runs it; the store makes each
+// reminder once.
+func (w *Worker) RemindExpiringCredentials(ctx context.Context) (int, error) {
+	return w.Reminders.RemindExpiringCredentials(ctx, w.cfg.ReminderBatch)
 }
 
 // RunJob claims one job and runs a slice of it. It reports whether there

@@ -149,6 +149,7 @@ func New(ctx context.Context, db *store.DB, cfg Config) (*App, error) {
 	users, tenants, logins, tokens := store.NewUserService(db), store.NewTenantService(db), store.NewLoginService(db), store.NewTokenService(db)
 	a.Auth = auth.NewAuthenticator(tokens, a.jwt, cfg.Log)
 	access := store.NewAccessService(db)
+	a.Auth.Now = cfg.Now
 	a.Auth.TrustOwnTokens(issuer.URL(), own, access)
 
 	if err := a.buildFlows(db, cfg, issuer, box, codes); err != nil {
@@ -193,6 +194,7 @@ func New(ctx context.Context, db *store.DB, cfg Config) (*App, error) {
 		Users:          users,
 		Audit:          store.NewAuditService(db),
 		Tokens:         tokens,
+		APIKeys:        tokens,
 		Tenants:        tenants,
 		Logins:         logins,
 		Sessions:       store.NewSessionService(db),
@@ -225,12 +227,14 @@ func New(ctx context.Context, db *store.DB, cfg Config) (*App, error) {
 	a.API.Webhooks, a.API.Events = store.NewWebhookService(db, box), store.NewEventService(db)
 	a.API.Privacy = store.NewPrivacyService(db)
 	a.API.Roles, a.API.Access = store.NewRoleService(db), access
+	a.API.ServiceTokens = store.NewServiceTokenService(db, box)
 	a.Handler = a.API.Handler()
 
 	a.Worker = worker.New(store.NewJobRunner(db, cfg.PublicURL), store.NewEmailOutbox(db), cfg.Log, cfg.Worker)
 	a.Worker.Mailer = cfg.Mailer
 	a.Worker.Webhooks = store.NewWebhookOutbox(db, box)
 	a.Worker.Hooks = notify.NewHookSender(cfg.Webhooks)
+	a.Worker.Reminders = store.NewCredentialReminders(db)
 	return a, nil
 }
 
