@@ -17,6 +17,22 @@ type Login struct {
 	MFADefault   string
 	// RecoveryCodes is how many unused recovery codes the user has.
 	RecoveryCodes int
+	// Unverified says the user signed up and has not confirmed their
+	// address yet: the account stays inactive until they do.
+	Unverified bool
+}
+
+// CannotSignInYet is the answer, after a right password, to a user who
+// has not confirmed their address or whom an admin has not approved yet:
+// nil for anyone else.
+func (l *Login) CannotSignInYet() error {
+	switch {
+	case l.Unverified:
+		return Errorf(EFORBIDDEN, "confirm your email address first: follow the link we mailed you, or ask for a new one")
+	case l.User.PendingApproval:
+		return Errorf(EFORBIDDEN, "your account is waiting for an administrator's approval: you can sign in once they approve it")
+	}
+	return nil
 }
 
 // Locked reports whether the account is locked at now.

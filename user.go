@@ -12,20 +12,24 @@ import (
 
 // User is a person in a tenant's directory.
 type User struct {
-	ID          string     `db:"id"`
-	TenantID    string     `db:"tenant_id"`
-	UserName    string     `db:"user_name"`
-	Email       string     `db:"email"`
-	GivenName   string     `db:"given_name"`
-	FamilyName  string     `db:"family_name"`
-	DisplayName string     `db:"display_name"`
-	ExternalID  *string    `db:"external_id"`
-	Role        string     `db:"role"`
-	Active      bool       `db:"active"`
-	CreatedAt   time.Time  `db:"created_at"`
-	UpdatedAt   time.Time  `db:"updated_at"`
-	LastLoginAt *time.Time `db:"last_login_at"`
-	Version     int64      `db:"version"`
+	ID          string  `db:"id"`
+	TenantID    string  `db:"tenant_id"`
+	UserName    string  `db:"user_name"`
+	Email       string  `db:"email"`
+	GivenName   string  `db:"given_name"`
+	FamilyName  string  `db:"family_name"`
+	DisplayName string  `db:"display_name"`
+	ExternalID  *string `db:"external_id"`
+	Role        string  `db:"role"`
+	Active      bool    `db:"active"`
+	// PendingApproval says the user waits, inactive, for an admin's
+	// approval (the approval_required policy); activating them approves
+	// them.
+	PendingApproval bool       `db:"pending_approval"`
+	CreatedAt       time.Time  `db:"created_at"`
+	UpdatedAt       time.Time  `db:"updated_at"`
+	LastLoginAt     *time.Time `db:"last_login_at"`
+	Version         int64      `db:"version"`
 
 	// SetPasswordHash, when set on a user being created or in an update,
 	// becomes their password (an argon2id PHC string). It is never read back.

@@ -39,6 +39,7 @@ type Server struct {
 	Domains     roster.DomainFlow
 
 	PasswordResets roster.PasswordResetFlow
+	SignUps        roster.SignUpFlow
 
 	Keys    roster.JWKSource // Roster's own signing keys, published as the JWKS
 	Issuer  string           // the issuer of Roster's own tokens: its public URL
@@ -91,6 +92,8 @@ func (s *Server) Handler() chi.Router {
 	r.Get("/account", s.accountPage)
 	r.Get("/account/accept", s.accountPage)
 	r.Get("/account/reset", s.accountPage)
+	r.Get("/account/verify", s.accountPage)
+	r.Get("/account/signup", s.accountPage)
 	r.Get("/account/{file}", s.accountAsset)
 	if s.SCIM != nil {
 		r.Mount("/scim/v2", s.SCIM)
@@ -119,6 +122,10 @@ func (s *Server) Handler() chi.Router {
 		r.Post("/admin-setup/accept", s.acceptSetupLink)  // so is this one
 		r.Post("/auth/password-reset", s.requestPasswordReset)
 		r.Post("/auth/password-reset/confirm", s.confirmPasswordReset) // the link's token is the credential
+		r.Get("/signup", s.getSignUp)
+		r.Post("/signup", s.signUp)
+		r.Post("/auth/verify-email", s.verifyEmail) // the link's token is the credential
+		r.Post("/auth/verify-email/resend", s.resendVerification)
 		r.Post("/auth/passkey/begin", s.beginPasskeyLogin)
 		r.Post("/auth/passkey/finish", s.finishPasskeyLogin)
 		r.Post("/auth/mfa/passkey/begin", s.beginPasskeyMFA)

@@ -63,16 +63,8 @@ func NewPasswordResets(links roster.SetupLinkService, users roster.UserService, 
 // this address, and answers the same, no sooner than AnswerTime, whether
 // there was one or not.
 func (p *PasswordResets) RequestReset(ctx context.Context, ip, tenant, email string) error {
-	var missing []roster.FieldError
-	for _, f := range []struct{ name, value string }{{"tenant", tenant}, {"email", email}} {
-		if msg := roster.StoredTextProblem(f.value); msg != "" {
-			missing = append(missing, roster.FieldError{Field: f.name, Message: msg})
-		} else if strings.TrimSpace(f.value) == "" {
-			missing = append(missing, roster.FieldError{Field: f.name, Message: "is required"})
-		}
-	}
-	if len(missing) > 0 {
-		return roster.Invalid(missing...)
+	if err := requireFields(namedValue{"tenant", tenant}, namedValue{"email", email}); err != nil {
+		return err
 	}
 	if ok, wait := p.byAddress.Allow(ip); !ok {
 		return tooManyResets(wait)

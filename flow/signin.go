@@ -133,6 +133,9 @@ func (s *SignIn) Login(ctx context.Context, ip, tenant, username, password strin
 		}
 		return nil, nil, s.failed(ctx, key, now)
 	}
+	if err := l.CannotSignInYet(); err != nil {
+		return nil, nil, err
+	}
 	if !l.User.Active || l.Locked(now) {
 		return nil, nil, errBadCredentials()
 	}
