@@ -33,6 +33,18 @@ type SecurityPolicy struct {
 	// password while SSORequired, for when the provider is down (Entra's
 	// emergency access accounts, excluded from the policy by name).
 	BreakGlassUserIDs []string `json:"break_glass_user_ids"`
+	// ApprovalRequired makes every new user who joins on their own (an
+	// accepted invitation, a just-in-time SSO account) wait, inactive and
+	// PendingApproval, until an admin approves them. Users an admin or the
+	// identity provider's SCIM client creates are approved by that act.
+	ApprovalRequired bool `json:"approval_required"`
+}
+
+// NewUserStatus sets u active, or waiting for approval under
+// ApprovalRequired: a user who joins on their own.
+func (p *SecurityPolicy) NewUserStatus(u *User) {
+	u.PendingApproval = p.ApprovalRequired
+	u.Active = !p.ApprovalRequired
 }
 
 // PasswordRules are what a new password must satisfy, beyond the rules

@@ -45,6 +45,8 @@ type UserStats struct {
 	PasskeysDeviceBound int64
 	// LockedUsers are locked out now (locked_until in the future).
 	LockedUsers int64
+	// PendingApproval are waiting for an admin's approval.
+	PendingApproval int64
 }
 
 // DayCount is a count for one UTC day.

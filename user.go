@@ -268,6 +268,9 @@ type UserFilter struct {
 	// NeverSignedIn those who never signed in. Inactive users are both.
 	LastLoginBefore *time.Time
 	NeverSignedIn   bool
+	// PendingApproval selects the users waiting for an admin's approval
+	// (true) or the others (false).
+	PendingApproval *bool
 	Sort            string // one of the Sort* names, optionally prefixed with "-"
 	Limit           int    // 1..MaxPageSize; 0 means DefaultPageSize
 	Cursor          string // opaque, from a previous page's NextCursor
@@ -298,12 +301,15 @@ func (f UserFilter) Params() map[string]any {
 	if f.NeverSignedIn {
 		p["never_signed_in"] = true
 	}
+	if f.PendingApproval != nil {
+		p["pending_approval"] = *f.PendingApproval
+	}
 	return p
 }
 
 // UserFilterKeys are the keys of a users selection, in the list's query
 // and a bulk action's filter alike.
-var UserFilterKeys = []string{"q", "role", "active", "mfa", "mfa_method", "last_login_before", "never_signed_in"}
+var UserFilterKeys = []string{"q", "role", "active", "mfa", "mfa_method", "last_login_before", "never_signed_in", "pending_approval"}
 
 // UserPage is one page of users and the cursor of the next, "" at the end.
 type UserPage struct {

@@ -197,6 +197,7 @@ func allOperations(e *testEnv) []request {
 		{Method: "GET", Path: "/api/v1/users/export?format=csv"},
 		{Method: "GET", Path: "/api/v1/me"},
 		{Method: "POST", Path: "/api/v1/users/" + e.A.AdminID + "/unlock"},
+		{Method: "POST", Path: user + "/approve"},
 		{Method: "POST", Path: user + "/password-reset"},
 		{Method: "GET", Path: user + "/sessions"},
 		{Method: "DELETE", Path: user + "/sessions"},

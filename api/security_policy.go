@@ -27,7 +27,7 @@ func (s *Server) putSecurityPolicy(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p := decodeSecurityPolicy(body)
-	uniqueEmail, ssoRequired := body.bool("unique_email"), body.bool("sso_required")
+	uniqueEmail, ssoRequired, approval := body.bool("unique_email"), body.bool("sso_required"), body.bool("approval_required")
 	breakGlass := body.strings("break_glass_user_ids")
 	if err := body.err(); err != nil {
 		s.Error(w, r, err)
@@ -41,6 +41,8 @@ func (s *Server) putSecurityPolicy(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p.UniqueEmail, p.SSORequired, p.BreakGlassUserIDs = current.UniqueEmail, current.SSORequired, current.BreakGlassUserIDs
+	p.ApprovalRequired = current.ApprovalRequired
+	setBool(&p.ApprovalRequired, approval)
 	setBool(&p.UniqueEmail, uniqueEmail)
 	setBool(&p.SSORequired, ssoRequired)
 	if breakGlass != nil {
@@ -57,7 +59,7 @@ func (s *Server) putSecurityPolicy(w http.ResponseWriter, r *http.Request) {
 // unknown and mistyped fields on body; the policy checks the values.
 func decodeSecurityPolicy(body *object) *roster.SecurityPolicy {
 	fields := []string{"mfa_required", "allowed_methods", "password", "lockout", "session"}
-	body.only(append(fields, "unique_email", "sso_required", "break_glass_user_ids")...)
+	body.only(append(fields, "unique_email", "sso_required", "break_glass_user_ids", "approval_required")...)
 	body.need(fields...)
 	var p roster.SecurityPolicy
 	setBool(&p.MFARequired, body.bool("mfa_required"))

@@ -30,6 +30,8 @@ func defaultPolicy() policy {
 		// Single sign-on (issue 14).
 		"sso_required":         false,
 		"break_glass_user_ids": []any{},
+		// Admin approval (issue 16).
+		"approval_required": false,
 	}
 }
 
@@ -267,6 +269,7 @@ func TestMFARequired(t *testing.T) {
 		{Method: "GET", Path: "/api/v1/me/sessions"},
 		{Method: "DELETE", Path: "/api/v1/me/sessions"},
 		{Method: "DELETE", Path: "/api/v1/me/sessions/" + id},
+		{Method: "POST", Path: "/api/v1/users/" + id + "/approve"},
 	} {
 		req.Token = enrolOnly
 		r := e.do(req)

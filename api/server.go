@@ -202,6 +202,7 @@ func (s *Server) fullRoutes(r chi.Router) {
 			r.With(s.require(roster.PermUsersWrite)).Patch("/", s.updateUser)
 			r.With(s.require(roster.PermUsersWrite)).Delete("/", s.deleteUser)
 			r.With(s.require(roster.PermUsersWrite)).Post("/unlock", s.unlockUser)
+			r.With(s.require(roster.PermUsersWrite)).Post("/approve", s.approveUser)
 			r.With(s.require(roster.PermUsersWrite)).Post("/password-reset", s.sendPasswordReset)
 			r.With(s.require(roster.PermUsersWrite), s.noQuery).Get("/sessions", s.listUserSessions)
 			r.With(s.require(roster.PermUsersWrite)).Delete("/sessions", s.endUserSessions)

@@ -17,6 +17,7 @@ type statsResponse struct {
 	MFA                mfaStatsResponse `json:"mfa"`
 	Passkeys           passkeyStats     `json:"passkeys"`
 	LockedUsers        int64            `json:"locked_users"`
+	PendingApproval    int64            `json:"pending_approval"`
 }
 
 type signupsResponse struct {
@@ -54,8 +55,9 @@ func newStatsResponse(st *roster.UserStats) statsResponse {
 		RecentSignups: signupsResponse{Last7Days: st.SignupsLast7Days, Last30Days: st.SignupsLast30Days, Daily: daily},
 		MFA: mfaStatsResponse{Enabled: st.MFAEnabled, Disabled: st.MFADisabled,
 			AdoptionRate: st.MFAAdoptionRate(), Methods: st.MFAMethods},
-		Passkeys:    passkeyStats{Total: st.PasskeysTotal, Synced: st.PasskeysSynced, DeviceBound: st.PasskeysDeviceBound},
-		LockedUsers: st.LockedUsers,
+		Passkeys:        passkeyStats{Total: st.PasskeysTotal, Synced: st.PasskeysSynced, DeviceBound: st.PasskeysDeviceBound},
+		LockedUsers:     st.LockedUsers,
+		PendingApproval: st.PendingApproval,
 	}
 }
 

@@ -112,7 +112,7 @@ func createUser(ctx context.Context, db *DB, tx *sqlx.Tx, now time.Time, tenantI
 	}
 	u.ID, u.TenantID, u.CreatedAt, u.UpdatedAt, u.Version = newID(), tenantID, now, now, 1
 	details, err := json.Marshal(map[string]any{"email": u.Email, "user_name": u.UserName, "role": u.Role,
-		"active": u.Active, "password_set": u.SetPasswordHash != ""})
+		"active": u.Active, "password_set": u.SetPasswordHash != "", "pending_approval": u.PendingApproval})
 	if err != nil {
 		return nil, fmt.Errorf("encode audit details: %w", err)
 	}
