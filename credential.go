@@ -65,6 +65,10 @@ type RefreshToken struct {
 	ExpiresAt time.Time
 	UsedAt    *time.Time
 	RevokedAt *time.Time
+	// SessionStartedAt and SessionSeenAt are when its session signed in
+	// and was last refreshed, as UseRefreshToken found them: what the
+	// idle and absolute session limits are measured from.
+	SessionStartedAt, SessionSeenAt time.Time
 }
 
 // SigningKey is one of Roster's own JWT signing keys. PrivateKey is sealed
@@ -137,6 +141,11 @@ type SessionService interface {
 	// as session.revoked by by. Its refresh token stops at once; its access
 	// tokens live out their few minutes. It returns how many ended.
 	EndSessions(ctx context.Context, tenantID, userID string, by Actor, id, except string) (int, error)
+
+	// EndOldestSessions ends the user's live sessions but the keep newest,
+	// each audited as session.revoked by by: the max_sessions policy, at
+	// sign-in. It returns how many ended.
+	EndOldestSessions(ctx context.Context, tenantID, userID string, by Actor, keep int) (int, error)
 }
 
 // Session is a sign-in as its person sees it: the family of refresh tokens

@@ -26,17 +26,17 @@ func (s *Server) putSecurityPolicy(w http.ResponseWriter, r *http.Request) {
 		s.Error(w, r, err)
 		return
 	}
-	p := decodeSecurityPolicy(body)
-	uniqueEmail, ssoRequired, approval := body.bool("unique_email"), body.bool("sso_required"), body.bool("approval_required")
-	breakGlass := body.strings("break_glass_user_ids")
-	if err := body.err(); err != nil {
-		s.Error(w, r, err)
-		return
-	}
 	// Fields that came later keep the tenant's setting when a PUT written
 	// before them leaves them out.
 	current, err := s.Tenants.SecurityPolicy(r.Context(), tenantID(r))
 	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	p := decodeSecurityPolicy(body, current)
+	uniqueEmail, ssoRequired, approval := body.bool("unique_email"), body.bool("sso_required"), body.bool("approval_required")
+	breakGlass := body.strings("break_glass_user_ids")
+	if err := body.err(); err != nil {
 		s.Error(w, r, err)
 		return
 	}
@@ -56,8 +56,9 @@ func (s *Server) putSecurityPolicy(w http.ResponseWriter, r *http.Request) {
 }
 
 // decodeSecurityPolicy reads a whole policy from body, reporting absent,
-// unknown and mistyped fields on body; the policy checks the values.
-func decodeSecurityPolicy(body *object) *roster.SecurityPolicy {
+// unknown and mistyped fields on body; the policy checks the values. The
+// session limits left out keep their value in current.
+func decodeSecurityPolicy(body *object, current *roster.SecurityPolicy) *roster.SecurityPolicy {
 	fields := []string{"mfa_required", "allowed_methods", "password", "lockout", "session"}
 	body.only(append(fields, "unique_email", "sso_required", "break_glass_user_ids", "approval_required")...)
 	body.need(fields...)
@@ -77,10 +78,13 @@ func decodeSecurityPolicy(body *object) *roster.SecurityPolicy {
 		setInt(&p.Lockout.DurationMinutes, o.int("duration_minutes"))
 	}
 	if o := body.object("session"); o != nil {
-		o.only("access_token_minutes", "refresh_token_days")
+		o.only("access_token_minutes", "refresh_token_days", "max_sessions", "idle_timeout_minutes", "absolute_session_lifetime_hours")
 		o.need("access_token_minutes", "refresh_token_days")
 		setInt(&p.Session.AccessTokenMinutes, o.int("access_token_minutes"))
 		setInt(&p.Session.RefreshTokenDays, o.int("refresh_token_days"))
+		p.Session.MaxSessions = limit(o, "max_sessions", current.Session.MaxSessions)
+		p.Session.IdleTimeoutMinutes = limit(o, "idle_timeout_minutes", current.Session.IdleTimeoutMinutes)
+		p.Session.AbsoluteSessionLifetimeHours = limit(o, "absolute_session_lifetime_hours", current.Session.AbsoluteSessionLifetimeHours)
 	}
 	return &p
 }
@@ -95,4 +99,15 @@ func setInt(dst *int, v *int) {
 	if v != nil {
 		*dst = *v
 	}
+}
+
+// limit reads a limit that null leaves unset; absent, it keeps was.
+func limit(o *object, name string, was *int) *int {
+	switch {
+	case !o.has(name):
+		return was
+	case o.isNull(name):
+		return nil
+	}
+	return o.int(name)
 }
