@@ -82,14 +82,8 @@ func (s *Server) verifyEmail(w http.ResponseWriter, r *http.Request) {
 // resendVerification serves POST /auth/verify-email/resend, without a
 // credential. The answer is the same whether or not the account exists.
 func (s *Server) resendVerification(w http.ResponseWriter, r *http.Request) {
-	body, err := decodeObject(r)
+	tenant, email, err := decodeTenantEmail(r)
 	if err != nil {
-		s.Error(w, r, err)
-		return
-	}
-	body.only("tenant", "email")
-	tenant, email := body.required("tenant"), body.required("email")
-	if err := body.err(); err != nil {
 		s.Error(w, r, err)
 		return
 	}

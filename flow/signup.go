@@ -105,14 +105,7 @@ func (f *SignUps) SignUp(ctx context.Context, ip string, in roster.SignUp) error
 	if ok, wait := f.byEmail.Allow(strings.ToLower(admin.Email)); !ok {
 		return tooManySignUps(wait)
 	}
-	floor := time.NewTimer(f.AnswerTime)
-	defer floor.Stop()
-	err := f.create(ctx, t, admin, in.Password)
-	select {
-	case <-floor.C:
-	case <-ctx.Done():
-	}
-	return err
+	return noSooner(ctx, f.AnswerTime, func() error { return f.create(ctx, t, admin, in.Password) })
 }
 
 // create makes the tenant, its admin and their link, and queues the mail,
@@ -176,14 +169,7 @@ func (f *SignUps) ResendVerification(ctx context.Context, ip, tenant, email stri
 	if ok, wait := f.resendByEmail.Allow(strings.ToLower(tenant) + "\x00" + email); !ok {
 		return tooManySignUps(wait)
 	}
-	floor := time.NewTimer(f.AnswerTime)
-	defer floor.Stop()
-	err := f.renew(ctx, tenant, email)
-	select {
-	case <-floor.C:
-	case <-ctx.Done():
-	}
-	return err
+	return noSooner(ctx, f.AnswerTime, func() error { return f.renew(ctx, tenant, email) })
 }
 
 // renew replaces the link; who has none gets nothing, and the caller

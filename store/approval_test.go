@@ -1,6 +1,7 @@
 package store_test
 
 import (
+	"database/sql"
 	"strings"
 	"testing"
 
@@ -43,23 +44,33 @@ func TestPendingApprovalUsesItsIndex(t *testing.T) {
 		"count": {count, countArgs},
 		"stats": {`SELECT count(*) FROM users WHERE tenant_id = $1 AND ($2::text IS NULL OR role = $2) AND pending_approval`, []any{a.Tenant.ID, nil}},
 	} {
-		rows, err := sqlDB.Query(`EXPLAIN (ANALYZE, BUFFERS) `+q.sql, q.args...)
-		if err != nil {
-			t.Fatalf("%s: %v", name, err)
-		}
-		var plan []string
-		for rows.Next() {
-			var line string
-			if err := rows.Scan(&line); err != nil {
-				t.Fatal(err)
-			}
-			plan = append(plan, line)
-		}
-		rows.Close()
-		text := strings.Join(plan, "\n")
+		text := explainAnalyze(t, sqlDB, q.sql, q.args...)
 		t.Logf("%s:\n%s", name, text)
 		if !strings.Contains(text, "users_pending_approval_idx") || strings.Contains(text, "Seq Scan") {
 			t.Errorf("%s does not read users_pending_approval_idx alone:\n%s", name, text)
 		}
 	}
+}
+
+// explainAnalyze runs EXPLAIN (ANALYZE, BUFFERS) of query and returns the
+// plan.
+func explainAnalyze(t *testing.T, db *sql.DB, query string, args ...any) string {
+	t.Helper()
+	rows, err := db.Query(`EXPLAIN (ANALYZE, BUFFERS) `+query, args...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var plan []string
+	for rows.Next() {
+		var line string
+		if err := rows.Scan(&line); err != nil {
+			t.Fatal(err)
+		}
+		plan = append(plan, line)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return strings.Join(plan, "\n")
 }
