@@ -155,6 +155,17 @@ func TestSignUpLinkExpires(t *testing.T) {
 		wantProblem(t, e.do(request{Method: "POST", Path: "/api/v1/signup", Body: signUpBody(email, slug)}), http.StatusConflict, "organisation.slug")
 	}
 	wantProblem(t, e.do(request{Method: "POST", Path: "/api/v1/signup", Body: signUpBody(email, uniqueSlug("late"))}), http.StatusTooManyRequests, "")
+
+	// An account gets five new links an hour.
+	resend := request{Method: "POST", Path: "/api/v1/auth/verify-email/resend", Body: map[string]any{"tenant": slug, "email": email}}
+	for i := 0; i < 5; i++ {
+		if r := e.do(resend); r.Status != http.StatusAccepted {
+			t.Fatalf("resend %d: %d %s", i+1, r.Status, r.Body)
+		}
+	}
+	wantProblem(t, e.do(resend), http.StatusTooManyRequests, "")
+	mb.deliver(t)
+	mailTo(t, mb, email, 6)
 }
 
 // mailTo returns the mail received for to, which must be count.
