@@ -17,6 +17,22 @@ type Login struct {
 	MFADefault   string
 	// RecoveryCodes is how many unused recovery codes the user has.
 	RecoveryCodes int
+	// Unverified says the user signed up and has not confirmed their
+	// address yet: the account stays inactive until they do.
+	Unverified bool
+}
+
+// CannotSignInYet is the answer, after a right password, to a user who
+// has not confirmed their address or whom an admin has not approved yet:
+// nil for anyone else.
+func (l *Login) CannotSignInYet() error {
+	switch {
+	case l.Unverified:
+		return Errorf(EFORBIDDEN, "confirm your email address first: follow the link we mailed you, or ask for a new one")
+	case l.User.PendingApproval:
+		return Errorf(EFORBIDDEN, "your account is waiting for an administrator's approval: you can sign in once they approve it")
+	}
+	return nil
 }
 
 // Locked reports whether the account is locked at now.
@@ -49,6 +65,10 @@ type RefreshToken struct {
 	ExpiresAt time.Time
 	UsedAt    *time.Time
 	RevokedAt *time.Time
+	// SessionStartedAt and SessionSeenAt are when its session signed in
+	// and was last refreshed, as UseRefreshToken found them: what the
+	// idle and absolute session limits are measured from.
+	SessionStartedAt, SessionSeenAt time.Time
 }
 
 // SigningKey is one of Roster's own JWT signing keys. PrivateKey is sealed
@@ -133,6 +153,11 @@ type SessionService interface {
 	// as session.revoked by by. Its refresh token stops at once; its access
 	// tokens live out their few minutes. It returns how many ended.
 	EndSessions(ctx context.Context, tenantID, userID string, by Actor, id, except string) (int, error)
+
+	// EndOldestSessions ends the user's live sessions but the keep newest,
+	// each audited as session.revoked by by: the max_sessions policy, at
+	// sign-in. It returns how many ended.
+	EndOldestSessions(ctx context.Context, tenantID, userID string, by Actor, keep int) (int, error)
 }
 
 // Session is a sign-in as its person sees it: the family of refresh tokens

@@ -73,6 +73,8 @@ var eventSources = []eventSource{
 	{"user.role_changed", ActionUserUpdated, roleChanged},
 	{"user.deleted", ActionUserDeleted, anyChange},
 	{"user.activated", ActionUserActivated, anyChange},
+	{"user.activated", ActionUserEmailVerified, anyChange},
+	{"user.activated", ActionUserApproved, anyChange},
 	{"user.deactivated", ActionUserDeactivated, anyChange},
 	{"user.erased", "user.erased", anyChange},
 	{"user.signed_in", ActionUserSignedIn, anyChange},

@@ -43,6 +43,18 @@ type SecurityPolicy struct {
 	// in, or never since they were created), after a warning by mail
 	// InactivityWarningDays before; 0 never does.
 	DeactivateAfterDays int `json:"deactivate_after_days"`
+	// ApprovalRequired makes every new user who joins on their own (an
+	// accepted invitation, a just-in-time SSO account) wait, inactive and
+	// PendingApproval, until an admin approves them. Users an admin or the
+	// identity provider's SCIM client creates are approved by that act.
+	ApprovalRequired bool `json:"approval_required"`
+}
+
+// NewUserStatus sets u active, or waiting for approval under
+// ApprovalRequired: a user who joins on their own.
+func (p *SecurityPolicy) NewUserStatus(u *User) {
+	u.PendingApproval = p.ApprovalRequired
+	u.Active = !p.ApprovalRequired
 }
 
 // PasswordRules are what a new password must satisfy, beyond the rules
@@ -60,10 +72,20 @@ type LockoutRules struct {
 	DurationMinutes int `json:"duration_minutes"`
 }
 
-// SessionRules are the lifetimes of the tokens sign-in issues.
+// SessionRules are the lifetimes of the tokens sign-in issues and the
+// limits on a user's sessions; a nil limit is no limit.
 type SessionRules struct {
 	AccessTokenMinutes int `json:"access_token_minutes"`
 	RefreshTokenDays   int `json:"refresh_token_days"`
+	// MaxSessions is how many sessions a user may have at once: a
+	// sign-in past it ends the oldest.
+	MaxSessions *int `json:"max_sessions"`
+	// IdleTimeoutMinutes refuses the refresh of a session not seen (signed
+	// in or refreshed) for that long.
+	IdleTimeoutMinutes *int `json:"idle_timeout_minutes"`
+	// AbsoluteSessionLifetimeHours refuses the refresh of a session signed
+	// in that long ago, however busy.
+	AbsoluteSessionLifetimeHours *int `json:"absolute_session_lifetime_hours"`
 }
 
 // Security policy defaults: a tenant that never set a policy has these.
@@ -85,6 +107,10 @@ const (
 	MinSignInRetentionDays, MaxRetentionDays     = 1, 3650
 	MinDeactivateAfterDays                       = 30
 	MaxAllowedNetworks                           = 100
+
+	MinMaxSessions, MaxMaxSessions                     = 1, 100
+	MinIdleTimeoutMinutes, MaxIdleTimeoutMinutes       = 5, 43200 // 30 days
+	MinAbsoluteLifetimeHours, MaxAbsoluteLifetimeHours = 1, 2160  // 90 days
 )
 
 // InactivityWarningDays is how long before deactivating an inactive user
@@ -130,18 +156,23 @@ func (p *SecurityPolicy) Validate() error {
 		add("allowed_methods", "must include totp while mfa_required is true")
 	}
 	for _, r := range []struct {
-		field     string
-		v, lo, hi int
+		field  string
+		v      *int // nil only for a limit left unset
+		lo, hi int
+		unset  string
 	}{
-		{"password.min_length", p.Password.MinLength, MinPasswordLength, MaxPasswordLength},
-		{"lockout.max_attempts", p.Lockout.MaxAttempts, MinLockoutAttempts, MaxLockoutAttempts},
-		{"lockout.duration_minutes", p.Lockout.DurationMinutes, MinLockoutMinutes, MaxLockoutMinutes},
-		{"session.access_token_minutes", p.Session.AccessTokenMinutes, MinAccessTokenMinutes, MaxAccessTokenMinutes},
-		{"session.refresh_token_days", p.Session.RefreshTokenDays, MinRefreshTokenDays, MaxRefreshTokenDays},
-		{"sign_in_retention_days", p.SignInRetentionDays, MinSignInRetentionDays, MaxRetentionDays},
+		{"password.min_length", &p.Password.MinLength, MinPasswordLength, MaxPasswordLength, ""},
+		{"lockout.max_attempts", &p.Lockout.MaxAttempts, MinLockoutAttempts, MaxLockoutAttempts, ""},
+		{"lockout.duration_minutes", &p.Lockout.DurationMinutes, MinLockoutMinutes, MaxLockoutMinutes, ""},
+		{"session.access_token_minutes", &p.Session.AccessTokenMinutes, MinAccessTokenMinutes, MaxAccessTokenMinutes, ""},
+		{"session.refresh_token_days", &p.Session.RefreshTokenDays, MinRefreshTokenDays, MaxRefreshTokenDays, ""},
+		{"session.max_sessions", p.Session.MaxSessions, MinMaxSessions, MaxMaxSessions, noLimit},
+		{"session.idle_timeout_minutes", p.Session.IdleTimeoutMinutes, MinIdleTimeoutMinutes, MaxIdleTimeoutMinutes, noLimit},
+		{"session.absolute_session_lifetime_hours", p.Session.AbsoluteSessionLifetimeHours, MinAbsoluteLifetimeHours, MaxAbsoluteLifetimeHours, noLimit},
+		{"sign_in_retention_days", &p.SignInRetentionDays, MinSignInRetentionDays, MaxRetentionDays, ""},
 	} {
-		if r.v < r.lo || r.v > r.hi {
-			add(r.field, fmt.Sprintf("must be from %d to %d", r.lo, r.hi))
+		if r.v != nil && (*r.v < r.lo || *r.v > r.hi) {
+			add(r.field, fmt.Sprintf("must be from %d to %d%s", r.lo, r.hi, r.unset))
 		}
 	}
 	if d := p.DeactivateAfterDays; d != 0 && (d < MinDeactivateAfterDays || d > MaxRetentionDays) {
@@ -168,6 +199,9 @@ func (p *SecurityPolicy) Validate() error {
 	}
 	return nil
 }
+
+// noLimit is how a limit's range error says it may be left unset.
+const noLimit = ", or null for no limit"
 
 // MaxBreakGlassUsers bounds the break-glass list: a handful of
 // emergency accounts, not a second way around single sign-on.
@@ -218,4 +252,16 @@ func (p *SecurityPolicy) AccessTokenTTL() time.Duration {
 // the next with a lifetime of its own.
 func (p *SecurityPolicy) RefreshTokenTTL() time.Duration {
 	return time.Duration(p.Session.RefreshTokenDays) * 24 * time.Hour
+}
+
+// SessionExpired says why a session of policy may not be refreshed at now,
+// created at created and last seen at lastSeen, or "" when it may.
+func (p *SecurityPolicy) SessionExpired(now, created, lastSeen time.Time) string {
+	if h := p.Session.AbsoluteSessionLifetimeHours; h != nil && !now.Before(created.Add(time.Duration(*h)*time.Hour)) {
+		return "the session has reached the organisation's absolute session lifetime: sign in again"
+	}
+	if m := p.Session.IdleTimeoutMinutes; m != nil && !now.Before(lastSeen.Add(time.Duration(*m)*time.Minute)) {
+		return "the session was idle longer than the organisation allows: sign in again"
+	}
+	return ""
 }

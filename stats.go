@@ -49,6 +49,8 @@ type UserStats struct {
 	// last 24 hours, at accounts that exist or not; the filter does not
 	// narrow them (an unknown account has no role).
 	FailedSignIns24h int64
+	// PendingApproval are waiting for an admin's approval.
+	PendingApproval int64
 }
 
 // DayCount is a count for one UTC day.

@@ -62,25 +62,32 @@ func (t *Tenant) Validate() error {
 	return nil
 }
 
-// Bootstrap is what a new tenant starts with: its first administrator and
-// two API tokens, one for scripts and one for a SCIM client.
+// Bootstrap is what a new tenant starts with: its first administrator and,
+// from the command line, two API tokens, one for scripts and one for a
+// SCIM client (a sign-up makes none).
 type Bootstrap struct {
 	Tenant     *Tenant
 	Admin      *User
-	AdminToken *APIToken
-	SCIMToken  *APIToken
-	// SetupLink, when set (its token hash and expiry), is where the admin
-	// sets a password; the tenant, slug and user are filled in.
+	AdminToken *APIToken // nil for none
+	SCIMToken  *APIToken // nil for none
+	// SetupLink, when set (its token hash and expiry, its purpose a setup
+	// unless set), is where the admin sets a password or, after a sign-up,
+	// proves their address; the tenant, slug and user are filled in.
 	SetupLink *SetupLink
+	// Mail, when set, is queued sealed with the tenant, made once the
+	// admin and their link are: what they are told of it.
+	Mail func(*Bootstrap) Email
+	// By is who creates the tenant; zero is the command line.
+	By Actor
 }
 
 // TenantService creates and reads tenants.
 type TenantService interface {
 	TenantSettingsService
 
-	// CreateTenant stores the tenant, its first admin and its tokens in one
-	// transaction (the tokens' hashes must be set). EINVALID, ECONFLICT when
-	// the slug is taken.
+	// CreateTenant stores the tenant, its first admin, their link, their
+	// mail and the tokens in one transaction (the tokens' hashes must be
+	// set). EINVALID, ECONFLICT when the slug is taken.
 	CreateTenant(ctx context.Context, b *Bootstrap) error
 
 	// FindTenantID returns the id of the tenant with this id or slug.

@@ -12,20 +12,24 @@ import (
 
 // User is a person in a tenant's directory.
 type User struct {
-	ID          string     `db:"id"`
-	TenantID    string     `db:"tenant_id"`
-	UserName    string     `db:"user_name"`
-	Email       string     `db:"email"`
-	GivenName   string     `db:"given_name"`
-	FamilyName  string     `db:"family_name"`
-	DisplayName string     `db:"display_name"`
-	ExternalID  *string    `db:"external_id"`
-	Role        string     `db:"role"`
-	Active      bool       `db:"active"`
-	CreatedAt   time.Time  `db:"created_at"`
-	UpdatedAt   time.Time  `db:"updated_at"`
-	LastLoginAt *time.Time `db:"last_login_at"`
-	Version     int64      `db:"version"`
+	ID          string  `db:"id"`
+	TenantID    string  `db:"tenant_id"`
+	UserName    string  `db:"user_name"`
+	Email       string  `db:"email"`
+	GivenName   string  `db:"given_name"`
+	FamilyName  string  `db:"family_name"`
+	DisplayName string  `db:"display_name"`
+	ExternalID  *string `db:"external_id"`
+	Role        string  `db:"role"`
+	Active      bool    `db:"active"`
+	// PendingApproval says the user waits, inactive, for an admin's
+	// approval (the approval_required policy); activating them approves
+	// them.
+	PendingApproval bool       `db:"pending_approval"`
+	CreatedAt       time.Time  `db:"created_at"`
+	UpdatedAt       time.Time  `db:"updated_at"`
+	LastLoginAt     *time.Time `db:"last_login_at"`
+	Version         int64      `db:"version"`
 
 	// SetPasswordHash, when set on a user being created or in an update,
 	// becomes their password (an argon2id PHC string). It is never read back.
@@ -265,6 +269,9 @@ type UserFilter struct {
 	// NeverSignedIn those who never signed in. Inactive users are both.
 	LastLoginBefore *time.Time
 	NeverSignedIn   bool
+	// PendingApproval selects the users waiting for an admin's approval
+	// (true) or the others (false).
+	PendingApproval *bool
 	Sort            string // one of the Sort* names, optionally prefixed with "-"
 	Limit           int    // 1..MaxPageSize; 0 means DefaultPageSize
 	Cursor          string // opaque, from a previous page's NextCursor
@@ -295,12 +302,15 @@ func (f UserFilter) Params() map[string]any {
 	if f.NeverSignedIn {
 		p["never_signed_in"] = true
 	}
+	if f.PendingApproval != nil {
+		p["pending_approval"] = *f.PendingApproval
+	}
 	return p
 }
 
 // UserFilterKeys are the keys of a users selection, in the list's query
 // and a bulk action's filter alike.
-var UserFilterKeys = []string{"q", "role", "active", "mfa", "mfa_method", "last_login_before", "never_signed_in"}
+var UserFilterKeys = []string{"q", "role", "active", "mfa", "mfa_method", "last_login_before", "never_signed_in", "pending_approval"}
 
 // UserPage is one page of users and the cursor of the next, "" at the end.
 type UserPage struct {

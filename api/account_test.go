@@ -69,6 +69,13 @@ func TestAccountPageIsServedUnderAStrictPolicy(t *testing.T) {
 	if reset.Status != http.StatusOK || resetPage != page || reset.Header.Get("Content-Security-Policy") != csp {
 		t.Fatalf("GET /account/reset: %d, the same page: %v, headers %v", reset.Status, resetPage == page, reset.Header)
 	}
+	// And a sign-up's verification link, and the sign-up form.
+	for _, path := range []string{"/account/verify?tenant=acme&token=rsl_" + strings.Repeat("A1b2", 10), "/account/signup"} {
+		r, body := get(path, false)
+		if r.Status != http.StatusOK || body != page || r.Header.Get("Content-Security-Policy") != csp {
+			t.Fatalf("GET %s: %d, the same page: %v, headers %v", path, r.Status, body == page, r.Header)
+		}
+	}
 
 	for path, contentType := range map[string]string{
 		"/account/account.js":  "text/javascript; charset=utf-8",

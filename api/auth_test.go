@@ -63,6 +63,8 @@ var publicRoutes = map[string]bool{
 	"GET /account":        true,
 	"GET /account/accept": true,
 	"GET /account/reset":  true,
+	"GET /account/verify": true,
+	"GET /account/signup": true,
 	"GET /account/{file}": true,
 	// The admin console, its screens and its assets: the console signs in
 	// through the API like any client; / sends a person there.
@@ -90,6 +92,11 @@ var publicRoutes = map[string]bool{
 	// Asking for a password reset link, which mails it to the account's
 	// own address and answers alike whether or not there is one.
 	"POST /api/v1/auth/password-reset": true,
+	// Signing up makes a new organisation, whose admin proves their
+	// address by mail; a new link is mailed the same way.
+	"GET /api/v1/signup":                    true,
+	"POST /api/v1/signup":                   true,
+	"POST /api/v1/auth/verify-email/resend": true,
 	// These carry their own credential in the body: a refresh token, an MFA
 	// token from a password sign-in, an invitation, setup or reset link token.
 	"POST /api/v1/auth/refresh":                true,
@@ -101,6 +108,7 @@ var publicRoutes = map[string]bool{
 	"POST /api/v1/invitations/accept":          true,
 	"POST /api/v1/admin-setup/accept":          true,
 	"POST /api/v1/auth/password-reset/confirm": true,
+	"POST /api/v1/auth/verify-email":           true,
 }
 
 // TestEveryEndpointNeedsACredential walks the router, so a route added
@@ -189,6 +197,7 @@ func allOperations(e *testEnv) []request {
 		{Method: "GET", Path: "/api/v1/users/export?format=csv"},
 		{Method: "GET", Path: "/api/v1/me"},
 		{Method: "POST", Path: "/api/v1/users/" + e.A.AdminID + "/unlock"},
+		{Method: "POST", Path: user + "/approve"},
 		{Method: "POST", Path: user + "/password-reset"},
 		{Method: "GET", Path: user + "/sessions"},
 		{Method: "DELETE", Path: user + "/sessions"},

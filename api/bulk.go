@@ -132,6 +132,7 @@ func bulkFilter(f *object) *roster.UserFilter {
 	if v := f.bool("never_signed_in"); v != nil {
 		uf.NeverSignedIn = *v
 	}
+	uf.PendingApproval = f.bool("pending_approval")
 	return &uf
 }
 

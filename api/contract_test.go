@@ -518,7 +518,7 @@ func TestContractTransportCatchesViolations(t *testing.T) {
 	const userID = "0190f5c2-6f0e-7c3a-9d2b-3a4f5e6d7c8b"
 	const goodUser = `{"id":"` + userID + `","email":"ada@example.com","user_name":"ada@example.com",
 		"given_name":"Ada","family_name":"Lovelace","display_name":"","external_id":null,"role":"admin",
-		"active":true,"created_at":"2024-05-01T10:00:00Z","updated_at":"2024-05-01T10:00:00.123456Z","last_login_at":null}`
+		"active":true,"pending_approval":false,"created_at":"2024-05-01T10:00:00Z","updated_at":"2024-05-01T10:00:00.123456Z","last_login_at":null}`
 	const goodEvent = `{"id":"` + userID + `","occurred_at":"2024-05-01T10:00:00Z","actor_type":"api_token",
 		"actor_id":"t1","action":"user.updated","target_type":"user","target_id":"` + userID + `","request_id":"r1",
 		"details":{"changes":{"role":{"from":"viewer","to":"admin"}}}}`

@@ -91,7 +91,10 @@ func newTestEnv(t *testing.T) *testEnv {
 	return newTestEnvWithDSN(t, testDSN)
 }
 
-func newTestEnvWithDSN(t *testing.T, dsn string) *testEnv {
+// withSignUp opens sign-up, as ROSTER_SIGNUP=open does.
+func withSignUp(c *app.Config) { c.SignUp = true }
+
+func newTestEnvWithDSN(t *testing.T, dsn string, options ...func(*app.Config)) *testEnv {
 	t.Helper()
 	ctx := context.Background()
 	db, err := store.Open(ctx, dsn)
@@ -102,14 +105,18 @@ func newTestEnvWithDSN(t *testing.T, dsn string) *testEnv {
 
 	e := &testEnv{t: t, DB: db, logs: &testkit.SyncBuffer{}}
 	jwksURL := e.startIdentityProvider()
-	a, err := app.New(ctx, db, app.Config{
+	cfg := app.Config{
 		PublicURL: testPublicURL,
 		// One key for the package: the signing keys in the shared database
 		// were sealed with it.
 		EncryptionKey: testEncryptionKey,
 		JWT:           &auth.JWTConfig{JWKSURL: jwksURL, Issuer: testIssuer, Audience: testAudience},
 		Log:           slog.New(slog.NewJSONHandler(e.logs, nil)),
-	})
+	}
+	for _, o := range options {
+		o(&cfg)
+	}
+	a, err := app.New(ctx, db, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

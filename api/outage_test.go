@@ -20,7 +20,7 @@ func TestDatabaseOutage(t *testing.T) {
 	}
 	proxy := newCuttableProxy(t, u.Host)
 	u.Host = proxy.Addr()
-	e := newTestEnvWithDSN(t, u.String())
+	e := newTestEnvWithDSN(t, u.String(), withSignUp)
 	list := request{Method: "GET", Path: "/api/v1/users", Token: e.A.Admin}
 	if r := e.do(list); r.Status != 200 {
 		t.Fatalf("before the outage: %d %s", r.Status, r.Body)
@@ -44,6 +44,9 @@ func TestDatabaseOutage(t *testing.T) {
 		{Method: "POST", Path: "/api/v1/admin-setup/accept", Body: map[string]any{"token": "rsl_" + strings.Repeat("A", 40), "password": "p"}},
 		{Method: "POST", Path: "/api/v1/auth/password-reset/confirm", Body: map[string]any{"token": "rsl_" + strings.Repeat("A", 40), "new_password": "p"}},
 		{Method: "POST", Path: "/api/v1/auth/password-reset", Body: map[string]any{"tenant": e.A.ID, "email": "outage@example.com"}},
+		{Method: "POST", Path: "/api/v1/signup", Body: map[string]any{"email": "outage@example.com", "password": goodPassword, "organisation": map[string]any{"name": "Outage"}}},
+		{Method: "POST", Path: "/api/v1/auth/verify-email", Body: map[string]any{"token": "rsl_" + strings.Repeat("A", 40)}},
+		{Method: "POST", Path: "/api/v1/auth/verify-email/resend", Body: map[string]any{"tenant": e.A.ID, "email": "outage@example.com"}},
 		{Method: "POST", Path: "/api/v1/auth/passkey/begin", Body: map[string]any{"tenant": e.A.ID}},
 		{Method: "POST", Path: "/api/v1/auth/mfa/passkey/begin", Body: map[string]any{"mfa_token": mfaToken}},
 	}

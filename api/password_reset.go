@@ -16,14 +16,8 @@ const resetRequested = "If the organisation has an active account with this addr
 // requestPasswordReset serves POST /auth/password-reset, without a
 // credential. The answer is the same whether or not the account exists.
 func (s *Server) requestPasswordReset(w http.ResponseWriter, r *http.Request) {
-	body, err := decodeObject(r)
+	tenant, email, err := decodeTenantEmail(r)
 	if err != nil {
-		s.Error(w, r, err)
-		return
-	}
-	body.only("tenant", "email")
-	tenant, email := body.required("tenant"), body.required("email")
-	if err := body.err(); err != nil {
 		s.Error(w, r, err)
 		return
 	}
@@ -81,4 +75,16 @@ func renameField(err error, from, to string) error {
 	}
 	renamed.Message = strings.Replace(e.Message, from+":", to+":", 1)
 	return &renamed
+}
+
+// decodeTenantEmail reads a body of exactly a tenant (id or slug) and an
+// email: what asking for a link by mail takes.
+func decodeTenantEmail(r *http.Request) (tenant, email string, err error) {
+	body, err := decodeObject(r)
+	if err != nil {
+		return "", "", err
+	}
+	body.only("tenant", "email")
+	tenant, email = body.required("tenant"), body.required("email")
+	return tenant, email, body.err()
 }

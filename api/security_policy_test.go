@@ -25,8 +25,9 @@ func defaultPolicy() policy {
 		"allowed_methods": []any{"totp", "sms", "email", "passkey"},
 		"password":        map[string]any{"min_length": 12, "reject_common": true},
 		"lockout":         map[string]any{"max_attempts": 10, "duration_minutes": 15},
-		"session":         map[string]any{"access_token_minutes": 15, "refresh_token_days": 30},
-		"unique_email":    true,
+		"session": map[string]any{"access_token_minutes": 15, "refresh_token_days": 30,
+			"max_sessions": nil, "idle_timeout_minutes": nil, "absolute_session_lifetime_hours": nil},
+		"unique_email": true,
 		// Single sign-on (issue 14).
 		"sso_required":         false,
 		"break_glass_user_ids": []any{},
@@ -34,6 +35,8 @@ func defaultPolicy() policy {
 		"sign_in_retention_days": 400,
 		"allowed_networks":       []any{},
 		"deactivate_after_days":  0,
+		// Admin approval (issue 16).
+		"approval_required": false,
 	}
 }
 
@@ -288,6 +291,7 @@ func TestMFARequired(t *testing.T) {
 		{Method: "DELETE", Path: "/api/v1/me/sessions/" + id},
 		{Method: "GET", Path: "/api/v1/me/sign-ins"},
 		{Method: "GET", Path: "/api/v1/users/" + id + "/sign-ins"},
+		{Method: "POST", Path: "/api/v1/users/" + id + "/approve"},
 	} {
 		req.Token = enrolOnly
 		r := e.do(req)

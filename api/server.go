@@ -47,6 +47,7 @@ type Server struct {
 	Domains     roster.DomainFlow
 
 	PasswordResets roster.PasswordResetFlow
+	SignUps        roster.SignUpFlow
 
 	Keys    roster.JWKSource // Roster's own signing keys, published as the JWKS
 	Issuer  string           // the issuer of Roster's own tokens: its public URL
@@ -102,6 +103,8 @@ func (s *Server) Handler() chi.Router {
 	r.Get("/account", s.accountPage)
 	r.Get("/account/accept", s.accountPage)
 	r.Get("/account/reset", s.accountPage)
+	r.Get("/account/verify", s.accountPage)
+	r.Get("/account/signup", s.accountPage)
 	r.Get("/account/{file}", s.accountAsset)
 	if s.SCIM != nil {
 		r.Mount("/scim/v2", s.SCIM)
@@ -130,6 +133,10 @@ func (s *Server) Handler() chi.Router {
 		r.Post("/admin-setup/accept", s.acceptSetupLink)  // so is this one
 		r.Post("/auth/password-reset", s.requestPasswordReset)
 		r.Post("/auth/password-reset/confirm", s.confirmPasswordReset) // the link's token is the credential
+		r.Get("/signup", s.getSignUp)
+		r.Post("/signup", s.signUp)
+		r.Post("/auth/verify-email", s.verifyEmail) // the link's token is the credential
+		r.Post("/auth/verify-email/resend", s.resendVerification)
 		r.Post("/auth/passkey/begin", s.beginPasskeyLogin)
 		r.Post("/auth/passkey/finish", s.finishPasskeyLogin)
 		r.Post("/auth/mfa/passkey/begin", s.beginPasskeyMFA)
@@ -208,6 +215,7 @@ func (s *Server) fullRoutes(r chi.Router) {
 			r.With(s.require(roster.PermUsersWrite)).Patch("/", s.updateUser)
 			r.With(s.require(roster.PermUsersWrite)).Delete("/", s.deleteUser)
 			r.With(s.require(roster.PermUsersWrite)).Post("/unlock", s.unlockUser)
+			r.With(s.require(roster.PermUsersWrite)).Post("/approve", s.approveUser)
 			r.With(s.require(roster.PermUsersWrite)).Post("/password-reset", s.sendPasswordReset)
 			r.With(s.require(roster.PermUsersWrite), s.noQuery).Get("/sessions", s.listUserSessions)
 			r.With(s.require(roster.PermUsersWrite)).Delete("/sessions", s.endUserSessions)

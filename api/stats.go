@@ -18,6 +18,7 @@ type statsResponse struct {
 	Passkeys           passkeyStats     `json:"passkeys"`
 	LockedUsers        int64            `json:"locked_users"`
 	FailedSignIns24h   int64            `json:"failed_sign_ins_24h"`
+	PendingApproval    int64            `json:"pending_approval"`
 }
 
 type signupsResponse struct {
@@ -55,8 +56,10 @@ func newStatsResponse(st *roster.UserStats) statsResponse {
 		RecentSignups: signupsResponse{Last7Days: st.SignupsLast7Days, Last30Days: st.SignupsLast30Days, Daily: daily},
 		MFA: mfaStatsResponse{Enabled: st.MFAEnabled, Disabled: st.MFADisabled,
 			AdoptionRate: st.MFAAdoptionRate(), Methods: st.MFAMethods},
-		Passkeys:    passkeyStats{Total: st.PasskeysTotal, Synced: st.PasskeysSynced, DeviceBound: st.PasskeysDeviceBound},
-		LockedUsers: st.LockedUsers, FailedSignIns24h: st.FailedSignIns24h,
+		Passkeys:         passkeyStats{Total: st.PasskeysTotal, Synced: st.PasskeysSynced, DeviceBound: st.PasskeysDeviceBound},
+		LockedUsers:      st.LockedUsers,
+		FailedSignIns24h: st.FailedSignIns24h,
+		PendingApproval:  st.PendingApproval,
 	}
 }
 

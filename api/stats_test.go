@@ -15,6 +15,7 @@ type statsBody struct {
 	InactiveUsers      int64            `json:"inactive_users"`
 	Roles              map[string]int64 `json:"roles"`
 	PendingInvitations int64            `json:"pending_invitations"`
+	PendingApproval    int64            `json:"pending_approval"`
 	RecentSignups      struct {
 		Last7Days  int64 `json:"last_7_days"`
 		Last30Days int64 `json:"last_30_days"`

@@ -25,16 +25,18 @@ type userResponse struct {
 	ExternalID  *string `json:"external_id"`
 	Role        string  `json:"role"`
 	Active      bool    `json:"active"`
-	CreatedAt   string  `json:"created_at"`
-	UpdatedAt   string  `json:"updated_at"`
-	LastLoginAt *string `json:"last_login_at"`
+	// PendingApproval: the user waits, inactive, for an admin's approval.
+	PendingApproval bool    `json:"pending_approval"`
+	CreatedAt       string  `json:"created_at"`
+	UpdatedAt       string  `json:"updated_at"`
+	LastLoginAt     *string `json:"last_login_at"`
 }
 
 func newUserResponse(u *roster.User) userResponse {
 	resp := userResponse{
 		ID: u.ID, Email: u.Email, UserName: u.UserName, GivenName: u.GivenName, FamilyName: u.FamilyName,
 		DisplayName: u.DisplayName, ExternalID: u.ExternalID, Role: u.Role, Active: u.Active,
-		CreatedAt: timestamp(u.CreatedAt), UpdatedAt: timestamp(u.UpdatedAt),
+		PendingApproval: u.PendingApproval, CreatedAt: timestamp(u.CreatedAt), UpdatedAt: timestamp(u.UpdatedAt),
 	}
 	if u.LastLoginAt != nil {
 		t := timestamp(*u.LastLoginAt)
@@ -121,6 +123,10 @@ func parseUserFilter(query url.Values) (roster.UserFilter, []roster.FieldError) 
 			fields = append(fields, roster.FieldError{Field: "last_login_before", Message: badTime})
 		}
 		f.LastLoginBefore = &t
+	}
+	f.PendingApproval, bad = queryBool(query, "pending_approval")
+	if bad != nil {
+		fields = append(fields, *bad)
 	}
 	never, bad := queryBool(query, "never_signed_in")
 	if bad != nil {

@@ -152,8 +152,13 @@ func (iv *Invitations) Accept(ctx context.Context, requestID string, a roster.In
 	if st := inv.Status(iv.Now()); st != roster.InvitationPending {
 		return nil, roster.InvitationGone(st)
 	}
-	u := &roster.User{Email: inv.Email, Role: inv.Role, Active: true,
+	u := &roster.User{Email: inv.Email, Role: inv.Role,
 		UserName: a.UserName, GivenName: a.GivenName, FamilyName: a.FamilyName}
+	policy, err := iv.tenants.SecurityPolicy(ctx, inv.TenantID)
+	if err != nil {
+		return nil, err
+	}
+	policy.NewUserStatus(u)
 	u.Normalize()
 	if err := u.Validate(); err != nil {
 		return nil, err

@@ -43,13 +43,21 @@ func (p *Passwords) rules(ctx context.Context, tenantID string) (*auth.PasswordP
 // argon2id hash, for the store to write with u. EINVALID naming
 // "password"; ENOTFOUND for an unknown tenant.
 func (p *Passwords) SetPassword(ctx context.Context, tenantID string, u *roster.User, password string) error {
-	rules, _, err := p.rules(ctx, tenantID)
+	policy, err := p.policies.SecurityPolicy(ctx, tenantID)
 	if err != nil {
 		return err
 	}
-	if err := rules.Check(password, u.Email, u.UserName); err != nil {
+	return p.SetPasswordUnder(policy, u, password)
+}
+
+// SetPasswordUnder is SetPassword under policy, for a tenant not stored
+// yet (a sign-up's, whose policy is the default). EINVALID naming
+// "password".
+func (p *Passwords) SetPasswordUnder(policy *roster.SecurityPolicy, u *roster.User, password string) error {
+	if err := p.Rules.WithRules(policy.Password).Check(password, u.Email, u.UserName); err != nil {
 		return err
 	}
+	var err error
 	u.SetPasswordHash, err = auth.HashPassword(password)
 	return err
 }

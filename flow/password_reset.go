@@ -63,16 +63,8 @@ func NewPasswordResets(links roster.SetupLinkService, users roster.UserService, 
 // this address, and answers the same, no sooner than AnswerTime, whether
 // there was one or not.
 func (p *PasswordResets) RequestReset(ctx context.Context, ip, tenant, email string) error {
-	var missing []roster.FieldError
-	for _, f := range []struct{ name, value string }{{"tenant", tenant}, {"email", email}} {
-		if msg := roster.StoredTextProblem(f.value); msg != "" {
-			missing = append(missing, roster.FieldError{Field: f.name, Message: msg})
-		} else if strings.TrimSpace(f.value) == "" {
-			missing = append(missing, roster.FieldError{Field: f.name, Message: "is required"})
-		}
-	}
-	if len(missing) > 0 {
-		return roster.Invalid(missing...)
+	if err := requireFields(namedValue{"tenant", tenant}, namedValue{"email", email}); err != nil {
+		return err
 	}
 	if ok, wait := p.byAddress.Allow(ip); !ok {
 		return tooManyResets(wait)
@@ -81,11 +73,18 @@ func (p *PasswordResets) RequestReset(ctx context.Context, ip, tenant, email str
 	if ok, wait := p.byAccount.Allow(strings.ToLower(tenant) + "\x00" + email); !ok {
 		return tooManyResets(wait)
 	}
-	wait := time.NewTimer(p.AnswerTime)
-	defer wait.Stop()
-	err := p.mailResets(ctx, tenant, email)
+	return noSooner(ctx, p.AnswerTime, func() error { return p.mailResets(ctx, tenant, email) })
+}
+
+// noSooner runs fn and returns its error no sooner than d after it began
+// (or once ctx ends), so that how long an answer takes says nothing of
+// what fn found.
+func noSooner(ctx context.Context, d time.Duration, fn func() error) error {
+	floor := time.NewTimer(d)
+	defer floor.Stop()
+	err := fn()
 	select {
-	case <-wait.C:
+	case <-floor.C:
 	case <-ctx.Done():
 	}
 	return err

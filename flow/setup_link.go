@@ -74,7 +74,7 @@ func (s *SetupLinks) Accept(ctx context.Context, requestID, token, password stri
 	} else if err != nil {
 		return nil, err
 	}
-	if !link.Usable(s.Now()) {
+	if !link.Usable(s.Now()) || link.Purpose == roster.LinkVerify {
 		return nil, roster.SetupLinkGone()
 	}
 	if err := s.passwords.SetPassword(ctx, link.TenantID, u, password); err != nil {

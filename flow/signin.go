@@ -147,6 +147,11 @@ func (s *SignIn) Login(ctx context.Context, ip, tenant, username, password strin
 		}
 		return nil, nil, s.failed(ctx, key, now)
 	}
+	if err := l.CannotSignInYet(); err != nil {
+		// Unconfirmed or awaiting approval: inactive, told why once the
+		// password is right.
+		return nil, nil, s.refuse(ctx, tenantID, userID, roster.SignInPassword, roster.ReasonDeactivated, err)
+	}
 	if !l.User.Active {
 		return nil, nil, s.refuse(ctx, tenantID, userID, roster.SignInPassword, roster.ReasonDeactivated, errBadCredentials())
 	}
@@ -235,23 +240,47 @@ func (s *SignIn) Refresh(ctx context.Context, refreshToken string) (*roster.Toke
 	if err != nil {
 		return nil, err
 	}
-	return s.issueFor(ctx, t.TenantID, t.UserID, t.AMR, t.AuthTime, t.FamilyID)
-}
-
-// issueFor issues the tokens of a session of the user, who must still be
-// active: a refresh, or a federated sign-in's one-time code. EUNAUTHORIZED.
-func (s *SignIn) issueFor(ctx context.Context, tenantID, userID string, amr []string, authTime time.Time, family string) (*roster.Tokens, error) {
-	u, err := s.users.FindUserByID(ctx, tenantID, userID)
-	if roster.ErrorCode(err) == roster.ENOTFOUND || (err == nil && !u.Active) {
-		return nil, roster.Errorf(roster.EUNAUTHORIZED, "the user can no longer sign in")
-	} else if err != nil {
+	u, policy, err := s.activeUser(ctx, t.TenantID, t.UserID)
+	if err != nil {
 		return nil, err
 	}
-	policy, err := s.tenants.SecurityPolicy(ctx, u.TenantID)
+	if why := policy.SessionExpired(s.Now(), t.SessionStartedAt, t.SessionSeenAt); why != "" {
+		if _, err := s.sessions.EndSessions(ctx, t.TenantID, t.UserID, sessionPolicyActor, t.FamilyID, ""); err != nil {
+			return nil, err
+		}
+		return nil, roster.Errorf(roster.EUNAUTHORIZED, "%s", why)
+	}
+	return s.issue(ctx, u, policy, t.AMR, t.AuthTime, t.FamilyID)
+}
+
+// sessionPolicyActor is who ends the sessions the tenant's session limits
+// end.
+var sessionPolicyActor = roster.Actor{Type: roster.ActorSystem, ID: "session-policy"}
+
+// issueFor issues the tokens of a session of the user, who must still be
+// active: a federated sign-in's one-time code. EUNAUTHORIZED.
+func (s *SignIn) issueFor(ctx context.Context, tenantID, userID string, amr []string, authTime time.Time, family string) (*roster.Tokens, error) {
+	u, policy, err := s.activeUser(ctx, tenantID, userID)
 	if err != nil {
 		return nil, err
 	}
 	return s.issue(ctx, u, policy, amr, authTime, family)
+}
+
+// activeUser returns the user of a session, who must still be active, and
+// their tenant's policy. EUNAUTHORIZED.
+func (s *SignIn) activeUser(ctx context.Context, tenantID, userID string) (*roster.User, *roster.SecurityPolicy, error) {
+	u, err := s.users.FindUserByID(ctx, tenantID, userID)
+	if roster.ErrorCode(err) == roster.ENOTFOUND || (err == nil && !u.Active) {
+		return nil, nil, roster.Errorf(roster.EUNAUTHORIZED, "the user can no longer sign in")
+	} else if err != nil {
+		return nil, nil, err
+	}
+	policy, err := s.tenants.SecurityPolicy(ctx, u.TenantID)
+	if err != nil {
+		return nil, nil, err
+	}
+	return u, policy, nil
 }
 
 // Logout revokes the session the refresh token belongs to.
@@ -272,6 +301,13 @@ func (s *SignIn) issue(ctx context.Context, u *roster.User, policy *roster.Secur
 	}
 	if err := s.sessions.CreateRefreshToken(ctx, rt); err != nil {
 		return nil, err
+	}
+	if max := policy.Session.MaxSessions; family == "" && max != nil {
+		by := sessionPolicyActor
+		by.RequestID = roster.RequestIDFromContext(ctx)
+		if _, err := s.sessions.EndOldestSessions(ctx, u.TenantID, u.ID, by, *max); err != nil {
+			return nil, err
+		}
 	}
 	tokens, err := s.access(ctx, u, policy, amr, authTime, rt.FamilyID)
 	if err != nil {

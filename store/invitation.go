@@ -414,7 +414,7 @@ func (s *InvitationService) AcceptInvitation(ctx context.Context, tokenHash []by
 			return roster.InvitationGone(st)
 		}
 		u := *in
-		u.Email, u.Role, u.Active = inv.Email, inv.Role, true
+		u.Email, u.Role, u.Active = inv.Email, inv.Role, !u.PendingApproval
 		by := roster.Actor{Type: roster.ActorInvitation, ID: inv.ID, RequestID: requestID}
 		if created, err = createUser(ctx, s.db, tx, now, inv.TenantID, by, &u); err != nil {
 			return err

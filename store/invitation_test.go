@@ -212,20 +212,7 @@ func TestInvitationQueriesUseIndexes(t *testing.T) {
 		"token": `SELECT i.id, e.status FROM invitations i LEFT JOIN email_outbox e ON e.tenant_id = i.tenant_id AND e.id = i.email_id
 			WHERE i.token_hash = sha256('t7'::bytea)`,
 	} {
-		rows, err := sqlDB.Query(`EXPLAIN (ANALYZE, BUFFERS) ` + query)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var plan []string
-		for rows.Next() {
-			var line string
-			if err := rows.Scan(&line); err != nil {
-				t.Fatal(err)
-			}
-			plan = append(plan, line)
-		}
-		rows.Close()
-		text := strings.Join(plan, "\n")
+		text := explainAnalyze(t, sqlDB, query)
 		t.Logf("%s:\n%s", name, text)
 		if strings.Contains(text, "Seq Scan") || strings.Contains(text, "Sort ") || strings.Contains(text, "Rows Removed by Filter") {
 			t.Errorf("%s scans, filters or sorts rows it does not return:\n%s", name, text)

@@ -32,12 +32,13 @@ type jobFilter struct {
 	MFAMethod       string     `json:"mfa_method,omitempty"`
 	LastLoginBefore *time.Time `json:"last_login_before,omitempty"`
 	NeverSignedIn   bool       `json:"never_signed_in,omitempty"`
+	PendingApproval *bool      `json:"pending_approval,omitempty"`
 }
 
 func (p jobParams) request() roster.BulkRequest {
 	return roster.BulkRequest{Action: p.Action, Role: p.Role, Filter: &roster.UserFilter{
 		Query: p.Filter.Query, Role: p.Filter.Role, Active: p.Filter.Active, MFA: p.Filter.MFA, MFAMethod: p.Filter.MFAMethod,
-		LastLoginBefore: p.Filter.LastLoginBefore, NeverSignedIn: p.Filter.NeverSignedIn,
+		LastLoginBefore: p.Filter.LastLoginBefore, NeverSignedIn: p.Filter.NeverSignedIn, PendingApproval: p.Filter.PendingApproval,
 	}}
 }
 
@@ -88,7 +89,7 @@ func (s *BulkService) queueJob(ctx context.Context, tenantID string, by roster.A
 	f := req.Filter
 	params, err := json.Marshal(jobParams{Action: req.Action, Role: req.Role, Filter: jobFilter{
 		Query: f.Query, Role: f.Role, Active: f.Active, MFA: f.MFA, MFAMethod: f.MFAMethod,
-		LastLoginBefore: f.LastLoginBefore, NeverSignedIn: f.NeverSignedIn}})
+		LastLoginBefore: f.LastLoginBefore, NeverSignedIn: f.NeverSignedIn, PendingApproval: f.PendingApproval}})
 	if err != nil {
 		return nil, fmt.Errorf("encode job params: %w", err)
 	}

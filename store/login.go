@@ -88,14 +88,16 @@ func (s *LoginService) FindLoginByID(ctx context.Context, tenantID, userID strin
 const loginColumns = userColumns + `, coalesce(password_hash, ''), failed_logins, locked_until, mfa_methods,
 	coalesce(mfa_default, ''),
 	(SELECT count(*) FROM recovery_codes r
-	 WHERE r.tenant_id = users.tenant_id AND r.user_id = users.id AND r.used_at IS NULL)`
+	 WHERE r.tenant_id = users.tenant_id AND r.user_id = users.id AND r.used_at IS NULL),
+	NOT active AND EXISTS (SELECT 1 FROM setup_links l
+	 WHERE l.tenant_id = users.tenant_id AND l.user_id = users.id AND l.purpose = '` + roster.LinkVerify + `' AND l.used_at IS NULL)`
 
 // loginFields returns pointers to l's fields in loginColumns order; l.User
 // is set to a new user.
 func loginFields(l *roster.Login) []any {
 	l.User = &roster.User{}
 	return append(userFields(l.User), &l.PasswordHash, &l.FailedLogins, &l.LockedUntil, pq.Array(&l.MFAMethods),
-		&l.MFADefault, &l.RecoveryCodes)
+		&l.MFADefault, &l.RecoveryCodes, &l.Unverified)
 }
 
 // RecordLoginFailure counts and audits a failed attempt, and records a

@@ -103,15 +103,35 @@ func (s *SessionService) EndSessions(ctx context.Context, tenantID, userID strin
 	if !isUUID(tenantID) || !isUUID(userID) || (id != "" && !isUUID(id)) {
 		return 0, nil
 	}
-	var ended []string
-	err := s.db.inTx(ctx, func(tx *sqlx.Tx) error {
-		now := s.db.now()
-		rows, err := tx.QueryContext(ctx, `UPDATE refresh_tokens r SET revoked_at = $3
+	return s.endSessions(ctx, tenantID, userID, by, `UPDATE refresh_tokens r SET revoked_at = $3
 			FROM sessions s
 			WHERE s.tenant_id = $1 AND s.user_id = $2 AND ($4::uuid IS NULL OR s.id = $4) AND ($5::uuid IS NULL OR s.id <> $5)
 			  AND r.tenant_id = s.tenant_id AND r.family_id = s.id
 			  AND `+liveToken+`
-			RETURNING s.id`, tenantID, userID, now, nullUUID(id), nullUUID(except))
+			RETURNING s.id`, nullUUID(id), nullUUID(except))
+}
+
+// EndOldestSessions revokes the refresh tokens of the user's live sessions
+// but the keep newest, audited each.
+func (s *SessionService) EndOldestSessions(ctx context.Context, tenantID, userID string, by roster.Actor, keep int) (int, error) {
+	if !isUUID(tenantID) || !isUUID(userID) {
+		return 0, nil
+	}
+	return s.endSessions(ctx, tenantID, userID, by, `UPDATE refresh_tokens r SET revoked_at = $3
+			FROM (SELECT s.id FROM sessions s WHERE s.tenant_id = $1 AND s.user_id = $2 AND `+liveFamily+`
+			      ORDER BY s.created_at DESC, s.id DESC OFFSET $4) old
+			WHERE r.tenant_id = $1 AND r.family_id = old.id AND `+liveToken+`
+			RETURNING r.family_id`, keep)
+}
+
+// endSessions runs revoke, an UPDATE of refresh_tokens returning the ids
+// of the sessions it ended ($1 the tenant, $2 the user, $3 now, then
+// args), and audits each as session.revoked, in one transaction.
+func (s *SessionService) endSessions(ctx context.Context, tenantID, userID string, by roster.Actor, revoke string, args ...any) (int, error) {
+	var ended []string
+	err := s.db.inTx(ctx, func(tx *sqlx.Tx) error {
+		now := s.db.now()
+		rows, err := tx.QueryContext(ctx, revoke, append([]any{tenantID, userID, now}, args...)...)
 		if err != nil {
 			return translate(err)
 		}
@@ -153,9 +173,12 @@ func (s *SessionService) UseRefreshToken(ctx context.Context, hash []byte) (*ros
 	err := s.db.inTx(ctx, func(tx *sqlx.Tx) error {
 		now := s.db.now()
 		err := tx.QueryRowContext(ctx, `
-			SELECT tenant_id, id, family_id, user_id, amr, auth_time, created_at, expires_at, used_at, revoked_at
-			FROM refresh_tokens WHERE token_hash = $1 FOR UPDATE`, hash).
-			Scan(&t.TenantID, &t.ID, &t.FamilyID, &t.UserID, pq.Array(&t.AMR), &t.AuthTime, &t.CreatedAt, &t.ExpiresAt, &t.UsedAt, &t.RevokedAt)
+			SELECT r.tenant_id, r.id, r.family_id, r.user_id, r.amr, r.auth_time, r.created_at, r.expires_at, r.used_at, r.revoked_at,
+			       coalesce(s.created_at, r.created_at), coalesce(s.last_seen_at, r.created_at)
+			FROM refresh_tokens r LEFT JOIN sessions s ON s.tenant_id = r.tenant_id AND s.id = r.family_id
+			WHERE r.token_hash = $1 FOR UPDATE OF r`, hash).
+			Scan(&t.TenantID, &t.ID, &t.FamilyID, &t.UserID, pq.Array(&t.AMR), &t.AuthTime, &t.CreatedAt, &t.ExpiresAt, &t.UsedAt, &t.RevokedAt,
+				&t.SessionStartedAt, &t.SessionSeenAt)
 		if errors.Is(err, sql.ErrNoRows) {
 			return roster.Errorf(roster.EUNAUTHORIZED, "invalid refresh token")
 		} else if err != nil {

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
 
 	"github.com/rosterhq/roster"
 )
@@ -124,16 +125,10 @@ func (s *SetupLinkService) UseSetupLink(ctx context.Context, tokenHash []byte, r
 	err := s.db.inTx(ctx, func(tx *sqlx.Tx) error {
 		now := s.db.now()
 		var l roster.SetupLink
-		err := tx.QueryRowContext(ctx, setupLinkSelect+` WHERE l.token_hash = $1 FOR UPDATE OF l`, tokenHash).Scan(setupLinkFields(&l)...)
-		if roster.ErrorCode(translate(err)) == roster.ENOTFOUND {
-			return roster.SetupLinkGone()
-		} else if err != nil {
-			return translate(err)
+		if err := lockSetupLink(ctx, tx, now, tokenHash, []string{roster.LinkSetup, roster.LinkReset}, &l); err != nil {
+			return err
 		}
-		if !l.Usable(now) {
-			return roster.SetupLinkGone()
-		}
-		err = tx.QueryRowContext(ctx, `UPDATE users SET password_hash = $3, failed_logins = 0, locked_until = NULL,
+		err := tx.QueryRowContext(ctx, `UPDATE users SET password_hash = $3, failed_logins = 0, locked_until = NULL,
 				updated_at = $4, version = version + 1
 			WHERE tenant_id = $1 AND id = $2 RETURNING `+userColumns, l.TenantID, l.UserID, passwordHash, now).Scan(userFields(&u)...)
 		if err != nil {
@@ -167,4 +162,21 @@ func (s *SetupLinkService) UseSetupLink(ctx context.Context, tokenHash []byte, r
 		return nil, err
 	}
 	return &u, nil
+}
+
+// lockSetupLink reads the usable link with this token hash and one of
+// purposes into l, its row locked: a second use of the same token waits
+// and then finds it used. EGONE.
+func lockSetupLink(ctx context.Context, tx *sqlx.Tx, now time.Time, tokenHash []byte, purposes []string, l *roster.SetupLink) error {
+	err := tx.QueryRowContext(ctx, setupLinkSelect+` WHERE l.token_hash = $1 AND l.purpose = ANY ($2) FOR UPDATE OF l`,
+		tokenHash, pq.Array(purposes)).Scan(setupLinkFields(l)...)
+	if roster.ErrorCode(translate(err)) == roster.ENOTFOUND {
+		return roster.SetupLinkGone()
+	} else if err != nil {
+		return translate(err)
+	}
+	if !l.Usable(now) {
+		return roster.SetupLinkGone()
+	}
+	return nil
 }

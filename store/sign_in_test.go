@@ -2,7 +2,6 @@ package store_test
 
 import (
 	"context"
-	"database/sql"
 	"slices"
 	"strings"
 	"testing"
@@ -78,23 +77,4 @@ func TestSignInHistoryAtScale(t *testing.T) {
 			t.Errorf("%s does not read %s alone:\n%s", name, q.index, plan)
 		}
 	}
-}
-
-// explainAnalyze runs query under EXPLAIN ANALYZE and returns the plan.
-func explainAnalyze(t *testing.T, db *sql.DB, query string, args ...any) string {
-	t.Helper()
-	rows, err := db.Query(`EXPLAIN (ANALYZE, BUFFERS) `+query, args...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
-	var plan []string
-	for rows.Next() {
-		var line string
-		if err := rows.Scan(&line); err != nil {
-			t.Fatal(err)
-		}
-		plan = append(plan, line)
-	}
-	return strings.Join(plan, "\n")
 }

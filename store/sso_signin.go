@@ -124,7 +124,7 @@ func (s *SSOService) SignInFederated(ctx context.Context, c *roster.SSOConnectio
 				return err
 			}
 		}
-		if !u.Active {
+		if !u.Active && !u.PendingApproval {
 			return roster.Errorf(roster.EFORBIDDEN, "the account is deactivated")
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO sso_identities (tenant_id, connection_id, subject, user_id, created_at)
@@ -134,6 +134,10 @@ func (s *SSOService) SignInFederated(ctx context.Context, c *roster.SSOConnectio
 		u, err = syncFederatedUser(ctx, tx, now, c, id, u)
 		return err
 	})
+	if err == nil && u.PendingApproval {
+		// The account made just in time stays, waiting; this sign-in does not.
+		return nil, (&roster.Login{User: u}).CannotSignInYet()
+	}
 	return u, err
 }
 
@@ -186,10 +190,13 @@ func createFederatedUser(ctx context.Context, db *DB, tx *sqlx.Tx, now time.Time
 	if err != nil {
 		return nil, err
 	}
-	u, err := createUser(ctx, db, tx, now, c.TenantID, ssoActor, &roster.User{
-		Email: id.Email, GivenName: id.GivenName, FamilyName: id.FamilyName, Role: role, Active: true,
-		EmailAsGiven: true,
-	})
+	policy, err := securityPolicy(ctx, tx, c.TenantID, false)
+	if err != nil {
+		return nil, err
+	}
+	in := &roster.User{Email: id.Email, GivenName: id.GivenName, FamilyName: id.FamilyName, Role: role, EmailAsGiven: true}
+	policy.NewUserStatus(in)
+	u, err := createUser(ctx, db, tx, now, c.TenantID, ssoActor, in)
 	if roster.ErrorCode(err) == roster.ECONFLICT {
 		return nil, roster.Errorf(roster.EFORBIDDEN, "an account with the address %s exists but cannot be linked: its domain is not verified for this connection", id.Email)
 	}

@@ -15,7 +15,8 @@ var _ roster.StatsService = (*StatsService)(nil)
 // StatsService is the PostgreSQL implementation of roster.StatsService.
 // Counts by role, status, MFA method, sign-up day and passkey kind come from
 // the counters migrations/0009_stats.sql keeps; what depends on the clock
-// (lockouts, open invitations) from partial indexes.
+// (lockouts, open invitations) and the few waiting for approval from
+// partial indexes.
 type StatsService struct {
 	db *DB
 }
@@ -47,6 +48,9 @@ const (
 	statsLockedUsers = `SELECT count(*) FROM users
 		WHERE tenant_id = $1 AND ($2::text IS NULL OR role = $2) AND ($3::boolean IS NULL OR active = $3)
 		  AND locked_until > $4`
+	statsPendingApproval = `SELECT count(*) FROM users
+		WHERE tenant_id = $1 AND ($2::text IS NULL OR role = $2) AND ($3::boolean IS NULL OR active = $3)
+		  AND pending_approval`
 	statsPendingInvitations = `SELECT count(*) FROM invitations
 		WHERE tenant_id = $1 AND ($2::text IS NULL OR role = $2)
 		  AND accepted_at IS NULL AND revoked_at IS NULL AND expires_at > $3`
@@ -145,6 +149,11 @@ func (s *StatsService) UserStats(ctx context.Context, tenantID string, f roster.
 
 	if err := s.scanEach(ctx, tx, statsLockedUsers, append(filter, now), func(rows *sql.Rows) error {
 		return rows.Scan(&st.LockedUsers)
+	}); err != nil {
+		return nil, err
+	}
+	if err := s.scanEach(ctx, tx, statsPendingApproval, filter, func(rows *sql.Rows) error {
+		return rows.Scan(&st.PendingApproval)
 	}); err != nil {
 		return nil, err
 	}

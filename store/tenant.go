@@ -36,16 +36,20 @@ func (s *TenantService) CreateTenant(ctx context.Context, b *roster.Bootstrap) e
 	if err := t.Validate(); err != nil {
 		return err
 	}
+	t.ID = newID()
+	by := b.By
+	if by.Type == "" {
+		by = roster.Actor{Type: roster.ActorSystem, ID: "cli"}
+	}
 	return s.db.inTx(ctx, func(tx *sqlx.Tx) error {
 		now := s.db.now()
-		t.ID, t.CreatedAt, t.UpdatedAt = newID(), now, now
+		t.CreatedAt, t.UpdatedAt = now, now
 		if _, err := tx.ExecContext(ctx, `
 			INSERT INTO tenants (id, slug, name, plan, settings, created_at, updated_at)
 			VALUES ($1, $2, $3, $4, $5, $6, $7)`,
 			t.ID, t.Slug, t.Name, t.Plan, []byte(t.Settings), now, now); err != nil {
 			return err
 		}
-		by := roster.Actor{Type: roster.ActorSystem, ID: "cli"}
 		if err := insertAudit(ctx, tx, now, t.ID, by, roster.ActionTenantCreated, "tenant", t.ID,
 			map[string]any{"name": t.Name, "slug": t.Slug}); err != nil {
 			return err
@@ -61,10 +65,24 @@ func (s *TenantService) CreateTenant(ctx context.Context, b *roster.Bootstrap) e
 				return err
 			}
 		}
+		if b.Mail != nil {
+			mail, err := s.db.sealBody(t.ID, b.Mail(b))
+			if err != nil {
+				return err
+			}
+			if _, err := enqueueEmail(ctx, tx, now, t.ID, "", mail); err != nil {
+				return err
+			}
+		}
 		// The admin token acts for the admin and stops with them; the SCIM
 		// token belongs to the tenant, so provisioning survives the admin.
-		b.AdminToken.UserID = &admin.ID
+		if b.AdminToken != nil {
+			b.AdminToken.UserID = &admin.ID
+		}
 		for _, tok := range []*roster.APIToken{b.AdminToken, b.SCIMToken} {
+			if tok == nil {
+				continue
+			}
 			if err := createToken(ctx, tx, now, t.ID, by, tok); err != nil {
 				return err
 			}

@@ -28,13 +28,13 @@ func NewUserService(db *DB) *UserService {
 }
 
 const userColumns = `id, tenant_id, user_name, email, given_name, family_name, display_name,
-	external_id, role, active, created_at, updated_at, last_login_at, version, attributes`
+	external_id, role, active, created_at, updated_at, last_login_at, version, attributes, pending_approval`
 
 // userFields returns pointers to u's fields in userColumns order, for Scan:
 // explicit scanning costs a fraction of reflection on every listed row.
 func userFields(u *roster.User) []any {
 	return []any{&u.ID, &u.TenantID, &u.UserName, &u.Email, &u.GivenName, &u.FamilyName, &u.DisplayName,
-		&u.ExternalID, &u.Role, &u.Active, &u.CreatedAt, &u.UpdatedAt, &u.LastLoginAt, &u.Version, &u.Attributes}
+		&u.ExternalID, &u.Role, &u.Active, &u.CreatedAt, &u.UpdatedAt, &u.LastLoginAt, &u.Version, &u.Attributes, &u.PendingApproval}
 }
 
 // getUser reads one user on q, locking its row when forUpdate.
@@ -78,12 +78,12 @@ func (s *UserService) FindUsersByEmail(ctx context.Context, tenantID, email stri
 }
 
 const userInsert = `INSERT INTO users (` + userColumns + `, password_hash, email_unique)
-	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, nullif($16, ''),
+	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $22, nullif($16, ''),
 	        coalesce((` + tenantUniqueEmail + `), true))`
 
 const userUpdate = `UPDATE users SET user_name = $3, email = $4, given_name = $5, family_name = $6,
 	display_name = $7, external_id = $8, role = $9, active = $10, updated_at = $11, version = $12,
-	attributes = $13, password_hash = coalesce(nullif($14, ''), password_hash)
+	attributes = $13, password_hash = coalesce(nullif($14, ''), password_hash), pending_approval = $15
 	WHERE tenant_id = $1 AND id = $2`
 
 // CreateUser validates and stores a new user. EINVALID, ECONFLICT.
@@ -122,14 +122,14 @@ func createUser(ctx context.Context, db *DB, tx *sqlx.Tx, now time.Time, tenantI
 	}
 	u.ID, u.TenantID, u.CreatedAt, u.UpdatedAt, u.Version = newID(), tenantID, now, now, 1
 	details, err := json.Marshal(map[string]any{"email": u.Email, "user_name": u.UserName, "role": u.Role,
-		"active": u.Active, "password_set": u.SetPasswordHash != ""})
+		"active": u.Active, "password_set": u.SetPasswordHash != "", "pending_approval": u.PendingApproval})
 	if err != nil {
 		return nil, fmt.Errorf("encode audit details: %w", err)
 	}
 	args := []any{u.ID, u.TenantID, u.UserName, u.Email, u.GivenName, u.FamilyName,
 		u.DisplayName, u.ExternalID, u.Role, u.Active, u.CreatedAt, u.UpdatedAt, u.LastLoginAt, u.Version,
 		string(u.Attributes), u.SetPasswordHash,
-		newID(), by.Type, by.ID, by.RequestID, string(details)}
+		newID(), by.Type, by.ID, by.RequestID, string(details), u.PendingApproval}
 	u.SetPasswordHash = "" // the hash does not travel back
 	if stmt, perr := db.prepared(ctx, userInsertAudited); perr == nil {
 		_, err = tx.StmtContext(ctx, stmt).ExecContext(ctx, args...)
@@ -191,6 +191,9 @@ func updateUser(ctx context.Context, tx *sqlx.Tx, now time.Time, tenantID string
 	// What identifies a row and its history is not the caller's to change.
 	after.ID, after.TenantID, after.CreatedAt, after.LastLoginAt, after.Version =
 		before.ID, before.TenantID, before.CreatedAt, before.LastLoginAt, before.Version
+	// A user waits for approval from their creation on; activating them
+	// is the approval.
+	after.PendingApproval = before.PendingApproval && !after.Active
 	after.Normalize()
 	if err := after.ValidateUpdate(before); err != nil {
 		return nil, err
@@ -210,12 +213,14 @@ func updateUser(ctx context.Context, tx *sqlx.Tx, now time.Time, tenantID string
 	after.UpdatedAt, after.Version = now, before.Version+1
 	_, err = tx.ExecContext(ctx, userUpdate, tenantID, id, after.UserName, after.Email, after.GivenName,
 		after.FamilyName, after.DisplayName, after.ExternalID, after.Role, after.Active, after.UpdatedAt,
-		after.Version, string(after.Attributes), newHash)
+		after.Version, string(after.Attributes), newHash, after.PendingApproval)
 	if err != nil {
 		return nil, translate(err)
 	}
 	action := roster.ActionUserUpdated
-	if before.Active && !after.Active {
+	if before.PendingApproval && !after.PendingApproval {
+		action = roster.ActionUserApproved
+	} else if before.Active && !after.Active {
 		action = roster.ActionUserDeactivated
 	} else if !before.Active && after.Active {
 		action = roster.ActionUserActivated

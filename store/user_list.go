@@ -264,6 +264,10 @@ func userFilterConds(q *sqlBuilder, tenantID string, f roster.UserFilter) ([]str
 			mfa = &enabled
 		}
 	}
+	// A literal, not a parameter, so that true is users_pending_approval_idx.
+	if f.PendingApproval != nil {
+		where = append(where, map[bool]string{true: "pending_approval", false: "NOT pending_approval"}[*f.PendingApproval])
+	}
 	// Spelt as the expression of users_last_login_sort_idx, so that either
 	// is a range of it.
 	if f.NeverSignedIn {

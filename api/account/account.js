@@ -116,7 +116,7 @@ import { guarded } from '/console/assets/dom.js';
   const guard = guarded((text) => say(text, true));
 
   function show(section) {
-    for (const id of ['accept', 'signin', 'forgot', 'reset', 'mfa', 'account']) $(id).hidden = id !== section;
+    for (const id of ['accept', 'signin', 'signup', 'verify', 'forgot', 'reset', 'mfa', 'account']) $(id).hidden = id !== section;
   }
 
   // --- sign-in ---
@@ -311,6 +311,74 @@ import { guarded } from '/console/assets/dom.js';
     leaveLink(new URLSearchParams(location.search).get('tenant'));
     showSignIn();
     say('Your password is changed, and every session of your account is signed out. Sign in with the new password.');
+    $('username').focus();
+  });
+
+  // --- signing up (/account/signup) and confirming the address
+  // (/account/verify?tenant=...&token=...) ---
+
+  // offerSignUp shows the sign-up link when the server lets anyone sign up.
+  async function offerSignUp() {
+    const answer = await send('GET', '/signup').catch(() => ({ open: false }));
+    $('signup-offer').hidden = !answer.open;
+    return answer.open;
+  }
+
+  const showSignUp = guard(async () => {
+    if (!(await offerSignUp())) {
+      history.replaceState(null, '', '/account');
+      showSignIn();
+      throw new Error('Sign-up is closed on this server: ask its operator for an organisation.');
+    }
+    show('signup');
+    say('');
+    $('signup-org-name').focus();
+  });
+
+  const signUp = guard(async () => {
+    const slug = $('signup-org-slug').value.trim();
+    const organisation = { name: $('signup-org-name').value.trim() };
+    if (slug) organisation.slug = slug;
+    const answer = await send('POST', '/signup', {
+      email: $('signup-email').value.trim(),
+      password: $('signup-password').value,
+      given_name: $('signup-given-name').value.trim(),
+      family_name: $('signup-family-name').value.trim(),
+      organisation,
+    });
+    $('signup-password').value = '';
+    $('resend-tenant').value = slug;
+    $('resend-email').value = $('signup-email').value.trim();
+    show('verify');
+    say(answer.detail);
+  });
+
+  const resendVerification = guard(async () => {
+    const answer = await send('POST', '/auth/verify-email/resend', {
+      tenant: $('resend-tenant').value.trim(),
+      email: $('resend-email').value.trim(),
+    });
+    say(answer.detail);
+  });
+
+  // verifyEmail posts the token of a verification link, once it is out of
+  // the address bar, and then offers the sign-in.
+  const verifyEmail = guard(async () => {
+    const params = new URLSearchParams(location.search);
+    const tenant = params.get('tenant') || '';
+    leaveLink(tenant);
+    $('tenant').value = tenant;
+    $('resend-tenant').value = tenant;
+    try {
+      say('Confirming your address…');
+      await send('POST', '/auth/verify-email', { token: params.get('token') || '' });
+    } catch (err) {
+      show('verify');
+      if (err.status === 410) throw new Error('This link is no longer valid: it was used already, replaced or has expired. Ask for a new one.');
+      throw err;
+    }
+    showSignIn();
+    say('Your address is confirmed. Sign in to your new organisation.');
     $('username').focus();
   });
 
@@ -637,6 +705,13 @@ import { guarded } from '/console/assets/dom.js';
     $('forgot-form').addEventListener('submit', askReset);
     $('sessions-end-others').addEventListener('click', endOtherSessions);
     $('reset-form').addEventListener('submit', confirmReset);
+    $('signup-form').addEventListener('submit', signUp);
+    $('resend-form').addEventListener('submit', resendVerification);
+    $('signup-link').addEventListener('click', (event) => {
+      event.preventDefault();
+      history.pushState(null, '', '/account/signup');
+      showSignUp();
+    });
     window.addEventListener('popstate', () => {
       if (location.pathname === '/account/reset' && !resetToken()) showForgot();
       else if (!session) showSignIn();
@@ -652,6 +727,10 @@ import { guarded } from '/console/assets/dom.js';
       })();
     } else if (invitationLink()) {
       showAccept();
+    } else if (location.pathname === '/account/verify') {
+      verifyEmail();
+    } else if (location.pathname === '/account/signup') {
+      showSignUp();
     } else if (resetToken()) {
       show('reset');
       say('Choose a new password for your account.');
@@ -673,6 +752,7 @@ import { guarded } from '/console/assets/dom.js';
     } else {
       showSignIn();
     }
+    offerSignUp();
     document.body.dataset.ready = 'true';
   });
 })();

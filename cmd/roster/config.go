@@ -34,6 +34,11 @@ type Config struct {
 	// (100) and ROSTER_SIGNIN_RATE_ADDRESS_ATTEMPTS (600 a minute, per process).
 	SignInRate flow.SignInRate
 
+	// SignUp is ROSTER_SIGNUP: "open" lets anyone create an organisation at
+	// POST /api/v1/signup; "closed" (the default) leaves that to `roster
+	// tenant create`.
+	SignUp bool
+
 	// InvitationTTL is ROSTER_INVITATION_TTL, a Go duration (default 168h,
 	// 7 days): how long an invitation link works.
 	InvitationTTL time.Duration
@@ -142,6 +147,13 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 			return c, fmt.Errorf("ROSTER_TRUSTED_PROXIES must be CIDRs separated by commas (10.0.0.0/8,fd00::/8), not %q", v)
 		}
 		c.TrustedProxies = append(c.TrustedProxies, p.Masked())
+	}
+	switch v := getenv("ROSTER_SIGNUP"); v {
+	case "", "closed":
+	case "open":
+		c.SignUp = true
+	default:
+		return c, fmt.Errorf("ROSTER_SIGNUP must be open or closed, not %q", v)
 	}
 	c.InvitationTTL = flow.DefaultInvitationTTL
 	if v := getenv("ROSTER_INVITATION_TTL"); v != "" {

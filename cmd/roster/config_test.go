@@ -48,3 +48,25 @@ func TestWebAuthnConfig(t *testing.T) {
 		t.Fatal("a relying party the public URL's origin cannot use was accepted")
 	}
 }
+
+func TestSignUpConfig(t *testing.T) {
+	for value, want := range map[string]bool{"": false, "closed": false, "open": true} {
+		cfg, err := ConfigFromEnv(func(k string) string {
+			if k == "ROSTER_SIGNUP" {
+				return value
+			}
+			return ""
+		})
+		if err != nil || cfg.SignUp != want {
+			t.Errorf("ROSTER_SIGNUP=%q: %v, %v", value, cfg.SignUp, err)
+		}
+	}
+	if _, err := ConfigFromEnv(func(k string) string {
+		if k == "ROSTER_SIGNUP" {
+			return "yes"
+		}
+		return ""
+	}); err == nil {
+		t.Error("ROSTER_SIGNUP=yes is accepted")
+	}
+}

@@ -95,6 +95,7 @@ func (m *Main) handler(ctx context.Context) (http.Handler, error) {
 		SCIMRate:        m.Config.SCIMRate,
 		StepUpMaxAge:    m.Config.StepUpMaxAge,
 		InvitationTTL:   m.Config.InvitationTTL,
+		SignUp:          m.Config.SignUp,
 		SignInRate:      m.Config.SignInRate,
 		MaxBodyBytes:    m.Config.MaxBodyBytes,
 		TrustedProxies:  m.Config.TrustedProxies,

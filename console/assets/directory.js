@@ -1,11 +1,12 @@
 // The directory: /console/users with the users list's own keys in the
-// address (q, role, active, mfa, mfa_method, sort, and the page's cursor),
+// address (q, role, active, mfa, mfa_method, pending_approval, sort, and the
+// page's cursor),
 // the number of matching users, and bulk actions for admins.
 import * as api from './api.js';
 import { h, draw, link, number, plural, select, when } from './dom.js';
 import { me, say, guard, confirm, navigate } from './app.js';
 
-const filterKeys = ['q', 'role', 'active', 'mfa', 'mfa_method'];
+const filterKeys = ['q', 'role', 'active', 'mfa', 'mfa_method', 'pending_approval'];
 const debounceMs = 300;
 
 const actions = {
@@ -28,6 +29,7 @@ function filtersOf(params) {
 function bulkFilter(f) {
   const out = { ...f };
   if (out.active !== undefined) out.active = out.active === 'true';
+  if (out.pending_approval !== undefined) out.pending_approval = out.pending_approval === 'true';
   return out;
 }
 
@@ -43,12 +45,13 @@ export async function directory(screen, params, { signal }) {
   const active = select('active', [['', 'Active or not'], ['true', 'Active'], ['false', 'Deactivated']], state.filters.active || '');
   const mfa = select('mfa', [['', 'With or without'], ['enabled', 'With a second factor'], ['disabled', 'Without a second factor']], state.filters.mfa || '');
   const method = select('mfa_method', [['', 'Any method'], ['totp', 'Authenticator app'], ['sms', 'Text message'], ['email', 'Email'], ['passkey', 'Passkey']], state.filters.mfa_method || '');
+  const approval = select('pending_approval', [['', 'Approved or not'], ['true', 'Waiting for approval'], ['false', 'Approved']], state.filters.pending_approval || '');
   const sort = select('sort', [['', 'Oldest first'], ['-created_at', 'Newest first'], ['email', 'Email'], ['name', 'Name'], ['-last_login_at', 'Last sign-in']], state.sort);
-  for (const [el, id] of [[role, 'filter-role'], [active, 'filter-active'], [mfa, 'filter-mfa'], [method, 'filter-mfa-method'], [sort, 'filter-sort']]) el.id = id;
+  for (const [el, id] of [[role, 'filter-role'], [active, 'filter-active'], [mfa, 'filter-mfa'], [method, 'filter-mfa-method'], [approval, 'filter-pending-approval'], [sort, 'filter-sort']]) el.id = id;
   const labelled = (text, el) => h('div', { class: 'field' }, h('label', { for: el.id }, text), el);
   const form = h('form', { role: 'search', class: 'filters', id: 'filters' },
     labelled('Search', q), labelled('Role', role), labelled('Status', active), labelled('Second factor', mfa),
-    labelled('Method', method), labelled('Order', sort));
+    labelled('Method', method), labelled('Approval', approval), labelled('Order', sort));
 
   const countLine = h('p', { id: 'count', 'aria-live': 'polite' }, 'Counting…');
   const tbody = h('tbody', {});
@@ -148,7 +151,7 @@ export async function directory(screen, params, { signal }) {
       h('td', {}, link(`/console/users/${encodeURIComponent(u.id)}`, u.email)),
       h('td', {}, name),
       h('td', {}, u.role),
-      h('td', {}, u.active ? 'active' : 'deactivated'),
+      h('td', {}, u.pending_approval ? 'waiting for approval' : u.active ? 'active' : 'deactivated'),
       h('td', {}, when(u.last_login_at)));
   }
 
@@ -156,7 +159,7 @@ export async function directory(screen, params, { signal }) {
   // history entry), the first page, and no selection.
   function changed(replace) {
     state.filters = {};
-    for (const [k, el] of [['q', q], ['role', role], ['active', active], ['mfa', mfa], ['mfa_method', method]]) {
+    for (const [k, el] of [['q', q], ['role', role], ['active', active], ['mfa', mfa], ['mfa_method', method], ['pending_approval', approval]]) {
       const v = el.value.trim();
       if (v) state.filters[k] = v;
     }
@@ -175,7 +178,7 @@ export async function directory(screen, params, { signal }) {
     timer = setTimeout(() => changed(true), debounceMs);
   });
   form.addEventListener('submit', (e) => { e.preventDefault(); clearTimeout(timer); changed(false); });
-  for (const el of [role, active, mfa, method, sort]) el.addEventListener('change', () => changed(false));
+  for (const el of [role, active, mfa, method, approval, sort]) el.addEventListener('change', () => changed(false));
 
   // Each page is an address of its own: Back (or Previous) returns to the
   // page before, as the cursor that led here is not reversible.

@@ -31,7 +31,10 @@ export async function userScreen(screen, params, { signal, match }) {
   }));
 
   const actions = me.can('users:write') ? h('div', { class: 'actions' },
-    button(u.active ? 'Deactivate' : 'Activate', 'toggle-active', async () => {
+    u.pending_approval ? button('Approve', 'approve', async () => {
+      await api.send('POST', `${base}/approve`);
+      return 'The user is approved and can sign in.';
+    }) : button(u.active ? 'Deactivate' : 'Activate', 'toggle-active', async () => {
       await api.send('PATCH', base, { active: !u.active });
       return u.active ? 'The user is deactivated.' : 'The user is active again.';
     }),

@@ -47,6 +47,8 @@ type Config struct {
 	StepUpMaxAge  time.Duration
 	InvitationTTL time.Duration
 	MaxBodyBytes  int64
+	// SignUp opens POST /api/v1/signup (ROSTER_SIGNUP=open).
+	SignUp bool
 	// GraphQL bounds what one GraphQL request may ask for; zero fields
 	// take graphql's defaults.
 	GraphQL graphql.Limits
@@ -95,6 +97,7 @@ type App struct {
 	Invitations *flow.Invitations
 	SetupLinks  *flow.SetupLinks
 	Resets      *flow.PasswordResets
+	SignUps     *flow.SignUps
 	SSO         *flow.SSO
 	Domains     *flow.Domains
 	Keys        *auth.Keyring
@@ -209,6 +212,7 @@ func New(ctx context.Context, db *store.DB, cfg Config) (*App, error) {
 		Invitations:    a.Invitations,
 		SetupLinks:     a.SetupLinks,
 		PasswordResets: a.Resets,
+		SignUps:        a.SignUps,
 		SSO:            a.SSO,
 		Domains:        a.Domains,
 		Console:        console.Handler(),
@@ -276,6 +280,8 @@ func (a *App) buildFlows(db *store.DB, cfg Config, issuer *auth.Issuer, box *aut
 	a.SetupLinks.Now = cfg.Now
 	a.Resets = flow.NewPasswordResets(store.NewSetupLinkService(db), users, tenants, cfg.PublicURL)
 	a.Resets.Now = cfg.Now
+	a.SignUps = flow.NewSignUps(cfg.SignUp, tenants, store.NewSignUpService(db), a.Passwords, cfg.PublicURL)
+	a.SignUps.Now = cfg.Now
 	return a.buildSSO(db, cfg, box)
 }
 
