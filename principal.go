@@ -202,6 +202,24 @@ func Holds(set []Permission, perm Permission) bool {
 	return slices.Contains(set, perm) || IsAppPermission(perm) && slices.Contains(set, PermAppAll)
 }
 
+// selfService are permissions over nothing but oneself: enrolling one's
+// own factors, making keys no stronger than oneself.
+var selfService = []Permission{PermMFAEnroll, PermAPIKeysWrite}
+
+// Grantable are the permissions of perms that reach beyond oneself, the
+// ones the escalation guard compares: a key or an account without
+// mfa:enroll may still give a role that lets its holder enrol their own
+// second factor.
+func Grantable(perms []Permission) []Permission {
+	out := make([]Permission, 0, len(perms))
+	for _, p := range perms {
+		if !slices.Contains(selfService, p) {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
 // Covers reports whether set holds every one of perms, and if not, the
 // first it lacks.
 func Covers(set, perms []Permission) (Permission, bool) {

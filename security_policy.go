@@ -36,6 +36,9 @@ type SecurityPolicy struct {
 	BreakGlassUserIDs []string `json:"break_glass_user_ids"`
 	// SignInRetentionDays is how long sign-in history is kept.
 	SignInRetentionDays int `json:"sign_in_retention_days"`
+	// AuditRetentionDays is how long the audit trail (and so the events
+	// feed) is kept.
+	AuditRetentionDays int `json:"audit_retention_days"`
 	// AllowedNetworks are the networks (CIDRs) from which the tenant's
 	// users may sign in and its credentials be used; empty allows any.
 	AllowedNetworks []string `json:"allowed_networks"`
@@ -105,6 +108,7 @@ const (
 	MinAccessTokenMinutes, MaxAccessTokenMinutes = 5, 60
 	MinRefreshTokenDays, MaxRefreshTokenDays     = 1, 90
 	MinSignInRetentionDays, MaxRetentionDays     = 1, 3650
+	MinAuditRetentionDays                        = 30
 	MinDeactivateAfterDays                       = 30
 	MaxAllowedNetworks                           = 100
 
@@ -127,6 +131,7 @@ func DefaultSecurityPolicy() *SecurityPolicy {
 		UniqueEmail:         true,
 		BreakGlassUserIDs:   []string{},
 		SignInRetentionDays: DefaultSignInRetentionDays,
+		AuditRetentionDays:  DefaultAuditRetentionDays,
 		AllowedNetworks:     []string{},
 	}
 }
@@ -170,6 +175,7 @@ func (p *SecurityPolicy) Validate() error {
 		{"session.idle_timeout_minutes", p.Session.IdleTimeoutMinutes, MinIdleTimeoutMinutes, MaxIdleTimeoutMinutes, noLimit},
 		{"session.absolute_session_lifetime_hours", p.Session.AbsoluteSessionLifetimeHours, MinAbsoluteLifetimeHours, MaxAbsoluteLifetimeHours, noLimit},
 		{"sign_in_retention_days", &p.SignInRetentionDays, MinSignInRetentionDays, MaxRetentionDays, ""},
+		{"audit_retention_days", &p.AuditRetentionDays, MinAuditRetentionDays, MaxRetentionDays, ""},
 	} {
 		if r.v != nil && (*r.v < r.lo || *r.v > r.hi) {
 			add(r.field, fmt.Sprintf("must be from %d to %d%s", r.lo, r.hi, r.unset))

@@ -37,12 +37,15 @@ func (s *Server) putSecurityPolicy(w http.ResponseWriter, r *http.Request) {
 	uniqueEmail, ssoRequired, approval := body.bool("unique_email"), body.bool("sso_required"), body.bool("approval_required")
 	breakGlass := body.strings("break_glass_user_ids")
 	retention, networks, deactivate := body.int("sign_in_retention_days"), body.strings("allowed_networks"), body.int("deactivate_after_days")
+	auditRetention := body.int("audit_retention_days")
 	if err := body.err(); err != nil {
 		s.Error(w, r, err)
 		return
 	}
 	p.UniqueEmail, p.SSORequired, p.BreakGlassUserIDs = current.UniqueEmail, current.SSORequired, current.BreakGlassUserIDs
 	p.SignInRetentionDays, p.AllowedNetworks, p.DeactivateAfterDays = current.SignInRetentionDays, current.AllowedNetworks, current.DeactivateAfterDays
+	p.AuditRetentionDays = current.AuditRetentionDays
+	setInt(&p.AuditRetentionDays, auditRetention)
 	p.ApprovalRequired = current.ApprovalRequired
 	setInt(&p.SignInRetentionDays, retention)
 	setInt(&p.DeactivateAfterDays, deactivate)
@@ -68,7 +71,7 @@ func (s *Server) putSecurityPolicy(w http.ResponseWriter, r *http.Request) {
 func decodeSecurityPolicy(body *object, current *roster.SecurityPolicy) *roster.SecurityPolicy {
 	fields := []string{"mfa_required", "allowed_methods", "password", "lockout", "session"}
 	body.only(append(fields, "unique_email", "sso_required", "break_glass_user_ids", "sign_in_retention_days",
-		"allowed_networks", "deactivate_after_days", "approval_required")...)
+		"allowed_networks", "deactivate_after_days", "approval_required", "audit_retention_days")...)
 	body.need(fields...)
 	var p roster.SecurityPolicy
 	setBool(&p.MFARequired, body.bool("mfa_required"))

@@ -33,6 +33,7 @@ func defaultPolicy() policy {
 		"break_glass_user_ids": []any{},
 		// Sign-in history and network and inactivity rules (issue 16).
 		"sign_in_retention_days": 400,
+		"audit_retention_days":   400,
 		"allowed_networks":       []any{},
 		"deactivate_after_days":  0,
 		// Admin approval (issue 16).
@@ -145,6 +146,7 @@ func TestSecurityPolicyEndpoints(t *testing.T) {
 		"not a list":         {func(p policy) { p["allowed_methods"] = "totp" }, "allowed_methods"},
 		"null reject_common": {func(p policy) { p.section("password")["reject_common"] = nil }, "password.reject_common"},
 		"no retention":       {func(p policy) { p["sign_in_retention_days"] = 0 }, "sign_in_retention_days"},
+		"a short trail":      {func(p policy) { p["audit_retention_days"] = 7 }, "audit_retention_days"},
 		"quick deactivation": {func(p policy) { p["deactivate_after_days"] = 7 }, "deactivate_after_days"},
 		"not a network":      {func(p policy) { p["allowed_networks"] = []any{"10.0.0.0/33"} }, "allowed_networks"},
 		"a bare address":     {func(p policy) { p["allowed_networks"] = []any{"10.0.0.1"} }, "allowed_networks"},

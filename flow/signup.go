@@ -83,7 +83,7 @@ func (f *SignUps) SignUp(ctx context.Context, ip string, in roster.SignUp) error
 	}
 	admin := &roster.User{Email: in.Email, GivenName: in.GivenName, FamilyName: in.FamilyName, Role: roster.RoleAdmin}
 	admin.Normalize()
-	t := &roster.Tenant{Name: strings.TrimSpace(in.OrganisationName), Slug: strings.TrimSpace(in.OrganisationSlug)}
+	t := &roster.Tenant{Name: strings.TrimSpace(in.OrganisationName), Slug: strings.TrimSpace(in.OrganisationSlug), Plan: roster.PlanFree}
 	if t.Slug == "" {
 		t.Slug = roster.Slugify(t.Name)
 	}

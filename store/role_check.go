@@ -60,7 +60,7 @@ func checkWithin(by roster.Actor, perms []roster.Permission, what string) error 
 	if !by.Bounded {
 		return nil
 	}
-	if missing, ok := roster.Covers(by.Permissions, perms); !ok {
+	if missing, ok := roster.Covers(by.Permissions, roster.Grantable(perms)); !ok {
 		return roster.Errorf(roster.EFORBIDDEN, "you cannot %s: it grants %s, which you do not hold", what, missing)
 	}
 	return nil

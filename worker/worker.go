@@ -45,6 +45,7 @@ type Config struct {
 	// default 1h.
 	DailyCheck       time.Duration
 	ReminderInterval time.Duration // how often expiring credentials are looked for; default 1m
+	PurgeInterval    time.Duration // how often what retention lets go is deleted; default 1h
 	ReminderBatch    int           // reminders queued at once; default 100
 }
 
@@ -77,6 +78,7 @@ func (c Config) withDefaults() Config {
 	def(&c.WebhookDisableAfter, 24*time.Hour)
 	def(&c.DailyCheck, time.Hour)
 	def(&c.ReminderInterval, time.Minute)
+	def(&c.PurgeInterval, time.Hour)
 	defInt(&c.ReminderBatch, 100)
 	return c
 }
@@ -92,8 +94,10 @@ type Worker struct {
 	// Reminders mails the owners of expiring keys and service tokens
 	// through the outbox; nil reminds no one.
 	Reminders roster.CredentialReminders
-	Log       *slog.Logger
-	Now       func() time.Time
+	// Purger deletes what retention lets go; nil keeps everything.
+	Purger roster.Purger
+	Log    *slog.Logger
+	Now    func() time.Time
 
 	cfg   Config
 	owner string
@@ -125,6 +129,19 @@ func (w *Worker) Start(ctx context.Context) {
 		_, err := w.QueueDailyJobs(ctx)
 		return false, err
 	})
+	if w.Purger != nil {
+		// The first purge waits an interval: a process that restarts
+		// often does not purge at each start.
+		waited := false
+		w.loopEvery(ctx, w.cfg.PurgeInterval, func(ctx context.Context) (bool, error) {
+			if !waited {
+				waited = true
+				return false, nil
+			}
+			_, _, err := w.Purger.Purge(ctx, false)
+			return false, err
+		})
+	}
 	if w.Reminders != nil {
 		w.loopEvery(ctx, w.cfg.ReminderInterval, func(ctx context.Context) (bool, error) {
 			n, err := w.RemindExpiringCredentials(ctx)

@@ -24,6 +24,7 @@ Usage:
   roster user reset-link --tenant ID|SLUG --email EMAIL [--json]  a new setup link (password) for a user
   roster token create --tenant ID --role ROLE --name NAME [--scopes a,b] [--expires 720h] [--json]
   roster seed --tenant ID --users N load N synthetic users (for demos and benchmarks)
+  roster purge [--dry-run] [--json]  delete what retention lets go (the workers do it hourly)
   roster keys rotate [--publish-ahead 1h]  add a signing key for Roster's own tokens
   roster version
 
@@ -70,6 +71,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return runKeysRotate(ctx, cfg, rest[1:], stdout, stderr)
 	case cmd == "seed":
 		return runSeed(ctx, cfg, rest, stdout, stderr)
+	case cmd == "purge":
+		return runPurge(ctx, cfg, rest, stdout, stderr)
 	case cmd == "version":
 		fmt.Fprintln(stdout, "roster", version)
 		return nil
