@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rosterhq/roster/internal/pgtest"
 	"github.com/rosterhq/roster/store"
 )
 
@@ -17,7 +18,9 @@ import (
 // clock moves; the mail goes through a real SMTP server.
 func TestInactivityDeactivation(t *testing.T) {
 	t.Parallel()
-	e := newTestEnv(t)
+	// A database of its own: the clock moves days on, and the test's mail
+	// worker would deliver every other test's mail due by then.
+	e := newTestEnvWithDSN(t, pgtest.NewDatabase(t))
 	mb := startInvitationMailbox(t, e)
 	start := time.Now()
 	clock := start
