@@ -73,8 +73,8 @@ func (s *Server) Handler() http.Handler {
 		Complexity: complexityRoot(),
 	})
 	srv := handler.New(schema)
-	srv.AddTransport(transport.GET{})
-	srv.AddTransport(transport.POST{})
+	srv.AddTransport(directWrite{transport.GET{}})
+	srv.AddTransport(directWrite{transport.POST{}})
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
 	srv.SetParserTokenLimit(limits.Tokens)
 	srv.SetErrorPresenter(s.presentError)
