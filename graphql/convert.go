@@ -40,6 +40,7 @@ func userFilter(in *UserFilter) roster.UserFilter {
 	if never := in.NeverSignedIn.Value(); never != nil {
 		f.NeverSignedIn = *never
 	}
+	f.PendingApproval = in.PendingApproval.Value()
 	return f
 }
 
@@ -115,7 +116,7 @@ func newStats(st *roster.UserStats) *Stats {
 		Mfa: &MFAStats{Enabled: int(st.MFAEnabled), Disabled: int(st.MFADisabled),
 			AdoptionRate: st.MFAAdoptionRate(), Methods: methods},
 		Passkeys:    &PasskeyStats{Total: int(st.PasskeysTotal), Synced: int(st.PasskeysSynced), DeviceBound: int(st.PasskeysDeviceBound)},
-		LockedUsers: int(st.LockedUsers),
+		LockedUsers: int(st.LockedUsers), FailedSignIns24h: int(st.FailedSignIns24h), PendingApproval: int(st.PendingApproval),
 	}
 }
 

@@ -335,10 +335,12 @@ type ComplexityRoot struct {
 
 	Stats struct {
 		ActiveUsers        func(childComplexity int) int
+		FailedSignIns24h   func(childComplexity int) int
 		InactiveUsers      func(childComplexity int) int
 		LockedUsers        func(childComplexity int) int
 		Mfa                func(childComplexity int) int
 		Passkeys           func(childComplexity int) int
+		PendingApproval    func(childComplexity int) int
 		PendingInvitations func(childComplexity int) int
 		RecentSignups      func(childComplexity int) int
 		Roles              func(childComplexity int) int
@@ -1584,6 +1586,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Stats.ActiveUsers(childComplexity), true
+	case "Stats.failedSignIns24h":
+		if e.ComplexityRoot.Stats.FailedSignIns24h == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Stats.FailedSignIns24h(childComplexity), true
 	case "Stats.inactiveUsers":
 		if e.ComplexityRoot.Stats.InactiveUsers == nil {
 			break
@@ -1608,6 +1616,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Stats.Passkeys(childComplexity), true
+	case "Stats.pendingApproval":
+		if e.ComplexityRoot.Stats.PendingApproval == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Stats.PendingApproval(childComplexity), true
 	case "Stats.pendingInvitations":
 		if e.ComplexityRoot.Stats.PendingInvitations == nil {
 			break
@@ -2423,6 +2437,10 @@ func (ec *executionContext) childFields_Stats(ctx context.Context, field graphql
 		return ec.fieldContext_Stats_passkeys(ctx, field)
 	case "lockedUsers":
 		return ec.fieldContext_Stats_lockedUsers(ctx, field)
+	case "failedSignIns24h":
+		return ec.fieldContext_Stats_failedSignIns24h(ctx, field)
+	case "pendingApproval":
+		return ec.fieldContext_Stats_pendingApproval(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Stats", field.Name)
 }
@@ -8495,6 +8513,52 @@ func (ec *executionContext) fieldContext_Stats_lockedUsers(_ context.Context, fi
 	return graphql.NewScalarFieldContext("Stats", field, false, false, "Int")
 }
 
+func (ec *executionContext) _Stats_failedSignIns24h(ctx context.Context, field graphql.CollectedField, obj *Stats) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Stats_failedSignIns24h(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FailedSignIns24h, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Stats_failedSignIns24h(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Stats", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Stats_pendingApproval(ctx context.Context, field graphql.CollectedField, obj *Stats) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Stats_pendingApproval(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PendingApproval, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Stats_pendingApproval(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Stats", field, false, false, "Int")
+}
+
 func (ec *executionContext) _UnlockUserPayload_user(ctx context.Context, field graphql.CollectedField, obj *UnlockUserPayload) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -10504,7 +10568,7 @@ func (ec *executionContext) unmarshalInputUserFilter(ctx context.Context, obj an
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"q", "role", "active", "mfa", "mfaMethod", "lastLoginBefore", "neverSignedIn"}
+	fieldsInOrder := [...]string{"q", "role", "active", "mfa", "mfaMethod", "lastLoginBefore", "neverSignedIn", "pendingApproval"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -10560,6 +10624,13 @@ func (ec *executionContext) unmarshalInputUserFilter(ctx context.Context, obj an
 				return it, err
 			}
 			it.NeverSignedIn = graphql.OmittableOf(data)
+		case "pendingApproval":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("pendingApproval"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PendingApproval = graphql.OmittableOf(data)
 		}
 	}
 	return it, nil
@@ -12792,6 +12863,16 @@ func (ec *executionContext) _Stats(ctx context.Context, sel ast.SelectionSet, ob
 			}
 		case "lockedUsers":
 			out.Values[i] = ec._Stats_lockedUsers(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "failedSignIns24h":
+			out.Values[i] = ec._Stats_failedSignIns24h(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pendingApproval":
+			out.Values[i] = ec._Stats_pendingApproval(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}

@@ -240,6 +240,10 @@ type Stats struct {
 	Mfa                *MFAStats      `json:"mfa"`
 	Passkeys           *PasskeyStats  `json:"passkeys"`
 	LockedUsers        int            `json:"lockedUsers"`
+	// Failed sign-in attempts at the tenant in the last 24 hours, at accounts that exist or not; not narrowed by role or active.
+	FailedSignIns24h int `json:"failedSignIns24h"`
+	// Users waiting for an admin's approval (the policy's approval_required).
+	PendingApproval int `json:"pendingApproval"`
 }
 
 type UnlockUserPayload struct {
@@ -289,6 +293,8 @@ type UserFilter struct {
 	LastLoginBefore graphql.Omittable[*time.Time] `json:"lastLoginBefore,omitempty"`
 	// true: only users who have never signed in.
 	NeverSignedIn graphql.Omittable[*bool] `json:"neverSignedIn,omitempty"`
+	// true: only users waiting for an admin's approval; false: only the others.
+	PendingApproval graphql.Omittable[*bool] `json:"pendingApproval,omitempty"`
 }
 
 type UserOrder struct {

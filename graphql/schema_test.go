@@ -34,7 +34,7 @@ func TestSchemaIsValidAndPinned(t *testing.T) {
 		"UserConnection": {"edges", "pageInfo"},
 		"UserEdge":       {"cursor", "node"},
 		"PageInfo":       {"hasNextPage", "endCursor"},
-		"Stats":          {"totalUsers", "activeUsers", "inactiveUsers", "roles", "pendingInvitations", "recentSignups", "mfa", "passkeys", "lockedUsers"},
+		"Stats":          {"totalUsers", "activeUsers", "inactiveUsers", "roles", "pendingInvitations", "recentSignups", "mfa", "passkeys", "lockedUsers", "failedSignIns24h", "pendingApproval"},
 		"UserFilter":     {"q", "role", "active", "mfa", "mfaMethod", "lastLoginBefore", "neverSignedIn"},
 		"UserOrder":      {"field", "direction"},
 		"Passkey":        nil, "Invitation": nil, "AuditEvent": nil, "Job": nil, "Group": nil,
