@@ -220,10 +220,16 @@ func (p *SecurityPolicy) BreakGlass(u *User) bool {
 }
 
 // AllowsAddress reports whether the policy's networks allow a client at
-// address: any address when it names none, else one in one of them. An
-// address that does not parse is in none.
+// address (AddressAllowed).
 func (p *SecurityPolicy) AllowsAddress(address string) bool {
-	if len(p.AllowedNetworks) == 0 {
+	return AddressAllowed(p.AllowedNetworks, address)
+}
+
+// AddressAllowed reports whether networks allow a client at address: any
+// address when there are none, else one in one of them. An address that
+// does not parse is in none.
+func AddressAllowed(networks []string, address string) bool {
+	if len(networks) == 0 {
 		return true
 	}
 	addr, err := netip.ParseAddr(address)
@@ -231,7 +237,7 @@ func (p *SecurityPolicy) AllowsAddress(address string) bool {
 		return false
 	}
 	addr = addr.Unmap()
-	for _, n := range p.AllowedNetworks {
+	for _, n := range networks {
 		if prefix, err := netip.ParsePrefix(n); err == nil && prefix.Contains(addr) {
 			return true
 		}

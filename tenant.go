@@ -111,6 +111,12 @@ type TenantService interface {
 	// what it never set. ENOTFOUND.
 	SecurityPolicy(ctx context.Context, tenantID string) (*SecurityPolicy, error)
 
+	// AllowedNetworks returns the allowed_networks of the tenant's security
+	// policy (none: any network), as every authenticated request checks
+	// them: a replica may go on with networks another replica's change
+	// removed for a few seconds. ENOTFOUND.
+	AllowedNetworks(ctx context.Context, tenantID string) ([]string, error)
+
 	// SetSecurityPolicy validates and stores the tenant's security policy,
 	// audited as tenant.updated with the policy before and after. EINVALID,
 	// ENOTFOUND.

@@ -15,13 +15,19 @@ var _ roster.Authenticator = (*NetworkGuard)(nil)
 // the credential; one kind left out would be the way around it.
 type NetworkGuard struct {
 	roster.Authenticator
-	policies Policies
+	networks AllowedNetworks
+}
+
+// AllowedNetworks reads the networks a tenant admits clients from; a
+// roster.TenantService does.
+type AllowedNetworks interface {
+	AllowedNetworks(ctx context.Context, tenantID string) ([]string, error)
 }
 
 // NewNetworkGuard returns a guard of the credentials next authenticates,
-// with the policies of policies.
-func NewNetworkGuard(next roster.Authenticator, policies Policies) *NetworkGuard {
-	return &NetworkGuard{Authenticator: next, policies: policies}
+// with the tenants' allowed networks of networks.
+func NewNetworkGuard(next roster.Authenticator, networks AllowedNetworks) *NetworkGuard {
+	return &NetworkGuard{Authenticator: next, networks: networks}
 }
 
 // Authenticate authenticates credential, then refuses it (ENETWORK) when
@@ -31,23 +37,23 @@ func (g *NetworkGuard) Authenticate(ctx context.Context, credential string) (*ro
 	if err != nil {
 		return nil, err
 	}
-	policy, err := g.policies.SecurityPolicy(ctx, p.TenantID)
+	networks, err := g.networks.AllowedNetworks(ctx, p.TenantID)
 	switch {
 	case roster.ErrorCode(err) == roster.ENOTFOUND:
 		return p, nil // no tenant, no policy: whatever it asks for is not found
 	case err != nil:
 		return nil, err
 	}
-	if err := allowNetwork(ctx, policy); err != nil {
+	if err := allowNetwork(ctx, networks); err != nil {
 		return nil, err
 	}
 	return p, nil
 }
 
-// allowNetwork returns ENETWORK unless policy allows the request's client.
-func allowNetwork(ctx context.Context, policy *roster.SecurityPolicy) error {
+// allowNetwork returns ENETWORK unless networks allow the request's client.
+func allowNetwork(ctx context.Context, networks []string) error {
 	address := roster.ClientFromContext(ctx).Address
-	if policy.AllowsAddress(address) {
+	if roster.AddressAllowed(networks, address) {
 		return nil
 	}
 	return roster.Errorf(roster.ENETWORK, "the organisation allows no access from this network (%s)", address)
@@ -56,7 +62,7 @@ func allowNetwork(ctx context.Context, policy *roster.SecurityPolicy) error {
 // refuseNetwork records and refuses a sign-in by method at the tenant
 // (of its user, when known) from a network the policy does not allow.
 func (s *SignIn) refuseNetwork(ctx context.Context, policy *roster.SecurityPolicy, tenantID, userID, method string) error {
-	err := allowNetwork(ctx, policy)
+	err := allowNetwork(ctx, policy.AllowedNetworks)
 	if err == nil {
 		return nil
 	}

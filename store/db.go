@@ -27,6 +27,8 @@ type DB struct {
 	stmts         sync.Map // query text -> *sql.Stmt, for the hottest reads
 	preparedCount atomic.Int64
 
+	networks networkPolicies // each tenant's allowed networks, briefly
+
 	// Now returns the current time; tests replace it. Read once per
 	// transaction so every row a change writes carries the same instant.
 	Now func() time.Time

@@ -65,6 +65,7 @@ func (s *TenantService) SetSecurityPolicy(ctx context.Context, tenantID string, 
 	if err != nil {
 		return fmt.Errorf("encode the security policy: %w", err)
 	}
+	defer s.db.networks.forget(tenantID)
 	return s.db.inTx(ctx, func(tx *sqlx.Tx) error {
 		now := s.db.now()
 		old, err := securityPolicy(ctx, tx, tenantID, true)

@@ -69,3 +69,38 @@ func openSQL(tb testing.TB) *sql.DB {
 	tb.Cleanup(func() { db.Close() })
 	return db
 }
+
+// The allowed networks every request checks are cached, but a change is
+// seen at once by the replica that made it, and by no other tenant.
+func TestAllowedNetworks(t *testing.T) {
+	db := MustOpen(t)
+	tenants := store.NewTenantService(db)
+	a, b := MustTenant(t, db), MustTenant(t, db)
+	ctx := context.Background()
+
+	for _, id := range []string{a.Tenant.ID, b.Tenant.ID} {
+		if got, err := tenants.AllowedNetworks(ctx, id); err != nil || len(got) != 0 {
+			t.Fatalf("a new tenant's networks: %v %v", got, err)
+		}
+	}
+	p := roster.DefaultSecurityPolicy()
+	p.AllowedNetworks = []string{"10.0.0.0/8", "2001:db8::/32"}
+	if err := tenants.SetSecurityPolicy(ctx, a.Tenant.ID, testActor, p); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := tenants.AllowedNetworks(ctx, a.Tenant.ID); err != nil || !reflect.DeepEqual(got, p.AllowedNetworks) {
+		t.Fatalf("after set: %v %v", got, err)
+	}
+	if got, _ := tenants.AllowedNetworks(ctx, b.Tenant.ID); len(got) != 0 {
+		t.Fatalf("tenant B's networks: %v", got)
+	}
+	p.AllowedNetworks = nil
+	if err := tenants.SetSecurityPolicy(ctx, a.Tenant.ID, testActor, p); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := tenants.AllowedNetworks(ctx, a.Tenant.ID); len(got) != 0 {
+		t.Fatalf("after clearing: %v", got)
+	}
+	_, err := tenants.AllowedNetworks(ctx, "00000000-0000-7000-8000-000000000000")
+	wantCode(t, err, roster.ENOTFOUND)
+}

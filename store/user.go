@@ -37,6 +37,18 @@ func userFields(u *roster.User) []any {
 		&u.ExternalID, &u.Role, &u.Active, &u.CreatedAt, &u.UpdatedAt, &u.LastLoginAt, &u.Version, &u.Attributes, &u.PendingApproval}
 }
 
+// userListColumns are the columns a list of users shows: every field but
+// the tenant (the caller's) and the free-form attributes, which a list
+// never shows and which cost PostgreSQL a jsonb output per row.
+const userListColumns = `id, user_name, email, given_name, family_name, display_name,
+	external_id, role, active, created_at, updated_at, last_login_at, version, pending_approval`
+
+// userListFields returns pointers to u's fields in userListColumns order.
+func userListFields(u *roster.User) []any {
+	return []any{&u.ID, &u.UserName, &u.Email, &u.GivenName, &u.FamilyName, &u.DisplayName,
+		&u.ExternalID, &u.Role, &u.Active, &u.CreatedAt, &u.UpdatedAt, &u.LastLoginAt, &u.Version, &u.PendingApproval}
+}
+
 // getUser reads one user on q, locking its row when forUpdate.
 func getUser(ctx context.Context, q sqlx.QueryerContext, tenantID, id string, forUpdate bool) (*roster.User, error) {
 	query := UserGetByIDSQL

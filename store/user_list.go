@@ -17,13 +17,27 @@ import (
 type sortKey struct {
 	expr string // SQL expression
 	typ  string // its PostgreSQL type, for casting cursor values
+	// of is the key of a listed user, read from its own fields, for a key
+	// Go computes exactly as PostgreSQL does (a time); nil for a text key,
+	// which the page selects as PostgreSQL computes it (lower() follows
+	// the database's collation, not Go's case tables).
+	of func(u *roster.User) string
 }
 
 var userSorts = map[string][]sortKey{
-	roster.SortCreatedAt:   {{"created_at", "timestamptz"}},
-	roster.SortEmail:       {{"lower(email)", "text"}},
-	roster.SortName:        {{"lower(family_name)", "text"}, {"lower(given_name)", "text"}},
-	roster.SortLastLoginAt: {{"coalesce(last_login_at, '-infinity'::timestamptz)", "timestamptz"}},
+	roster.SortCreatedAt:   {{"created_at", "timestamptz", func(u *roster.User) string { return timeKey(&u.CreatedAt) }}},
+	roster.SortEmail:       {{"lower(email)", "text", nil}},
+	roster.SortName:        {{"lower(family_name)", "text", nil}, {"lower(given_name)", "text", nil}},
+	roster.SortLastLoginAt: {{"coalesce(last_login_at, '-infinity'::timestamptz)", "timestamptz", func(u *roster.User) string { return timeKey(u.LastLoginAt) }}},
+}
+
+// timeKey is a timestamptz cursor key: microseconds, as PostgreSQL keeps
+// them, and nil as the -infinity that sorts never-signed-in users first.
+func timeKey(t *time.Time) string {
+	if t == nil {
+		return "-infinity"
+	}
+	return t.UTC().Format(time.RFC3339Nano)
 }
 
 // parseUserSort splits a sort parameter into its order and direction.
@@ -38,8 +52,8 @@ func parseUserSort(sort string) (keys []sortKey, desc bool, err error) {
 	return keys, desc, nil
 }
 
-// FindUsers returns one keyset page of a tenant's users. EINVALID for a bad
-// sort, limit, filter or cursor.
+// FindUsers returns one keyset page of a tenant's users, without their
+// attributes. EINVALID for a bad sort, limit, filter or cursor.
 func (s *UserService) FindUsers(ctx context.Context, tenantID string, f roster.UserFilter) (*roster.UserPage, error) {
 	if err := knownRole(ctx, s.db.db, tenantID, f.Role); err != nil {
 		return nil, err
@@ -67,24 +81,23 @@ func (s *UserService) FindUsers(ctx context.Context, tenantID string, f roster.U
 	}
 	defer rows.Close()
 	page := &roster.UserPage{Items: make([]*roster.User, 0, l.limit)}
-	var k0 string
-	var k1 *string
+	textKeys := make([]string, l.textKeys)
 	for rows.Next() {
 		if len(page.Items) == l.limit {
 			// One row more than the page: there is a next page, which
-			// starts after the last row shown, whose keys k0 and k1 hold.
-			keys := []string{k0}
-			if k1 != nil {
-				keys = append(keys, *k1)
-			}
-			page.NextCursor = cursor{Sort: cmp.Or(f.Sort, roster.SortCreatedAt), Keys: append(keys, page.Items[l.limit-1].ID)}.encode()
+			// starts after the last row shown.
+			page.NextCursor = l.cursorAfter(page.Items[l.limit-1], textKeys)
 			break
 		}
-		var u roster.User
-		if err := rows.Scan(append(userFields(&u), &k0, &k1)...); err != nil {
+		u := &roster.User{TenantID: tenantID}
+		dest := userListFields(u)
+		for i := range textKeys {
+			dest = append(dest, &textKeys[i])
+		}
+		if err := rows.Scan(dest...); err != nil {
 			return nil, translate(err)
 		}
-		page.Items = append(page.Items, &u)
+		page.Items = append(page.Items, u)
 	}
 	return page, translate(rows.Err())
 }
@@ -116,12 +129,17 @@ func (s *UserService) searchIsRare(ctx context.Context, l *userList) (bool, erro
 
 // userList is the SQL of one page of users, in parts.
 type userList struct {
-	b      *sqlBuilder
-	where  []string // the filter but q, and the cursor
-	search string   // q's condition's tsquery parameter, "" without q
-	cols   string   // the selected columns and the sort keys k0, k1
-	order  string
-	limit  int
+	b    *sqlBuilder
+	sort string    // the sort's name, which its cursors carry
+	keys []sortKey // the sort's keys, before id
+	// textKeys is how many of keys the page selects after the user's
+	// columns: those Go cannot compute from the user.
+	textKeys int
+	where    []string // the filter but q, and the cursor
+	search   string   // q's condition's tsquery parameter, "" without q
+	cols     string   // the selected columns and the text sort keys
+	order    string
+	limit    int
 	// limitSQL is limit+1: a parameter, so that one prepared statement
 	// serves every page size, except with q, whose statements are planned
 	// for their values anyway and whose sample shares the parameters.
@@ -152,6 +170,20 @@ func (l *userList) pageSQL() string {
 func (l *userList) matchesFirstSQL() string {
 	return `WITH matches AS MATERIALIZED (SELECT ` + l.cols + ` FROM users WHERE ` + strings.Join(l.conds(), " AND ") + `)
 		SELECT * FROM matches ORDER BY ` + l.order + ` LIMIT ` + l.limitSQL
+}
+
+// cursorAfter is the cursor of the page that starts after u, the last
+// user shown, whose text sort keys the page selected into textKeys.
+func (l *userList) cursorAfter(u *roster.User, textKeys []string) string {
+	keys := make([]string, 0, len(l.keys)+1)
+	for _, k := range l.keys {
+		if k.of != nil {
+			keys = append(keys, k.of(u))
+		} else {
+			keys, textKeys = append(keys, textKeys[0]), textKeys[1:]
+		}
+	}
+	return cursor{Sort: l.sort, Keys: append(keys, u.ID)}.encode()
 }
 
 func (l *userList) conds() []string {
@@ -217,13 +249,14 @@ func buildUserList(tenantID string, f roster.UserFilter) (*userList, error) {
 		}
 	}
 	l.order = strings.Join(order, ", ")
-	k1 := "NULL"
-	if len(keys) > 1 {
-		k1 = "to_json(" + keys[1].expr + ") #>> '{}'"
+	l.sort, l.keys = cmp.Or(f.Sort, roster.SortCreatedAt), keys
+	l.cols = userListColumns
+	for _, k := range keys {
+		if k.of == nil {
+			l.cols += ", " + k.expr
+			l.textKeys++
+		}
 	}
-	// The sort keys come back as JSON text so that a cursor carries them
-	// exactly as PostgreSQL compares them.
-	l.cols = userColumns + `, to_json(` + keys[0].expr + `) #>> '{}' AS k0, ` + k1 + ` AS k1`
 	l.limitSQL = fmt.Sprint(limit + 1)
 	if l.search == "" {
 		l.limitSQL = l.b.arg(limit + 1)
