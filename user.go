@@ -258,7 +258,11 @@ func ValidPageSize(n int) bool {
 
 // UserFilter selects and orders a page of users. Zero values mean "any".
 type UserFilter struct {
-	Query  string // word prefixes of email, user name, given or family name
+	// Query is a search: word prefixes of email, user name, given or
+	// family name, and e-mail address prefixes (terms with an @).
+	Query string
+	// Email selects the users with exactly this address, in any case.
+	Email  string
 	Role   string
 	Active *bool
 	// MFA selects users with (true) or without (false) a verified second
@@ -283,6 +287,9 @@ func (f UserFilter) Params() map[string]any {
 	p := map[string]any{}
 	if f.Query != "" {
 		p["q"] = f.Query
+	}
+	if f.Email != "" {
+		p["email"] = f.Email
 	}
 	if f.Role != "" {
 		p["role"] = f.Role
@@ -310,7 +317,7 @@ func (f UserFilter) Params() map[string]any {
 
 // UserFilterKeys are the keys of a users selection, in the list's query
 // and a bulk action's filter alike.
-var UserFilterKeys = []string{"q", "role", "active", "mfa", "mfa_method", "last_login_before", "never_signed_in", "pending_approval"}
+var UserFilterKeys = []string{"q", "email", "role", "active", "mfa", "mfa_method", "last_login_before", "never_signed_in", "pending_approval"}
 
 // UserPage is one page of users and the cursor of the next, "" at the end.
 type UserPage struct {

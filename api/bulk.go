@@ -108,6 +108,9 @@ func bulkFilter(f *object) *roster.UserFilter {
 	if q := f.string("q"); q != nil {
 		uf.Query = *q
 	}
+	if email := f.string("email"); email != nil {
+		uf.Email = *email
+	}
 	if role := f.string("role"); role != nil {
 		uf.Role = *role
 	}

@@ -101,6 +101,7 @@ const badTime = "must be an RFC 3339 time, e.g. 2026-01-31T00:00:00Z"
 func parseUserFilter(query url.Values) (roster.UserFilter, []roster.FieldError) {
 	f := roster.UserFilter{
 		Query:     query.Get("q"),
+		Email:     query.Get("email"),
 		Role:      query.Get("role"),
 		MFAMethod: query.Get("mfa_method"),
 	}

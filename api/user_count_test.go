@@ -3,6 +3,7 @@ package api_test
 import (
 	"fmt"
 	"net/http"
+	"strings"
 	"testing"
 )
 
@@ -33,6 +34,11 @@ func TestCountUsers(t *testing.T) {
 		"?q=COUNT":                          3,
 		"?q=count&role=developer":           1,
 		"?q=nobody&mfa=enabled&active=true": 0,
+		"?email=COUNT1@example.com":         1,
+		"?email=count1@example":             0,
+		"?q=count1@":                        1,
+		"?q=count1@example.com&active=true": 0, // count1 is deactivated
+		"?q=example.com@":                   0, // an address term starts the address
 	} {
 		got := count(e.A.Viewer, query)
 		if got["count"] != want || got["capped"] != nil {
@@ -40,7 +46,7 @@ func TestCountUsers(t *testing.T) {
 		}
 	}
 	// Tenant B sees its own admin alone, whatever it asks.
-	for _, query := range []string{"", "?q=count", "?role=viewer"} {
+	for _, query := range []string{"", "?q=count", "?role=viewer", "?email=count0@example.com", "?q=count0@example.com"} {
 		want := 1.0
 		if query != "" {
 			want = 0
@@ -49,7 +55,7 @@ func TestCountUsers(t *testing.T) {
 			t.Errorf("tenant B's count%s: %v, want %v", query, got, want)
 		}
 	}
-	for _, query := range []string{"?role=owner", "?active=yes", "?mfa=maybe", "?mfa_method=pigeon", "?sort=email", "?role=viewer&role=admin"} {
+	for _, query := range []string{"?role=owner", "?active=yes", "?mfa=maybe", "?mfa_method=pigeon", "?sort=email", "?role=viewer&role=admin", "?email=" + strings.Repeat("a", 300)} {
 		r := e.do(request{Method: "GET", Path: "/api/v1/users/count" + query, Token: e.A.Admin, Invalid: true})
 		wantProblem(t, r, http.StatusBadRequest, "")
 	}

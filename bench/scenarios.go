@@ -95,6 +95,20 @@ func countScenario(name string, f listFilter, note string) *scenario {
 		path: func(*rand.Rand) string { return p }}
 }
 
+// addressScenario looks up a random one of emails with the list's key.
+func addressScenario(name, key string, emails []string, note string) *scenario {
+	return &scenario{
+		name:    name,
+		request: "GET /api/v1/users?" + key + "={address}",
+		ids:     emails,
+		note:    fmt.Sprintf("%s; a random address of %d sampled from the tenant per request", note, len(emails)),
+		matches: -1,
+		path: func(r *rand.Rand) string {
+			return "/api/v1/users?" + url.Values{key: {emails[r.IntN(len(emails))]}}.Encode()
+		},
+	}
+}
+
 type listPage struct {
 	Items []struct {
 		ID string `json:"id"`
@@ -148,6 +162,14 @@ func buildScenarios(ctx context.Context, env *benchEnv, c *apiClient, o options)
 	}
 
 	out = append(out, graphQLScenarios(out)...)
+
+	emails, err := env.sampleEmails(ctx, o.idSample)
+	if err != nil {
+		return nil, err
+	}
+	out = append(out,
+		addressScenario("q=<address>", "q", emails, "a whole address as the search: what scripts look a person up by"),
+		addressScenario("email=<address>", "email", emails, "the exact address filter"))
 
 	ids, err := env.sampleIDs(ctx, o.idSample)
 	if err != nil {

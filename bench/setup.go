@@ -339,24 +339,34 @@ func (env *benchEnv) createToken(ctx context.Context) (string, error) {
 
 // sampleIDs returns up to n random ids of the tenant's users.
 func (env *benchEnv) sampleIDs(ctx context.Context, n int) ([]string, error) {
-	rows, err := env.db.QueryContext(ctx, `SELECT id FROM users WHERE tenant_id = $1 ORDER BY random() LIMIT $2`, env.tenantID, n)
+	return env.sample(ctx, "id::text", n)
+}
+
+// sampleEmails returns up to n random addresses of the bench tenant.
+func (env *benchEnv) sampleEmails(ctx context.Context, n int) ([]string, error) {
+	return env.sample(ctx, "email", n)
+}
+
+// sample returns column of up to n random users of the bench tenant.
+func (env *benchEnv) sample(ctx context.Context, column string, n int) ([]string, error) {
+	rows, err := env.db.QueryContext(ctx, `SELECT `+column+` FROM users WHERE tenant_id = $1 ORDER BY random() LIMIT $2`, env.tenantID, n)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	var ids []string
+	var values []string
 	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
+		var v string
+		if err := rows.Scan(&v); err != nil {
 			return nil, err
 		}
-		ids = append(ids, id)
+		values = append(values, v)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
-	if len(ids) == 0 {
+	if len(values) == 0 {
 		return nil, fmt.Errorf("the bench tenant has no users")
 	}
-	return ids, nil
+	return values, nil
 }

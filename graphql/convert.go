@@ -28,6 +28,9 @@ func userFilter(in *UserFilter) roster.UserFilter {
 	if role := in.Role.Value(); role != nil {
 		f.Role = *role
 	}
+	if email := in.Email.Value(); email != nil {
+		f.Email = *email
+	}
 	f.Active = in.Active.Value()
 	if mfa := in.Mfa.Value(); mfa != nil {
 		enabled := *mfa == MFAStateEnabled

@@ -283,8 +283,10 @@ type UserEdge struct {
 }
 
 type UserFilter struct {
-	// Word prefixes: every term must start a word of the email, user name, given or family name (REST's q).
-	Q         graphql.Omittable[*string]        `json:"q,omitempty"`
+	// REST's q: every term must start a word of the email, user name, given or family name; a term with an @ after a letter or digit must start the email address.
+	Q graphql.Omittable[*string] `json:"q,omitempty"`
+	// Users with exactly this email address, in any case.
+	Email     graphql.Omittable[*string]        `json:"email,omitempty"`
 	Role      graphql.Omittable[*string]        `json:"role,omitempty"`
 	Active    graphql.Omittable[*bool]          `json:"active,omitempty"`
 	Mfa       graphql.Omittable[*MFAState]      `json:"mfa,omitempty"`

@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"reflect"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -203,6 +204,15 @@ func TestUserVersionsAndInactivity(t *testing.T) {
 	}
 	if got := ids(`{neverSignedIn: true}`); slices.Contains(got, signedIn) || !slices.Contains(got, never) {
 		t.Fatalf("neverSignedIn: %v; want %s and not %s", got, never, signedIn)
+	}
+	var neverUser struct{ User struct{ Email string } }
+	e.query(e.A.Admin, `query($id: ID!) { user(id: $id) { email } }`, &neverUser, "id", never)
+	address := neverUser.User.Email
+	if got := ids(`{email: "` + strings.ToUpper(address) + `"}`); !slices.Equal(got, []string{never}) {
+		t.Fatalf("email %s: %v; want only %s", address, got, never)
+	}
+	if got := ids(`{q: "` + address + `"}`); !slices.Equal(got, []string{never}) {
+		t.Fatalf("q %s: %v; want only %s", address, got, never)
 	}
 	e.query(e.A.Admin, `mutation($id: ID!, $v: Int) { deleteUser(id: $id, expectedVersion: $v) { deletedUserId } }`, nil,
 		"id", never, "v", updated.UpdateUser.User.Version)

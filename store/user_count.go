@@ -42,7 +42,7 @@ func (s *UserService) CountUsers(ctx context.Context, tenantID string, f roster.
 // selects: role, status and second factors are their groups; a search or
 // a sign-in time is not.
 func countedByCounters(f roster.UserFilter) bool {
-	return len(searchWords(f.Query)) == 0 && f.LastLoginBefore == nil && !f.NeverSignedIn && f.PendingApproval == nil
+	return !isSearch(f.Query) && f.Email == "" && f.LastLoginBefore == nil && !f.NeverSignedIn && f.PendingApproval == nil
 }
 
 // UserCountQuery is the SQL CountUsers runs for a filter: a sum of the

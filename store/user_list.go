@@ -63,7 +63,11 @@ func (s *UserService) FindUsers(ctx context.Context, tenantID string, f roster.U
 		return nil, err
 	}
 	query := l.pageSQL()
-	if l.search != "" {
+	if l.addresses {
+		// An address prefix gives a whole local part: a few users at
+		// most, found first.
+		query = l.matchesFirstSQL()
+	} else if l.search != "" {
 		rare, err := s.searchIsRare(ctx, l)
 		if err != nil {
 			return nil, err
@@ -135,11 +139,13 @@ type userList struct {
 	// textKeys is how many of keys the page selects after the user's
 	// columns: those Go cannot compute from the user.
 	textKeys int
-	where    []string // the filter but q, and the cursor
-	search   string   // q's condition's tsquery parameter, "" without q
-	cols     string   // the selected columns and the text sort keys
-	order    string
-	limit    int
+	// addresses is whether q has an e-mail address prefix.
+	addresses bool
+	where     []string // the filter but q, and the cursor
+	search    string   // q's condition's tsquery parameter, "" without q
+	cols      string   // the selected columns and the text sort keys
+	order     string
+	limit     int
 	// limitSQL is limit+1: a parameter, so that one prepared statement
 	// serves every page size, except with q, whose statements are planned
 	// for their values anyway and whose sample shares the parameters.
@@ -208,9 +214,12 @@ func buildUserList(tenantID string, f roster.UserFilter) (*userList, error) {
 	if l.where, err = userFilterConds(l.b, tenantID, rest); err != nil {
 		return nil, err
 	}
-	if l.search, err = searchCond(l.b, f.Query); err != nil {
+	var addresses []string
+	if l.search, addresses, err = searchConds(l.b, f.Query); err != nil {
 		return nil, err
 	}
+	l.where = append(l.where, addresses...)
+	l.addresses = len(addresses) > 0
 
 	exprs := make([]string, 0, len(keys)+1)
 	for _, k := range keys {
@@ -269,12 +278,19 @@ func buildUserList(tenantID string, f roster.UserFilter) (*userList, error) {
 // bulk actions select through it, so they select the same users.
 func userFilterConds(q *sqlBuilder, tenantID string, f roster.UserFilter) ([]string, error) {
 	where := []string{"tenant_id = " + q.arg(tenantID)}
-	search, err := searchCond(q, f.Query)
+	search, addresses, err := searchConds(q, f.Query)
 	if err != nil {
 		return nil, err
 	}
 	if search != "" {
 		where = append(where, planPerValue+"words @@ "+search)
+	}
+	where = append(where, addresses...)
+	if f.Email != "" {
+		if msg := emailFilterProblem(f.Email); msg != "" {
+			return nil, roster.Invalid(roster.FieldError{Field: "email", Message: msg})
+		}
+		where = append(where, "lower(email) = lower("+q.arg(f.Email)+")")
 	}
 	if f.Role != "" {
 		if msg := roster.RoleNameProblem(f.Role); msg != "" {
@@ -336,17 +352,37 @@ func escapeLike(s string) string {
 	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
 }
 
-// searchCond is the tsquery parameter that q's words must match, "" when
-// q has no words. EINVALID naming "q" for a bad search.
-func searchCond(b *sqlBuilder, q string) (string, error) {
+// searchConds turns q into conditions: words, the tsquery parameter its
+// word prefixes must match ("" when it has none), and addresses, one
+// condition per e-mail address prefix. EINVALID naming "q" for a bad
+// search.
+func searchConds(b *sqlBuilder, q string) (words string, addresses []string, err error) {
 	if msg := queryProblem(q); msg != "" {
-		return "", roster.Invalid(roster.FieldError{Field: "q", Message: msg})
+		return "", nil, roster.Invalid(roster.FieldError{Field: "q", Message: msg})
 	}
-	words := searchWords(q)
-	if len(words) == 0 {
-		return "", nil
+	prefixes, starts := searchTerms(q)
+	if len(prefixes) > 0 {
+		words = b.arg(prefixTSQuery(prefixes)) + "::tsquery"
 	}
-	return b.arg(prefixTSQuery(words)) + "::tsquery", nil
+	for _, start := range starts {
+		// The term's local part is the address's: one key of
+		// users_email_local_idx.
+		local, _, _ := strings.Cut(start, "@")
+		addresses = append(addresses, "split_part(lower(email), '@', 1) = lower("+b.arg(local)+") AND starts_with(lower(email), lower("+b.arg(start)+"))")
+	}
+	return words, addresses, nil
+}
+
+// emailFilterProblem says what is wrong with an email filter, or "": it
+// must be text an address could be.
+func emailFilterProblem(email string) string {
+	if msg := queryProblem(email); msg != "" {
+		return msg
+	}
+	if len(email) > roster.MaxEmailLength {
+		return fmt.Sprintf("must be at most %d characters", roster.MaxEmailLength)
+	}
+	return ""
 }
 
 // queryProblem says what is wrong with a search string, or "".
