@@ -25,6 +25,36 @@ type Group struct {
 type GroupMember struct {
 	UserID  string
 	Display string // the user's display name, or user name
+	Email   string
+	Active  bool
+}
+
+// GroupFilter selects a page of groups, ordered by lower-cased display name
+// (compared byte by byte, whatever the database's collation) and then id.
+type GroupFilter struct {
+	Prefix string // the display name starts with it, in any case; "" means any
+	Limit  int    // 1..MaxPageSize; 0 means DefaultPageSize
+	Cursor string // opaque, from a previous page's NextCursor
+}
+
+// GroupPage is one page of groups, without members, and the cursor of the
+// next, "" at the end.
+type GroupPage struct {
+	Items      []*Group
+	NextCursor string
+}
+
+// GroupMemberFilter selects a page of a group's members, by user id.
+type GroupMemberFilter struct {
+	Limit  int    // 1..MaxPageSize; 0 means DefaultPageSize
+	Cursor string // opaque, from a previous page's NextCursor
+}
+
+// GroupMemberPage is one page of a group's members and the cursor of the
+// next, "" at the end.
+type GroupMemberPage struct {
+	Items      []GroupMember
+	NextCursor string
 }
 
 // Normalize trims the display name and turns an empty external id into none.
@@ -82,6 +112,18 @@ type GroupService interface {
 
 	// QueryGroups returns a window of groups without members, and the total.
 	QueryGroups(ctx context.Context, tenantID string, q GroupQuery) ([]*Group, int, error)
+
+	// FindGroups returns a keyset page of groups without members. EINVALID
+	// naming "q", "limit" or "cursor".
+	FindGroups(ctx context.Context, tenantID string, f GroupFilter) (*GroupPage, error)
+
+	// CountGroupMembers returns how many members a group has. ENOTFOUND.
+	CountGroupMembers(ctx context.Context, tenantID, id string) (int, error)
+
+	// FindGroupMembers returns a keyset page of a group's members, reading
+	// only that page of the membership. ENOTFOUND; EINVALID naming "limit"
+	// or "cursor".
+	FindGroupMembers(ctx context.Context, tenantID, id string, f GroupMemberFilter) (*GroupMemberPage, error)
 
 	// UpdateGroup applies changes in order in one transaction. ENOTFOUND,
 	// EINVALID, ECONFLICT, EPRECONDITION when ifVersion is non-zero and stale

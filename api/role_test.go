@@ -325,6 +325,14 @@ func TestPrivilegeEscalation(t *testing.T) {
 		Body: map[string]any{"role": "manager", "reason": "cover", "expires_at": future}}); r.Status != 201 {
 		t.Fatalf("grant my own role: %d %s", r.Status, r.Body)
 	}
+	// What a viewer may do only to themselves (enrol a second factor) does
+	// not put them above a role without it.
+	e.createRole(c.Admin, map[string]any{"name": "support", "permissions": []string{"users:read", "users:write"}})
+	_, support := e.userWithRole(c, "sam", "support")
+	viewer := e.createUsers(c.Admin, "plain-viewer", 1, nil)[0]
+	if r := e.do(request{Method: "PATCH", Path: "/api/v1/users/" + viewer, Token: support, Body: map[string]any{"given_name": "Renamed"}}); r.Status != 200 {
+		t.Fatalf("support edits a viewer: %d %s", r.Status, r.Body)
+	}
 }
 
 // roleID finds a role's id by name.

@@ -275,6 +275,8 @@ func TestMFARequired(t *testing.T) {
 		{Method: "GET", Path: "/api/v1/users/" + id + "/mfa"},
 		{Method: "GET", Path: "/api/v1/audit-events"},
 		{Method: "GET", Path: "/api/v1/scim-group-roles"},
+		{Method: "GET", Path: "/api/v1/groups"},
+		{Method: "GET", Path: "/api/v1/groups/" + fakeID + "/members"},
 		{Method: "GET", Path: "/api/v1/roles"},
 		{Method: "POST", Path: "/api/v1/permissions/check", Body: map[string]any{"user_id": id, "permission": "users:read"}},
 		{Method: "GET", Path: "/api/v1/users/" + id + "/grants"},

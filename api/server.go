@@ -32,6 +32,7 @@ type Server struct {
 	Events   roster.EventService
 	Privacy  roster.PrivacyService
 	Roles    roster.RoleService
+	Groups   roster.GroupService // SCIM's groups, read-only here
 	Access   roster.AccessService
 	APIKeys  roster.APIKeyService
 	// ServiceTokens is the vault of users' tokens for other services.
@@ -242,6 +243,11 @@ func (s *Server) fullRoutes(r chi.Router) {
 	r.With(s.require(roster.PermUsersWrite)).Delete("/invitations/{id}", s.revokeInvitation)
 	r.With(s.require(roster.PermUsersWrite)).Post("/invitations/{id}/resend", s.resendInvitation)
 	r.With(s.require(roster.PermUsersRead)).Get("/stats", s.getStats)
+	r.Route("/groups", func(r chi.Router) {
+		r.With(s.require(roster.PermUsersRead)).Get("/", s.listGroups)
+		r.With(s.require(roster.PermUsersRead), s.noQuery).Get("/{id}", s.getGroup)
+		r.With(s.require(roster.PermUsersRead)).Get("/{id}/members", s.listGroupMembers)
+	})
 	r.Route("/scim-group-roles", func(r chi.Router) {
 		r.With(s.require(roster.PermUsersRead), s.noQuery).Get("/", s.getGroupRoles)
 		r.With(s.require(roster.PermUsersWrite)).Put("/", s.putGroupRoles)

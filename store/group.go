@@ -80,7 +80,7 @@ func (s *GroupService) FindGroupByID(ctx context.Context, tenantID, id string, w
 		return g, err
 	}
 	rows, err := s.db.db.QueryContext(ctx, `
-		SELECT m.user_id, coalesce(nullif(u.display_name, ''), u.user_name)
+		SELECT `+groupMemberColumns+`
 		FROM group_members m JOIN users u ON u.tenant_id = m.tenant_id AND u.id = m.user_id
 		WHERE m.tenant_id = $1 AND m.group_id = $2
 		ORDER BY m.created_at, m.user_id`, tenantID, id)
@@ -91,7 +91,7 @@ func (s *GroupService) FindGroupByID(ctx context.Context, tenantID, id string, w
 	g.Members = []roster.GroupMember{}
 	for rows.Next() {
 		var m roster.GroupMember
-		if err := rows.Scan(&m.UserID, &m.Display); err != nil {
+		if err := rows.Scan(groupMemberFields(&m)...); err != nil {
 			return nil, translate(err)
 		}
 		g.Members = append(g.Members, m)

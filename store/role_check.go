@@ -68,7 +68,8 @@ func checkWithin(by roster.Actor, perms []roster.Permission, what string) error 
 
 // checkUserWithin refuses a bounded actor a change to a user whose role
 // is above their own (editing, demoting, deactivating or deleting them).
-// EFORBIDDEN.
+// As for checkWithin, what a role lets its holder do only to themselves
+// does not put them above anyone. EFORBIDDEN.
 func checkUserWithin(ctx context.Context, q sqlx.QueryerContext, tenantID string, by roster.Actor, u *roster.User) error {
 	if !by.Bounded {
 		return nil
@@ -77,7 +78,7 @@ func checkUserWithin(ctx context.Context, q sqlx.QueryerContext, tenantID string
 	if err != nil {
 		return err
 	}
-	if missing, ok := roster.Covers(by.Permissions, perms); !ok {
+	if missing, ok := roster.Covers(by.Permissions, roster.Grantable(perms)); !ok {
 		return roster.Errorf(roster.EFORBIDDEN, "%s holds the role %s, above your own (it grants %s)", u.Email, u.Role, missing)
 	}
 	return nil

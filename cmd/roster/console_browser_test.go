@@ -28,6 +28,12 @@ type consoleSite struct {
 // of them may deliver another's mail, and all of it must land there.
 func startConsoleSite(t *testing.T, inbox *testkit.SMTPServer, name string, env ...string) *consoleSite {
 	t.Helper()
+	return startConsoleSiteOnPlan(t, inbox, name, "free", env...)
+}
+
+// startConsoleSiteOnPlan is startConsoleSite with a tenant on plan.
+func startConsoleSiteOnPlan(t *testing.T, inbox *testkit.SMTPServer, name, plan string, env ...string) *consoleSite {
+	t.Helper()
 	site := startMailingAccountSite(t, inbox, env...)
 	domain := strings.ToLower(strings.ReplaceAll(name, " ", "")) + ".example"
 	email := "admin@" + domain
@@ -35,7 +41,7 @@ func startConsoleSite(t *testing.T, inbox *testkit.SMTPServer, name string, env 
 		bootstrap
 		SetupURL string `json:"admin_setup_url"`
 	}
-	out := roster(t, "tenant", "create", "--name", name+" "+fmt.Sprint(time.Now().UnixNano()), "--admin-email", email, "--json")
+	out := roster(t, "tenant", "create", "--name", name+" "+fmt.Sprint(time.Now().UnixNano()), "--admin-email", email, "--plan", plan, "--json")
 	if err := json.Unmarshal(out, &b); err != nil {
 		t.Fatalf("tenant create printed %s (%v)", out, err)
 	}

@@ -50,7 +50,7 @@ func consoleViewer(t *testing.T, inbox *testkit.SMTPServer) {
 
 	b.click("table.users a")
 	b.waitReady("/console/users/" + created.ID)
-	for _, sel := range []string{"#profile-save", "#toggle-active", "#reset-mfa"} {
+	for _, sel := range []string{"#profile-save", "#toggle-active", "#reset-mfa", "#profile-form select[name=role]"} {
 		if b.exists(sel) {
 			t.Errorf("a viewer sees %s on a user", sel)
 		}

@@ -25,6 +25,8 @@ func TestConsole(t *testing.T) {
 		"Job":         consoleJob,
 		"Required":    consoleRequired,
 		"Passkey":     consolePasskey,
+		"CustomRole":  consoleCustomRole,
+		"RoleHolder":  consoleCustomRoleHolder,
 	} {
 		t.Run(name, func(t *testing.T) { t.Parallel(); run(t, inbox) })
 	}

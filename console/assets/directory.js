@@ -1,10 +1,12 @@
 // The directory: /console/users with the users list's own keys in the
 // address (q, role, active, mfa, mfa_method, pending_approval, sort, and the
 // page's cursor),
-// the number of matching users, and bulk actions for admins.
+// the number of matching users, and bulk actions for those who may change
+// users.
 import * as api from './api.js';
 import { h, draw, link, number, plural, select, when } from './dom.js';
 import { me, say, guard, confirm, navigate } from './app.js';
+import { roleOptions } from './roles.js';
 
 const filterKeys = ['q', 'role', 'active', 'mfa', 'mfa_method', 'pending_approval'];
 const debounceMs = 300;
@@ -40,8 +42,9 @@ export async function directory(screen, params, { signal }) {
   let count = null; // {count, capped}
   let loading = null; // the AbortController of the list being loaded
 
+  const roles = await roleOptions({ signal });
   const q = h('input', { type: 'search', name: 'q', id: 'filter-q', value: state.filters.q || '', autocomplete: 'off' });
-  const role = select('role', [['', 'Any role'], ['admin', 'Admin'], ['developer', 'Developer'], ['viewer', 'Viewer']], state.filters.role || '');
+  const role = select('role', [['', 'Any role'], ...roles], state.filters.role || '');
   const active = select('active', [['', 'Active or not'], ['true', 'Active'], ['false', 'Deactivated']], state.filters.active || '');
   const mfa = select('mfa', [['', 'With or without'], ['enabled', 'With a second factor'], ['disabled', 'Without a second factor']], state.filters.mfa || '');
   const method = select('mfa_method', [['', 'Any method'], ['totp', 'Authenticator app'], ['sms', 'Text message'], ['email', 'Email'], ['passkey', 'Passkey']], state.filters.mfa_method || '');
@@ -72,7 +75,7 @@ export async function directory(screen, params, { signal }) {
   const selectAll = h('button', { type: 'button', id: 'select-all' }, 'Select all matching');
   const action = select('action', [['', 'Choose an action'], ...Object.entries(actions).map(([k, a]) => [k, a.label])], '');
   action.id = 'bulk-action';
-  const newRole = select('role', [['viewer', 'Viewer'], ['developer', 'Developer'], ['admin', 'Admin']], 'viewer');
+  const newRole = select('role', roles, 'viewer');
   newRole.id = 'bulk-role';
   const roleField = labelled('New role', newRole);
   roleField.hidden = true;

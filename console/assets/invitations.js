@@ -3,13 +3,13 @@
 import * as api from './api.js';
 import { h, draw, field, select, showFieldErrors, clearFieldErrors, when, plural } from './dom.js';
 import { me, say, guard, navigate, render, confirm } from './app.js';
-
-const roles = [['viewer', 'Viewer'], ['developer', 'Developer'], ['admin', 'Admin']];
+import { roleOptions } from './roles.js';
 
 export async function invitations(screen, params, { signal }) {
   const status = params.get('status') || '';
   const cursor = params.get('cursor') || '';
-  const page = await api.get(`/invitations${api.query({ status, cursor, limit: 50 })}`, { signal });
+  const [page, roles] = await Promise.all([api.get(`/invitations${api.query({ status, cursor, limit: 50 })}`, { signal }),
+    me.can('users:write') ? roleOptions({ signal }) : null]);
   const filter = select('status', [['', 'Any status'], ['pending', 'Pending'], ['accepted', 'Accepted'], ['expired', 'Expired'], ['revoked', 'Revoked']], status);
   filter.id = 'invitation-status';
   filter.addEventListener('change', () => navigate(`/console/invitations${api.query({ status: filter.value })}`));
@@ -32,7 +32,7 @@ export async function invitations(screen, params, { signal }) {
   prev.addEventListener('click', () => history.back());
   draw(screen, 
     h('h1', {}, 'Invitations'),
-    me.can('users:write') ? inviteForms() : null,
+    me.can('users:write') ? inviteForms(roles) : null,
     h('h2', {}, 'Sent invitations'),
     h('div', { class: 'field' }, h('label', { for: filter.id }, 'Status'), filter),
     rows.length ? h('table', { id: 'invitations' },
@@ -50,7 +50,7 @@ function action(label, inv, fn) {
   }) }, label);
 }
 
-function inviteForms() {
+function inviteForms(roles) {
   const email = h('input', { name: 'email', id: 'invite-email', type: 'email', autocomplete: 'off', required: true });
   const role = select('role', roles, 'viewer');
   role.id = 'invite-role';

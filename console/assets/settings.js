@@ -4,18 +4,20 @@
 import * as api from './api.js';
 import { h, draw, field, select, showFieldErrors, clearFieldErrors, when } from './dom.js';
 import { me, say, guard, render, confirm } from './app.js';
+import { roleOptions } from './roles.js';
 
 const methods = [['totp', 'Authenticator app'], ['sms', 'Text message'], ['email', 'Email'], ['passkey', 'Passkey']];
 
 export async function settings(screen, params, { signal }) {
   const tokens = me.can('tokens:write');
-  const [policy, scim, groups] = await Promise.all([
+  const [policy, scim, groups, roles] = await Promise.all([
     api.get('/tenant/security-policy', { signal }),
     tokens ? api.get('/scim-tokens', { signal }) : null,
     api.get('/scim-group-roles', { signal }),
+    roleOptions({ signal }),
   ]);
   draw(screen, h('h1', {}, 'Settings'), policyForm(policy, me.can('tenant:write')),
-    tokens ? scimTokens(scim.items) : null, groupRoles(groups.mappings, me.can('users:write')));
+    tokens ? scimTokens(scim.items) : null, groupRoles(groups.mappings, roles, me.can('users:write')));
 }
 
 // readOnly disables a form's controls and drops its buttons, for a person
@@ -104,12 +106,12 @@ function scimTokens(items) {
     form);
 }
 
-function groupRoles(mappings, editable) {
+function groupRoles(mappings, roles, editable) {
   const list = h('div', { id: 'group-roles' });
   const addRow = (group = '', role = 'viewer') => {
     const n = list.children.length;
     const g = h('input', { name: `group-${n}`, id: `group-${n}`, value: group, 'aria-label': `Group ${n + 1}` });
-    const r = select(`role-${n}`, [['viewer', 'Viewer'], ['developer', 'Developer'], ['admin', 'Admin']], role);
+    const r = select(`role-${n}`, roles, role);
     r.setAttribute('aria-label', `Role of group ${n + 1}`);
     list.append(h('div', { class: 'mapping' }, g, r));
   };

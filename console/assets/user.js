@@ -3,18 +3,20 @@
 import * as api from './api.js';
 import { h, draw, field, select, showFieldErrors, when, number } from './dom.js';
 import { me, say, guard, confirm, render } from './app.js';
+import { roleOptions } from './roles.js';
 
 export async function userScreen(screen, params, { signal, match }) {
   const id = decodeURIComponent(match[1]);
   const base = `/users/${encodeURIComponent(id)}`;
-  const [u, sec] = await Promise.all([api.get(base, { signal }), api.get(`${base}/security`, { signal })]);
+  const [u, sec, roles] = await Promise.all([api.get(base, { signal }), api.get(`${base}/security`, { signal }),
+    me.can('users:write') ? roleOptions({ signal }) : null]);
   const trail = me.can('audit:read') ? await api.get(`/audit-events${api.query({ target_id: id, limit: 20 })}`, { signal }) : null;
   const edit = (name, label, value) => field(label, h('input', { name, value: value || '', maxlength: 255, readonly: !me.can('users:write') }));
   const profile = h('form', { id: 'profile-form' },
     edit('given_name', 'Given name', u.given_name),
     edit('family_name', 'Family name', u.family_name),
     edit('display_name', 'Display name', u.display_name),
-    me.can('users:write') ? field('Role', select('role', [['viewer', 'Viewer'], ['developer', 'Developer'], ['admin', 'Admin']], u.role))
+    me.can('users:write') ? field('Role', select('role', roles, u.role))
       : h('p', {}, `Role: ${u.role}`),
     me.can('users:write') ? h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'primary', id: 'profile-save' }, 'Save')) : null);
   profile.addEventListener('submit', guard(async () => {
