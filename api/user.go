@@ -90,7 +90,7 @@ func (s *Server) listUsers(w http.ResponseWriter, r *http.Request) {
 		s.Error(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, newListResponse(page.Items, page.NextCursor, newUserResponse))
+	writeUserPage(w, page)
 }
 
 // badTime is the answer to a time that is not RFC 3339.

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"fmt"
 	"io"
@@ -92,6 +93,7 @@ type result struct {
 	elapsed   time.Duration
 	latencies []time.Duration // of the 200s, sorted
 	cpu       cpuUsage
+	rssKB     int64 // roster serve's resident memory at the end
 }
 
 func (r result) rate() float64 {
@@ -131,12 +133,16 @@ func (r result) summary() string {
 // o.duration or o.maxRequests requests, whichever comes first.
 // probe measures where the CPU went meanwhile.
 func measure(ctx context.Context, c *apiClient, sc *scenario, o options, probe *cpuProbe) result {
+	workers := cmp.Or(sc.workers, o.concurrency)
 	if o.warmup > 0 {
-		drive(ctx, c, sc, o.concurrency, o.warmup, o.maxRequests)
+		drive(ctx, c, sc, workers, o.warmup, o.maxRequests)
 	}
 	before := probe.snapshot(ctx)
-	res := drive(ctx, c, sc, o.concurrency, o.duration, o.maxRequests)
+	res := drive(ctx, c, sc, workers, o.duration, o.maxRequests)
 	res.cpu = probe.snapshot(ctx).since(before)
+	if probe.serverPID > 0 {
+		res.rssKB = procStatusKB(probe.serverPID, "VmRSS")
+	}
 	return res
 }
 

@@ -21,6 +21,7 @@ import (
 	"os"
 	"os/signal"
 	"regexp"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -155,7 +156,7 @@ func run(ctx context.Context, o options) (err error) {
 	if err != nil {
 		return err
 	}
-	client, err := newClient(srv.baseURL, token, o.concurrency)
+	client, err := newClient(srv.baseURL, token, max(o.concurrency, slices.Max(sweepConcurrency)))
 	if err != nil {
 		return err
 	}

@@ -28,7 +28,18 @@ type scenario struct {
 	matches int                     // rows the filter matches; -1 when it is not a filter
 	// graphQLOf is the REST list scenario a GraphQL one asks the same of.
 	graphQLOf *scenario
+	// workers, when not 0, is the concurrency of a sweep scenario instead
+	// of -concurrency.
+	workers int
 }
+
+// getByIDName names the GET by id scenario, which the report holds
+// against pgbench.
+const getByIDName = "GET by id"
+
+// sweepConcurrency are the concurrencies the first page is measured at
+// besides -concurrency: whether throughput holds as connections grow.
+var sweepConcurrency = []int{1, 64, 256}
 
 // listFilter is a GET /api/v1/users request's parameters.
 type listFilter struct {
@@ -138,7 +149,14 @@ func buildScenarios(ctx context.Context, env *benchEnv, c *apiClient, o options)
 	yes := true
 	var out []*scenario
 
-	out = append(out, listScenario("first page", listFilter{limit: pageSize}, "the default order, created_at ascending"))
+	first := listScenario("first page", listFilter{limit: pageSize}, "the default order, created_at ascending")
+	out = append(out, first)
+	for _, n := range sweepConcurrency {
+		sc := *first
+		sc.name, sc.workers, sc.list = fmt.Sprintf("first page, concurrency %d", n), n, nil
+		sc.note = fmt.Sprintf("the first page at concurrency %d: the concurrency sweep", n)
+		out = append(out, &sc)
+	}
 
 	deep, err := walkToDeepPage(ctx, c, o.deepPages)
 	if err != nil {
@@ -176,7 +194,7 @@ func buildScenarios(ctx context.Context, env *benchEnv, c *apiClient, o options)
 		return nil, err
 	}
 	out = append(out, &scenario{
-		name:    "GET by id",
+		name:    getByIDName,
 		request: "GET /api/v1/users/{id}",
 		ids:     ids,
 		note:    fmt.Sprintf("a random id of %d sampled from the tenant per request", len(ids)),
