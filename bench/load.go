@@ -168,7 +168,13 @@ func drive(ctx context.Context, c *apiClient, sc *scenario, workers int, d time.
 			for time.Now().Before(deadline) && issued.Add(1) <= int64(maxRequests) && ctx.Err() == nil {
 				path := sc.path(rng)
 				t0 := time.Now()
-				status, _, err := c.get(ctx, path, false)
+				var status int
+				var err error
+				if sc.body != nil {
+					status, _, err = c.do(ctx, http.MethodPost, path, sc.body(rng), false)
+				} else {
+					status, _, err = c.get(ctx, path, false)
+				}
 				took := time.Since(t0)
 				switch {
 				case err != nil:

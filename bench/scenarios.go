@@ -31,7 +31,13 @@ type scenario struct {
 	// workers, when not 0, is the concurrency of a sweep scenario instead
 	// of -concurrency.
 	workers int
+	// body, when set, makes the request a POST of what it returns.
+	body func(*rand.Rand) []byte
 }
+
+// permissionCheckName names the scenario of the permission check a
+// tenant's services call (issue #15: p99 ≤ 5 ms).
+const permissionCheckName = "permission check"
 
 // getByIDName names the GET by id scenario, which the report holds
 // against pgbench.
@@ -193,6 +199,17 @@ func buildScenarios(ctx context.Context, env *benchEnv, c *apiClient, o options)
 	if err != nil {
 		return nil, err
 	}
+	checked := []string{"users:read", "users:write", "tenant:write", "app:tickets.close"}
+	out = append(out, &scenario{
+		name:    permissionCheckName,
+		request: "POST /api/v1/permissions/check",
+		note:    fmt.Sprintf(`{"user_id","permission"} for a random one of %d users and of %v: one indexed query per check, no cache`, len(ids), checked),
+		matches: -1,
+		path:    func(*rand.Rand) string { return "/api/v1/permissions/check" },
+		body: func(r *rand.Rand) []byte {
+			return fmt.Appendf(nil, `{"user_id":%q,"permission":%q}`, ids[r.IntN(len(ids))], checked[r.IntN(len(checked))])
+		},
+	})
 	out = append(out, &scenario{
 		name:    getByIDName,
 		request: "GET /api/v1/users/{id}",
@@ -210,7 +227,12 @@ func buildScenarios(ctx context.Context, env *benchEnv, c *apiClient, o options)
 			continue
 		}
 		if sc.list == nil || sc.count {
-			status, body, err := c.get(ctx, sc.path(rand.New(rand.NewPCG(1, 2))), true)
+			rng := rand.New(rand.NewPCG(1, 2))
+			method, body := http.MethodGet, []byte(nil)
+			if sc.body != nil {
+				method, body = http.MethodPost, sc.body(rng)
+			}
+			status, body, err := c.do(ctx, method, sc.path(rng), body, true)
 			if err != nil {
 				return nil, err
 			}
