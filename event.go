@@ -90,6 +90,15 @@ var eventSources = []eventSource{
 	{"invitation.accepted", ActionInvitationAccepted, anyChange},
 	{"session.revoked", "session.revoked", anyChange},
 	{"session.revoked", ActionSessionRefreshReplayed, anyChange},
+	{"role.created", ActionRoleCreated, anyChange},
+	{"role.updated", ActionRoleUpdated, anyChange},
+	{"role.deleted", ActionRoleDeleted, anyChange},
+	{"grant.created", ActionGrantCreated, anyChange},
+	{"grant.revoked", ActionGrantRevoked, anyChange},
+	{"grant.expired", ActionGrantExpired, anyChange},
+	{"api_key.created", ActionAPIKeyCreated, anyChange},
+	{"api_key.rotated", ActionAPIKeyRotated, anyChange},
+	{"api_key.revoked", ActionAPIKeyRevoked, anyChange},
 }
 
 // EventTypes lists the event types, sorted.

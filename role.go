@@ -8,6 +8,15 @@ import (
 	"time"
 )
 
+// GrantExpiries records the natural end of temporary grants (grant.expired)
+// soon after it, for the audit trail and its webhook; the grant itself
+// stops at its second without it.
+type GrantExpiries interface {
+	// RecordEndedGrants records up to n ended grants not recorded yet and
+	// reports how many it recorded.
+	RecordEndedGrants(ctx context.Context, n int) (int, error)
+}
+
 // Plans a tenant can be on. Custom roles and temporary grants need
 // enterprise.
 const (

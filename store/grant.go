@@ -132,8 +132,9 @@ func (s *RoleService) RevokeGrant(ctx context.Context, tenantID string, by roste
 }
 
 // auditExpiredGrants writes grant.expired for the user's grants that ran
-// out since they were last looked at: the natural end, which no job
-// records when it happens (the audit event's details hold when).
+// out since they were last looked at, so that a read of them shows their
+// end at once; GrantExpiries records the others within a minute (the
+// audit event's details hold when it happened).
 func auditExpiredGrants(ctx context.Context, tx *sqlx.Tx, now time.Time, tenantID, userID string) error {
 	rows, err := tx.QueryContext(ctx, `UPDATE role_grants SET expiry_audited = true
 		WHERE tenant_id = $1 AND user_id = $2 AND NOT expiry_audited AND revoked_at IS NULL AND expires_at <= $3
@@ -141,13 +142,9 @@ func auditExpiredGrants(ctx context.Context, tx *sqlx.Tx, now time.Time, tenantI
 	if err != nil {
 		return translate(err)
 	}
-	type ended struct {
-		id, role string
-		at       time.Time
-	}
-	var all []ended
+	var all []endedGrant
 	for rows.Next() {
-		var e ended
+		e := endedGrant{tenantID: tenantID, userID: userID}
 		if err := rows.Scan(&e.id, &e.role, &e.at); err != nil {
 			rows.Close()
 			return translate(err)
@@ -159,8 +156,7 @@ func auditExpiredGrants(ctx context.Context, tx *sqlx.Tx, now time.Time, tenantI
 		return translate(err)
 	}
 	for _, e := range all {
-		if err := insertAudit(ctx, tx, now, tenantID, grantExpiryActor, roster.ActionGrantExpired, "user", userID,
-			map[string]any{"grant_id": e.id, "role": e.role, "expired_at": e.at}); err != nil {
+		if err := e.audit(ctx, tx, now); err != nil {
 			return err
 		}
 	}

@@ -96,6 +96,9 @@ type Worker struct {
 	Reminders roster.CredentialReminders
 	// Purger deletes what retention lets go; nil keeps everything.
 	Purger roster.Purger
+	// Grants records the ends of temporary grants every ReminderInterval;
+	// nil leaves them to be recorded when the user's grants are next read.
+	Grants roster.GrantExpiries
 	Log    *slog.Logger
 	Now    func() time.Time
 
@@ -145,6 +148,12 @@ func (w *Worker) Start(ctx context.Context) {
 	if w.Reminders != nil {
 		w.loopEvery(ctx, w.cfg.ReminderInterval, func(ctx context.Context) (bool, error) {
 			n, err := w.RemindExpiringCredentials(ctx)
+			return n > 0, err
+		})
+	}
+	if w.Grants != nil {
+		w.loopEvery(ctx, w.cfg.ReminderInterval, func(ctx context.Context) (bool, error) {
+			n, err := w.Grants.RecordEndedGrants(ctx, w.cfg.ReminderBatch)
 			return n > 0, err
 		})
 	}

@@ -240,6 +240,7 @@ func New(ctx context.Context, db *store.DB, cfg Config) (*App, error) {
 	a.Worker.Webhooks = store.NewWebhookOutbox(db, box)
 	a.Worker.Hooks = notify.NewHookSender(cfg.Webhooks)
 	a.Worker.Reminders = store.NewCredentialReminders(db)
+	a.Worker.Grants = store.NewGrantExpiries(db)
 	a.Worker.Purger = store.NewPurgeService(db)
 	return a, nil
 }
