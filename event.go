@@ -90,6 +90,12 @@ var eventSources = []eventSource{
 	{"invitation.accepted", ActionInvitationAccepted, anyChange},
 	{"session.revoked", "session.revoked", anyChange},
 	{"session.revoked", ActionSessionRefreshReplayed, anyChange},
+	{"team.created", ActionTeamCreated, anyChange},
+	{"team.updated", ActionTeamUpdated, anyChange},
+	{"team.deleted", ActionTeamDeleted, anyChange},
+	{"team.member_added", ActionTeamMemberAdded, anyChange},
+	{"team.member_changed", ActionTeamMemberChanged, anyChange},
+	{"team.member_removed", ActionTeamMemberRemoved, anyChange},
 }
 
 // EventTypes lists the event types, sorted.
