@@ -33,6 +33,7 @@ type Server struct {
 	Privacy  roster.PrivacyService
 	Roles    roster.RoleService
 	Access   roster.AccessService
+	Teams    roster.TeamService
 	APIKeys  roster.APIKeyService
 	// ServiceTokens is the vault of users' tokens for other services.
 	ServiceTokens roster.ServiceTokenService
@@ -255,6 +256,7 @@ func (s *Server) fullRoutes(r chi.Router) {
 	s.ssoRoutes(r)
 	s.webhookRoutes(r)
 	s.roleRoutes(r)
+	s.teamRoutes(r)
 	s.apiKeyRoutes(r)
 	s.serviceTokenRoutes(r)
 	r.With(s.require(roster.PermUsersRead), s.noQuery).Get("/tenant", s.getTenant)
