@@ -85,4 +85,11 @@ const (
 	// ActionGrantExpired records, when a user's grants are next read or
 	// changed, the natural end of a grant; its time is in the details.
 	ActionGrantExpired = "grant.expired"
+
+	ActionTeamCreated       = "team.created"
+	ActionTeamUpdated       = "team.updated"
+	ActionTeamDeleted       = "team.deleted"
+	ActionTeamMemberAdded   = "team.member_added"
+	ActionTeamMemberChanged = "team.member_changed"
+	ActionTeamMemberRemoved = "team.member_removed"
 )

@@ -99,6 +99,12 @@ var eventSources = []eventSource{
 	{"api_key.created", ActionAPIKeyCreated, anyChange},
 	{"api_key.rotated", ActionAPIKeyRotated, anyChange},
 	{"api_key.revoked", ActionAPIKeyRevoked, anyChange},
+	{"team.created", ActionTeamCreated, anyChange},
+	{"team.updated", ActionTeamUpdated, anyChange},
+	{"team.deleted", ActionTeamDeleted, anyChange},
+	{"team.member_added", ActionTeamMemberAdded, anyChange},
+	{"team.member_changed", ActionTeamMemberChanged, anyChange},
+	{"team.member_removed", ActionTeamMemberRemoved, anyChange},
 }
 
 // EventTypes lists the event types, sorted.

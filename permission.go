@@ -29,6 +29,7 @@ var catalogue = []PermissionInfo{
 	{PermUsersRead, CategoryUsers, "List and read users, their security information, invitations, roles, grants, permissions and statistics"},
 	{PermUsersWrite, CategoryUsers, "Create, change, deactivate and delete users, set their roles, invite, and grant roles for a time"},
 	{PermUsersExport, CategoryUsers, "Export every user's data at once"},
+	{PermTeamsWrite, CategoryUsers, "Create, change, move and delete teams, and manage the members of every team"},
 	{PermTokensWrite, CategoryAPI, "Create and revoke SCIM tokens; see and revoke every personal API key"},
 	{PermSCIMProvision, CategoryAPI, "Provision users and groups over SCIM (only as a token's explicit scope)"},
 	{PermAPIKeysWrite, CategoryAPI, "Create, rotate and revoke one's own personal API keys"},

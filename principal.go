@@ -21,6 +21,9 @@ const (
 	// PermRolesWrite is defining the tenant's custom roles: the permission
 	// the tenant must never lose its last holder of.
 	PermRolesWrite Permission = "roles:write"
+	// PermTeamsWrite is creating, changing and deleting teams and managing
+	// the members of any team; a team's admins manage its members without it.
+	PermTeamsWrite Permission = "teams:write"
 
 	// PermAPIKeysWrite is making and rotating one's own personal API keys:
 	// not for viewers.
@@ -52,7 +55,7 @@ const (
 // and developers read, only admins write.
 var rolePermissions = map[string][]Permission{
 	RoleAdmin: {PermUsersRead, PermUsersWrite, PermAuditRead, PermTokensWrite, PermSCIMProvision, PermTenantWrite,
-		PermMFAEnroll, PermUsersExport, PermRolesWrite, PermAppAll, PermAPIKeysWrite, PermServiceTokensRead},
+		PermMFAEnroll, PermUsersExport, PermRolesWrite, PermAppAll, PermAPIKeysWrite, PermServiceTokensRead, PermTeamsWrite},
 	RoleDeveloper: {PermUsersRead, PermMFAEnroll, PermAPIKeysWrite},
 	RoleViewer:    {PermUsersRead, PermMFAEnroll},
 }

@@ -14,7 +14,7 @@ func TestPrincipalPermissions(t *testing.T) {
 		want string
 	}{
 		{"admin", &roster.Principal{Roles: []string{roster.RoleAdmin}},
-			"[api_keys:write app:* audit:read mfa:enroll roles:write tenant:write tokens:write users:export users:read users:write]"},
+			"[api_keys:write app:* audit:read mfa:enroll roles:write teams:write tenant:write tokens:write users:export users:read users:write]"},
 		{"admin token narrowed by scopes", &roster.Principal{Roles: []string{roster.RoleAdmin}, Scopes: []string{"users:read", "audit:read"}},
 			"[audit:read users:read]"},
 		{"SCIM token", &roster.Principal{Roles: []string{roster.RoleAdmin}, Scopes: []string{"scim:provision"}}, "[scim:provision]"},

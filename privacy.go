@@ -8,12 +8,22 @@ import (
 
 // PersonalRecords are what Roster holds about a person beyond what the
 // other services show: the attributes identity providers sent, the groups
-// they are in and the identity-provider users they are linked to. A data
-// export reads them beside the profile, factors, sessions and trail.
+// and teams they are in and the identity-provider users they are linked
+// to. A data export reads them beside the profile, factors, sessions and
+// trail.
 type PersonalRecords struct {
 	Attributes json.RawMessage // as sent over SCIM; {} for none
 	Groups     []GroupMembership
+	Teams      []TeamRecord
 	Identities []LinkedIdentity
+}
+
+// TeamRecord is a team a person is in, with their role there.
+type TeamRecord struct {
+	TeamID string    `db:"team_id"`
+	Name   string    `db:"name"`
+	Role   string    `db:"role"`
+	Since  time.Time `db:"since"`
 }
 
 // GroupMembership is a group a person is in.

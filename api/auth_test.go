@@ -255,7 +255,7 @@ func allOperations(e *testEnv) []request {
 			Header: map[string]string{"Content-Type": "text/csv"}},
 		{Method: "DELETE", Path: "/api/v1/invitations/00000000-0000-7000-8000-000000000000"},
 		{Method: "POST", Path: "/api/v1/invitations/00000000-0000-7000-8000-000000000000/resend"},
-	}, slices.Concat(webhookOperations(), roleOperations(e), keyOperations(), serviceTokenOperations(e), groupOperations())...)
+	}, slices.Concat(webhookOperations(), roleOperations(e), teamOperations(e), keyOperations(), serviceTokenOperations(e), groupOperations())...)
 }
 
 // needsUserSession reports whether an operation refuses API tokens for a

@@ -22,6 +22,7 @@ type dataExportSections struct {
 	Passkeys   []passkeyResponse    `json:"passkeys"`
 	Sessions   []sessionResponse    `json:"sessions"`
 	Groups     []dataExportGroup    `json:"groups"`
+	Teams      []dataExportTeam     `json:"teams"`
 	Identities []dataExportIdentity `json:"identities"`
 	// ServiceTokens are listed as the vault lists them: masked.
 	ServiceTokens []serviceTokenResponse `json:"service_tokens"`
@@ -43,7 +44,7 @@ func (s *Server) exportMyData(w http.ResponseWriter, r *http.Request) {
 // exportData writes everything Roster holds about a person as one JSON
 // document (GDPR article 15 and 20): the REST representations of the
 // profile, second factors (never a secret), passkeys and sessions, the
-// attributes identity providers sent, groups and identity-provider links,
+// attributes identity providers sent, groups, teams and identity-provider links,
 // then their personal API keys (never a secret), every audit event about
 // the person, every one by them and their sign-in history, streamed page by page so that a trail of any length
 // fits. A failure after the first byte aborts the connection,
@@ -140,6 +141,7 @@ func (s *Server) dataExportSections(r *http.Request, tenant, userID string) (*da
 		Sessions:   newSessionList(sessions, roster.PrincipalFromContext(ctx).SessionID),
 		Attributes: rec.Attributes,
 		Groups:     make([]dataExportGroup, 0, len(rec.Groups)),
+		Teams:      make([]dataExportTeam, 0, len(rec.Teams)),
 		Identities: make([]dataExportIdentity, 0, len(rec.Identities)),
 	}
 	if slices.Contains(st.Methods, roster.MFAPasskey) {
@@ -154,6 +156,9 @@ func (s *Server) dataExportSections(r *http.Request, tenant, userID string) (*da
 	}
 	for _, g := range rec.Groups {
 		head.Groups = append(head.Groups, dataExportGroup{ID: g.GroupID, DisplayName: g.DisplayName, Since: timestamp(g.Since)})
+	}
+	for _, t := range rec.Teams {
+		head.Teams = append(head.Teams, dataExportTeam{ID: t.TeamID, Name: t.Name, Role: t.Role, Since: timestamp(t.Since)})
 	}
 	for _, id := range rec.Identities {
 		head.Identities = append(head.Identities, dataExportIdentity{ConnectionID: id.ConnectionID, Subject: id.Subject,
@@ -207,6 +212,14 @@ type dataExportGroup struct {
 	ID          string `json:"id"`
 	DisplayName string `json:"display_name"`
 	Since       string `json:"since"`
+}
+
+// dataExportTeam is a team the person is in, and their role there.
+type dataExportTeam struct {
+	ID    string `json:"id"`
+	Name  string `json:"name"`
+	Role  string `json:"role"`
+	Since string `json:"since"`
 }
 
 // dataExportIdentity links the person to a user of an identity provider.

@@ -280,6 +280,8 @@ func TestMFARequired(t *testing.T) {
 		{Method: "GET", Path: "/api/v1/roles"},
 		{Method: "POST", Path: "/api/v1/permissions/check", Body: map[string]any{"user_id": id, "permission": "users:read"}},
 		{Method: "GET", Path: "/api/v1/users/" + id + "/grants"},
+		{Method: "GET", Path: "/api/v1/teams"},
+		{Method: "PUT", Path: "/api/v1/teams/" + id + "/members/" + id, Body: map[string]any{"role": "member"}},
 		{Method: "GET", Path: policyPath},
 		{Method: "GET", Path: "/api/v1/tenant"},
 		{Method: "GET", Path: "/api/v1/me/api-keys"},

@@ -34,6 +34,7 @@ type Server struct {
 	Roles    roster.RoleService
 	Groups   roster.GroupService // SCIM's groups, read-only here
 	Access   roster.AccessService
+	Teams    roster.TeamService
 	APIKeys  roster.APIKeyService
 	// ServiceTokens is the vault of users' tokens for other services.
 	ServiceTokens roster.ServiceTokenService
@@ -261,6 +262,7 @@ func (s *Server) fullRoutes(r chi.Router) {
 	s.ssoRoutes(r)
 	s.webhookRoutes(r)
 	s.roleRoutes(r)
+	s.teamRoutes(r)
 	s.apiKeyRoutes(r)
 	s.serviceTokenRoutes(r)
 	r.With(s.require(roster.PermUsersRead), s.noQuery).Get("/tenant", s.getTenant)

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -238,12 +239,18 @@ func (s *Server) updateUser(w http.ResponseWriter, r *http.Request) {
 // deleteUser serves DELETE /users/{id}; If-Match with a stale ETag is
 // refused with 412.
 func (s *Server) deleteUser(w http.ResponseWriter, r *http.Request) {
+	s.deleteVersioned(w, r, s.Users.DeleteUser)
+}
+
+// deleteVersioned answers a DELETE of the resource {id} by del, which is
+// given the If-Match version to refuse a stale one (412).
+func (s *Server) deleteVersioned(w http.ResponseWriter, r *http.Request,
+	del func(ctx context.Context, tenantID string, by roster.Actor, id string, ifVersion int64) error) {
 	ifVersion, err := roster.ParseIfMatch(r.Header.Get("If-Match"))
-	if err != nil {
-		s.Error(w, r, err)
-		return
+	if err == nil {
+		err = del(r.Context(), tenantID(r), actor(r), chi.URLParam(r, "id"), ifVersion)
 	}
-	if err := s.Users.DeleteUser(r.Context(), tenantID(r), actor(r), chi.URLParam(r, "id"), ifVersion); err != nil {
+	if err != nil {
 		s.Error(w, r, err)
 		return
 	}

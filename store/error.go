@@ -25,6 +25,7 @@ var uniqueFields = map[string]string{
 
 	"invitations_open_email_key": "email",
 	"roles_name_key":             "name",
+	"teams_name_key":             "name",
 }
 
 // translate turns database errors into Roster errors, once, here: a unique

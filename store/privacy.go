@@ -24,13 +24,13 @@ type PrivacyService struct{ db *DB }
 // NewPrivacyService returns a PrivacyService on db.
 func NewPrivacyService(db *DB) *PrivacyService { return &PrivacyService{db: db} }
 
-// PersonalRecords reads a person's attributes, groups and linked
+// PersonalRecords reads a person's attributes, groups, teams and linked
 // identities. ENOTFOUND.
 func (s *PrivacyService) PersonalRecords(ctx context.Context, tenantID, userID string) (*roster.PersonalRecords, error) {
 	if !isUUID(userID) {
 		return nil, roster.Errorf(roster.ENOTFOUND, "user not found")
 	}
-	rec := &roster.PersonalRecords{Groups: []roster.GroupMembership{}, Identities: []roster.LinkedIdentity{}}
+	rec := &roster.PersonalRecords{Groups: []roster.GroupMembership{}, Teams: []roster.TeamRecord{}, Identities: []roster.LinkedIdentity{}}
 	err := s.db.inTx(ctx, func(tx *sqlx.Tx) error {
 		err := tx.QueryRowContext(ctx, `SELECT attributes FROM users WHERE tenant_id = $1 AND id = $2`, tenantID, userID).
 			Scan(&rec.Attributes)
@@ -43,6 +43,12 @@ func (s *PrivacyService) PersonalRecords(ctx context.Context, tenantID, userID s
 			SELECT m.group_id, g.display_name, m.created_at AS since
 			FROM group_members m JOIN groups g ON g.tenant_id = m.tenant_id AND g.id = m.group_id
 			WHERE m.tenant_id = $1 AND m.user_id = $2 ORDER BY g.display_name, g.id`, tenantID, userID); err != nil {
+			return err
+		}
+		if err := sqlx.SelectContext(ctx, tx, &rec.Teams, `
+			SELECT m.team_id, t.name, m.role, m.created_at AS since
+			FROM team_members m JOIN teams t ON t.tenant_id = m.tenant_id AND t.id = m.team_id
+			WHERE m.tenant_id = $1 AND m.user_id = $2 ORDER BY t.name, t.id`, tenantID, userID); err != nil {
 			return err
 		}
 		return sqlx.SelectContext(ctx, tx, &rec.Identities, `

@@ -86,8 +86,14 @@ func findRole(ctx context.Context, q sqlx.QueryerContext, tenantID, id string, f
 // another, locking the tenant row so that changes to its roles queue.
 // EPLAN.
 func requirePlan(ctx context.Context, tx *sqlx.Tx, tenantID, feature string) error {
+	return checkPlan(ctx, tx, tenantID, feature, " FOR UPDATE")
+}
+
+// checkPlan is requirePlan with the tenant row's lock clause (lock), ""
+// for a feature that queues its changes otherwise. EPLAN.
+func checkPlan(ctx context.Context, tx *sqlx.Tx, tenantID, feature, lock string) error {
 	var plan string
-	if err := tx.QueryRowxContext(ctx, `SELECT plan FROM tenants WHERE id = $1 FOR UPDATE`, tenantID).Scan(&plan); err != nil {
+	if err := tx.QueryRowxContext(ctx, `SELECT plan FROM tenants WHERE id = $1`+lock, tenantID).Scan(&plan); err != nil {
 		return notFound(translate(err), "tenant")
 	}
 	if plan != roster.PlanEnterprise {
@@ -228,19 +234,21 @@ func (s *RoleService) DeleteRole(ctx context.Context, tenantID string, by roster
 
 // roleReferences says what still refers to the role by name ("3 users
 // hold it"), or "" when nothing does: users, live grants, pending
-// invitations, the SCIM group mapping, SSO connections. The count of
-// users reads users_role_active_created_idx.
+// invitations, teams, the SCIM group mapping, SSO connections. The count
+// of users reads users_role_active_created_idx, that of teams
+// teams_roles_idx.
 func roleReferences(ctx context.Context, tx *sqlx.Tx, now time.Time, tenantID, name string) (string, error) {
-	var users, grants, invitations int64
+	var users, grants, invitations, teams int64
 	var mapped, sso bool
 	err := tx.QueryRowxContext(ctx, `SELECT
 		(SELECT count(*) FROM users WHERE tenant_id = $1 AND role = $2),
 		(SELECT count(*) FROM role_grants WHERE tenant_id = $1 AND role = $2 AND revoked_at IS NULL AND expires_at > $3),
 		(SELECT count(*) FROM invitations WHERE tenant_id = $1 AND role = $2 AND accepted_at IS NULL AND revoked_at IS NULL AND expires_at > $3),
+		(SELECT count(*) FROM teams WHERE tenant_id = $1 AND roles @> ARRAY[$2::text]),
 		EXISTS (SELECT 1 FROM tenants t, jsonb_each_text(coalesce(t.settings -> '`+groupRolesKey+`', '{}')) m WHERE t.id = $1 AND m.value = $2),
 		EXISTS (SELECT 1 FROM sso_connections c WHERE c.tenant_id = $1 AND (c.config ->> 'default_role' = $2
 			OR EXISTS (SELECT 1 FROM jsonb_each_text(coalesce(c.config -> 'group_roles', '{}')) g WHERE g.value = $2)))`,
-		tenantID, name, now).Scan(&users, &grants, &invitations, &mapped, &sso)
+		tenantID, name, now).Scan(&users, &grants, &invitations, &teams, &mapped, &sso)
 	if err != nil {
 		return "", translate(err)
 	}
@@ -253,6 +261,9 @@ func roleReferences(ctx context.Context, tx *sqlx.Tx, now time.Time, tenantID, n
 	}
 	if invitations > 0 {
 		held = append(held, fmt.Sprintf("%d pending %s it", invitations, plural(invitations, "invitation offers", "invitations offer")))
+	}
+	if teams > 0 {
+		held = append(held, fmt.Sprintf("%d %s it", teams, plural(teams, "team gives", "teams give")))
 	}
 	if mapped {
 		held = append(held, "the SCIM group mapping names it")

@@ -232,6 +232,7 @@ func New(ctx context.Context, db *store.DB, cfg Config) (*App, error) {
 	a.API.Privacy = store.NewPrivacyService(db)
 	a.API.Roles, a.API.Access = store.NewRoleService(db), access
 	a.API.Groups = store.NewGroupService(db)
+	a.API.Teams = store.NewTeamService(db)
 	a.API.ServiceTokens = store.NewServiceTokenService(db, box)
 	a.Handler = a.API.Handler()
 
