@@ -24,6 +24,9 @@ func (s *UserService) CountUsers(ctx context.Context, tenantID string, f roster.
 	if err := knownRole(ctx, s.db.db, tenantID, f.Role); err != nil {
 		return roster.UserCount{}, err
 	}
+	if err := checkTeam(ctx, s.db.db, tenantID, "team", f.Team, f.Scope); err != nil {
+		return roster.UserCount{}, err
+	}
 	query, args, err := UserCountQuery(tenantID, f)
 	if err != nil || !isUUID(tenantID) {
 		return roster.UserCount{}, err
@@ -39,10 +42,11 @@ func (s *UserService) CountUsers(ctx context.Context, tenantID string, f roster.
 }
 
 // countedByCounters reports whether the stats counters can count what f
-// selects: role, status and second factors are their groups; a search or
-// a sign-in time is not.
+// selects: role, status and second factors are their groups; a search, a
+// sign-in time or a team is not.
 func countedByCounters(f roster.UserFilter) bool {
-	return len(searchWords(f.Query)) == 0 && f.LastLoginBefore == nil && !f.NeverSignedIn && f.PendingApproval == nil
+	return len(searchWords(f.Query)) == 0 && f.LastLoginBefore == nil && !f.NeverSignedIn && f.PendingApproval == nil &&
+		f.Team == "" && f.Scope.All()
 }
 
 // UserCountQuery is the SQL CountUsers runs for a filter: a sum of the

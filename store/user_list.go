@@ -44,6 +44,9 @@ func (s *UserService) FindUsers(ctx context.Context, tenantID string, f roster.U
 	if err := knownRole(ctx, s.db.db, tenantID, f.Role); err != nil {
 		return nil, err
 	}
+	if err := checkTeam(ctx, s.db.db, tenantID, "team", f.Team, f.Scope); err != nil {
+		return nil, err
+	}
 	l, err := buildUserList(tenantID, f)
 	if err != nil {
 		return nil, err
@@ -232,10 +235,11 @@ func buildUserList(tenantID string, f roster.UserFilter) (*userList, error) {
 }
 
 // userFilterConds turns the selection of a filter (q, role, active, mfa,
-// mfa_method) into WHERE conditions, the tenant's first: the users list and
+// mfa_method, team, the caller's scope) into WHERE conditions, the tenant's first: the users list and
 // bulk actions select through it, so they select the same users.
 func userFilterConds(q *sqlBuilder, tenantID string, f roster.UserFilter) ([]string, error) {
-	where := []string{"tenant_id = " + q.arg(tenantID)}
+	tenant := q.arg(tenantID)
+	where := []string{"tenant_id = " + tenant}
 	search, err := searchCond(q, f.Query)
 	if err != nil {
 		return nil, err
@@ -276,6 +280,12 @@ func userFilterConds(q *sqlBuilder, tenantID string, f roster.UserFilter) ([]str
 	if f.LastLoginBefore != nil {
 		where = append(where, planPerValue+"coalesce(last_login_at, '-infinity'::timestamptz) > '-infinity' AND coalesce(last_login_at, '-infinity'::timestamptz) < "+
 			q.arg(*f.LastLoginBefore))
+	}
+	if msg := teamProblem(f.Team); msg != "" {
+		return nil, roster.Invalid(roster.FieldError{Field: "team", Message: msg})
+	}
+	if cond := teamMembersCond(q, tenant, f.Team, f.Scope); cond != "" {
+		where = append(where, cond)
 	}
 	if mfa != nil {
 		// Spelt as the expression of users_mfa_created_idx, so that the
