@@ -33,6 +33,7 @@ type scenario struct {
 // listFilter is a GET /api/v1/users request's parameters.
 type listFilter struct {
 	q, role, sort, cursor string
+	team                  string
 	active, mfa           *bool
 	mfaMethod             string
 	limit                 int
@@ -61,6 +62,9 @@ func (f listFilter) values() url.Values {
 	}
 	if f.mfaMethod != "" {
 		v.Set("mfa_method", f.mfaMethod)
+	}
+	if f.team != "" {
+		v.Set("team", f.team)
 	}
 	return v
 }
@@ -148,6 +152,7 @@ func buildScenarios(ctx context.Context, env *benchEnv, c *apiClient, o options)
 	}
 
 	out = append(out, graphQLScenarios(out)...)
+	out = append(out, teamScenarios(env)...)
 
 	ids, err := env.sampleIDs(ctx, o.idSample)
 	if err != nil {
@@ -186,7 +191,7 @@ func buildScenarios(ctx context.Context, env *benchEnv, c *apiClient, o options)
 		if len(page.Items) == 0 && sc.list.q == "" {
 			return nil, fmt.Errorf("%s answered no users", sc.request)
 		}
-		if sc.list.q != "" || sc.list.role != "" {
+		if sc.list.q != "" || sc.list.role != "" || sc.list.team != "" {
 			if sc.matches, err = countMatches(ctx, env, *sc.list); err != nil {
 				return nil, err
 			}
