@@ -49,7 +49,7 @@ func (s *BulkService) BulkUsers(ctx context.Context, tenantID string, by roster.
 		if err := knownRole(ctx, s.db.db, tenantID, f.Role); err != nil {
 			return nil, nil, roster.Invalid(roster.FieldError{Field: "filter.role", Message: roster.ErrorMessage(err)})
 		}
-		if err := checkTeam(ctx, s.db.db, tenantID, "filter.team", f.Team, f.Scope); err != nil {
+		if _, err := checkTeam(ctx, s.db, tenantID, "filter.team", f.Team, f.Scope); err != nil {
 			return nil, nil, err
 		}
 	}

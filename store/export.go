@@ -28,7 +28,7 @@ func (s *UserService) ExportUsers(ctx context.Context, tenantID string, by roste
 	if err := knownRole(ctx, s.db.db, tenantID, f.Role); err != nil {
 		return err
 	}
-	if err := checkTeam(ctx, s.db.db, tenantID, "team", f.Team, f.Scope); err != nil {
+	if _, err := checkTeam(ctx, s.db, tenantID, "team", f.Team, f.Scope); err != nil {
 		return err
 	}
 	if _, err := userFilterConds(&sqlBuilder{}, tenantID, f); err != nil {

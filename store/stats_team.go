@@ -42,8 +42,18 @@ const teamStatsSQL = `WITH members AS MATERIALIZED (
 // bounded scope, and its arguments at now; exported for the benchmark's
 // EXPLAIN. EINVALID for a malformed team.
 func TeamStatsQuery(tenantID string, f roster.StatsFilter, now time.Time) (string, []any, error) {
+	return teamStatsQuery(tenantID, f, now, nil)
+}
+
+// teamStatsQuery is TeamStatsQuery with the members checkTeam read when
+// they are few; many are left to the planner (never a probe per user: the
+// statistics read every member).
+func teamStatsQuery(tenantID string, f roster.StatsFilter, now time.Time, reach *teamReach) (string, []any, error) {
+	if reach != nil && !reach.few {
+		reach = nil
+	}
 	b := &sqlBuilder{}
-	where, err := userFilterConds(b, tenantID, roster.UserFilter{Role: f.Role, Active: f.Active, Team: f.Team, Scope: f.Scope})
+	where, err := userConds(b, tenantID, roster.UserFilter{Role: f.Role, Active: f.Active, Team: f.Team, Scope: f.Scope}, reach)
 	if err != nil {
 		return "", nil, err
 	}
@@ -59,11 +69,12 @@ func TeamStatsQuery(tenantID string, f roster.StatsFilter, now time.Time) (strin
 // pending in one. EINVALID naming "team" for an unknown team, EFORBIDDEN
 // for one outside the scope.
 func (s *StatsService) teamStats(ctx context.Context, tenantID string, f roster.StatsFilter) (*roster.UserStats, error) {
-	if err := checkTeam(ctx, s.db.db, tenantID, "team", f.Team, f.Scope); err != nil {
+	reach, err := checkTeam(ctx, s.db, tenantID, "team", f.Team, f.Scope)
+	if err != nil {
 		return nil, err
 	}
 	now := s.db.now()
-	query, args, err := TeamStatsQuery(tenantID, f, now)
+	query, args, err := teamStatsQuery(tenantID, f, now, &reach)
 	if err != nil {
 		return nil, err
 	}

@@ -44,10 +44,11 @@ func (s *UserService) FindUsers(ctx context.Context, tenantID string, f roster.U
 	if err := knownRole(ctx, s.db.db, tenantID, f.Role); err != nil {
 		return nil, err
 	}
-	if err := checkTeam(ctx, s.db.db, tenantID, "team", f.Team, f.Scope); err != nil {
+	reach, err := checkTeam(ctx, s.db, tenantID, "team", f.Team, f.Scope)
+	if err != nil {
 		return nil, err
 	}
-	l, err := buildUserList(tenantID, f)
+	l, err := buildUserList(tenantID, f, &reach)
 	if err != nil {
 		return nil, err
 	}
@@ -127,7 +128,10 @@ type userList struct {
 	limit  int
 	// limitSQL is limit+1: a parameter, so that one prepared statement
 	// serves every page size, except with q, whose statements are planned
-	// for their values anyway and whose sample shares the parameters.
+	// for their values anyway and whose sample shares the parameters, and
+	// when many members of a team are probed user by user: a generic plan
+	// takes an unknown limit for a tenth of the rows, and at that cost
+	// PostgreSQL would JIT-compile the probe for every request.
 	limitSQL string
 }
 
@@ -137,7 +141,7 @@ type userList struct {
 // It is exported for the benchmark's EXPLAIN. EINVALID for a bad sort,
 // limit, filter or cursor.
 func UserListQuery(tenantID string, f roster.UserFilter) (string, []any, error) {
-	l, err := buildUserList(tenantID, f)
+	l, err := buildUserList(tenantID, f, nil)
 	if err != nil {
 		return "", nil, err
 	}
@@ -164,7 +168,9 @@ func (l *userList) conds() []string {
 	return append(slices.Clip(l.where), planPerValue+"words @@ "+l.search)
 }
 
-func buildUserList(tenantID string, f roster.UserFilter) (*userList, error) {
+// buildUserList is the SQL of one page; reach is what checkTeam found of
+// the filter's teams, nil to leave the planner the choice.
+func buildUserList(tenantID string, f roster.UserFilter, reach *teamReach) (*userList, error) {
 	keys, desc, err := parseUserSort(f.Sort)
 	if err != nil {
 		return nil, err
@@ -176,7 +182,7 @@ func buildUserList(tenantID string, f roster.UserFilter) (*userList, error) {
 	l := &userList{b: &sqlBuilder{}, limit: limit}
 	rest := f
 	rest.Query = ""
-	if l.where, err = userFilterConds(l.b, tenantID, rest); err != nil {
+	if l.where, err = userConds(l.b, tenantID, rest, reach); err != nil {
 		return nil, err
 	}
 	if l.search, err = searchCond(l.b, f.Query); err != nil {
@@ -228,7 +234,7 @@ func buildUserList(tenantID string, f roster.UserFilter) (*userList, error) {
 	// exactly as PostgreSQL compares them.
 	l.cols = userColumns + `, to_json(` + keys[0].expr + `) #>> '{}' AS k0, ` + k1 + ` AS k1`
 	l.limitSQL = fmt.Sprint(limit + 1)
-	if l.search == "" {
+	if probed := reach != nil && !reach.few && (f.Team != "" || !f.Scope.All()); l.search == "" && !probed {
 		l.limitSQL = l.b.arg(limit + 1)
 	}
 	return l, nil
@@ -238,6 +244,12 @@ func buildUserList(tenantID string, f roster.UserFilter) (*userList, error) {
 // mfa_method, team, the caller's scope) into WHERE conditions, the tenant's first: the users list and
 // bulk actions select through it, so they select the same users.
 func userFilterConds(q *sqlBuilder, tenantID string, f roster.UserFilter) ([]string, error) {
+	return userConds(q, tenantID, f, nil)
+}
+
+// userConds is userFilterConds with what checkTeam found of the filter's
+// teams (teamMembersCond).
+func userConds(q *sqlBuilder, tenantID string, f roster.UserFilter, reach *teamReach) ([]string, error) {
 	tenant := q.arg(tenantID)
 	where := []string{"tenant_id = " + tenant}
 	search, err := searchCond(q, f.Query)
@@ -284,7 +296,7 @@ func userFilterConds(q *sqlBuilder, tenantID string, f roster.UserFilter) ([]str
 	if msg := teamProblem(f.Team); msg != "" {
 		return nil, roster.Invalid(roster.FieldError{Field: "team", Message: msg})
 	}
-	if cond := teamMembersCond(q, tenant, f.Team, f.Scope); cond != "" {
+	if cond := teamMembersCond(q, tenant, f.Team, f.Scope, reach); cond != "" {
 		where = append(where, cond)
 	}
 	if mfa != nil {

@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -173,4 +174,56 @@ func TestUserAccessThroughTeams(t *testing.T) {
 		slices.Contains(a.Permissions, "app:tickets.close") || slices.Contains(a.Permissions, roster.PermAPIKeysWrite) {
 		t.Fatalf("after leaving the teams: %+v, %v", a, err)
 	}
+}
+
+// TestFindUsersOfALargeTeam: past the members read first, the list walks
+// its order and probes each user's teams, with the same answer: every
+// member once, in order, across pages, filters applied.
+func TestFindUsersOfALargeTeam(t *testing.T) {
+	ctx := context.Background()
+	db := MustOpen(t)
+	raw := rawDB(t)
+	tenant := MustTenant(t, db).Tenant.ID
+	mustExec(t, raw, `INSERT INTO users (tenant_id, id, user_name, email, role, created_at, updated_at)
+		SELECT $1, gen_random_uuid(), 'many' || i, 'many' || i || '@example.com', CASE WHEN i % 7 = 0 THEN 'developer' ELSE 'viewer' END,
+			now() - i * interval '1 second', now()
+		FROM generate_series(1, 2600) AS i`, tenant)
+	root := testtenant.CreateTeam(t, raw, tenant, nil, "Division")
+	sub := testtenant.CreateTeam(t, raw, tenant, &root, "Department")
+	// Users 1-2400 are in the department, 2000-2200 in the division too.
+	mustExec(t, raw, `INSERT INTO team_members (tenant_id, team_id, user_id, role, created_at)
+		SELECT $1, $2, id, 'member', now() FROM users WHERE tenant_id = $1 AND user_name ~ '^many' AND substr(user_name, 5)::int <= 2400`, tenant, sub.ID)
+	mustExec(t, raw, `INSERT INTO team_members (tenant_id, team_id, user_id, role, created_at)
+		SELECT $1, $2, id, 'member', now() FROM users WHERE tenant_id = $1 AND user_name ~ '^many' AND substr(user_name, 5)::int BETWEEN 2000 AND 2200`, tenant, root.ID)
+	users := store.NewUserService(db)
+	for _, filter := range []roster.UserFilter{{}, {Role: roster.RoleDeveloper}, {Sort: "-email"}} {
+		filter.Limit = 200
+		var want []string
+		for _, u := range walk(t, users, tenant, filter) {
+			if n := strings.TrimPrefix(u.UserName, "many"); n != u.UserName && mustAtoi(t, n) <= 2400 {
+				want = append(want, u.ID)
+			}
+		}
+		filter.Team = root.ID
+		if got := ids(walk(t, users, tenant, filter)); !slices.Equal(got, want) {
+			t.Fatalf("%+v: %d users, want %d", filter, len(got), len(want))
+		}
+		n, err := users.CountUsers(ctx, tenant, filter)
+		if err != nil || (len(want) > roster.UserCountCap) != n.Capped || !n.Capped && n.Count != int64(len(want)) {
+			t.Fatalf("count %+v: %+v, %v; want %d", filter, n, err, len(want))
+		}
+	}
+	st, err := store.NewStatsService(db).UserStats(ctx, tenant, roster.StatsFilter{Team: root.ID})
+	if err != nil || st.TotalUsers != 2400 || st.Roles[roster.RoleDeveloper] != 2400/7 {
+		t.Fatalf("stats of the division: %+v, %v", st, err)
+	}
+}
+
+func mustAtoi(t *testing.T, s string) int {
+	t.Helper()
+	n, err := strconv.Atoi(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
 }
