@@ -46,12 +46,8 @@ func TeamStatsQuery(tenantID string, f roster.StatsFilter, now time.Time) (strin
 }
 
 // teamStatsQuery is TeamStatsQuery with the members checkTeam read when
-// they are few; many are left to the planner (never a probe per user: the
-// statistics read every member).
+// they are few.
 func teamStatsQuery(tenantID string, f roster.StatsFilter, now time.Time, reach *teamReach) (string, []any, error) {
-	if reach != nil && !reach.few {
-		reach = nil
-	}
 	b := &sqlBuilder{}
 	where, err := userConds(b, tenantID, roster.UserFilter{Role: f.Role, Active: f.Active, Team: f.Team, Scope: f.Scope}, reach)
 	if err != nil {

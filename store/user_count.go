@@ -1,7 +1,6 @@
 package store
 
 import (
-	"strconv"
 	"strings"
 
 	"context"
@@ -68,11 +67,8 @@ func userCountQuery(tenantID string, f roster.UserFilter, reach *teamReach) (str
 		return "", nil, err
 	}
 	if !countedByCounters(f) {
-		// The cap is written out, not a parameter: a generic plan would
-		// take an unknown limit for a tenth of the rows and, probing a
-		// team's members user by user at that cost, JIT-compile each run.
 		return `SELECT count(*) FROM (SELECT 1 FROM users WHERE ` + strings.Join(where, " AND ") + ` LIMIT ` +
-			strconv.Itoa(roster.UserCountCap+1) + `) AS matching`, q.args, nil
+			q.arg(roster.UserCountCap+1) + `) AS matching`, q.args, nil
 	}
 	var role, bit any
 	if f.Role != "" {

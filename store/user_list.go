@@ -128,10 +128,7 @@ type userList struct {
 	limit  int
 	// limitSQL is limit+1: a parameter, so that one prepared statement
 	// serves every page size, except with q, whose statements are planned
-	// for their values anyway and whose sample shares the parameters, and
-	// when many members of a team are probed user by user: a generic plan
-	// takes an unknown limit for a tenth of the rows, and at that cost
-	// PostgreSQL would JIT-compile the probe for every request.
+	// for their values anyway and whose sample shares the parameters.
 	limitSQL string
 }
 
@@ -234,7 +231,7 @@ func buildUserList(tenantID string, f roster.UserFilter, reach *teamReach) (*use
 	// exactly as PostgreSQL compares them.
 	l.cols = userColumns + `, to_json(` + keys[0].expr + `) #>> '{}' AS k0, ` + k1 + ` AS k1`
 	l.limitSQL = fmt.Sprint(limit + 1)
-	if probed := reach != nil && !reach.few && (f.Team != "" || !f.Scope.All()); l.search == "" && !probed {
+	if l.search == "" {
 		l.limitSQL = l.b.arg(limit + 1)
 	}
 	return l, nil

@@ -11,12 +11,13 @@ import (
 )
 
 // fewMembers is the most memberships a selection's teams may hold for
-// their members to be read first and the users then fetched by id. Past
-// it the page is found by walking the sort's index and probing each
-// user's teams: at a million users, a subtree of a thousand members costs
-// a thousand lookups one way and fifty thousand the other, one of a
-// hundred thousand the reverse.
-const fewMembers = 2000
+// their members to be read with the team's check and the users then
+// fetched by id, in a statement prepared once: for a small team planning
+// the semi-join cost more than running it. Past it the planner decides
+// (teamMembersCond), which is worth its planning: at a million users a
+// subtree of a thousand members is best collected first, one of a
+// hundred thousand by walking the sort's index.
+const fewMembers = 200
 
 // teamReach is what checkTeam found of a selection's teams: their
 // members, when few.
@@ -25,14 +26,15 @@ type teamReach struct {
 	members []string // distinct, when few
 }
 
-// Statements of checkTeam: $4 stops the members read one past fewMembers.
+// Statements of checkTeam: the last parameter stops the members read one
+// past fewMembers, and only few come back (NULL for many).
 const (
 	teamReachSQL = `SELECT $3::uuid[] IS NULL OR t.path && $3::uuid[],
-		(SELECT array_agg(user_id) FROM (SELECT m.user_id FROM teams s
+		(SELECT CASE WHEN count(*) < $4 THEN coalesce(array_agg(user_id), '{}') END FROM (SELECT m.user_id FROM teams s
 			JOIN team_members m ON m.tenant_id = s.tenant_id AND m.team_id = s.id
 			WHERE s.tenant_id = $1 AND s.path @> ARRAY[t.id] AND ($3::uuid[] IS NULL OR s.path && $3::uuid[]) LIMIT $4) AS few)
 		FROM teams t WHERE t.tenant_id = $1 AND t.id = $2`
-	scopeReachSQL = `SELECT array_agg(user_id) FROM (SELECT m.user_id FROM teams s
+	scopeReachSQL = `SELECT CASE WHEN count(*) < $3 THEN coalesce(array_agg(user_id), '{}') END FROM (SELECT m.user_id FROM teams s
 		JOIN team_members m ON m.tenant_id = s.tenant_id AND m.team_id = s.id
 		WHERE s.tenant_id = $1 AND s.path && $2::uuid[] LIMIT $3) AS few`
 )
@@ -68,7 +70,7 @@ func checkTeam(ctx context.Context, db *DB, tenantID, field, team string, scope 
 			return teamReach{}, roster.Errorf(roster.EFORBIDDEN, "team %s is not one of the teams you administer or below them", team)
 		}
 	}
-	if len(raw) > fewMembers {
+	if raw == nil {
 		return teamReach{}, nil
 	}
 	return teamReach{few: true, members: DistinctIDs(raw)}, nil
@@ -84,13 +86,13 @@ func teamProblem(team string) string {
 
 // teamMembersCond is the condition that selects the members of the team's
 // subtree (team), within the subtrees of scope's teams; "" when neither
-// narrows the selection. With what checkTeam found (reach), few members
-// are named by id, and many are probed user by user as the sort's index
-// is walked (OFFSET 0 keeps the probe from being turned into a join that
-// would collect them all): both shapes are prepared once. Without it, the
-// condition is a semi-join planned per value, over teams_path_idx and the
-// team_members primary key, so that the planner chooses between the two
-// by the subtree's size.
+// narrows the selection. When checkTeam found the members few (reach),
+// they are named by id, in a statement prepared once. Otherwise it is a
+// semi-join over teams_path_idx and the team_members primary key, planned
+// per value: for a subtree of many members PostgreSQL walks the sort's
+// index and probes each user's teams (team_members_user_idx, teams_pkey),
+// and for one it cannot know the size of (bulk actions, exports) it
+// chooses between that and collecting the members first.
 func teamMembersCond(b *sqlBuilder, tenantArg, team string, scope roster.UserScope, reach *teamReach) string {
 	if team == "" && scope.All() {
 		return ""
@@ -104,10 +106,6 @@ func teamMembersCond(b *sqlBuilder, tenantArg, team string, scope roster.UserSco
 	}
 	if !scope.All() {
 		teams += " AND t.path && " + b.arg(scopeArray(scope)) + "::uuid[]"
-	}
-	if reach != nil {
-		return `EXISTS (SELECT 1 FROM team_members m JOIN teams t ON t.tenant_id = m.tenant_id AND t.id = m.team_id
-			WHERE m.tenant_id = ` + tenantArg + ` AND m.user_id = users.id` + teams + ` OFFSET 0)`
 	}
 	return planPerValue + `id IN (SELECT m.user_id FROM team_members m WHERE m.tenant_id = ` + tenantArg +
 		` AND m.team_id IN (SELECT t.id FROM teams t WHERE t.tenant_id = ` + tenantArg + teams + `))`
