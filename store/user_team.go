@@ -1,6 +1,7 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
@@ -26,17 +27,17 @@ type teamReach struct {
 	members []string // distinct, when few
 }
 
-// Statements of checkTeam: the last parameter stops the members read one
-// past fewMembers, and only few come back (NULL for many).
+// Statements of checkTeam: the members of the selection's teams, read
+// one past fewMembers, and whether they were few.
 const (
-	teamReachSQL = `SELECT $3::uuid[] IS NULL OR t.path && $3::uuid[],
-		(SELECT CASE WHEN count(*) < $4 THEN coalesce(array_agg(user_id), '{}') END FROM (SELECT m.user_id FROM teams s
+	teamReachSQL = `SELECT $3::uuid[] IS NULL OR t.path && $3::uuid[], few.*
+		FROM teams t, LATERAL (SELECT count(*) <= $5, array_agg(user_id) FROM (SELECT m.user_id FROM teams s
 			JOIN team_members m ON m.tenant_id = s.tenant_id AND m.team_id = s.id
-			WHERE s.tenant_id = $1 AND s.path @> ARRAY[t.id] AND ($3::uuid[] IS NULL OR s.path && $3::uuid[]) LIMIT $4) AS few)
-		FROM teams t WHERE t.tenant_id = $1 AND t.id = $2`
-	scopeReachSQL = `SELECT CASE WHEN count(*) < $3 THEN coalesce(array_agg(user_id), '{}') END FROM (SELECT m.user_id FROM teams s
+			WHERE s.tenant_id = $1 AND s.path @> ARRAY[t.id] AND ($3::uuid[] IS NULL OR s.path && $3::uuid[]) LIMIT $4) AS m) AS few
+		WHERE t.tenant_id = $1 AND t.id = $2`
+	scopeReachSQL = `SELECT count(*) <= $4, array_agg(user_id) FROM (SELECT m.user_id FROM teams s
 		JOIN team_members m ON m.tenant_id = s.tenant_id AND m.team_id = s.id
-		WHERE s.tenant_id = $1 AND s.path && $2::uuid[] LIMIT $3) AS few`
+		WHERE s.tenant_id = $1 AND s.path && $2::uuid[] LIMIT $3) AS m`
 )
 
 // checkTeam checks a selection's team: one of the tenant's (EINVALID
@@ -45,35 +46,35 @@ const (
 // (EFORBIDDEN). It reads the members of the selection's teams (the team's
 // subtree within the scope) when there are at most fewMembers.
 func checkTeam(ctx context.Context, db *DB, tenantID, field, team string, scope roster.UserScope) (teamReach, error) {
-	var raw []string
+	var few bool
+	var members []string
 	switch {
 	case team == "" && scope.All():
 		return teamReach{}, nil
 	case team == "":
-		err := db.queryRow(ctx, scopeReachSQL, tenantID, scopeArray(scope), fewMembers+1).Scan(pq.Array(&raw))
+		err := db.queryRow(ctx, scopeReachSQL, tenantID, scopeArray(scope), fewMembers+1, fewMembers).Scan(&few, pq.Array(&members))
 		if err != nil {
 			return teamReach{}, translate(err)
 		}
 	default:
-		unknown := roster.Invalid(roster.FieldError{Field: field, Message: team + " is not a team of the tenant"})
-		if !isUUID(team) || !isUUID(tenantID) {
-			return teamReach{}, unknown
+		if msg := teamProblem(team); msg != "" || !isUUID(tenantID) {
+			return teamReach{}, roster.Invalid(roster.FieldError{Field: field, Message: cmp.Or(msg, "is not a team of the tenant")})
 		}
 		var inScope bool
-		err := db.queryRow(ctx, teamReachSQL, tenantID, team, scopeArray(scope), fewMembers+1).Scan(&inScope, pq.Array(&raw))
+		err := db.queryRow(ctx, teamReachSQL, tenantID, team, scopeArray(scope), fewMembers+1, fewMembers).Scan(&inScope, &few, pq.Array(&members))
 		switch {
 		case errors.Is(err, sql.ErrNoRows):
-			return teamReach{}, unknown
+			return teamReach{}, roster.Invalid(roster.FieldError{Field: field, Message: team + " is not a team of the tenant"})
 		case err != nil:
 			return teamReach{}, translate(err)
 		case !inScope:
 			return teamReach{}, roster.Errorf(roster.EFORBIDDEN, "team %s is not one of the teams you administer or below them", team)
 		}
 	}
-	if raw == nil {
+	if !few {
 		return teamReach{}, nil
 	}
-	return teamReach{few: true, members: DistinctIDs(raw)}, nil
+	return teamReach{few: true, members: DistinctIDs(members)}, nil
 }
 
 // teamProblem says what is wrong with a team id's form, or "".
