@@ -37,8 +37,12 @@ const (
 type BulkRequest struct {
 	Action string
 	IDs    []string
-	Filter *UserFilter // Query, Role, Active, MFA and MFAMethod; no sort or page
+	Filter *UserFilter // the list's selection keys; no sort or page
 	Role   string
+	// Scope bounds the users the action reaches (Principal.BulkScope):
+	// an id outside it fails as "not found", and a filter selects
+	// within it.
+	Scope UserScope
 }
 
 // BulkResult is what a bulk action did. Matched counts the users selected;

@@ -141,6 +141,10 @@ type Principal struct {
 	// credential is checked. Nil when nothing was resolved: Roles then
 	// grant what the built-in table says, and custom roles nothing.
 	Granted []Permission
+	// AdminTeams are the teams a Roster user is an admin of, resolved
+	// with Granted: they administer these and every team below them
+	// (UserScope).
+	AdminTeams []string
 }
 
 // EnrolmentOnly reports whether the credential may do nothing but enrol

@@ -193,13 +193,19 @@ func (g *Grant) Validate(now time.Time) error {
 }
 
 // Access is what a user may do now: their role, the roles of their live
-// grants, and the permissions all of them give.
+// grants and of their teams, and the permissions all of them give.
 type Access struct {
-	UserID      string
-	Active      bool
-	Role        string
-	Grants      []string // roles of live grants
+	UserID string
+	Active bool
+	Role   string
+	Grants []string // roles of live grants
+	// TeamRoles are the roles of every team on the paths of the user's
+	// teams: a team's roles reach its members and its subteams' members.
+	TeamRoles   []string
 	Permissions []Permission
+	// AdminTeams are the teams the user is an admin of (not those below
+	// them, which they administer too).
+	AdminTeams []string
 }
 
 // RoleService reads and changes a tenant's roles. Custom roles need the
@@ -241,6 +247,9 @@ type RoleService interface {
 type AccessService interface {
 	// UserAccess returns what the user may do now. ENOTFOUND.
 	UserAccess(ctx context.Context, tenantID, userID string) (*Access, error)
+	// UserInScope checks that the user is one the scope reaches.
+	// ENOTFOUND for a user outside it, as for one that does not exist.
+	UserInScope(ctx context.Context, tenantID string, scope UserScope, userID string) error
 	// RolePermissions returns what the named roles grant in the tenant;
 	// unknown names grant nothing.
 	RolePermissions(ctx context.Context, tenantID string, roles []string) ([]Permission, error)

@@ -13,6 +13,12 @@ const SignupDays = 30
 type StatsFilter struct {
 	Role   string
 	Active *bool
+	// Team narrows the statistics to the distinct members of the team
+	// and of its subteams, counted live.
+	Team string
+	// Scope narrows them to the users the caller reaches
+	// (Principal.UserScope).
+	Scope UserScope
 }
 
 // UserStats is the dashboard: counts over a tenant's users (those the

@@ -276,9 +276,14 @@ type UserFilter struct {
 	// PendingApproval selects the users waiting for an admin's approval
 	// (true) or the others (false).
 	PendingApproval *bool
-	Sort            string // one of the Sort* names, optionally prefixed with "-"
-	Limit           int    // 1..MaxPageSize; 0 means DefaultPageSize
-	Cursor          string // opaque, from a previous page's NextCursor
+	// Team selects the members of this team and of its subteams.
+	Team string
+	// Scope narrows the selection to the users the caller reaches
+	// (Principal.UserScope); it is the caller's, never a query key.
+	Scope  UserScope
+	Sort   string // one of the Sort* names, optionally prefixed with "-"
+	Limit  int    // 1..MaxPageSize; 0 means DefaultPageSize
+	Cursor string // opaque, from a previous page's NextCursor
 }
 
 // Params is the filter as a request gives it, with the users list's query
@@ -312,12 +317,15 @@ func (f UserFilter) Params() map[string]any {
 	if f.PendingApproval != nil {
 		p["pending_approval"] = *f.PendingApproval
 	}
+	if f.Team != "" {
+		p["team"] = f.Team
+	}
 	return p
 }
 
 // UserFilterKeys are the keys of a users selection, in the list's query
 // and a bulk action's filter alike.
-var UserFilterKeys = []string{"q", "email", "role", "active", "mfa", "mfa_method", "last_login_before", "never_signed_in", "pending_approval"}
+var UserFilterKeys = []string{"q", "email", "role", "active", "mfa", "mfa_method", "last_login_before", "never_signed_in", "pending_approval", "team"}
 
 // UserPage is one page of users and the cursor of the next, "" at the end.
 type UserPage struct {

@@ -66,7 +66,8 @@ func newJobResponse(j *roster.Job) jobResponse {
 }
 
 // bulkUsers serves POST /users/bulk: an action over ids or a filter,
-// answered with the result (200) or, for a large selection, a job (202).
+// answered with the result (200) or, for a large selection, a job (202);
+// a team admin's reminders reach only the members of their teams.
 func (s *Server) bulkUsers(w http.ResponseWriter, r *http.Request) {
 	body, err := decodeObject(r)
 	if err != nil {
@@ -82,6 +83,10 @@ func (s *Server) bulkUsers(w http.ResponseWriter, r *http.Request) {
 		req.Filter = bulkFilter(f)
 	}
 	if err := body.err(); err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	if req.Scope, err = roster.PrincipalFromContext(r.Context()).BulkScope(req.Action); err != nil {
 		s.Error(w, r, err)
 		return
 	}
@@ -136,6 +141,9 @@ func bulkFilter(f *object) *roster.UserFilter {
 		uf.NeverSignedIn = *v
 	}
 	uf.PendingApproval = f.bool("pending_approval")
+	if team := f.string("team"); team != nil {
+		uf.Team = *team
+	}
 	return &uf
 }
 

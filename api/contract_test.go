@@ -90,8 +90,8 @@ var (
 //   - strict mode reports body fields, query parameters and headers the
 //     contract does not declare, even where additionalProperties allows them
 //     (so a response leaking, say, tenant_id fails), except inside the
-//     free-form audit event details (in the events feed too) and
-//     group-to-role mappings, and the
+//     free-form audit event details (in the events feed too),
+//     group-to-role mappings, the statistics' users by role, and the
 //     WebAuthn options and credentials the W3C defines (and go-webauthn
 //     writes and reads);
 //   - security requirements are not checked on requests: a missing or
@@ -107,7 +107,9 @@ func validatorOptions() []config.Option {
 			// SSO connections map provider group names to roles.
 			"$.body.group_roles.**", "$.body.items[*].group_roles.**",
 			// A tenant's settings are a free JSON object of its own.
-			"$.body.settings.**"),
+			"$.body.settings.**",
+			// The statistics count users by role, custom roles included.
+			"$.body.roles.**"),
 		config.WithoutSecurityValidation(),
 	}
 }

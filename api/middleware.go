@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"net/http"
@@ -146,6 +147,55 @@ func (s *Server) require(perm roster.Permission) func(http.Handler) http.Handler
 			next.ServeHTTP(w, r)
 		})
 	}
+}
+
+// scopeKey carries the users a request's caller reaches (requireScoped).
+type scopeKey struct{}
+
+// requireScoped is require for the routes a team admin reaches too: a
+// caller holding perm passes and reaches every user; a team admin passes
+// with the reach Principal.UserScope gives them, and on a route of one
+// user ({id}) only for a user within it: any other is 404, as a user that
+// does not exist is.
+func (s *Server) requireScoped(perm roster.Permission) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			scope, err := roster.PrincipalFromContext(r.Context()).UserScope(perm)
+			if err != nil {
+				s.Error(w, r, err)
+				return
+			}
+			if id := chi.URLParam(r, "id"); id != "" && !scope.All() {
+				if err := s.Access.UserInScope(r.Context(), tenantID(r), scope, id); err != nil {
+					s.Error(w, r, err)
+					return
+				}
+			}
+			next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), scopeKey{}, scope)))
+		})
+	}
+}
+
+// requireOrTeamAdmin is require letting team admins through too, for a
+// handler that bounds what they do itself (bulkUsers, by
+// Principal.BulkScope).
+func (s *Server) requireOrTeamAdmin(perm roster.Permission) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if p := roster.PrincipalFromContext(r.Context()); !p.Can(perm) && !p.AdministersTeams() {
+				s.Error(w, r, roster.Errorf(roster.EFORBIDDEN, "this requires the %s permission", perm))
+				return
+			}
+			next.ServeHTTP(w, r)
+		})
+	}
+}
+
+// userScope returns the users the caller reaches, as requireScoped found:
+// every user on the routes that need the permission tenant-wide.
+func userScope(r *http.Request) roster.UserScope {
+	scope, _ := r.Context().Value(scopeKey{}).(roster.UserScope)
+	return scope
 }
 
 // refuseEnrolmentOnly answers 403 to an enrolment-only token: a user of a

@@ -270,24 +270,29 @@ type userPermissionsResponse struct {
 	Active      bool                `json:"active"`
 	Role        string              `json:"role"`
 	GrantRoles  []string            `json:"grant_roles"`
+	TeamRoles   []string            `json:"team_roles"`
 	Permissions []roster.Permission `json:"permissions"`
 }
 
 // getUserPermissions serves GET /users/{id}/permissions: what the user may
-// do now, from their role and live grants. (Teams will add theirs in
-// AccessService.UserAccess, the one place that resolves a user.)
+// do now, from their role, live grants and teams, as
+// AccessService.UserAccess, the one place that resolves a user, says.
 func (s *Server) getUserPermissions(w http.ResponseWriter, r *http.Request) {
 	a, err := s.Access.UserAccess(r.Context(), tenantID(r), chi.URLParam(r, "id"))
 	if err != nil {
 		s.Error(w, r, err)
 		return
 	}
-	resp := userPermissionsResponse{UserID: a.UserID, Active: a.Active, Role: a.Role, GrantRoles: a.Grants, Permissions: a.Permissions}
+	resp := userPermissionsResponse{UserID: a.UserID, Active: a.Active, Role: a.Role, GrantRoles: a.Grants,
+		TeamRoles: a.TeamRoles, Permissions: a.Permissions}
 	if !a.Active {
 		resp.Permissions = []roster.Permission{}
 	}
 	if resp.GrantRoles == nil {
 		resp.GrantRoles = []string{}
+	}
+	if resp.TeamRoles == nil {
+		resp.TeamRoles = []string{}
 	}
 	if resp.Permissions == nil {
 		resp.Permissions = []roster.Permission{}

@@ -153,8 +153,9 @@ func (s *Server) Handler() chi.Router {
 }
 
 // authenticatedRoutes are the routes that need a credential, each with the
-// permission it needs, and the step-up where a change needs a recent,
-// strong sign-in.
+// permission it needs (requireScoped where a team admin reaches the
+// members of their teams without it), and the step-up where a change
+// needs a recent, strong sign-in.
 func (s *Server) authenticatedRoutes(r chi.Router) {
 	// An enrolment-only token reaches these and nothing else.
 	r.With(s.noQuery).Get("/me", s.me)
@@ -207,13 +208,13 @@ func (s *Server) fullRoutes(r chi.Router) {
 	r.With(s.noQuery).Get("/me/data-export", s.exportMyData)
 	r.Get("/me/sign-ins", s.listMySignIns)
 	r.Route("/users", func(r chi.Router) {
-		r.With(s.require(roster.PermUsersRead)).Get("/", s.listUsers)
-		r.With(s.require(roster.PermUsersRead)).Get("/count", s.countUsers)
+		r.With(s.requireScoped(roster.PermUsersRead)).Get("/", s.listUsers)
+		r.With(s.requireScoped(roster.PermUsersRead)).Get("/count", s.countUsers)
 		r.With(s.require(roster.PermUsersWrite)).Post("/", s.createUser)
-		r.With(s.require(roster.PermUsersWrite)).Post("/bulk", s.bulkUsers)
+		r.With(s.requireOrTeamAdmin(roster.PermUsersWrite)).Post("/bulk", s.bulkUsers)
 		r.With(s.require(roster.PermUsersExport)).Get("/export", s.exportUsers)
 		r.Route("/{id}", func(r chi.Router) {
-			r.With(s.require(roster.PermUsersRead), s.noQuery).Get("/", s.getUser)
+			r.With(s.requireScoped(roster.PermUsersRead), s.noQuery).Get("/", s.getUser)
 			r.With(s.require(roster.PermUsersWrite)).Patch("/", s.updateUser)
 			r.With(s.require(roster.PermUsersWrite)).Delete("/", s.deleteUser)
 			r.With(s.require(roster.PermUsersWrite)).Post("/unlock", s.unlockUser)
@@ -224,12 +225,12 @@ func (s *Server) fullRoutes(r chi.Router) {
 			// The history is the audit trail's sign-in events by another
 			// view: whoever may read the trail may read it.
 			r.With(s.require(roster.PermAuditRead)).Get("/sign-ins", s.listUserSignIns)
-			r.With(s.require(roster.PermUsersRead), s.noQuery).Get("/mfa", s.getUserMFA)
+			r.With(s.requireScoped(roster.PermUsersRead), s.noQuery).Get("/mfa", s.getUserMFA)
 			r.With(s.require(roster.PermUsersWrite)).Delete("/mfa", s.resetUserMFA)
-			r.With(s.require(roster.PermUsersRead), s.noQuery).Get("/passkeys", s.listUserPasskeys)
+			r.With(s.requireScoped(roster.PermUsersRead), s.noQuery).Get("/passkeys", s.listUserPasskeys)
 			r.With(s.require(roster.PermUsersWrite)).Patch("/passkeys/{pid}", s.renameUserPasskey)
 			r.With(s.require(roster.PermUsersWrite)).Delete("/passkeys/{pid}", s.removeUserPasskey)
-			r.With(s.require(roster.PermUsersRead), s.noQuery).Get("/security", s.getUserSecurity)
+			r.With(s.requireScoped(roster.PermUsersRead), s.noQuery).Get("/security", s.getUserSecurity)
 			r.With(s.require(roster.PermUsersExport), s.noQuery).Get("/data-export", s.exportUserData)
 			r.With(s.require(roster.PermUsersWrite), s.adminStepUp()).Post("/erase", s.eraseUser)
 			s.userRoleRoutes(r)
@@ -243,7 +244,7 @@ func (s *Server) fullRoutes(r chi.Router) {
 	r.With(s.require(roster.PermUsersWrite)).Post("/invitations/bulk", s.bulkInvite)
 	r.With(s.require(roster.PermUsersWrite)).Delete("/invitations/{id}", s.revokeInvitation)
 	r.With(s.require(roster.PermUsersWrite)).Post("/invitations/{id}/resend", s.resendInvitation)
-	r.With(s.require(roster.PermUsersRead)).Get("/stats", s.getStats)
+	r.With(s.requireScoped(roster.PermUsersRead)).Get("/stats", s.getStats)
 	r.Route("/groups", func(r chi.Router) {
 		r.With(s.require(roster.PermUsersRead)).Get("/", s.listGroups)
 		r.With(s.require(roster.PermUsersRead), s.noQuery).Get("/{id}", s.getGroup)

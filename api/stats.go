@@ -63,10 +63,11 @@ func newStatsResponse(st *roster.UserStats) statsResponse {
 	}
 }
 
-// getStats serves GET /stats: the dashboard, narrowed by role and active.
+// getStats serves GET /stats: the dashboard, narrowed by role, active and
+// team, within the caller's scope.
 func (s *Server) getStats(w http.ResponseWriter, r *http.Request) {
 	query := r.URL.Query()
-	if err := onlyParams(query, "role", "active"); err != nil {
+	if err := onlyParams(query, "role", "active", "team"); err != nil {
 		s.Error(w, r, err)
 		return
 	}
@@ -75,7 +76,7 @@ func (s *Server) getStats(w http.ResponseWriter, r *http.Request) {
 		s.Error(w, r, roster.Invalid(fields...))
 		return
 	}
-	st, err := s.Stats.UserStats(r.Context(), tenantID(r), roster.StatsFilter{Role: uf.Role, Active: uf.Active})
+	st, err := s.Stats.UserStats(r.Context(), tenantID(r), roster.StatsFilter{Role: uf.Role, Active: uf.Active, Team: uf.Team, Scope: userScope(r)})
 	if err != nil {
 		s.Error(w, r, err)
 		return

@@ -68,8 +68,8 @@ func newListResponse[S, T any](items []S, nextCursor string, convert func(S) T) 
 // tenant are the server's.
 var userFields = []string{"email", "user_name", "given_name", "family_name", "display_name", "external_id", "role", "active"}
 
-// listUsers serves GET /users: q, role, active, mfa, mfa_method, sort,
-// limit and cursor.
+// listUsers serves GET /users: q, role, active, mfa, mfa_method, team,
+// sort, limit and cursor, within the caller's scope.
 func (s *Server) listUsers(w http.ResponseWriter, r *http.Request) {
 	query := r.URL.Query()
 	if err := onlyParams(query, slices.Concat(roster.UserFilterKeys, []string{"sort", "limit", "cursor"})...); err != nil {
@@ -77,7 +77,7 @@ func (s *Server) listUsers(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	f, fields := parseUserFilter(query)
-	f.Sort, f.Cursor = query.Get("sort"), query.Get("cursor")
+	f.Sort, f.Cursor, f.Scope = query.Get("sort"), query.Get("cursor"), userScope(r)
 	var err error
 	if f.Limit, err = parseLimit(query.Get("limit")); err != nil {
 		fields = append(fields, roster.ErrorFields(err)...)
@@ -105,6 +105,7 @@ func parseUserFilter(query url.Values) (roster.UserFilter, []roster.FieldError) 
 		Email:     query.Get("email"),
 		Role:      query.Get("role"),
 		MFAMethod: query.Get("mfa_method"),
+		Team:      query.Get("team"),
 	}
 	var fields []roster.FieldError
 	active, bad := queryBool(query, "active")

@@ -13,7 +13,8 @@ type userCountResponse struct {
 	Capped bool  `json:"capped,omitempty"`
 }
 
-// countUsers serves GET /users/count with the users list's filters.
+// countUsers serves GET /users/count with the users list's filters,
+// within the caller's scope.
 func (s *Server) countUsers(w http.ResponseWriter, r *http.Request) {
 	query := r.URL.Query()
 	if err := onlyParams(query, roster.UserFilterKeys...); err != nil {
@@ -25,6 +26,7 @@ func (s *Server) countUsers(w http.ResponseWriter, r *http.Request) {
 		s.Error(w, r, roster.Invalid(fields...))
 		return
 	}
+	f.Scope = userScope(r)
 	n, err := s.Users.CountUsers(r.Context(), tenantID(r), f)
 	if err != nil {
 		s.Error(w, r, err)

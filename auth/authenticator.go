@@ -135,7 +135,8 @@ func (a *Authenticator) authenticateOwn(ctx context.Context, raw string) (*roste
 	case !u.Active:
 		return nil, roster.Errorf(roster.EUNAUTHORIZED, "the token's user is deactivated")
 	}
-	p.Roles, p.Granted = append([]string{u.Role}, u.Grants...), u.Permissions
+	p.Roles, p.Granted = slices.Concat([]string{u.Role}, u.Grants, u.TeamRoles), u.Permissions
+	p.AdminTeams = u.AdminTeams
 	return p, nil
 }
 

@@ -18,7 +18,7 @@ import (
 // storeFilter is the list request as the store sees it.
 func (f listFilter) storeFilter() roster.UserFilter {
 	return roster.UserFilter{Query: f.q, Role: f.role, Active: f.active, Sort: f.sort, Limit: f.limit, Cursor: f.cursor,
-		MFA: f.mfa, MFAMethod: f.mfaMethod}
+		MFA: f.mfa, MFAMethod: f.mfaMethod, Team: f.team}
 }
 
 // countMatches counts the tenant's users a filter matches.

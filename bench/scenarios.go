@@ -50,6 +50,7 @@ var sweepConcurrency = []int{1, 64, 256}
 // listFilter is a GET /api/v1/users request's parameters.
 type listFilter struct {
 	q, role, sort, cursor string
+	team                  string
 	active, mfa           *bool
 	mfaMethod             string
 	limit                 int
@@ -78,6 +79,9 @@ func (f listFilter) values() url.Values {
 	}
 	if f.mfaMethod != "" {
 		v.Set("mfa_method", f.mfaMethod)
+	}
+	if f.team != "" {
+		v.Set("team", f.team)
 	}
 	return v
 }
@@ -186,6 +190,7 @@ func buildScenarios(ctx context.Context, env *benchEnv, c *apiClient, o options)
 	}
 
 	out = append(out, graphQLScenarios(out)...)
+	out = append(out, teamScenarios(env)...)
 
 	emails, err := env.sampleEmails(ctx, o.idSample)
 	if err != nil {
@@ -248,7 +253,7 @@ func buildScenarios(ctx context.Context, env *benchEnv, c *apiClient, o options)
 		if len(page.Items) == 0 && sc.list.q == "" {
 			return nil, fmt.Errorf("%s answered no users", sc.request)
 		}
-		if sc.list.q != "" || sc.list.role != "" {
+		if sc.list.q != "" || sc.list.role != "" || sc.list.team != "" {
 			if sc.matches, err = countMatches(ctx, env, *sc.list); err != nil {
 				return nil, err
 			}

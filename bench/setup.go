@@ -39,9 +39,10 @@ type benchEnv struct {
 	pgVersion     string
 	sharedBuffers string
 	tenantID      string
-	users         int       // users in the tenant after seeding
-	seed          *seedInfo // when this run seeded
-	lastSeed      string    // what an earlier run recorded about its seeding
+	users         int               // users in the tenant after seeding
+	teams         map[string]string // the team scenarios' team ids, by size
+	seed          *seedInfo         // when this run seeded
+	lastSeed      string            // what an earlier run recorded about its seeding
 }
 
 // seedInfo is what `roster seed` reported.
@@ -107,6 +108,9 @@ func setup(ctx context.Context, o options) (*benchEnv, error) {
 		return nil, err
 	}
 	if err := env.ensureUsers(ctx, o.users); err != nil {
+		return nil, err
+	}
+	if err := env.ensureTeams(ctx); err != nil {
 		return nil, err
 	}
 	ok = true

@@ -63,15 +63,24 @@ type exportResult struct {
 // -run selects none.
 func runStats(ctx context.Context, env *benchEnv, c *apiClient, o options, probe *cpuProbe, serverPID int) (*statsResults, error) {
 	sr := &statsResults{}
-	selected := false
-	for _, s := range statsScenarios {
+	selected, counters := false, false
+	all := slices.Clone(statsScenarios)
+	for _, size := range teamSizes {
+		all = append(all, struct{ name, query string }{statsName + " team=" + size, "?team=" + env.teams[size]})
+	}
+	for _, s := range all {
 		if !o.run.MatchString(s.name) {
 			continue
 		}
 		selected = true
 		path := "/api/v1/stats" + s.query
-		sc := &scenario{name: s.name, request: "GET " + path, matches: -1, path: func(*rand.Rand) string { return path },
-			note: "dashboard statistics from the counters of migration 0009"}
+		note := "dashboard statistics from the counters of migration 0009"
+		if strings.Contains(s.query, "team=") {
+			note = "the distinct members of a team's subtree, counted live"
+		} else {
+			counters = true
+		}
+		sc := &scenario{name: s.name, request: "GET " + path, matches: -1, path: func(*rand.Rand) string { return path }, note: note}
 		if status, body, err := c.get(ctx, path, true); err != nil || status != http.StatusOK {
 			return nil, fmt.Errorf("%s: HTTP %d %v: %.300s", path, status, err, body)
 		}
@@ -80,7 +89,7 @@ func runStats(ctx context.Context, env *benchEnv, c *apiClient, o options, probe
 		logf("  %s", res.summary())
 		sr.results = append(sr.results, res)
 	}
-	if selected {
+	if counters {
 		if err := sr.compareLive(ctx, env); err != nil {
 			return nil, err
 		}

@@ -12,9 +12,9 @@ import (
 	"github.com/rosterhq/roster/store"
 )
 
-// TestUserAccess: one query gives a user's role, live grants and the
-// permissions of both, read on indexes at any tenant size, and a grant
-// counts until the second it expires.
+// TestUserAccess: one query gives a user's role, live grants, teams and
+// the permissions of all of them, read on indexes at any tenant size, and
+// a grant counts until the second it expires.
 func TestUserAccess(t *testing.T) {
 	ctx := context.Background()
 	db := MustOpen(t)
@@ -64,12 +64,25 @@ func TestUserAccess(t *testing.T) {
 		SELECT $1, gen_random_uuid(), id, 'developer', 'load', 'test', now(), now() + interval '1 day'
 		FROM users WHERE tenant_id = $1 LIMIT 5000`, tenant)
 	mustExec(t, raw, `ANALYZE role_grants`)
+	// Teams two deep, each user of 5,000 in one, and u in a subteam.
+	mustExec(t, raw, `INSERT INTO teams (tenant_id, id, name, roles, path, created_at, updated_at)
+		SELECT $1, id, 'root ' || id, '{support}', ARRAY[id], now(), now() FROM (SELECT gen_random_uuid() AS id FROM generate_series(1, 50)) r`, tenant)
+	mustExec(t, raw, `INSERT INTO teams (tenant_id, id, parent_id, name, path, created_at, updated_at)
+		SELECT $1, id, parent, 'sub ' || id, ARRAY[parent, id], now(), now()
+		FROM (SELECT gen_random_uuid() AS id, r.id AS parent FROM teams r, generate_series(1, 10) WHERE r.tenant_id = $1) c`, tenant)
+	mustExec(t, raw, `INSERT INTO team_members (tenant_id, team_id, user_id, role, created_at)
+		SELECT $1, (SELECT array_agg(id) FROM teams WHERE tenant_id = $1 AND parent_id IS NOT NULL)[1 + n % 500], id, 'member', now()
+		FROM (SELECT id, row_number() OVER () AS n FROM users WHERE tenant_id = $1 AND id <> $2 LIMIT 5000) u`, tenant, u.ID)
+	mustExec(t, raw, `INSERT INTO team_members (tenant_id, team_id, user_id, role, created_at)
+		SELECT $1, id, $2, 'admin', now() FROM teams WHERE tenant_id = $1 AND parent_id IS NOT NULL LIMIT 1`, tenant, u.ID)
+	mustExec(t, raw, `ANALYZE teams`)
+	mustExec(t, raw, `ANALYZE team_members`)
 	var plan []string
 	if err := raw.Select(&plan, `EXPLAIN `+store.UserAccessSQL, tenant, u.ID, start); err != nil {
 		t.Fatal(err)
 	}
 	text := strings.Join(plan, "\n")
-	for _, index := range []string{"users_pkey", "role_grants_user_idx", "roles_name_key"} {
+	for _, index := range []string{"users_pkey", "role_grants_user_idx", "roles_name_key", "team_members_user_idx", "teams_pkey"} {
 		if !strings.Contains(text, index) {
 			t.Errorf("the plan does not use %s:\n%s", index, text)
 		}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
 
 	"github.com/rosterhq/roster"
 )
@@ -42,8 +43,14 @@ func (s *BulkService) BulkUsers(ctx context.Context, tenantID string, by roster.
 		return nil, nil, err
 	}
 	if req.Filter != nil {
-		if err := knownRole(ctx, s.db.db, tenantID, req.Filter.Role); err != nil {
+		f := *req.Filter
+		f.Scope = req.Scope
+		req.Filter = &f
+		if err := knownRole(ctx, s.db.db, tenantID, f.Role); err != nil {
 			return nil, nil, roster.Invalid(roster.FieldError{Field: "filter.role", Message: roster.ErrorMessage(err)})
+		}
+		if _, err := checkTeam(ctx, s.db, tenantID, "filter.team", f.Team, f.Scope); err != nil {
+			return nil, nil, err
 		}
 	}
 	// The role is checked before anything runs or is queued (a job keeps its
@@ -73,8 +80,21 @@ func (s *BulkService) BulkUsers(ctx context.Context, tenantID string, by roster.
 			ids[i] = k.ID
 		}
 	}
+	// A filter selected within the scope already.
+	idScope := req.Scope
+	if req.Filter != nil {
+		idScope = roster.UserScope{}
+	}
+	reached, err := s.inScope(ctx, tenantID, idScope, ids)
+	if err != nil {
+		return nil, nil, err
+	}
 	res := &roster.BulkResult{Failed: []roster.BulkFailure{}}
 	for _, id := range ids {
+		if !reached[id] {
+			addOutcome(res, id, outcome{failure: "not found"})
+			continue
+		}
 		outcome, err := s.applyOne(ctx, tenantID, by, req, id, "")
 		if err != nil {
 			return nil, nil, err
@@ -83,10 +103,42 @@ func (s *BulkService) BulkUsers(ctx context.Context, tenantID string, by roster.
 	}
 	details := bulkAuditDetails(req, res)
 	details["selection"] = selection
-	err := s.db.inTx(ctx, func(tx *sqlx.Tx) error {
+	err = s.db.inTx(ctx, func(tx *sqlx.Tx) error {
 		return insertAudit(ctx, tx, s.db.now(), tenantID, by, roster.ActionUsersBulk, "users", "", details)
 	})
 	return res, nil, err
+}
+
+// inScope returns which of ids the scope reaches, all of them for an
+// unbounded one: a team admin's ids outside their teams fail as "not
+// found", as another tenant's do.
+func (s *BulkService) inScope(ctx context.Context, tenantID string, scope roster.UserScope, ids []string) (map[string]bool, error) {
+	reached := make(map[string]bool, len(ids))
+	if scope.All() {
+		for _, id := range ids {
+			reached[id] = true
+		}
+		return reached, nil
+	}
+	q := &sqlBuilder{}
+	where, err := userFilterConds(q, tenantID, roster.UserFilter{Scope: scope})
+	if err != nil {
+		return nil, err
+	}
+	where = append(where, "id = ANY ("+q.arg(pq.Array(ids))+"::uuid[])")
+	rows, err := s.db.query(ctx, `SELECT id FROM users WHERE `+strings.Join(where, " AND "), q.args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, translate(err)
+		}
+		reached[id] = true
+	}
+	return reached, translate(rows.Err())
 }
 
 // outcome is what a bulk action did to one user.
@@ -264,7 +316,7 @@ func validateBulk(req roster.BulkRequest) error {
 	if req.Filter != nil {
 		f := *req.Filter
 		if f.Sort != "" || f.Cursor != "" || f.Limit != 0 {
-			add("filter", "selects with q, role, active, mfa and mfa_method only")
+			add("filter", "selects with the users list's filters only, no sort, limit or cursor")
 		} else if _, err := userFilterConds(&sqlBuilder{}, "", f); err != nil {
 			for _, fe := range roster.ErrorFields(err) {
 				add("filter."+fe.Field, fe.Message)

@@ -28,6 +28,9 @@ func (s *UserService) ExportUsers(ctx context.Context, tenantID string, by roste
 	if err := knownRole(ctx, s.db.db, tenantID, f.Role); err != nil {
 		return err
 	}
+	if _, err := checkTeam(ctx, s.db, tenantID, "team", f.Team, f.Scope); err != nil {
+		return err
+	}
 	if _, err := userFilterConds(&sqlBuilder{}, tenantID, f); err != nil {
 		return err
 	}

@@ -33,12 +33,18 @@ type jobFilter struct {
 	LastLoginBefore *time.Time `json:"last_login_before,omitempty"`
 	NeverSignedIn   bool       `json:"never_signed_in,omitempty"`
 	PendingApproval *bool      `json:"pending_approval,omitempty"`
+	Team            string     `json:"team,omitempty"`
+	// ScopeTeams are the teams whose subtrees bound the selection: a team
+	// admin's job keeps their reach as it was asked.
+	ScopeTeams []string `json:"scope_teams,omitempty"`
 }
 
 func (p jobParams) request() roster.BulkRequest {
-	return roster.BulkRequest{Action: p.Action, Role: p.Role, Filter: &roster.UserFilter{
+	scope := roster.UserScope{Teams: p.Filter.ScopeTeams}
+	return roster.BulkRequest{Action: p.Action, Role: p.Role, Scope: scope, Filter: &roster.UserFilter{
 		Query: p.Filter.Query, Role: p.Filter.Role, Active: p.Filter.Active, MFA: p.Filter.MFA, MFAMethod: p.Filter.MFAMethod,
 		LastLoginBefore: p.Filter.LastLoginBefore, NeverSignedIn: p.Filter.NeverSignedIn, PendingApproval: p.Filter.PendingApproval,
+		Team: p.Filter.Team, Scope: scope,
 	}}
 }
 
@@ -89,7 +95,8 @@ func (s *BulkService) queueJob(ctx context.Context, tenantID string, by roster.A
 	f := req.Filter
 	params, err := json.Marshal(jobParams{Action: req.Action, Role: req.Role, Filter: jobFilter{
 		Query: f.Query, Role: f.Role, Active: f.Active, MFA: f.MFA, MFAMethod: f.MFAMethod,
-		LastLoginBefore: f.LastLoginBefore, NeverSignedIn: f.NeverSignedIn, PendingApproval: f.PendingApproval}})
+		LastLoginBefore: f.LastLoginBefore, NeverSignedIn: f.NeverSignedIn, PendingApproval: f.PendingApproval,
+		Team: f.Team, ScopeTeams: req.Scope.Teams}})
 	if err != nil {
 		return nil, fmt.Errorf("encode job params: %w", err)
 	}

@@ -59,12 +59,17 @@ const (
 // mfaBits are the bits of roster_mfa_mask in migrations/0009_stats.sql.
 var mfaBits = map[string]int{roster.MFATOTP: 1, roster.MFASMS: 2, roster.MFAEmail: 4, roster.MFAPasskey: 8}
 
-// UserStats returns the tenant's statistics, read in one snapshot.
-// EINVALID naming "role" for an unknown role.
+// UserStats returns the tenant's statistics, read in one snapshot, or
+// with a team or a bounded scope those of its members (teamStats).
+// EINVALID naming "role" for an unknown role or "team" for an unknown
+// team, EFORBIDDEN for a team outside the scope.
 func (s *StatsService) UserStats(ctx context.Context, tenantID string, f roster.StatsFilter) (*roster.UserStats, error) {
 	role, err := statsRole(ctx, s.db.db, tenantID, f)
 	if err != nil {
 		return nil, err
+	}
+	if f.Team != "" || !f.Scope.All() {
+		return s.teamStats(ctx, tenantID, f)
 	}
 	now := s.db.now()
 	first, today := signupWindow(now)

@@ -24,7 +24,11 @@ func (s *UserService) CountUsers(ctx context.Context, tenantID string, f roster.
 	if err := knownRole(ctx, s.db.db, tenantID, f.Role); err != nil {
 		return roster.UserCount{}, err
 	}
-	query, args, err := UserCountQuery(tenantID, f)
+	reach, err := checkTeam(ctx, s.db, tenantID, "team", f.Team, f.Scope)
+	if err != nil {
+		return roster.UserCount{}, err
+	}
+	query, args, err := userCountQuery(tenantID, f, &reach)
 	if err != nil || !isUUID(tenantID) {
 		return roster.UserCount{}, err
 	}
@@ -39,10 +43,11 @@ func (s *UserService) CountUsers(ctx context.Context, tenantID string, f roster.
 }
 
 // countedByCounters reports whether the stats counters can count what f
-// selects: role, status and second factors are their groups; a search or
-// a sign-in time is not.
+// selects: role, status and second factors are their groups; a search, a
+// sign-in time or a team is not.
 func countedByCounters(f roster.UserFilter) bool {
-	return !isSearch(f.Query) && f.Email == "" && f.LastLoginBefore == nil && !f.NeverSignedIn && f.PendingApproval == nil
+	return !isSearch(f.Query) && f.Email == "" && f.LastLoginBefore == nil && !f.NeverSignedIn && f.PendingApproval == nil &&
+		f.Team == "" && f.Scope.All()
 }
 
 // UserCountQuery is the SQL CountUsers runs for a filter: a sum of the
@@ -50,8 +55,14 @@ func countedByCounters(f roster.UserFilter) bool {
 // the cap. It is exported for the benchmark's EXPLAIN. EINVALID for a bad
 // filter.
 func UserCountQuery(tenantID string, f roster.UserFilter) (string, []any, error) {
+	return userCountQuery(tenantID, f, nil)
+}
+
+// userCountQuery is UserCountQuery with what checkTeam found of the
+// filter's teams.
+func userCountQuery(tenantID string, f roster.UserFilter, reach *teamReach) (string, []any, error) {
 	q := &sqlBuilder{}
-	where, err := userFilterConds(q, tenantID, f)
+	where, err := userConds(q, tenantID, f, reach)
 	if err != nil {
 		return "", nil, err
 	}

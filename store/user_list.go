@@ -58,7 +58,11 @@ func (s *UserService) FindUsers(ctx context.Context, tenantID string, f roster.U
 	if err := knownRole(ctx, s.db.db, tenantID, f.Role); err != nil {
 		return nil, err
 	}
-	l, err := buildUserList(tenantID, f)
+	reach, err := checkTeam(ctx, s.db, tenantID, "team", f.Team, f.Scope)
+	if err != nil {
+		return nil, err
+	}
+	l, err := buildUserList(tenantID, f, &reach)
 	if err != nil {
 		return nil, err
 	}
@@ -158,7 +162,7 @@ type userList struct {
 // It is exported for the benchmark's EXPLAIN. EINVALID for a bad sort,
 // limit, filter or cursor.
 func UserListQuery(tenantID string, f roster.UserFilter) (string, []any, error) {
-	l, err := buildUserList(tenantID, f)
+	l, err := buildUserList(tenantID, f, nil)
 	if err != nil {
 		return "", nil, err
 	}
@@ -199,7 +203,9 @@ func (l *userList) conds() []string {
 	return append(slices.Clip(l.where), planPerValue+"words @@ "+l.search)
 }
 
-func buildUserList(tenantID string, f roster.UserFilter) (*userList, error) {
+// buildUserList is the SQL of one page; reach is what checkTeam found of
+// the filter's teams, nil to leave the planner the choice.
+func buildUserList(tenantID string, f roster.UserFilter, reach *teamReach) (*userList, error) {
 	keys, desc, err := parseUserSort(f.Sort)
 	if err != nil {
 		return nil, err
@@ -211,7 +217,7 @@ func buildUserList(tenantID string, f roster.UserFilter) (*userList, error) {
 	l := &userList{b: &sqlBuilder{}, limit: limit}
 	rest := f
 	rest.Query = ""
-	if l.where, err = userFilterConds(l.b, tenantID, rest); err != nil {
+	if l.where, err = userConds(l.b, tenantID, rest, reach); err != nil {
 		return nil, err
 	}
 	var addresses []string
@@ -274,10 +280,17 @@ func buildUserList(tenantID string, f roster.UserFilter) (*userList, error) {
 }
 
 // userFilterConds turns the selection of a filter (q, role, active, mfa,
-// mfa_method) into WHERE conditions, the tenant's first: the users list and
+// mfa_method, team, the caller's scope) into WHERE conditions, the tenant's first: the users list and
 // bulk actions select through it, so they select the same users.
 func userFilterConds(q *sqlBuilder, tenantID string, f roster.UserFilter) ([]string, error) {
-	where := []string{"tenant_id = " + q.arg(tenantID)}
+	return userConds(q, tenantID, f, nil)
+}
+
+// userConds is userFilterConds with what checkTeam found of the filter's
+// teams (teamMembersCond).
+func userConds(q *sqlBuilder, tenantID string, f roster.UserFilter, reach *teamReach) ([]string, error) {
+	tenant := q.arg(tenantID)
+	where := []string{"tenant_id = " + tenant}
 	search, addresses, err := searchConds(q, f.Query)
 	if err != nil {
 		return nil, err
@@ -325,6 +338,12 @@ func userFilterConds(q *sqlBuilder, tenantID string, f roster.UserFilter) ([]str
 	if f.LastLoginBefore != nil {
 		where = append(where, planPerValue+"coalesce(last_login_at, '-infinity'::timestamptz) > '-infinity' AND coalesce(last_login_at, '-infinity'::timestamptz) < "+
 			q.arg(*f.LastLoginBefore))
+	}
+	if msg := teamProblem(f.Team); msg != "" {
+		return nil, roster.Invalid(roster.FieldError{Field: "team", Message: msg})
+	}
+	if cond := teamMembersCond(q, tenant, f.Team, f.Scope, reach); cond != "" {
+		where = append(where, cond)
 	}
 	if mfa != nil {
 		// Spelt as the expression of users_mfa_created_idx, so that the
