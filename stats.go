@@ -24,6 +24,9 @@ type StatsFilter struct {
 // UserStats is the dashboard: counts over a tenant's users (those the
 // filter selects), taken from one snapshot so that they add up.
 type UserStats struct {
+	// AsOf is when the figures were counted: now, except for a large
+	// team's, which are counted at most once a minute.
+	AsOf          time.Time
 	TotalUsers    int64
 	ActiveUsers   int64
 	InactiveUsers int64

@@ -8,6 +8,7 @@ import (
 
 // statsResponse is GET /stats.
 type statsResponse struct {
+	AsOf               string           `json:"as_of"`
 	TotalUsers         int64            `json:"total_users"`
 	ActiveUsers        int64            `json:"active_users"`
 	InactiveUsers      int64            `json:"inactive_users"`
@@ -51,6 +52,7 @@ func newStatsResponse(st *roster.UserStats) statsResponse {
 		daily[i] = dayCountEntry{Date: d.Date.UTC().Format("2006-01-02"), Count: d.Count}
 	}
 	return statsResponse{
+		AsOf:       timestamp(st.AsOf),
 		TotalUsers: st.TotalUsers, ActiveUsers: st.ActiveUsers, InactiveUsers: st.InactiveUsers,
 		Roles: st.Roles, PendingInvitations: st.PendingInvitations,
 		RecentSignups: signupsResponse{Last7Days: st.SignupsLast7Days, Last30Days: st.SignupsLast30Days, Daily: daily},

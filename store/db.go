@@ -27,7 +27,8 @@ type DB struct {
 	stmts         sync.Map // query text -> *sql.Stmt, for the hottest reads
 	preparedCount atomic.Int64
 
-	networks networkPolicies // each tenant's allowed networks, briefly
+	networks  networkPolicies // each tenant's allowed networks, briefly
+	teamStats teamStatsCache  // large teams' figures, briefly
 
 	// Now returns the current time; tests replace it. Read once per
 	// transaction so every row a change writes carries the same instant.

@@ -73,7 +73,7 @@ func (s *StatsService) UserStats(ctx context.Context, tenantID string, f roster.
 	}
 	now := s.db.now()
 	first, today := signupWindow(now)
-	st := &roster.UserStats{Roles: map[string]int64{}, MFAMethods: map[string]int64{}}
+	st := &roster.UserStats{Roles: map[string]int64{}, MFAMethods: map[string]int64{}, AsOf: now}
 	for _, r := range roster.BuiltInRoles() {
 		st.Roles[r] = 0
 	}

@@ -40,7 +40,7 @@ func (s *StatsService) LiveUserStats(ctx context.Context, tenantID string, f ros
 	}
 	now := s.db.now()
 	first, _ := signupWindow(now)
-	st := &roster.UserStats{Roles: map[string]int64{}}
+	st := &roster.UserStats{Roles: map[string]int64{}, AsOf: now}
 	for _, r := range roster.BuiltInRoles() {
 		st.Roles[r] = 0
 	}

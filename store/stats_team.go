@@ -64,17 +64,29 @@ func teamStatsQuery(tenantID string, f roster.StatsFilter, now time.Time, reach 
 // teams of a subtree counts once. Invitations belong to no team: none is
 // pending in one. EINVALID naming "team" for an unknown team, EFORBIDDEN
 // for one outside the scope.
+// A team of more than fewMembers memberships is counted at most once a
+// teamStatsTTL (teamStatsCache).
 func (s *StatsService) teamStats(ctx context.Context, tenantID string, f roster.StatsFilter) (*roster.UserStats, error) {
 	reach, err := checkTeam(ctx, s.db, tenantID, "team", f.Team, f.Scope)
 	if err != nil {
 		return nil, err
 	}
 	now := s.db.now()
-	query, args, err := teamStatsQuery(tenantID, f, now, &reach)
+	if reach.few {
+		return s.countTeamStats(ctx, tenantID, f, now, &reach)
+	}
+	return s.db.teamStats.get(ctx, teamStatsKey(tenantID, f), now, func(ctx context.Context) (*roster.UserStats, error) {
+		return s.countTeamStats(ctx, tenantID, f, now, &reach)
+	})
+}
+
+// countTeamStats counts teamStats' figures at now.
+func (s *StatsService) countTeamStats(ctx context.Context, tenantID string, f roster.StatsFilter, now time.Time, reach *teamReach) (*roster.UserStats, error) {
+	query, args, err := teamStatsQuery(tenantID, f, now, reach)
 	if err != nil {
 		return nil, err
 	}
-	st := &roster.UserStats{Roles: map[string]int64{}}
+	st := &roster.UserStats{Roles: map[string]int64{}, AsOf: now}
 	var totp, sms, email, passkey int64
 	var roles, days string
 	err = s.db.queryRow(ctx, query, args...).Scan(&st.TotalUsers, &st.ActiveUsers, &st.MFAEnabled, &totp, &sms, &email, &passkey,

@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/rosterhq/roster"
 	"github.com/rosterhq/roster/internal/testtenant"
@@ -213,9 +214,34 @@ func TestFindUsersOfALargeTeam(t *testing.T) {
 			t.Fatalf("count %+v: %+v, %v; want %d", filter, n, err, len(want))
 		}
 	}
-	st, err := store.NewStatsService(db).UserStats(ctx, tenant, roster.StatsFilter{Team: root.ID})
-	if err != nil || st.TotalUsers != 2400 || st.Roles[roster.RoleDeveloper] != 2400/7 {
+	now := time.Now().UTC().Truncate(time.Second)
+	db.Now = func() time.Time { return now }
+	stats := store.NewStatsService(db)
+	st, err := stats.UserStats(ctx, tenant, roster.StatsFilter{Team: root.ID})
+	if err != nil || st.TotalUsers != 2400 || st.Roles[roster.RoleDeveloper] != 2400/7 || !st.AsOf.Equal(now) {
 		t.Fatalf("stats of the division: %+v, %v", st, err)
+	}
+	// A subtree this large is counted at most once a minute, and says
+	// when; a small team is counted at each request.
+	mustExec(t, raw, `INSERT INTO team_members (tenant_id, team_id, user_id, role, created_at)
+		SELECT $1, $2, id, 'member', now() FROM users WHERE tenant_id = $1 AND user_name = 'many2500'`, tenant, sub.ID)
+	small := testtenant.CreateTeam(t, raw, tenant, nil, "Small")
+	mustExec(t, raw, `INSERT INTO team_members (tenant_id, team_id, user_id, role, created_at)
+		SELECT $1, $2, id, 'member', now() FROM users WHERE tenant_id = $1 AND user_name = 'many2500'`, tenant, small.ID)
+	db.Now = func() time.Time { return now.Add(59 * time.Second) }
+	if st, err := stats.UserStats(ctx, tenant, roster.StatsFilter{Team: root.ID}); err != nil || st.TotalUsers != 2400 || !st.AsOf.Equal(now) {
+		t.Fatalf("within the minute: %+v, %v", st, err)
+	}
+	if st, err := stats.UserStats(ctx, tenant, roster.StatsFilter{Team: small.ID}); err != nil || st.TotalUsers != 1 || !st.AsOf.Equal(now.Add(59*time.Second)) {
+		t.Fatalf("a small team: %+v, %v", st, err)
+	}
+	developers := roster.RoleDeveloper
+	if st, err := stats.UserStats(ctx, tenant, roster.StatsFilter{Team: root.ID, Role: developers}); err != nil || st.TotalUsers != 2400/7 {
+		t.Fatalf("another filter of the same team is counted apart: %+v, %v", st, err)
+	}
+	db.Now = func() time.Time { return now.Add(time.Minute) }
+	if st, err := stats.UserStats(ctx, tenant, roster.StatsFilter{Team: root.ID}); err != nil || st.TotalUsers != 2401 || !st.AsOf.Equal(now.Add(time.Minute)) {
+		t.Fatalf("after the minute: %+v, %v", st, err)
 	}
 }
 
