@@ -76,7 +76,7 @@ func runStats(ctx context.Context, env *benchEnv, c *apiClient, o options, probe
 		path := "/api/v1/stats" + s.query
 		note := "dashboard statistics from the counters of migration 0009"
 		if strings.Contains(s.query, "team=") {
-			note = "the distinct members of a team's subtree, counted live"
+			note = "the distinct members of a team's subtree: counted live, a large one at most once a minute"
 		} else {
 			counters = true
 		}
