@@ -51,7 +51,9 @@ func (p *Principal) BulkScope(action string) (UserScope, error) {
 
 // AdministersTeams reports whether the principal is an admin of at least
 // one team: what lets it past the routes team admins reach (each then
-// narrowed by UserScope or BulkScope).
+// narrowed by UserScope or BulkScope). Only the user's own, unscoped
+// credential carries that reach: a token or personal API key holds its
+// scopes and nothing more, as an enrolment-only token does.
 func (p *Principal) AdministersTeams() bool {
-	return p != nil && len(p.AdminTeams) > 0 && !p.EnrolmentOnly()
+	return p != nil && len(p.AdminTeams) > 0 && len(p.Scopes) == 0
 }

@@ -17,6 +17,10 @@ func TestUserScope(t *testing.T) {
 	nobody := &roster.Principal{Kind: roster.PrincipalUser, Roles: []string{"helper"}, Granted: helper}
 	enrolling := &roster.Principal{Kind: roster.PrincipalUser, Roles: []string{roster.RoleAdmin}, AdminTeams: []string{"t1"},
 		Scopes: []string{string(roster.PermMFAEnroll)}}
+	// A team lead's personal API key for something else carries its
+	// scopes, not the lead's reach over their teams.
+	leadsKey := &roster.Principal{Kind: roster.PrincipalAPIToken, Roles: []string{"helper"}, Granted: helper, AdminTeams: []string{"t1"},
+		Scopes: []string{string(roster.PermMFAEnroll), "app:tickets.close"}}
 
 	if s, err := lead.UserScope(roster.PermUsersRead); err != nil || !slices.Equal(s.Teams, []string{"t1", "t2"}) || s.All() {
 		t.Fatalf("a team admin's read scope: %+v, %v", s, err)
@@ -24,7 +28,7 @@ func TestUserScope(t *testing.T) {
 	if s, err := viewer.UserScope(roster.PermUsersRead); err != nil || !s.All() {
 		t.Fatalf("a viewer who is also a team admin reads everyone: %+v, %v", s, err)
 	}
-	for _, p := range []*roster.Principal{nobody, enrolling, nil} {
+	for _, p := range []*roster.Principal{nobody, enrolling, leadsKey, nil} {
 		if _, err := p.UserScope(roster.PermUsersRead); roster.ErrorCode(err) != roster.EFORBIDDEN {
 			t.Fatalf("%+v reads users: %v", p, err)
 		}
@@ -49,5 +53,8 @@ func TestUserScope(t *testing.T) {
 	}
 	if _, err := nobody.BulkScope(roster.BulkRemindMFA); roster.ErrorCode(err) != roster.EFORBIDDEN {
 		t.Fatalf("a user who administers no team sends reminders: %v", err)
+	}
+	if _, err := leadsKey.BulkScope(roster.BulkRemindMFA); roster.ErrorCode(err) != roster.EFORBIDDEN {
+		t.Fatalf("a team lead's scoped key sends reminders: %v", err)
 	}
 }
