@@ -356,6 +356,10 @@ type Actor struct {
 	// what an administrator decided, are not bounded.
 	Bounded     bool
 	Permissions []Permission
+	// AsUser is whether the actor acts with its user's whole standing (a
+	// session, not a scoped token or key): only then does what the user is
+	// in the tenant beyond permissions, such as a team's admin, count.
+	AsUser bool
 }
 
 // ActorSystem is the actor of changes made from the command line.
@@ -370,7 +374,8 @@ func ActorOf(p *Principal, requestID string) Actor {
 	// A SCIM client applies the group mappings an administrator set; its
 	// scope bounds what it reaches, not the roles it applies.
 	bounded := !p.Can(PermSCIMProvision)
-	return Actor{Type: p.Kind, ID: id, UserID: p.UserID, RequestID: requestID, Bounded: bounded, Permissions: p.Delegable()}
+	return Actor{Type: p.Kind, ID: id, UserID: p.UserID, RequestID: requestID, Bounded: bounded, Permissions: p.Delegable(),
+		AsUser: p.UserID != "" && len(p.Scopes) == 0}
 }
 
 // UserService reads and changes a tenant's users. Every method is scoped to

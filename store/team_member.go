@@ -19,7 +19,7 @@ func authorizeTeamMembers(ctx context.Context, q sqlx.QueryerContext, tenantID s
 	if roster.Holds(by.Permissions, roster.PermTeamsWrite) {
 		return false, nil
 	}
-	if isUUID(by.UserID) && isUUID(teamID) {
+	if by.AsUser && isUUID(by.UserID) && isUUID(teamID) {
 		var admin bool
 		if err := q.QueryRowxContext(ctx, `SELECT EXISTS (SELECT 1 FROM teams t
 			JOIN team_members a ON a.tenant_id = t.tenant_id AND a.team_id = ANY(t.path)

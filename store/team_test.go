@@ -96,7 +96,11 @@ func TestTeamMembersNeedAnAdmin(t *testing.T) {
 		t.Fatal(err)
 	}
 	leadActor := roster.Actor{Type: roster.PrincipalUser, ID: lead.ID, UserID: lead.ID, Bounded: true,
-		Permissions: roster.BuiltInPermissions(roster.RoleViewer)}
+		Permissions: roster.BuiltInPermissions(roster.RoleViewer), AsUser: true}
+	// The lead's personal API key, scoped: it holds its scopes, not the
+	// lead's place in the team.
+	leadsKey := leadActor
+	leadsKey.Type, leadsKey.ID, leadsKey.AsUser = roster.PrincipalAPIToken, "lead-key", false
 	scim := roster.Actor{Type: roster.PrincipalAPIToken, ID: "scim", Permissions: []roster.Permission{roster.PermSCIMProvision}}
 
 	for _, tc := range []struct {
@@ -111,6 +115,7 @@ func TestTeamMembersNeedAnAdmin(t *testing.T) {
 		{"the lead, the parent", leadActor, top.ID, roster.EFORBIDDEN},
 		{"the lead, no such team", leadActor, "00000000-0000-7000-8000-000000000000", roster.EFORBIDDEN},
 		{"a SCIM client", scim, below.ID, roster.EFORBIDDEN},
+		{"the lead's scoped key, their own team", leadsKey, mine.ID, roster.EFORBIDDEN},
 		{"the admin, no such team", by, "00000000-0000-7000-8000-000000000000", roster.ENOTFOUND},
 	} {
 		_, _, err := teams.SetTeamMember(ctx, tenant, tc.by, tc.teamID, member.ID, roster.TeamMember)
