@@ -26,6 +26,7 @@ type jobParams struct {
 
 type jobFilter struct {
 	Query           string     `json:"q,omitempty"`
+	Email           string     `json:"email,omitempty"`
 	Role            string     `json:"role,omitempty"`
 	Active          *bool      `json:"active,omitempty"`
 	MFA             *bool      `json:"mfa,omitempty"`
@@ -39,10 +40,20 @@ type jobFilter struct {
 	ScopeTeams []string `json:"scope_teams,omitempty"`
 }
 
+// newJobParams is what a job keeps of a bulk request: every key of its
+// selection (TestJobKeepsTheWholeSelection).
+func newJobParams(req roster.BulkRequest) jobParams {
+	f := req.Filter
+	return jobParams{Action: req.Action, Role: req.Role, Filter: jobFilter{
+		Query: f.Query, Email: f.Email, Role: f.Role, Active: f.Active, MFA: f.MFA, MFAMethod: f.MFAMethod,
+		LastLoginBefore: f.LastLoginBefore, NeverSignedIn: f.NeverSignedIn, PendingApproval: f.PendingApproval,
+		Team: f.Team, ScopeTeams: req.Scope.Teams}}
+}
+
 func (p jobParams) request() roster.BulkRequest {
 	scope := roster.UserScope{Teams: p.Filter.ScopeTeams}
 	return roster.BulkRequest{Action: p.Action, Role: p.Role, Scope: scope, Filter: &roster.UserFilter{
-		Query: p.Filter.Query, Role: p.Filter.Role, Active: p.Filter.Active, MFA: p.Filter.MFA, MFAMethod: p.Filter.MFAMethod,
+		Query: p.Filter.Query, Email: p.Filter.Email, Role: p.Filter.Role, Active: p.Filter.Active, MFA: p.Filter.MFA, MFAMethod: p.Filter.MFAMethod,
 		LastLoginBefore: p.Filter.LastLoginBefore, NeverSignedIn: p.Filter.NeverSignedIn, PendingApproval: p.Filter.PendingApproval,
 		Team: p.Filter.Team, Scope: scope,
 	}}
@@ -92,11 +103,7 @@ func (r *jobRow) job() (*roster.Job, error) {
 
 // queueJob stores a bulk request as a queued job, with its audit event.
 func (s *BulkService) queueJob(ctx context.Context, tenantID string, by roster.Actor, req roster.BulkRequest) (*roster.Job, error) {
-	f := req.Filter
-	params, err := json.Marshal(jobParams{Action: req.Action, Role: req.Role, Filter: jobFilter{
-		Query: f.Query, Role: f.Role, Active: f.Active, MFA: f.MFA, MFAMethod: f.MFAMethod,
-		LastLoginBefore: f.LastLoginBefore, NeverSignedIn: f.NeverSignedIn, PendingApproval: f.PendingApproval,
-		Team: f.Team, ScopeTeams: req.Scope.Teams}})
+	params, err := json.Marshal(newJobParams(req))
 	if err != nil {
 		return nil, fmt.Errorf("encode job params: %w", err)
 	}
@@ -116,7 +123,7 @@ func (s *BulkService) queueJob(ctx context.Context, tenantID string, by roster.A
 			return err
 		}
 		return insertAudit(ctx, tx, now, tenantID, by, roster.ActionJobQueued, "job", j.ID,
-			map[string]any{"kind": j.Kind, "action": req.Action, "role": req.Role, "filter": f.Params()})
+			map[string]any{"kind": j.Kind, "action": req.Action, "role": req.Role, "filter": req.Filter.Params()})
 	})
 	if err != nil {
 		return nil, err
