@@ -136,29 +136,8 @@ func (s *RoleService) RevokeGrant(ctx context.Context, tenantID string, by roste
 // end at once; GrantExpiries records the others within a minute (the
 // audit event's details hold when it happened).
 func auditExpiredGrants(ctx context.Context, tx *sqlx.Tx, now time.Time, tenantID, userID string) error {
-	rows, err := tx.QueryContext(ctx, `UPDATE role_grants SET expiry_audited = true
+	_, err := recordEndedGrants(ctx, tx, now, `UPDATE role_grants SET expiry_audited = true
 		WHERE tenant_id = $1 AND user_id = $2 AND NOT expiry_audited AND revoked_at IS NULL AND expires_at <= $3
-		RETURNING id, role, expires_at`, tenantID, userID, now)
-	if err != nil {
-		return translate(err)
-	}
-	var all []endedGrant
-	for rows.Next() {
-		e := endedGrant{tenantID: tenantID, userID: userID}
-		if err := rows.Scan(&e.id, &e.role, &e.at); err != nil {
-			rows.Close()
-			return translate(err)
-		}
-		all = append(all, e)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return translate(err)
-	}
-	for _, e := range all {
-		if err := e.audit(ctx, tx, now); err != nil {
-			return err
-		}
-	}
-	return nil
+		RETURNING `+endedGrantColumns, tenantID, userID, now)
+	return err
 }

@@ -32,37 +32,48 @@ func (g *GrantExpiries) RecordEndedGrants(ctx context.Context, n int) (int, erro
 	recorded := 0
 	err := g.db.inTx(ctx, func(tx *sqlx.Tx) error {
 		now := g.db.now()
-		rows, err := tx.QueryxContext(ctx, `UPDATE role_grants SET expiry_audited = true
+		var err error
+		recorded, err = recordEndedGrants(ctx, tx, now, `UPDATE role_grants SET expiry_audited = true
 			WHERE (tenant_id, id) IN (SELECT tenant_id, id FROM role_grants
 				WHERE NOT expiry_audited AND revoked_at IS NULL AND expires_at <= $1
 				ORDER BY expires_at LIMIT $2 FOR UPDATE SKIP LOCKED)
-			RETURNING tenant_id, user_id, id, role, expires_at`, now, n)
-		if err != nil {
-			return translate(err)
-		}
-		var ended []endedGrant
-		for rows.Next() {
-			var e endedGrant
-			if err := rows.Scan(&e.tenantID, &e.userID, &e.id, &e.role, &e.at); err != nil {
-				rows.Close()
-				return translate(err)
-			}
-			ended = append(ended, e)
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return translate(err)
-		}
-		for _, e := range ended {
-			if err := e.audit(ctx, tx, now); err != nil {
-				return err
-			}
-		}
-		recorded = len(ended)
-		return nil
+			RETURNING `+endedGrantColumns, now, n)
+		return err
 	})
 	return recorded, err
 }
+
+// recordEndedGrants runs update, which marks grants' ends recorded and
+// returns endedGrantColumns of each, and writes grant.expired for each;
+// it reports how many.
+func recordEndedGrants(ctx context.Context, tx *sqlx.Tx, now time.Time, update string, args ...any) (int, error) {
+	rows, err := tx.QueryContext(ctx, update, args...)
+	if err != nil {
+		return 0, translate(err)
+	}
+	var ended []endedGrant
+	for rows.Next() {
+		var e endedGrant
+		if err := rows.Scan(&e.tenantID, &e.userID, &e.id, &e.role, &e.at); err != nil {
+			rows.Close()
+			return 0, translate(err)
+		}
+		ended = append(ended, e)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return 0, translate(err)
+	}
+	for _, e := range ended {
+		if err := e.audit(ctx, tx, now); err != nil {
+			return 0, err
+		}
+	}
+	return len(ended), nil
+}
+
+// endedGrantColumns are what recordEndedGrants reads of each grant.
+const endedGrantColumns = `tenant_id, user_id, id, role, expires_at`
 
 // endedGrant is a grant whose natural end is being recorded.
 type endedGrant struct {

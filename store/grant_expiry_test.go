@@ -2,12 +2,10 @@ package store_test
 
 import (
 	"context"
-	"database/sql"
 	"testing"
 	"time"
 
 	"github.com/rosterhq/roster"
-	"github.com/rosterhq/roster/internal/pgtest"
 	"github.com/rosterhq/roster/store"
 )
 
@@ -17,17 +15,7 @@ import (
 func TestRecordEndedGrants(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	dsn := pgtest.NewDatabase(t)
-	db, err := store.Open(ctx, dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	raw, err := sql.Open("postgres", dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { raw.Close() })
+	db, raw := mustOwnDatabase(t)
 
 	start := time.Now().UTC().Truncate(time.Second)
 	db.Now = func() time.Time { return start }

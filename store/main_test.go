@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"database/sql"
 	"os"
 	"testing"
 
@@ -15,6 +16,25 @@ var testDSN string
 
 func TestMain(m *testing.M) {
 	os.Exit(pgtest.Run(m, &testDSN))
+}
+
+// mustOwnDatabase returns a store and a plain connection on a fresh
+// database of the test's own: for what works across every tenant (a purge,
+// a worker's sweep), which other tests' rows would otherwise disturb.
+func mustOwnDatabase(tb testing.TB) (*store.DB, *sql.DB) {
+	tb.Helper()
+	dsn := pgtest.NewDatabase(tb)
+	db, err := store.Open(context.Background(), dsn)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { db.Close() })
+	raw, err := sql.Open("postgres", dsn)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { raw.Close() })
+	return db, raw
 }
 
 // MustOpen returns a connection to the package's test database.

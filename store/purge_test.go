@@ -2,14 +2,12 @@ package store_test
 
 import (
 	"context"
-	"database/sql"
 	"testing"
 	"time"
 
 	"github.com/google/uuid"
 
 	"github.com/rosterhq/roster"
-	"github.com/rosterhq/roster/internal/pgtest"
 	"github.com/rosterhq/roster/store"
 )
 
@@ -20,17 +18,7 @@ import (
 func TestPurge(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	dsn := pgtest.NewDatabase(t)
-	db, err := store.Open(ctx, dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	raw, err := sql.Open("postgres", dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { raw.Close() })
+	db, raw := mustOwnDatabase(t)
 	short, long := MustTenant(t, db), MustTenant(t, db)
 	tenants := store.NewTenantService(db)
 	policy := roster.DefaultSecurityPolicy()
